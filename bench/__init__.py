@@ -1,0 +1,1 @@
+"""Graph-mode benchmark harness for the TF-Slim ResNet v2 family."""
