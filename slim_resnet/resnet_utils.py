@@ -1,0 +1,212 @@
+"""Building blocks shared by the ResNet v2 family: the block spec, strided helpers, the arg scope.
+
+Every layer takes its data layout from the arg scope: `resnet_arg_scope(data_format='NCHW')` sets it
+on `slim.conv2d`, `slim.max_pool2d` and `batch_norm`, and the helpers here read it from the scope of
+`slim.conv2d`, so the same model code builds either layout with identical variables.
+"""
+
+import collections
+
+import tensorflow as tf
+import tf_slim as slim
+
+from slim_resnet.batch_norm import batch_norm, channel_axis
+
+
+class Block(collections.namedtuple('Block', ['scope', 'unit_fn', 'args'])):
+  """A ResNet block: `unit_fn` applied once per dict of keyword arguments in `args`.
+
+  Fields:
+    scope: the block's variable scope, e.g. 'block1'.
+    unit_fn: the unit builder, e.g. `resnet_v2.bottleneck`; called as
+      `unit_fn(net, rate=..., **args[i])` inside scope 'unit_<i+1>'.
+    args: a list of dicts, one per unit, e.g. [{'depth': 256, 'depth_bottleneck': 64, 'stride': 1}].
+  """
+
+
+def current_data_format():
+  """The data layout set on `slim.conv2d` by the enclosing arg scope ('NHWC' when none is set)."""
+  conv_defaults = slim.current_arg_scope().get(slim.arg_scope_func_key(slim.conv2d), {})
+  data_format = conv_defaults.get('data_format') or 'NHWC'
+  channel_axis(data_format)  # Validates.
+  return data_format
+
+
+def spatial_axes(data_format):
+  """The (height, width) axes of a rank-4 tensor in `data_format`."""
+  return (1, 2) if channel_axis(data_format) == 3 else (2, 3)
+
+
+def num_channels(inputs, data_format):
+  """The static channel count of a rank-4 tensor in `data_format`."""
+  return inputs.shape[channel_axis(data_format)]
+
+
+def subsample(inputs, factor, scope=None):
+  """Keeps every `factor`-th row and column: identity for factor 1, else a 1x1 max-pool.
+
+  Args:
+    inputs: a rank-4 tensor in the arg scope's layout.
+    factor: the subsampling stride.
+    scope: name scope of the pooling op.
+
+  Returns:
+    `inputs` itself when factor == 1, else a tensor of spatial size ceil(size / factor).
+  """
+  if factor == 1:
+    return inputs
+  return slim.max_pool2d(inputs, [1, 1], stride=factor, scope=scope,
+                         data_format=current_data_format())
+
+
+def _explicit_padding(data_format, kernel_size, rate):
+  """Paddings for a VALID conv that sees the same window positions regardless of input parity."""
+  effective_kernel = kernel_size + (kernel_size - 1) * (rate - 1)
+  total = effective_kernel - 1
+  before = total // 2
+  after = total - before  # The extra pixel, when `total` is odd, goes at the end.
+  paddings = [[0, 0], [0, 0], [0, 0], [0, 0]]
+  for axis in spatial_axes(data_format):
+    paddings[axis] = [before, after]
+  return paddings
+
+
+def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
+  """A 2-D convolution whose output is aligned the same way for even and odd input sizes.
+
+  With stride 1 this is `slim.conv2d(..., padding='SAME')`. With a larger stride, SAME padding would
+  pad differently for even and odd inputs; instead the input is zero-padded explicitly by
+  `effective_kernel - 1` pixels in height and width (half before, the rest after) and then convolved
+  with padding VALID. For an input of spatial size S the output has size ceil(S / stride) either way.
+
+  Args:
+    inputs: a rank-4 tensor in the arg scope's layout.
+    num_outputs: number of output channels.
+    kernel_size: an int, the square kernel's size.
+    stride: an int, the output stride.
+    rate: an int, the atrous (dilation) rate.
+    scope: the convolution's variable scope.
+
+  Returns:
+    The convolution's output, [N, ceil(H / stride), ceil(W / stride), num_outputs] in NHWC.
+  """
+  if stride == 1:
+    return slim.conv2d(inputs, num_outputs, kernel_size, stride=1, rate=rate, padding='SAME',
+                       scope=scope)
+  paddings = _explicit_padding(current_data_format(), kernel_size, rate)
+  padded = tf.pad(inputs, paddings)
+  return slim.conv2d(padded, num_outputs, kernel_size, stride=stride, rate=rate, padding='VALID',
+                     scope=scope)
+
+
+@slim.add_arg_scope
+def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activations=False,
+                       outputs_collections=None):
+  """Applies the blocks in order, switching to atrous convolution at the target output stride.
+
+  Without `output_stride` every unit uses its own stride and the output has the network's nominal
+  stride. With it, strides are applied only until the accumulated stride equals `output_stride`;
+  after that every further stride is turned into a dilation rate instead, so the feature maps keep
+  the target resolution while each layer still sees the receptive field it was trained with.
+
+  Args:
+    net: a rank-4 tensor in the arg scope's layout.
+    blocks: a list of `Block`s.
+    output_stride: None, or the wanted ratio of input to output spatial resolution, counted from
+      `net` (the caller divides out any stride applied before the blocks).
+    store_non_strided_activations: if True, the last unit of each block runs with stride 1 and the
+      block's end point is that full-resolution activation; the block's stride is then applied by
+      `subsample` (or turned into a rate once `output_stride` is reached).
+    outputs_collections: collections each unit's and each block's output is added to.
+
+  Returns:
+    The output of the last block.
+
+  Raises:
+    ValueError: if `output_stride` is not reached exactly, or is exceeded.
+  """
+  current_stride = 1  # Stride accumulated so far, relative to `net`.
+  rate = 1  # Dilation once `output_stride` has been reached.
+
+  for block in blocks:
+    with tf.compat.v1.variable_scope(block.scope, 'block', [net]) as block_scope:
+      block_stride = 1
+      for index, unit in enumerate(block.args):
+        unit_stride = unit.get('stride', 1)
+        if store_non_strided_activations and index == len(block.args) - 1:
+          block_stride, unit_stride = unit_stride, 1
+        unit = dict(unit, stride=unit_stride)
+        with tf.compat.v1.variable_scope(f'unit_{index + 1}', values=[net]):
+          if output_stride is not None and current_stride == output_stride:
+            net = block.unit_fn(net, rate=rate, **dict(unit, stride=1))
+            rate *= unit_stride
+          else:
+            net = block.unit_fn(net, rate=1, **unit)
+            current_stride *= unit_stride
+            if output_stride is not None and current_stride > output_stride:
+              raise ValueError(f'output_stride {output_stride} cannot be reached exactly: '
+                               f'the blocks reach stride {current_stride} first')
+      net = slim.utils.collect_named_outputs(outputs_collections, block_scope.name, net)
+
+      if output_stride is not None and current_stride == output_stride:
+        rate *= block_stride
+      else:
+        net = subsample(net, block_stride)
+        current_stride *= block_stride
+        if output_stride is not None and current_stride > output_stride:
+          raise ValueError(f'output_stride {output_stride} cannot be reached exactly: '
+                           f'the blocks reach stride {current_stride} first')
+
+  if output_stride is not None and current_stride != output_stride:
+    raise ValueError(f'output_stride {output_stride} cannot be reached: the blocks only reach '
+                     f'stride {current_stride}')
+  return net
+
+
+def resnet_arg_scope(weight_decay=0.0001,
+                     batch_norm_decay=0.997,
+                     batch_norm_epsilon=1e-5,
+                     batch_norm_scale=True,
+                     activation_fn=tf.nn.relu,
+                     use_batch_norm=True,
+                     batch_norm_updates_collections=tf.compat.v1.GraphKeys.UPDATE_OPS,
+                     data_format='NHWC'):
+  """The defaults every ResNet layer is built with.
+
+  Convolutions: L2 weight decay, He (variance-scaling, fan-in) initialization, `activation_fn`, and
+  batch norm as their normalizer. Max-pooling: SAME padding. All layers: `data_format`.
+
+  Args:
+    weight_decay: the L2 regularizer's scale on convolution weights.
+    batch_norm_decay: decay of the batch-norm moving averages.
+    batch_norm_epsilon: added to the batch-norm variance.
+    batch_norm_scale: learn a batch-norm `gamma`.
+    activation_fn: the convolutions' activation.
+    use_batch_norm: normalize convolution outputs with batch norm.
+    batch_norm_updates_collections: where the moving-average update ops go.
+    data_format: 'NHWC' or 'NCHW'.
+
+  Returns:
+    An arg-scope dict to enter with `slim.arg_scope(...)`.
+
+  Raises:
+    ValueError: for an unknown `data_format`.
+  """
+  channel_axis(data_format)  # Validates.
+  batch_norm_params = {
+      'decay': batch_norm_decay,
+      'epsilon': batch_norm_epsilon,
+      'scale': batch_norm_scale,
+      'updates_collections': batch_norm_updates_collections,
+  }
+  with slim.arg_scope(
+      [slim.conv2d],
+      weights_regularizer=slim.l2_regularizer(weight_decay),
+      weights_initializer=slim.variance_scaling_initializer(),
+      activation_fn=activation_fn,
+      normalizer_fn=batch_norm if use_batch_norm else None,
+      normalizer_params=batch_norm_params,
+      data_format=data_format):
+    with slim.arg_scope([batch_norm], data_format=data_format, **batch_norm_params):
+      with slim.arg_scope([slim.max_pool2d], padding='SAME', data_format=data_format) as scope:
+        return scope
