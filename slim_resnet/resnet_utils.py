@@ -6,6 +6,8 @@ on `slim.conv2d`, `slim.max_pool2d` and `batch_norm`, and the helpers here read 
 """
 
 import collections
+import contextlib
+import re
 
 import tensorflow as tf
 import tf_slim as slim
@@ -40,6 +42,44 @@ def spatial_axes(data_format):
 def num_channels(inputs, data_format):
   """The static channel count of a rank-4 tensor in `data_format`."""
   return inputs.shape[channel_axis(data_format)]
+
+
+class DataFormatError(ValueError):
+  """A layer was placed on a device whose kernels do not support the requested data layout."""
+
+
+# How TensorFlow words a missing layout kernel, e.g. "Default MaxPoolingOp only supports NHWC on device
+# type CPU" or "The Conv2D op currently only supports the NHWC tensor format on CPU".
+_LAYOUT_ERROR = re.compile(r'only supports (the )?NHWC|NHWC tensor format|supports NHWC only')
+_NODE_NAME = re.compile(r"node '?\{?\{?(?:node )?([\w/.-]+)")
+
+
+@contextlib.contextmanager
+def data_format_errors():
+  """Turns TensorFlow's "no NCHW kernel on this device" run-time errors into one clear line.
+
+  Without oneDNN (TF_ENABLE_ONEDNN_OPTS=0, or a CPU build without it), TensorFlow's CPU kernels for
+  MaxPool and Conv2D only accept NHWC, and say so at `session.run` time with a long trace. Wrap the run in this context:
+
+      with data_format_errors():
+        session.run(logits)
+
+  Raises:
+    DataFormatError: naming the node and the fix, instead of the InvalidArgumentError or
+      UnimplementedError; other errors pass through unchanged.
+  """
+  try:
+    yield
+  except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
+    message = error.message or ''
+    if not _LAYOUT_ERROR.search(message):
+      raise
+    node = _NODE_NAME.search(message)
+    where = f' (node {node.group(1)})' if node else ''
+    raise DataFormatError(
+        f"data_format 'NCHW' is not supported on this device: TensorFlow has no NCHW kernel for "
+        f"{error.op.type if error.op is not None else 'an op'}{where}; use data_format='NHWC' on CPU "
+        f"(NCHW is the fast layout on GPUs)") from None
 
 
 def subsample(inputs, factor, scope=None):
