@@ -1,0 +1,256 @@
+"""resnet_v2: checkpoint layout against the official graphs, shapes, training behaviour, layouts."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_slim as slim
+
+import slim_resnet
+from slim_resnet import resnet_utils, resnet_v2
+
+GraphKeys = tf.compat.v1.GraphKeys
+MANIFEST_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'fixtures',
+                             'slim_resnet_v2_manifest.json')
+
+
+@pytest.fixture(scope='module')
+def manifest():
+  if not os.path.exists(MANIFEST_PATH):
+    pytest.skip(f'the shared fixture {os.path.normpath(MANIFEST_PATH)} is not beside this checkout')
+  with open(MANIFEST_PATH) as manifest_file:
+    return json.load(manifest_file)
+
+
+def build(depth, image_size=64, batch=2, data_format='NHWC', **kwargs):
+  """Builds resnet_v2_<depth> on a zero input in the current graph; returns (inputs, net, end_points)."""
+  shape = ([batch, image_size, image_size, 3] if data_format == 'NHWC'
+           else [batch, 3, image_size, image_size])
+  inputs = tf.compat.v1.placeholder(tf.float32, shape, name='images')
+  with slim.arg_scope(resnet_utils.resnet_arg_scope(data_format=data_format)):
+    net, end_points = resnet_v2.get_network(depth)(inputs, **kwargs)
+  return inputs, net, end_points
+
+
+class OfficialLayout:
+  """What a graph built like the manifest's holds (224x224, 1001 classes, training mode)."""
+
+  def __init__(self, depth):
+    with tf.Graph().as_default():
+      _, self.logits, end_points = build(depth, image_size=224, batch=1, num_classes=1001)
+      self.variables = {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
+      self.trainable = sorted(v.op.name for v in tf.compat.v1.trainable_variables())
+      self.model_variables = {v.op.name for v in tf.compat.v1.get_collection(GraphKeys.MODEL_VARIABLES)}
+      self.end_points = {name: tensor.shape.as_list()[1:] for name, tensor in end_points.items()}
+      self.update_ops = len(tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS))
+      self.regularization_losses = len(tf.compat.v1.get_collection(GraphKeys.REGULARIZATION_LOSSES))
+
+
+@pytest.fixture(scope='module')
+def official_layouts():
+  """One graph per depth for the whole module: building 152 and 200 takes seconds."""
+  return {depth: OfficialLayout(depth) for depth in resnet_v2.VALID_DEPTHS}
+
+
+@pytest.mark.parametrize('depth', resnet_v2.VALID_DEPTHS)
+def test_variables_match_the_official_checkpoints(manifest, official_layouts, depth):
+  expected = manifest[f'resnet_v2_{depth}']
+  built = official_layouts[depth]
+  assert built.variables == expected['global_variables']
+  assert built.trainable == expected['trainable_variables']
+  assert built.model_variables == set(expected['global_variables'])
+  assert built.update_ops == expected['update_ops']
+  assert built.regularization_losses == expected['regularization_losses']
+
+
+@pytest.mark.parametrize('depth', resnet_v2.VALID_DEPTHS)
+def test_end_points_are_a_superset_of_the_official_ones(manifest, official_layouts, depth):
+  expected = manifest[f'resnet_v2_{depth}']['end_points']
+  built = official_layouts[depth].end_points
+  squeezed = {'predictions', f'resnet_v2_{depth}/logits'}
+  for name, shape in expected.items():
+    assert name in built, name
+    want = [1001] if name in squeezed else shape  # tf-slim 1.1.0 does not squeeze; we do.
+    assert built[name] == want, name
+  assert built['global_pool'] == [1, 1, 2048]
+  assert built[f'resnet_v2_{depth}/spatial_squeeze'] == [1001]
+  assert official_layouts[depth].logits.shape.as_list() == [1, 1001]
+
+
+def test_parameter_counts_match_the_official_models(official_layouts):
+  counts = {depth: sum(int(np.prod(layout.variables[name])) for name in layout.trainable)
+            for depth, layout in official_layouts.items()}
+  assert counts == {50: 25_570_409, 101: 44_579_945, 152: 60_238_953, 200: 64_728_169}
+
+
+@pytest.mark.parametrize('depth', [50, 101])
+@pytest.mark.parametrize('num_classes, global_pool, spatial_squeeze, expected', [
+    (10, True, True, [2, 10]),
+    (10, True, False, [2, 1, 1, 10]),
+    (10, False, False, [2, 3, 3, 10]),
+    (None, True, True, [2, 1, 1, 2048]),
+    (None, False, True, [2, 3, 3, 2048]),
+])
+def test_output_shapes(depth, num_classes, global_pool, spatial_squeeze, expected):
+  with tf.Graph().as_default():
+    _, net, end_points = build(depth, image_size=65, num_classes=num_classes, global_pool=global_pool,
+                               spatial_squeeze=spatial_squeeze)
+  assert net.shape.as_list() == expected
+  assert end_points[f'resnet_v2_{depth}/block4'].shape.as_list() == [2, 3, 3, 2048]
+  assert end_points[f'resnet_v2_{depth}/block1'].shape.as_list() == [2, 9, 9, 256]
+  assert ('global_pool' in end_points) == global_pool
+  assert ('predictions' in end_points) == bool(num_classes)
+  if num_classes:
+    assert end_points['predictions'].shape.as_list() == expected
+
+
+def test_dense_features_at_output_stride_16():
+  with tf.Graph().as_default():
+    _, net, end_points = build(50, image_size=224, batch=3, global_pool=False, output_stride=16,
+                               is_training=False)
+  assert end_points['resnet_v2_50/block4'].shape.as_list() == [3, 14, 14, 2048]
+  assert net.shape.as_list() == [3, 14, 14, 2048]
+
+
+def test_nchw_builds_the_same_variables_and_channel_first_end_points():
+  with tf.Graph().as_default():
+    _, nhwc_net, _ = build(50, image_size=64, num_classes=7)
+    nhwc = {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
+  with tf.Graph().as_default():
+    _, nchw_net, end_points = build(50, image_size=64, num_classes=7, data_format='NCHW')
+    nchw = {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
+  assert nchw == nhwc
+  assert nchw_net.shape.as_list() == nhwc_net.shape.as_list() == [2, 7]
+  assert end_points['resnet_v2_50/block4'].shape.as_list() == [2, 2048, 2, 2]
+
+
+def randomize(session, rng):
+  """Random values for every variable, positive where batch norm needs them to be."""
+  values = {}
+  for variable in tf.compat.v1.global_variables():
+    value = rng.standard_normal(variable.shape.as_list()).astype(np.float32) * 0.1
+    if variable.op.name.endswith(('moving_variance', 'gamma')):
+      value = np.abs(value) + 0.9
+    variable.load(value, session)
+    values[variable.op.name] = value
+  return values
+
+
+@pytest.mark.parametrize('is_training', [False, True])
+def test_nchw_and_nhwc_give_the_same_outputs(rng, is_training):
+  images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
+  with tf.Graph().as_default():
+    inputs, logits, end_points = build(50, num_classes=5, is_training=is_training)
+    with tf.compat.v1.Session() as session:
+      values = randomize(session, rng)
+      nhwc_logits, nhwc_block2 = session.run([logits, end_points['resnet_v2_50/block2']],
+                                             {inputs: images})
+  with tf.Graph().as_default():
+    inputs, logits, end_points = build(50, num_classes=5, is_training=is_training, data_format='NCHW')
+    with tf.compat.v1.Session() as session:
+      for variable in tf.compat.v1.global_variables():
+        variable.load(values[variable.op.name], session)
+      try:
+        with slim_resnet.data_format_errors():
+          nchw_logits, nchw_block2 = session.run([logits, end_points['resnet_v2_50/block2']],
+                                                 {inputs: images.transpose(0, 3, 1, 2)})
+      except slim_resnet.DataFormatError as error:
+        pytest.skip(f'this TensorFlow build cannot run NCHW on CPU: {error}')
+  np.testing.assert_allclose(nchw_block2.transpose(0, 2, 3, 1), nhwc_block2, rtol=1e-3, atol=1e-3)
+  np.testing.assert_allclose(nchw_logits, nhwc_logits, rtol=1e-3, atol=1e-3)
+
+
+def test_gradients_reach_every_trainable_variable(rng):
+  images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
+  labels = np.array([1, 3])
+  with tf.Graph().as_default():
+    inputs, logits, _ = build(50, num_classes=4)
+    loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
+    variables = tf.compat.v1.trainable_variables()
+    gradients = tf.gradients(loss, variables)
+    assert [v.op.name for v, g in zip(variables, gradients, strict=True) if g is None] == []
+    norms = [tf.norm(gradient) for gradient in gradients]
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      norm_values = session.run(norms, {inputs: images})
+  assert np.all(np.isfinite(norm_values))
+  assert [v.op.name for v, n in zip(variables, norm_values, strict=True) if n == 0] == []
+
+
+def test_training_mode_moves_moving_averages_only_through_update_ops(rng):
+  images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32) + 1
+  with tf.Graph().as_default():
+    inputs, logits, _ = build(50, num_classes=3, is_training=True)
+    updates = tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)
+    moving_means = [v for v in tf.compat.v1.global_variables() if v.op.name.endswith('moving_mean')]
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      session.run(logits, {inputs: images})
+      after_forward = session.run(moving_means)
+      session.run(updates, {inputs: images})
+      after_updates = session.run(moving_means)
+  assert all(np.all(value == 0) for value in after_forward)
+  assert all(np.any(value != 0) for value in after_updates)
+
+
+def test_inference_output_of_an_image_does_not_depend_on_the_rest_of_the_batch(rng):
+  images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
+  other = images.copy()
+  other[1] = rng.standard_normal((64, 64, 3)) * 5
+  results = {}
+  for is_training in (False, True):
+    with tf.Graph().as_default():
+      tf.compat.v1.set_random_seed(0)
+      inputs, logits, _ = build(50, num_classes=3, is_training=is_training)
+      assert bool(tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)) == is_training
+      with tf.compat.v1.Session() as session:
+        session.run(tf.compat.v1.global_variables_initializer())
+        results[is_training] = [session.run(logits, {inputs: batch})[0] for batch in (images, other)]
+  np.testing.assert_allclose(results[False][0], results[False][1], rtol=1e-5, atol=1e-5)
+  assert not np.allclose(results[True][0], results[True][1], atol=1e-5)
+
+
+def test_frozen_stages_are_not_trainable_and_run_batch_norm_in_inference():
+  with tf.Graph().as_default():
+    build(50, num_classes=3, frozen_stages=2)
+    trainable = {v.op.name for v in tf.compat.v1.trainable_variables()}
+    all_names = {v.op.name for v in tf.compat.v1.global_variables()}
+    update_names = {op.name for op in tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)}
+  frozen_prefixes = ('resnet_v2_50/conv1/', 'resnet_v2_50/block1/', 'resnet_v2_50/block2/')
+  assert trainable and not any(name.startswith(frozen_prefixes) for name in trainable)
+  assert any(name.startswith('resnet_v2_50/block3/') for name in trainable)
+  assert 'resnet_v2_50/logits/weights' in trainable and 'resnet_v2_50/postnorm/gamma' in trainable
+  assert {name for name in all_names if name.startswith(frozen_prefixes)}  # Still in the graph.
+  assert update_names and not any(name.startswith(frozen_prefixes) for name in update_names)
+
+
+@pytest.mark.parametrize('make_inputs, kwargs, message', [
+    (lambda: tf.zeros([64, 64, 3]), {}, 'rank-4'),
+    (lambda: tf.zeros([1, 64, 64, 3], tf.uint8), {}, 'uint8'),
+    (lambda: tf.zeros([1, 31, 64, 3]), {}, 'at least 32'),
+    (lambda: tf.zeros([1, 64, 64, 3]), {'output_stride': 6}, 'multiple of 4'),
+    (lambda: tf.zeros([1, 64, 64, 3]), {'output_stride': 64}, 'cannot be reached'),
+    (lambda: tf.zeros([1, 96, 96, 3]), {'num_classes': 5, 'global_pool': False}, 'got 3x3'),
+    (lambda: tf.zeros([1, 64, 64, 3]), {'frozen_stages': 5}, 'from 0 to 4'),
+    (lambda: tf.zeros([1, 64, 64, 3]), {'frozen_stages': -1}, 'from 0 to 4'),
+])
+def test_bad_inputs_raise_clear_errors(make_inputs, kwargs, message):
+  with tf.Graph().as_default():
+    with slim.arg_scope(resnet_utils.resnet_arg_scope()):
+      with pytest.raises(ValueError, match=message):
+        resnet_v2.resnet_v2_50(make_inputs(), **kwargs)
+
+
+@pytest.mark.parametrize('depth', [77, 0, '50', None, True])
+def test_get_network_rejects_unknown_depths(depth):
+  with pytest.raises(ValueError, match='50, 101, 152, 200'):
+    resnet_v2.get_network(depth)
+
+
+def test_get_network_returns_the_builders():
+  assert [resnet_v2.get_network(depth) for depth in (50, 101, 152, 200)] == [
+      slim_resnet.resnet_v2_50, slim_resnet.resnet_v2_101, slim_resnet.resnet_v2_152,
+      slim_resnet.resnet_v2_200]
+  assert all(builder.default_image_size == 224 for builder in resnet_v2.NETWORKS.values())
