@@ -1,0 +1,193 @@
+"""What to benchmark: the BenchmarkConfig dataclass, its validation and sweep expansion.
+
+This module does not import TensorFlow, so configurations can be built, validated (except for the
+checks that need the model package, see `validate_against_model`) and sent to child processes
+cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Sequence
+
+MODES = ("forward", "forward-backward", "train")
+DEVICES = ("auto", "gpu", "cpu")
+DATA_FORMATS = ("NHWC", "NCHW")
+
+# Label used in the classic summary line for each mode.
+MODE_TITLES = {"forward": "Forward", "forward-backward": "Forward-backward", "train": "Train"}
+
+
+class ConfigError(ValueError):
+    """A configuration value that is not allowed.
+
+    Attributes:
+      field: the BenchmarkConfig field (or other setting) that is wrong.
+      value: the offending value.
+      allowed: what would have been accepted, in words.
+    """
+
+    def __init__(self, field: str, value: object, allowed: str):
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field}={value!r}: {allowed}")
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkConfig:
+    """One configuration to time: one network, one batch size, one mode.
+
+    Fields added later must have defaults, so that old JSON records still load
+    (`from_dict` ignores keys it does not know).
+
+    Attributes:
+      depth: ResNet v2 depth (50, 101, 152 or 200).
+      batch_size: images per step.
+      mode: 'forward', 'forward-backward' or 'train'.
+      num_batches: measured steps.
+      burn_in: unmeasured steps run before the measured ones (the first is the cold step).
+      image_size: height and width of the synthetic square images.
+      num_classes: logits per image.
+      seed: graph-level random seed for the synthetic inputs and initial weights.
+      device: 'auto', 'gpu' or 'cpu'; the runner resolves 'auto' before building anything.
+      intra_op_threads: TensorFlow intra-op thread pool size, 0 = TensorFlow's default.
+      inter_op_threads: TensorFlow inter-op thread pool size, 0 = TensorFlow's default.
+      display_every: print a progress line every this many measured steps.
+      data_format: 'NHWC' (channels last) or 'NCHW' (channels first) for inputs and activations.
+      momentum: momentum of the SGD update in 'train' mode.
+      learning_rate: learning rate of the SGD update in 'train' mode.
+    """
+
+    depth: int = 50
+    batch_size: int = 32
+    mode: str = "forward"
+    num_batches: int = 100
+    burn_in: int = 10
+    image_size: int = 224
+    num_classes: int = 1000
+    seed: int = 0
+    device: str = "auto"
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    display_every: int = 10
+    data_format: str = "NHWC"
+    momentum: float = 0.9
+    learning_rate: float = 0.01
+
+    @property
+    def model_name(self) -> str:
+        """The network's scope name, e.g. 'resnet_v2_50'."""
+        return f"resnet_v2_{self.depth}"
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward'."""
+        return f"{self.model_name} batch {self.batch_size} {self.mode}"
+
+    def to_dict(self) -> dict:
+        """Returns the configuration as a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> BenchmarkConfig:
+        """Builds a configuration from `to_dict` output, ignoring unknown keys.
+
+        Args:
+          values: field name -> value.
+
+        Returns:
+          The configuration (not validated).
+        """
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+    def validate(self) -> BenchmarkConfig:
+        """Checks every field that can be checked without TensorFlow.
+
+        Returns:
+          self, so calls can be chained.
+
+        Raises:
+          ConfigError: naming the first field with a value that is not allowed.
+        """
+        _require_choice("mode", self.mode, MODES)
+        _require_choice("device", self.device, DEVICES)
+        _require_choice("data_format", self.data_format, DATA_FORMATS)
+        _require_int_at_least("batch_size", self.batch_size, 1)
+        _require_int_at_least("num_batches", self.num_batches, 1)
+        _require_int_at_least("burn_in", self.burn_in, 0)
+        _require_int_at_least("image_size", self.image_size, 1)
+        _require_int_at_least("num_classes", self.num_classes, 1)
+        _require_int_at_least("intra_op_threads", self.intra_op_threads, 0)
+        _require_int_at_least("inter_op_threads", self.inter_op_threads, 0)
+        _require_int_at_least("display_every", self.display_every, 1)
+        _require_int_at_least("seed", self.seed, 0)
+        if not isinstance(self.depth, int) or isinstance(self.depth, bool):
+            raise ConfigError("depth", self.depth, "must be an integer ResNet v2 depth")
+        return self
+
+
+def validate_against_model(
+    config: BenchmarkConfig, valid_depths: Sequence[int], min_image_size: int
+) -> None:
+    """Checks the fields whose limits the model package defines.
+
+    Args:
+      config: the configuration.
+      valid_depths: the depths the model package builds (`resnet_v2.VALID_DEPTHS`).
+      min_image_size: the smallest input height/width the networks accept.
+
+    Raises:
+      ConfigError: for a depth the model package does not build or an image too small for it.
+    """
+    if config.depth not in valid_depths:
+        allowed = ", ".join(str(depth) for depth in valid_depths)
+        raise ConfigError("depth", config.depth, f"not a ResNet v2 depth; choose from {allowed}")
+    if config.image_size < min_image_size:
+        raise ConfigError(
+            "image_size",
+            config.image_size,
+            f"too small for the network; must be at least {min_image_size}",
+        )
+
+
+def expand_sweep(
+    depths: Iterable[int], batch_sizes: Iterable[int], modes: Iterable[str], **common
+) -> list[BenchmarkConfig]:
+    """Every combination depth x batch size x mode, in that nesting order.
+
+    Args:
+      depths: network depths.
+      batch_sizes: batch sizes.
+      modes: modes.
+      **common: the other BenchmarkConfig fields, shared by every configuration.
+
+    Returns:
+      One BenchmarkConfig per combination (not validated), duplicates removed, order kept.
+    """
+    configs = []
+    for depth, batch_size, mode in itertools.product(
+        _unique(depths), _unique(batch_sizes), _unique(modes)
+    ):
+        configs.append(BenchmarkConfig(depth=depth, batch_size=batch_size, mode=mode, **common))
+    return configs
+
+
+def _unique(values: Iterable) -> list:
+    """The values with repeats dropped, first occurrence order kept."""
+    return list(dict.fromkeys(values))
+
+
+def _require_choice(field: str, value: object, choices: Sequence[str]) -> None:
+    """Raises ConfigError unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ConfigError(field, value, "choose from " + ", ".join(choices))
+
+
+def _require_int_at_least(field: str, value: object, minimum: int) -> None:
+    """Raises ConfigError unless `value` is an int (not a bool) >= `minimum`."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ConfigError(field, value, f"must be {what}")

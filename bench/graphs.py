@@ -1,0 +1,264 @@
+"""Building the graph that is timed, one fresh `tf.Graph` per configuration.
+
+Inputs are synthetic and live on the device: random images and integer labels are local,
+non-trainable variables initialised once, so no step copies data from the host.
+
+Targets (what `session.run` fetches each step):
+- forward: inference graph (`is_training=False`); the fetch is the sum of the logits, a scalar that
+  depends on every logit, so nothing large is copied to the host.
+- forward-backward: training-mode graph, softmax cross-entropy against the synthetic labels and the
+  gradients of that loss with respect to every trainable variable; no variable changes. The fetch
+  is a scalar built from one element of every gradient (see `_scalar_reading_every`).
+- train: forward-backward plus the weight-decay losses, a momentum-SGD update of every trainable
+  variable and the batch-norm moving-average updates; the fetch is the op grouping them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+import tf_slim as slim
+
+from bench.config import BenchmarkConfig
+from slim_resnet import get_network, resnet_arg_scope
+
+tf1 = tf.compat.v1
+
+
+@dataclasses.dataclass
+class TimedGraph:
+    """A built graph and what to run in it.
+
+    Attributes:
+      graph: the tf.Graph (finalized).
+      target: the fetch timed by every step.
+      initializer: op initialising every variable, synthetic inputs included.
+      param_count: number of trainable parameters of the network.
+      tensors: named tensors for callers that want more than the target ('images', 'labels',
+        'logits', and 'loss' / 'gradients' where the mode builds them).
+    """
+
+    graph: tf.Graph
+    target: object
+    initializer: tf.Operation
+    param_count: int
+    tensors: dict
+
+
+def compute_dtype(config: BenchmarkConfig) -> tf.DType:
+    """The dtype activations are computed in. Always float32 for now.
+
+    Args:
+      config: the configuration (a precision setting would be read here).
+
+    Returns:
+      tf.float32.
+    """
+    del config
+    return tf.float32
+
+
+def device_name(device: str) -> str:
+    """TensorFlow device string for a resolved device.
+
+    Args:
+      device: 'gpu' or 'cpu'.
+
+    Returns:
+      '/device:GPU:0' or '/device:CPU:0'.
+
+    Raises:
+      ValueError: for anything else (resolve 'auto' first).
+    """
+    if device not in ("gpu", "cpu"):
+        raise ValueError(f"device must be resolved to 'gpu' or 'cpu' first, got {device!r}")
+    return "/device:GPU:0" if device == "gpu" else "/device:CPU:0"
+
+
+def input_shape(config: BenchmarkConfig) -> list[int]:
+    """Shape of the synthetic image batch in the configured layout.
+
+    Args:
+      config: the configuration.
+
+    Returns:
+      [N, H, W, 3] for NHWC, [N, 3, H, W] for NCHW.
+    """
+    size, batch = config.image_size, config.batch_size
+    if config.data_format == "NCHW":
+        return [batch, 3, size, size]
+    return [batch, size, size, 3]
+
+
+def synthetic_inputs(config: BenchmarkConfig, dtype: tf.DType) -> tuple[tf.Tensor, tf.Tensor]:
+    """Creates images and labels as local, non-trainable variables on the current device.
+
+    Args:
+      config: batch size, image size, data format and number of classes.
+      dtype: dtype of the images.
+
+    Returns:
+      (images, labels): images [N, H, W, 3] (or [N, 3, H, W]) of `dtype`, uniform in [-1, 1);
+      labels [N] int32 in [0, num_classes).
+    """
+    local = [tf1.GraphKeys.LOCAL_VARIABLES]
+    with tf1.variable_scope("synthetic_inputs"):
+        images = tf1.get_variable(
+            "images", input_shape(config), dtype=dtype, trainable=False, collections=local,
+            initializer=tf1.random_uniform_initializer(-1.0, 1.0),
+        )
+        labels = tf1.get_variable(
+            "labels", [config.batch_size], dtype=tf.int32, trainable=False, collections=local,
+            initializer=tf1.random_uniform_initializer(0, config.num_classes, dtype=tf.int32),
+        )
+    return images.read_value(), labels.read_value()
+
+
+def build_network(images: tf.Tensor, config: BenchmarkConfig, is_training: bool) -> tf.Tensor:
+    """Builds resnet_v2_<depth> on `images` under the project's arg scope.
+
+    Args:
+      images: the input batch in the configured layout.
+      config: depth, number of classes, data format.
+      is_training: batch norm in training mode.
+
+    Returns:
+      Logits [N, num_classes].
+    """
+    network = get_network(config.depth)
+    with slim.arg_scope(resnet_arg_scope(data_format=config.data_format)):
+        logits, _ = network(images, num_classes=config.num_classes, is_training=is_training)
+    return logits
+
+
+def classification_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Mean softmax cross-entropy, computed in float32.
+
+    Args:
+      logits: [N, num_classes].
+      labels: [N] int32.
+
+    Returns:
+      Scalar float32 loss.
+    """
+    per_image = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=tf.cast(logits, tf.float32)
+    )  # [N]
+    return tf.reduce_mean(per_image)
+
+
+def _scalar_reading_every(tensors: list[tf.Tensor]) -> tf.Tensor:
+    """A float32 scalar that data-depends on every tensor in `tensors`.
+
+    TensorFlow 2.21's graph optimizer removes stateless work that is only reached through control
+    dependencies: `tf.group(*grads)` or an identity under control dependencies on the gradients
+    runs no gradient op at all. A data dependency cannot be pruned, and since every op produces its
+    whole output, reading one element of each tensor forces every gradient op to run while adding
+    only a few tiny slices and one sum to the step (cheaper than reducing every gradient, and no
+    host copy of the gradients).
+
+    Args:
+      tensors: the tensors to force, any shapes.
+
+    Returns:
+      Scalar float32 tensor.
+    """
+    first_elements = [tf.cast(tf.reshape(tensor, [-1])[0], tf.float32) for tensor in tensors]
+    return tf.add_n(first_elements, name="read_every_gradient")
+
+
+def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, tensors: dict):
+    """Target of 'forward': a scalar depending on every logit."""
+    del labels, config, tensors
+    return tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits")
+
+
+def _gradients(logits: tf.Tensor, labels: tf.Tensor, tensors: dict, with_weight_decay: bool):
+    """Loss and its gradients w.r.t. every trainable variable; recorded in `tensors`."""
+    loss = classification_loss(logits, labels)
+    if with_weight_decay:
+        loss = tf.add_n([loss] + tf1.losses.get_regularization_losses(), name="total_loss")
+    variables = tf1.trainable_variables()
+    gradients = tf.gradients(loss, variables)
+    tensors.update(loss=loss, gradients=gradients, variables=variables)
+    return gradients, variables
+
+
+def _forward_backward_target(logits, labels, config: BenchmarkConfig, tensors: dict):
+    """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated."""
+    del config
+    gradients, _ = _gradients(logits, labels, tensors, with_weight_decay=False)
+    return _scalar_reading_every(gradients)
+
+
+def _train_target(logits, labels, config: BenchmarkConfig, tensors: dict):
+    """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates."""
+    gradients, variables = _gradients(logits, labels, tensors, with_weight_decay=True)
+    optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
+    apply_gradients = optimizer.apply_gradients(list(zip(gradients, variables, strict=True)))
+    batch_norm_updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
+    return tf.group(apply_gradients, *batch_norm_updates, name="train_step")
+
+
+TARGET_BUILDERS = {
+    "forward": _forward_target,
+    "forward-backward": _forward_backward_target,
+    "train": _train_target,
+}
+
+
+def count_parameters(variables: list[tf.Variable]) -> int:
+    """Total number of elements of `variables` (static shapes).
+
+    Args:
+      variables: variables with fully defined shapes.
+
+    Returns:
+      The element count.
+    """
+    return sum(variable.shape.num_elements() for variable in variables)
+
+
+def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
+    """Builds the network, synthetic inputs and the mode's target in a fresh graph.
+
+    Args:
+      config: a validated configuration whose device is resolved ('gpu' or 'cpu').
+
+    Returns:
+      A TimedGraph whose graph is finalized.
+    """
+    graph = tf.Graph()
+    tensors: dict = {}
+    with graph.as_default(), tf.device(device_name(config.device)):
+        tf1.set_random_seed(config.seed)
+        images, labels = synthetic_inputs(config, compute_dtype(config))
+        logits = build_network(images, config, is_training=config.mode != "forward")
+        tensors.update(images=images, labels=labels, logits=logits)
+        param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
+        target = TARGET_BUILDERS[config.mode](logits, labels, config, tensors)
+        initializer = tf.group(
+            tf1.global_variables_initializer(), tf1.local_variables_initializer(), name="init"
+        )
+    graph.finalize()
+    return TimedGraph(graph, target, initializer, param_count, tensors)
+
+
+def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:
+    """Session settings: thread pools, soft placement, GPUs hidden when the CPU is measured.
+
+    Args:
+      config: threads and resolved device.
+
+    Returns:
+      A ConfigProto.
+    """
+    proto = tf1.ConfigProto(
+        allow_soft_placement=True,
+        intra_op_parallelism_threads=config.intra_op_threads,
+        inter_op_parallelism_threads=config.inter_op_threads,
+    )
+    if config.device == "cpu":
+        proto.device_count["GPU"] = 0
+    return proto

@@ -1,0 +1,204 @@
+"""Statistics derived from raw per-step times.
+
+Nothing here measures anything: every figure is computed from the list of measured step times (in
+seconds) that a :class:`bench.timing.Measurement` holds, so any reported number can be recomputed
+from the saved raw times.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+# A run is flagged as noisy when its sd or its interquartile range exceeds this fraction of the
+# median step time.
+HIGH_SPREAD_FRACTION = 0.10
+# Fewer measured steps than this give a mean too uncertain to compare configurations by.
+MIN_TRUSTED_STEPS = 10
+
+
+def mean(values: Sequence[float]) -> float:
+    """Arithmetic mean, summed with `math.fsum` so no precision is lost to rounding.
+
+    Args:
+      values: at least one number.
+
+    Returns:
+      The mean.
+
+    Raises:
+      ValueError: if `values` is empty.
+    """
+    _require_values(values)
+    return math.fsum(values) / len(values)
+
+
+def population_sd(values: Sequence[float]) -> float:
+    """Population standard deviation, computed in two passes.
+
+    The deviations from the mean are squared and summed (second pass), so the result can never be
+    negative or lose all precision the way E[x^2] - mean^2 does when the spread is small compared
+    with the values themselves.
+
+    Args:
+      values: at least one number.
+
+    Returns:
+      sqrt(sum((x - mean)^2) / n); 0.0 for a single value.
+
+    Raises:
+      ValueError: if `values` is empty.
+    """
+    centre = mean(values)
+    squared_deviations = math.fsum((value - centre) ** 2 for value in values)
+    return math.sqrt(squared_deviations / len(values))
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Percentile by linear interpolation between closest ranks.
+
+    This is the usual definition (numpy's default `linear` method, Hyndman & Fan type 7): the
+    sorted values sit at positions 0..n-1 and position `fraction * (n - 1)` is interpolated.
+
+    Args:
+      values: at least one number, in any order.
+      fraction: which percentile, as a fraction in [0, 1] (0.9 for p90).
+
+    Returns:
+      The interpolated value.
+
+    Raises:
+      ValueError: if `values` is empty or `fraction` is outside [0, 1].
+    """
+    _require_values(values)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"percentile fraction {fraction!r} is outside [0, 1]")
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    lower_index = math.floor(position)
+    upper_index = min(lower_index + 1, len(ordered) - 1)
+    weight = position - lower_index
+    lower, upper = ordered[lower_index], ordered[upper_index]
+    return lower + (upper - lower) * weight
+
+
+def median(values: Sequence[float]) -> float:
+    """The 50th percentile (mean of the two middle values for an even count).
+
+    Args:
+      values: at least one number.
+
+    Returns:
+      The median.
+
+    Raises:
+      ValueError: if `values` is empty.
+    """
+    return percentile(values, 0.5)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepStatistics:
+    """Summary of the measured steps of one configuration. All times are in seconds.
+
+    Attributes:
+      num_steps: how many measured steps the figures come from.
+      mean_s, sd_s, median_s, min_s, max_s, p10_s, p90_s, iqr_s: per-step time statistics
+        (sd is the population standard deviation; iqr is p75 - p25).
+      images_per_sec: batch size / mean step time.
+      total_images_per_sec: batch size * steps / wall time of the whole measured loop (includes
+        whatever the loop did between steps, so it is slightly below images_per_sec).
+      cold_step_s: time of the very first step of the session (graph optimisation, allocation).
+      loop_wall_s: wall time of the whole measured loop.
+    """
+
+    num_steps: int
+    mean_s: float
+    sd_s: float
+    median_s: float
+    min_s: float
+    max_s: float
+    p10_s: float
+    p90_s: float
+    iqr_s: float
+    images_per_sec: float
+    total_images_per_sec: float
+    cold_step_s: float
+    loop_wall_s: float
+
+    def to_dict(self) -> dict:
+        """Returns the statistics as a plain dict (field name -> value)."""
+        return dataclasses.asdict(self)
+
+
+def summarize(
+    step_times_s: Sequence[float], batch_size: int, loop_wall_s: float, cold_step_s: float
+) -> StepStatistics:
+    """Computes every reported statistic from raw measured step times.
+
+    Args:
+      step_times_s: measured step durations in seconds, at least one.
+      batch_size: images per step.
+      loop_wall_s: wall time of the whole measured loop in seconds (> 0).
+      cold_step_s: duration of the first step the session ever ran.
+
+    Returns:
+      A StepStatistics.
+
+    Raises:
+      ValueError: if `step_times_s` is empty.
+    """
+    mean_s = mean(step_times_s)
+    return StepStatistics(
+        num_steps=len(step_times_s),
+        mean_s=mean_s,
+        sd_s=population_sd(step_times_s),
+        median_s=median(step_times_s),
+        min_s=min(step_times_s),
+        max_s=max(step_times_s),
+        p10_s=percentile(step_times_s, 0.10),
+        p90_s=percentile(step_times_s, 0.90),
+        iqr_s=percentile(step_times_s, 0.75) - percentile(step_times_s, 0.25),
+        images_per_sec=_safe_ratio(batch_size, mean_s),
+        total_images_per_sec=_safe_ratio(batch_size * len(step_times_s), loop_wall_s),
+        cold_step_s=cold_step_s,
+        loop_wall_s=loop_wall_s,
+    )
+
+
+def reliability_warnings(stats: StepStatistics) -> list[str]:
+    """Plain-language warnings about figures that should not be trusted as they are.
+
+    Args:
+      stats: statistics of one configuration.
+
+    Returns:
+      A list of one-line warnings, empty when the measurement looks sound.
+    """
+    warnings = []
+    if stats.num_steps < MIN_TRUSTED_STEPS:
+        warnings.append(
+            f"only {stats.num_steps} measured steps (fewer than {MIN_TRUSTED_STEPS}); "
+            "the mean is uncertain"
+        )
+    if stats.median_s > 0:
+        limit = HIGH_SPREAD_FRACTION * stats.median_s
+        if stats.sd_s > limit or stats.iqr_s > limit:
+            warnings.append(
+                f"high spread: sd {stats.sd_s / stats.median_s:.0%} and IQR "
+                f"{stats.iqr_s / stats.median_s:.0%} of the median step time "
+                f"(over {HIGH_SPREAD_FRACTION:.0%}); is the machine busy?"
+            )
+    return warnings
+
+
+def _safe_ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, or infinity when the denominator is not positive."""
+    return numerator / denominator if denominator > 0 else math.inf
+
+
+def _require_values(values: Sequence[float]) -> None:
+    """Raises ValueError if `values` is empty."""
+    if len(values) == 0:
+        raise ValueError("no step times to summarise")
