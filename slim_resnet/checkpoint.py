@@ -116,15 +116,15 @@ class CheckpointComparison:
     return not self.missing and not self.mismatched
 
 
-def _listing(names, limit=_LISTED_NAMES):
+def _listing(names, limit=_LISTED_NAMES, separator=', '):
   """Returns 'a, b, c' or 'a, b, ... and 7 more'."""
   names = list(names)
-  shown = ', '.join(names[:limit])
+  shown = separator.join(names[:limit])
   return shown if len(names) <= limit else f'{shown} and {len(names) - limit} more'
 
 
-def _plural(count, noun):
-  return f'{count} {noun}' if count == 1 else f'{count} {noun}s'
+def _plural(count, noun, plural=None):
+  return f'{count} {noun}' if count == 1 else f'{count} {plural or noun + "s"}'
 
 
 def _missing_name(graph_name, checkpoint_name):
@@ -157,8 +157,9 @@ def _mismatch_summary(checkpoint, comparison):
     names = [_missing_name(g, c) for g, c in comparison.missing]
     parts.append(f'{_plural(len(names), "variable")} missing from it ({_listing(names)})')
   if comparison.mismatched:
-    parts.append(f'{_plural(len(comparison.mismatched), "shape/dtype mismatch")} '
-                 f'({_listing([m.describe() for m in comparison.mismatched], 3)})')
+    descriptions = [mismatch.describe() for mismatch in comparison.mismatched]
+    parts.append(f'{_plural(len(descriptions), "shape/dtype mismatch", "shape/dtype mismatches")} '
+                 f'({_listing(descriptions, 3, "; ")})')
   return (f'checkpoint {checkpoint} does not match the graph, nothing restored: '
           f'{"; ".join(parts)}; {_mismatch_hint(comparison)}')
 
