@@ -59,7 +59,8 @@ def data_format_errors():
   """Turns TensorFlow's "no NCHW kernel on this device" run-time errors into one clear line.
 
   Without oneDNN (TF_ENABLE_ONEDNN_OPTS=0, or a CPU build without it), TensorFlow's CPU kernels for
-  MaxPool and Conv2D only accept NHWC, and say so at `session.run` time with a long trace. Wrap the run in this context:
+  MaxPool and Conv2D only accept NHWC, and say so at `session.run` time with a long trace. Wrap the
+  run in this context:
 
       with data_format_errors():
         session.run(logits)

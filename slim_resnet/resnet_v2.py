@@ -117,12 +117,14 @@ def _check_frozen_stages(frozen_stages, num_blocks):
 
 
 def _frozen(unit_fn):
-  """Wraps a unit builder so its variables are not trainable and its batch norms run in inference."""
+  """Wraps a unit builder so its variables are not trainable, carry no weight decay (a constant
+  term would only inflate the reported loss) and its batch norms run in inference mode."""
 
   def frozen_unit(*args, **kwargs):
     with slim.arg_scope([slim.conv2d, batch_norm], trainable=False):
-      with slim.arg_scope([batch_norm], is_training=False):
-        return unit_fn(*args, **kwargs)
+      with slim.arg_scope([slim.conv2d], weights_regularizer=None):
+        with slim.arg_scope([batch_norm], is_training=False):
+          return unit_fn(*args, **kwargs)
 
   return frozen_unit
 

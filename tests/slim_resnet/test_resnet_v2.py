@@ -218,12 +218,16 @@ def test_frozen_stages_are_not_trainable_and_run_batch_norm_in_inference():
     trainable = {v.op.name for v in tf.compat.v1.trainable_variables()}
     all_names = {v.op.name for v in tf.compat.v1.global_variables()}
     update_names = {op.name for op in tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)}
+    decayed = {loss.op.name for loss in tf.compat.v1.get_collection(GraphKeys.REGULARIZATION_LOSSES)}
   frozen_prefixes = ('resnet_v2_50/conv1/', 'resnet_v2_50/block1/', 'resnet_v2_50/block2/')
   assert trainable and not any(name.startswith(frozen_prefixes) for name in trainable)
   assert any(name.startswith('resnet_v2_50/block3/') for name in trainable)
   assert 'resnet_v2_50/logits/weights' in trainable and 'resnet_v2_50/postnorm/gamma' in trainable
   assert {name for name in all_names if name.startswith(frozen_prefixes)}  # Still in the graph.
   assert update_names and not any(name.startswith(frozen_prefixes) for name in update_names)
+  # Weight decay only on what trains: block3 (6 units x 3 convs + 1 shortcut), block4 (10), logits.
+  assert decayed and not any(name.startswith(frozen_prefixes) for name in decayed)
+  assert len(decayed) == 19 + 10 + 1
 
 
 @pytest.mark.parametrize('make_inputs, kwargs, message', [
