@@ -1,0 +1,298 @@
+"""Mixed precision for the benchmark graphs: fp32 master variables, fp16/bf16 compute, loss scaling.
+
+The recipe (the usual one for graph-mode mixed precision):
+
+- every variable is created and stored in float32 (the "master" copy the optimizer updates);
+- a custom getter hands layers that ask for a float16/bfloat16 variable a cast read of that float32
+  variable, so convolutions compute in the low precision while gradients flow back to float32;
+- our batch norm always asks for float32 variables and computes its statistics in float32, so its
+  parameters and moving averages are untouched by the getter;
+- the images are cast to the compute type before the network, the logits back to float32 before the
+  loss, so the loss and its reduction are float32;
+- for float16 training the loss is multiplied by a loss scale before differentiation and the gradients
+  divided by it afterwards, so small gradients do not underflow float16's 6e-8 minimum; the dynamic
+  scaler lowers the scale (and skips the update) when a gradient overflows and raises it after a run of
+  good steps. bfloat16 has float32's exponent range and needs no scaling.
+
+TensorFlow's automatic mixed-precision graph rewrite inserts no casts on the CPU, and
+`tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer` is deprecated (it warns on use and
+points to Keras' optimizer, which does not work with `tf.compat.v1` optimizers), so both pieces are
+written here.
+
+Typical use:
+
+    precision = 'fp16'
+    with precision_scope(precision):
+      logits, _ = resnet_v2_50(cast_to_compute(images, precision), num_classes=1000)
+    loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, to_float32(logits))
+    scaler = make_loss_scaler(parse_loss_scale('dynamic'), precision)
+    grads = scaled_gradients(loss, tf.compat.v1.trainable_variables(), scaler)
+    train_op = apply_gradients(optimizer, list(zip(grads, variables)), scaler)
+"""
+
+import contextlib
+import dataclasses
+
+import tensorflow as tf
+
+PRECISIONS = ('fp32', 'fp16', 'bf16')
+_COMPUTE_DTYPES = {'fp32': tf.float32, 'fp16': tf.float16, 'bf16': tf.bfloat16}
+
+LOSS_SCALE_CHOICES = 'auto, none, dynamic or a positive number'
+# Dynamic loss scaling: start high (fp16 overflows show up in the first steps and halve it quickly),
+# double after this many consecutive finite steps.
+DYNAMIC_INITIAL_SCALE = 2.0 ** 15
+DYNAMIC_GROWTH_INTERVAL = 2000
+DYNAMIC_FACTOR = 2.0
+
+
+def check_precision(precision):
+  """Raises ValueError unless `precision` is one of PRECISIONS."""
+  if precision not in _COMPUTE_DTYPES:
+    raise ValueError(f'precision must be one of {", ".join(PRECISIONS)}, got {precision!r}')
+
+
+def compute_dtype(precision):
+  """The dtype activations and convolutions compute in: fp32 -> float32, fp16 -> float16, bf16 ->
+  bfloat16.
+
+  Raises:
+    ValueError: for an unknown precision.
+  """
+  check_precision(precision)
+  return _COMPUTE_DTYPES[precision]
+
+
+def float32_master_getter(dtype):
+  """A variable-scope custom getter: variables requested in `dtype` are created in float32 and read
+  through a cast to `dtype`; requests for any other dtype (batch norm's float32) pass through.
+
+  Args:
+    dtype: the compute dtype (tf.float16 or tf.bfloat16; with tf.float32 the getter changes nothing).
+
+  Returns:
+    A function usable as `tf.compat.v1.variable_scope(..., custom_getter=...)`.
+  """
+  dtype = tf.as_dtype(dtype)
+
+  # Variable stores call custom getters with keyword arguments only: the parameter must be `getter`.
+  def master_getter(getter, name, *args, **kwargs):
+    requested = kwargs.get('dtype')
+    if dtype == tf.float32 or requested is None or tf.as_dtype(requested) != dtype:
+      return getter(name, *args, **kwargs)
+    kwargs['dtype'] = tf.float32
+    master = getter(name, *args, **kwargs)
+    return tf.cast(master, dtype, name=f'{master.op.name}/read_{dtype.name}')
+
+  return master_getter
+
+
+@contextlib.contextmanager
+def precision_scope(precision, scope=None):
+  """A variable scope in which low-precision variable requests get float32 masters (see
+  `float32_master_getter`). For fp32 the getter passes everything through.
+
+  Args:
+    precision: one of PRECISIONS.
+    scope: a name for a new variable scope, or None (the default) to re-enter the current scope, so
+      variable and op names are unchanged.
+
+  Yields:
+    The `tf.compat.v1.VariableScope`.
+
+  Raises:
+    ValueError: for an unknown precision.
+  """
+  getter = float32_master_getter(compute_dtype(precision))
+  if scope is None:
+    entered = tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), custom_getter=getter,
+                                          auxiliary_name_scope=False)
+  else:
+    entered = tf.compat.v1.variable_scope(scope, custom_getter=getter)
+  with entered as variable_scope:
+    yield variable_scope
+
+
+def cast_to_compute(images, precision):
+  """Casts `images` (any float dtype, any shape) to the compute dtype of `precision`."""
+  dtype = compute_dtype(precision)
+  return images if images.dtype == dtype else tf.cast(images, dtype)
+
+
+def to_float32(tensor):
+  """`tensor` in float32 (a cast when it is not already), e.g. logits before the loss."""
+  return tensor if tensor.dtype == tf.float32 else tf.cast(tensor, tf.float32)
+
+
+def sum_in_float32(losses):
+  """The sum of scalar `losses` in float32, 0.0 for an empty list.
+
+  Use it for the weight-decay losses: under the low-precision getter tf-slim's layers (through the
+  legacy Keras layer base) apply their regularizer to the value the getter returns, the cast read, so
+  `tf.compat.v1.losses.get_regularization_losses()` holds float16/bfloat16 L2 losses of the weights.
+  (With `reuse=True` across several builds each low-precision build adds its own copies; a benchmark
+  graph builds the network once.)
+  """
+  losses = [to_float32(loss) for loss in losses]
+  return tf.add_n(losses) if losses else tf.constant(0.0, tf.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class LossScaleSetting:
+  """What the user asked for: kind is 'auto', 'none', 'static' or 'dynamic'; value only for 'static'."""
+  kind: str
+  value: float | None = None
+
+  def describe(self):
+    """'dynamic', 'none', 'auto' or the static value, e.g. '1024'."""
+    return f'{self.value:g}' if self.kind == 'static' else self.kind
+
+
+def parse_loss_scale(text):
+  """Parses a --loss-scale value: 'auto', 'none', 'dynamic' or a positive finite number.
+
+  Returns:
+    A LossScaleSetting.
+
+  Raises:
+    ValueError: for anything else, naming the value and what is allowed.
+  """
+  text = str(text).strip().lower()
+  if text in ('auto', 'none', 'dynamic'):
+    return LossScaleSetting(text)
+  try:
+    value = float(text)
+  except ValueError:
+    value = None
+  if value is None or not value > 0 or value == float('inf'):
+    raise ValueError(f'loss scale must be {LOSS_SCALE_CHOICES}, got {text!r}')
+  return LossScaleSetting('static', value)
+
+
+def resolve_loss_scale(setting, precision):
+  """The loss scale actually used: 'auto' means dynamic for fp16 and none for fp32/bf16.
+
+  Returns:
+    A LossScaleSetting whose kind is 'none', 'static' or 'dynamic'.
+  """
+  check_precision(precision)
+  if setting.kind != 'auto':
+    return setting
+  return LossScaleSetting('dynamic' if precision == 'fp16' else 'none')
+
+
+class StaticLossScaler:
+  """Multiplies the loss by a fixed `value` and divides the gradients by it."""
+
+  def __init__(self, value):
+    self.value = float(value)
+
+  def scale(self):
+    """The current loss scale, a float32 scalar tensor."""
+    return tf.constant(self.value, tf.float32, name='loss_scale')
+
+  def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
+    """Applies already-unscaled gradients with `optimizer` (the static scale never skips a step)."""
+    return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
+
+
+class DynamicLossScaler:
+  """A loss scale held in a variable: halved (and the update skipped) when any gradient is not finite,
+  doubled after `growth_interval` consecutive finite steps.
+
+  The two state variables are float32/int64 non-trainable globals named `loss_scale` and
+  `loss_scale_good_steps` (created on construction, in the current graph).
+  """
+
+  def __init__(self, initial_scale=DYNAMIC_INITIAL_SCALE, growth_interval=DYNAMIC_GROWTH_INTERVAL,
+               factor=DYNAMIC_FACTOR):
+    self.growth_interval = int(growth_interval)
+    self.factor = float(factor)
+    self.scale_variable = tf.compat.v1.get_variable(
+        'loss_scale', initializer=tf.constant(float(initial_scale), tf.float32), trainable=False,
+        use_resource=True)
+    self.good_steps = tf.compat.v1.get_variable(
+        'loss_scale_good_steps', initializer=tf.constant(0, tf.int64), trainable=False,
+        use_resource=True)
+
+  def scale(self):
+    """The current loss scale, a float32 scalar tensor (a read of the variable)."""
+    return self.scale_variable.read_value()
+
+  def _update_state(self, all_finite):
+    """Ops moving the scale and the good-step counter after one step."""
+    good_steps = self.good_steps.read_value()
+    scale = self.scale_variable.read_value()
+    grow = tf.logical_and(all_finite, good_steps + 1 >= self.growth_interval)
+    new_scale = tf.where(all_finite, tf.where(grow, scale * self.factor, scale),
+                         tf.maximum(scale / self.factor, 1.0))
+    new_good_steps = tf.where(tf.logical_and(all_finite, tf.logical_not(grow)), good_steps + 1,
+                              tf.zeros_like(good_steps))
+    return tf.group(self.scale_variable.assign(new_scale), self.good_steps.assign(new_good_steps))
+
+  def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
+    """Applies unscaled gradients if they are all finite, else skips; then updates the scale.
+
+    Returns:
+      An op doing both.
+    """
+    grads_and_vars = list(grads_and_vars)
+    all_finite = all_finite_op([grad for grad, _ in grads_and_vars])
+
+    def apply():
+      with tf.control_dependencies([optimizer.apply_gradients(grads_and_vars,
+                                                              global_step=global_step)]):
+        return tf.constant(True)
+
+    def skip():
+      return tf.constant(False)
+
+    applied = tf.cond(all_finite, apply, skip, name='apply_if_finite')
+    with tf.control_dependencies([applied]):
+      return self._update_state(all_finite)
+
+
+def all_finite_op(tensors):
+  """A scalar bool tensor: True when every element of every tensor (None entries skipped) is finite."""
+  checks = [tf.reduce_all(tf.math.is_finite(tensor)) for tensor in tensors if tensor is not None]
+  return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
+
+
+def make_loss_scaler(setting, precision):
+  """The scaler for `setting` (after `resolve_loss_scale`), or None when no scaling is wanted.
+
+  Creates the dynamic scaler's variables in the current graph.
+  """
+  setting = resolve_loss_scale(setting, precision)
+  if setting.kind == 'static':
+    return StaticLossScaler(setting.value)
+  if setting.kind == 'dynamic':
+    return DynamicLossScaler()
+  return None
+
+
+def scaled_gradients(loss, variables, scaler=None):
+  """Gradients of `loss` with respect to `variables`, computed on the scaled loss and unscaled.
+
+  Args:
+    loss: a float32 scalar.
+    variables: a list of (float32 master) variables.
+    scaler: a StaticLossScaler, DynamicLossScaler or None (no scaling).
+
+  Returns:
+    A list of float32 gradients (None for a variable the loss does not depend on), in the order of
+    `variables`.
+  """
+  if scaler is None:
+    return tf.gradients(loss, variables)
+  scale = scaler.scale()
+  gradients = tf.gradients(loss * scale, variables)
+  inverse = 1.0 / scale
+  return [None if grad is None else grad * tf.cast(inverse, grad.dtype) for grad in gradients]
+
+
+def apply_gradients(optimizer, grads_and_vars, scaler=None, global_step=None):
+  """`optimizer.apply_gradients`, skipping non-finite steps when `scaler` is dynamic."""
+  if scaler is None:
+    return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
+  return scaler.apply_gradients(optimizer, grads_and_vars, global_step=global_step)
