@@ -74,11 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     sweep = parser.add_argument_group("what to run (every combination is run)")
-    sweep.add_argument("--depth", nargs="+", default=["50"], metavar="DEPTH",
+    # Single-value defaults (not lists) so --help shows them plainly; see _as_list.
+    sweep.add_argument("--depth", nargs="+", default="50", metavar="DEPTH",
                        help="network depths: 50 101 152 200, or all")
-    sweep.add_argument("--batch", nargs="+", type=int, default=[32], metavar="N",
+    sweep.add_argument("--batch", nargs="+", type=int, default=32, metavar="N",
                        help="batch sizes (positive integers)")
-    sweep.add_argument("--mode", nargs="+", choices=MODES, default=["forward"],
+    sweep.add_argument("--mode", nargs="+", choices=MODES, default="forward",
                        help="what a step computes")
     steps = parser.add_argument_group("steps and inputs")
     steps.add_argument("--num-batches", type=int, default=100, help="measured steps")
@@ -140,14 +141,15 @@ def _main(argv: list[str]) -> int:
     _check_table_format(args.table_format)
     _check_output_path(args.output)
     common = _common_settings(args)
-    depth_tokens = _parse_depth_tokens(args.depth)
+    depth_tokens = _parse_depth_tokens(_as_list(args.depth))
+    batch_sizes, modes = _as_list(args.batch), _as_list(args.mode)
     # Everything that needs no TensorFlow is checked first, so bad input fails fast.
-    _validated(expand_sweep([50], args.batch, args.mode, **common))
+    _validated(expand_sweep([50], batch_sizes, modes, **common))
 
     environment.import_tensorflow(args.verbose)
     from slim_resnet import VALID_DEPTHS
 
-    configs = expand_sweep(_expand_depths(depth_tokens, VALID_DEPTHS), args.batch, args.mode,
+    configs = expand_sweep(_expand_depths(depth_tokens, VALID_DEPTHS), batch_sizes, modes,
                            **common)
     try:
         configs, environment_info = runner.prepare(configs, verbose=args.verbose)
@@ -176,6 +178,11 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "inter_op_threads": args.inter_op_threads,
         "display_every": args.display_every,
     }
+
+
+def _as_list(value) -> list:
+    """A flag's value as a list (defaults are single values, given values lists)."""
+    return value if isinstance(value, list) else [value]
 
 
 def _parse_depth_tokens(tokens: Sequence[str]) -> list:

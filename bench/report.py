@@ -189,7 +189,7 @@ def _status(result: BenchmarkResult, baselines: dict) -> str:
     del baselines
     if result.ok:
         return "ok (!)" if result.warnings else "ok"
-    return _shorten(result.failure.short, 60)
+    return _shorten(result.failure.short, 80)
 
 
 def _shorten(text: str, limit: int) -> str:

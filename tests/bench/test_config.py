@@ -1,0 +1,61 @@
+"""BenchmarkConfig validation and sweep expansion (no TensorFlow needed)."""
+
+import pytest
+
+from bench.config import BenchmarkConfig, ConfigError, expand_sweep, validate_against_model
+
+
+def test_defaults_are_valid_and_match_the_documented_ones():
+    config = BenchmarkConfig().validate()
+    assert (config.num_batches, config.burn_in, config.image_size, config.num_classes) == (
+        100, 10, 224, 1000)
+    assert (config.device, config.data_format, config.display_every) == ("auto", "NHWC", 10)
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("batch_size", 0, "positive integer"),
+        ("batch_size", -3, "positive integer"),
+        ("num_batches", 0, "positive integer"),
+        ("burn_in", -1, ">= 0"),
+        ("mode", "backward", "forward, forward-backward, train"),
+        ("device", "tpu", "auto, gpu, cpu"),
+        ("data_format", "NWHC", "NHWC, NCHW"),
+        ("display_every", 0, "positive integer"),
+        ("intra_op_threads", -1, ">= 0"),
+        ("batch_size", True, "positive integer"),
+        ("batch_size", 2.0, "positive integer"),
+    ],
+)
+def test_invalid_value_names_field_value_and_what_is_allowed(field, value, fragment):
+    with pytest.raises(ConfigError) as raised:
+        BenchmarkConfig(**{field: value}).validate()
+    assert raised.value.field == field
+    assert raised.value.value == value
+    assert fragment in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_model_limits():
+    validate_against_model(BenchmarkConfig(depth=101, image_size=32), (50, 101), 32)
+    with pytest.raises(ConfigError, match=r"depth=77: not a ResNet v2 depth; choose from 50, 101"):
+        validate_against_model(BenchmarkConfig(depth=77), (50, 101), 32)
+    with pytest.raises(ConfigError, match="image_size=31: too small.*at least 32"):
+        validate_against_model(BenchmarkConfig(image_size=31), (50, 101), 32)
+
+
+def test_sweep_is_every_combination_in_depth_batch_mode_order():
+    configs = expand_sweep([50, 101], [8, 8, 1], ["forward", "train"], num_batches=5)
+    assert [(c.depth, c.batch_size, c.mode) for c in configs] == [
+        (50, 8, "forward"), (50, 8, "train"), (50, 1, "forward"), (50, 1, "train"),
+        (101, 8, "forward"), (101, 8, "train"), (101, 1, "forward"), (101, 1, "train"),
+    ]
+    assert {c.num_batches for c in configs} == {5}
+
+
+def test_dict_round_trip_ignores_unknown_keys():
+    config = BenchmarkConfig(depth=152, batch_size=4, mode="train", seed=3)
+    values = dict(config.to_dict(), some_future_field="x")
+    assert BenchmarkConfig.from_dict(values) == config
+    assert config.label == "resnet_v2_152 batch 4 train"

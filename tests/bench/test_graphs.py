@@ -1,0 +1,164 @@
+"""The timed graphs: on-device synthetic inputs, and targets that do their mode's work."""
+
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bench import graphs
+from bench.config import BenchmarkConfig
+
+tf1 = tf.compat.v1
+TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
+MANIFEST = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures",
+                        "slim_resnet_v2_manifest.json")
+
+
+def executed_ops(session, fetch):
+    """Names of the nodes a traced run of `fetch` executed."""
+    metadata = tf1.RunMetadata()
+    options = tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE)
+    session.run(fetch, options=options, run_metadata=metadata)
+    return {node.node_name for device in metadata.step_stats.dev_stats
+            for node in device.node_stats}
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    """An initialised session per mode on the tiny configuration."""
+    opened = {}
+    for mode in ("forward", "forward-backward", "train"):
+        config = BenchmarkConfig(mode=mode, **TINY)
+        timed = graphs.build_timed_graph(config)
+        session = tf1.Session(graph=timed.graph, config=graphs.session_config(config))
+        session.run(timed.initializer)
+        opened[mode] = (timed, session)
+    yield opened
+    for _, session in opened.values():
+        session.close()
+
+
+def test_forward_backward_target_executes_every_gradient_op(sessions):
+    timed, session = sessions["forward-backward"]
+    # Reference: the ops that run when the gradients themselves are fetched.
+    reference = {name for name in executed_ops(session, timed.tensors["gradients"])
+                 if name.startswith("gradients/")}
+    assert any("Conv2DBackpropFilter" in name for name in reference)
+    assert len(reference) > 200
+    assert reference <= executed_ops(session, timed.target)
+    assert len(timed.tensors["gradients"]) == len(timed.tensors["variables"]) > 0
+
+
+def test_grouping_the_gradients_would_run_none_of_them():
+    """Why the target reads the gradients: the obvious tf.group(*grads) is pruned to nothing."""
+    config = BenchmarkConfig(mode="forward-backward", **TINY)
+    graph = tf.Graph()
+    with graph.as_default():
+        images, labels = graphs.synthetic_inputs(config, tf.float32)
+        logits = graphs.build_network(images, config, is_training=True)
+        gradients = tf.gradients(graphs.classification_loss(logits, labels),
+                                 tf1.trainable_variables())
+        grouped = tf.group(*gradients)
+        initializer = [tf1.global_variables_initializer(), tf1.local_variables_initializer()]
+    with tf1.Session(graph=graph) as session:
+        session.run(initializer)
+        assert not {name for name in executed_ops(session, grouped)
+                    if name.startswith("gradients/")}
+
+
+def test_forward_backward_is_clearly_slower_than_forward(sessions):
+    forward_timed, forward_session = sessions["forward"]
+    backward_timed, backward_session = sessions["forward-backward"]
+    durations = {"forward": [], "forward-backward": []}
+    forward_session.run(forward_timed.target)
+    backward_session.run(backward_timed.target)
+    for _ in range(3):  # interleaved, so a busy moment slows both alike
+        for name, session, fetch in (("forward", forward_session, forward_timed.target),
+                                     ("forward-backward", backward_session,
+                                      backward_timed.target)):
+            start = time.perf_counter()
+            session.run(fetch)
+            durations[name].append(time.perf_counter() - start)
+    # A backward pass costs about twice the forward one; pruned gradients would cost nothing.
+    assert statistics.median(durations["forward-backward"]) > (
+        1.5 * statistics.median(durations["forward"]))
+
+
+def _values(session, graph, names):
+    with graph.as_default():
+        variables = {v.op.name: v for v in tf1.global_variables()}
+    return {name: session.run(variables[name]) for name in names}
+
+
+WATCHED = ["resnet_v2_50/conv1/weights", "resnet_v2_50/logits/weights",
+           "resnet_v2_50/postnorm/moving_mean", "resnet_v2_50/postnorm/gamma"]
+
+
+def test_train_updates_weights_and_batch_norm_averages(sessions):
+    timed, session = sessions["train"]
+    before = _values(session, timed.graph, WATCHED)
+    session.run(timed.target)
+    after = _values(session, timed.graph, WATCHED)
+    for name in WATCHED:
+        assert not np.array_equal(before[name], after[name]), name
+
+
+@pytest.mark.parametrize("mode", ["forward", "forward-backward"])
+def test_forward_and_forward_backward_change_no_variable(sessions, mode):
+    timed, session = sessions[mode]
+    before = _values(session, timed.graph, WATCHED)
+    session.run(timed.target)
+    after = _values(session, timed.graph, WATCHED)
+    for name in WATCHED:
+        np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_inputs_live_on_the_device_as_local_variables(sessions):
+    timed, session = sessions["forward"]
+    graph = timed.graph
+    assert not [op for op in graph.get_operations() if op.type == "Placeholder"]
+    with graph.as_default():
+        local_names = {v.op.name for v in tf1.local_variables()}
+        trainable_names = {v.op.name for v in tf1.trainable_variables()}
+    assert {"synthetic_inputs/images", "synthetic_inputs/labels"} <= local_names
+    assert not any(name.startswith("synthetic_inputs") for name in trainable_names)
+    images, labels = session.run([timed.tensors["images"], timed.tensors["labels"]])
+    assert images.shape == (2, 64, 64, 3) and images.dtype == np.float32
+    assert labels.shape == (2,) and labels.min() >= 0 and labels.max() < 10
+    # Created once: two reads give the same batch.
+    np.testing.assert_array_equal(images, session.run(timed.tensors["images"]))
+    # The forward fetch is a scalar: no large host copy.
+    assert timed.target.shape == ()
+
+
+def test_nchw_graph_builds_with_the_same_variables():
+    shapes = {}
+    for data_format in ("NHWC", "NCHW"):
+        config = BenchmarkConfig(mode="forward", data_format=data_format, **TINY)
+        timed = graphs.build_timed_graph(config)
+        with timed.graph.as_default():
+            shapes[data_format] = {v.op.name: v.shape.as_list()
+                                   for v in tf1.trainable_variables()}
+        expected = [2, 3, 64, 64] if data_format == "NCHW" else [2, 64, 64, 3]
+        assert timed.tensors["images"].shape.as_list() == expected
+    assert shapes["NHWC"] == shapes["NCHW"]
+
+
+def test_parameter_count_matches_the_official_layout():
+    with open(MANIFEST, encoding="utf-8") as manifest_file:
+        manifest = json.load(manifest_file)["resnet_v2_50"]
+    expected = sum(int(np.prod(manifest["global_variables"][name]))
+                   for name in manifest["trainable_variables"])
+    config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=1001,
+                             device="cpu")
+    assert graphs.build_timed_graph(config).param_count == expected == 25_570_409
+
+
+def test_device_must_be_resolved():
+    assert graphs.device_name("cpu") == "/device:CPU:0"
+    with pytest.raises(ValueError, match="resolved"):
+        graphs.device_name("auto")

@@ -1,0 +1,42 @@
+"""The measurement loop on a real (tiny) session: what runs, what is timed, what is kept."""
+
+import pytest
+import tensorflow as tf
+
+from bench import timing
+
+tf1 = tf.compat.v1
+
+
+@pytest.fixture
+def counting_session():
+    """A session whose fetch counts how many times it ran."""
+    graph = tf.Graph()
+    with graph.as_default():
+        counter = tf1.get_variable("counter", [], tf.int64, tf1.zeros_initializer())
+        step = counter.assign_add(1)
+        initializer = tf1.global_variables_initializer()
+    with tf1.Session(graph=graph) as session:
+        session.run(initializer)
+        yield session, step, counter
+
+
+def test_runs_burn_in_then_measured_steps_and_keeps_every_time(counting_session):
+    session, step, counter = counting_session
+    seen = []
+    measurement = timing.measure_steps(session, step, burn_in=2, num_steps=5,
+                                       on_step=lambda n, d: seen.append((n, d)))
+    assert session.run(counter) == 7  # 2 burn-in + 5 measured, nothing else
+    assert len(measurement.burn_in_times_s) == 2
+    assert len(measurement.step_times_s) == 5
+    assert measurement.cold_step_s == measurement.burn_in_times_s[0]
+    assert seen == list(zip(range(1, 6), measurement.step_times_s, strict=True))
+    assert all(duration > 0 for duration in measurement.step_times_s)
+    assert measurement.loop_wall_s >= sum(measurement.step_times_s)
+
+
+def test_without_burn_in_the_cold_step_is_the_first_measured_one(counting_session):
+    session, step, counter = counting_session
+    measurement = timing.measure_steps(session, step, burn_in=0, num_steps=3)
+    assert session.run(counter) == 3
+    assert measurement.cold_step_s == measurement.step_times_s[0]
