@@ -32,14 +32,19 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
-import tensorflow as tf
-import tf_slim as slim
+if __name__ == '__main__':
+  # Run as a command: drop TensorFlow's start-up log lines before anything imports it.
+  from slim_resnet.quiet import quiet_tensorflow_import
+  quiet_tensorflow_import(verbose='--verbose' in sys.argv[1:])
 
-from slim_resnet import checkpoint as checkpoint_lib
-from slim_resnet import preprocessing
-from slim_resnet.resnet_utils import resnet_arg_scope
-from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf_slim as slim  # noqa: E402
+
+from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
+from slim_resnet import preprocessing  # noqa: E402
+from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
+from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
 
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png')
 CLASSIFIER_END_POINTS = ('logits', 'spatial_squeeze', 'predictions')
@@ -93,6 +98,8 @@ def build_parser():
                       help='classes of the logits layer; default: read from the checkpoint '
                       '(1001 for the official ones), or no logits')
   parser.add_argument('--output', required=True, help='output .npz file')
+  parser.add_argument('--verbose', action='store_true',
+                      help="let TensorFlow's own log lines and Python warnings through")
   return parser
 
 
