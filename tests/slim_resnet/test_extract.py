@@ -11,7 +11,7 @@ import tensorflow as tf
 import tf_slim as slim
 from PIL import Image
 
-from slim_resnet import checkpoint, extract, preprocessing, resnet_arg_scope, resnet_v2_50
+from slim_resnet import checkpoint, extract, preprocessing, quiet, resnet_arg_scope, resnet_v2_50
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 NUM_CLASSES = 7
@@ -98,6 +98,9 @@ def test_command_end_to_end_matches_python_api(image_folder, saved_checkpoint, t
   result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
   assert result.returncode == 0, result.stderr
   assert 'skipped unreadable file dogs/broken.jpg' in result.stderr
+  # TensorFlow's start-up log lines (printed before TF_CPP_MIN_LOG_LEVEL applies) are kept out.
+  assert 'absl::InitializeLog' not in result.stderr
+  assert not [line for line in result.stderr.splitlines() if quiet.is_native_log_line(line)]
   assert '6/6 images (100%)' in result.stderr and 'images/sec' in result.stderr
   assert not list(tmp_path.glob('.*.tmp'))
 
