@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
     tf_import_s = timing.clock() - import_start
 
     config = BenchmarkConfig.from_dict(job["config"])
-    result = runner.run_in_process(config, job["environment"], progress=sys.stdout)
+    progress = sys.stdout if job.get("progress") else None
+    result = runner.run_in_process(config, job["environment"], progress=progress)
     result.phases_s.pop("total", None)  # the parent measures the total from outside
     result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
     _write_atomically(job["result_path"], result.to_record())

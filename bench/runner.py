@@ -10,9 +10,9 @@ process that has started TensorFlow's thread pools is unsafe) and rather than mu
 spawn (which would re-import the CLI's `__main__` and pickle objects; a JSON job file is simpler
 to reason about and to run by hand). The parent sees a crash directly as the exit status (negative
 = killed by that signal), gets the result back as a JSON file the child writes when it finishes,
-and reads the child's stderr through a pipe, dropping TensorFlow's C++ log lines unless verbose
-but keeping the last lines for failure reports. The child's stdout (progress lines) goes straight
-to the parent's chosen stream.
+and reads the child's stdout and stderr through pipes as lines arrive: progress lines go to the
+parent's chosen stream, stderr to the parent's stderr without TensorFlow's C++ log lines (unless
+verbose), and the last stderr lines are kept for failure reports.
 
 The timing inside the child is the same as in-process (only `session.run` is timed). What the
 child adds per configuration (interpreter start, importing TensorFlow, exit) is measured and kept
@@ -117,7 +117,7 @@ def run(
       config: what to run (device may be 'auto').
       isolate: run it in a child process instead of this one.
       verbose: let TensorFlow's log lines through.
-      progress: where progress lines go (None: nowhere in-process, inherited stdout in a child).
+      progress: where progress lines go (None: no progress lines).
 
     Returns:
       The BenchmarkResult (status 'failed' with the reason if the run raised an error).
@@ -128,7 +128,7 @@ def run(
     """
     (resolved,), environment = prepare([config], verbose)
     if isolate:
-        return run_in_child(resolved, environment, verbose=verbose, stdout=progress)
+        return run_in_child(resolved, environment, verbose=verbose, progress=progress)
     return run_in_process(resolved, environment, progress=progress)
 
 
@@ -148,7 +148,7 @@ def run_sweep(
       environment: the environment dict from `prepare`.
       isolate: one child process per configuration (default) or all in this process.
       verbose: let TensorFlow's log lines through.
-      progress: stream for progress lines (children write to its file descriptor).
+      progress: stream for progress lines (None: no progress lines).
       on_start: called with each configuration just before it starts.
       on_result: called with each result as soon as it exists (the interrupted one included),
         with Ctrl-C deferred until it returns, so a record being written is never cut short.
@@ -162,7 +162,7 @@ def run_sweep(
             if on_start is not None:
                 on_start(config)
             if isolate:
-                result = run_in_child(config, environment, verbose=verbose, stdout=progress)
+                result = run_in_child(config, environment, verbose=verbose, progress=progress)
             else:
                 result = run_in_process(config, environment, progress=progress)
             _deliver(result, results, on_result)
@@ -376,21 +376,32 @@ def inject_test_fault(config: BenchmarkConfig) -> None:
 # In a child process.
 
 
-class _StderrPump(threading.Thread):
-    """Copies a child's stderr to ours line by line, dropping C++ log lines unless verbose."""
+class _LinePump(threading.Thread):
+    """Copies a child's output stream to one of ours line by line, as the lines arrive.
 
-    def __init__(self, source: IO[bytes], verbose: bool):
+    Keeps the last lines (all of them, shown or not) for failure reports.
+    """
+
+    def __init__(self, source: IO[bytes], destination: IO[str] | None, show: Callable[[str], bool]):
+        """Sets the pump up (start() runs it).
+
+        Args:
+          source: the child's pipe.
+          destination: where shown lines go (None: nowhere).
+          show: which lines to pass on.
+        """
         super().__init__(daemon=True)
         self._source = source
-        self._verbose = verbose
+        self._destination = destination
+        self._show = show
         self.tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
 
     def run(self) -> None:
         for raw in iter(self._source.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.tail.append(line)
-            if self._verbose or not quiet.is_native_log_line(line):
-                print(line, file=sys.stderr, flush=True)
+            if self._destination is not None and self._show(line):
+                print(line, file=self._destination, flush=True)
         self._source.close()
 
 
@@ -398,7 +409,7 @@ def run_in_child(
     config: BenchmarkConfig,
     environment: dict,
     verbose: bool = False,
-    stdout: IO[str] | None = None,
+    progress: IO[str] | None = None,
 ) -> timing.BenchmarkResult:
     """Runs one prepared configuration in a fresh `python -m bench._child` process.
 
@@ -406,7 +417,8 @@ def run_in_child(
       config: a prepared configuration (device resolved).
       environment: the environment dict.
       verbose: let TensorFlow's log lines through.
-      stdout: stream whose file descriptor receives the child's progress lines (None: ours).
+      progress: stream the child's progress lines are copied to as they come (None: no
+        progress lines).
 
     Returns:
       The BenchmarkResult: the child's own, or a failed one built from its exit status
@@ -423,35 +435,40 @@ def run_in_child(
             "config": config.to_dict(),
             "environment": environment,
             "verbose": verbose,
+            "progress": progress is not None,
             "result_path": result_path,
             "spawned_at": spawned_at,
         }
         with open(job_path, "w", encoding="utf-8") as job_file:
             json.dump(job, job_file)
-        sys.stdout.flush()
-        sys.stderr.flush()
         start = timing.clock()
         child = subprocess.Popen(
             [sys.executable, "-m", "bench._child", job_path],
-            stdout=stdout.fileno() if stdout is not None else None,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_child_environment(verbose),
         )
-        pump = _StderrPump(child.stderr, verbose)
-        pump.start()
+        pumps = [
+            _LinePump(child.stdout, progress, show=lambda line: True),
+            _LinePump(child.stderr, sys.stderr,
+                      show=lambda line: verbose or not quiet.is_native_log_line(line)),
+        ]
+        for pump in pumps:
+            pump.start()
         try:
             returncode = child.wait()
         finally:
             if child.poll() is None:
                 _stop(child)
-            pump.join(timeout=STOP_GRACE_S)
+            for pump in pumps:
+                pump.join(timeout=STOP_GRACE_S)
         total_s = timing.clock() - start
         result = _read_child_result(result_path)
     if result is None:
         result = timing.BenchmarkResult(
             config=config,
             status=timing.STATUS_FAILED,
-            failure=_failure_from_exit(returncode, list(pump.tail)),
+            failure=_failure_from_exit(returncode, list(pumps[1].tail)),
             environment=environment,
             started_at=datetime.datetime.fromtimestamp(spawned_at, datetime.timezone.utc)
             .isoformat(timespec="seconds"),

@@ -147,6 +147,17 @@ def test_json_and_csv_formats(capsys, tmp_path):
 
 # --- sweeps through child processes ------------------------------------------------------------
 
+def test_quiet_csv_through_a_child_prints_only_the_csv():
+    completed = run_bench("--depth", "50", "--batch", "2", "--mode", "train", *TINY_ARGS,
+                          "--quiet", "--format", "csv")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    rows = list(csv.DictReader(io.StringIO(completed.stdout)))
+    assert [(row["config.batch_size"], row["config.mode"], row["status"]) for row in rows] == [
+        ("2", "train", "ok")]
+    assert float(rows[0]["phases_s.child_overhead"]) > 0
+
+
 @pytest.mark.slow
 def test_sweep_survives_failing_children_and_records_them(tmp_path):
     output = tmp_path / "sweep.jsonl"

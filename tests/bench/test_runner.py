@@ -31,6 +31,15 @@ def test_run_in_process_measures_and_reports_progress():
     assert result.stats.images_per_sec == pytest.approx(1 / result.stats.mean_s)
 
 
+def test_run_in_a_child_process_relays_progress_and_measures_overhead():
+    progress = io.StringIO()
+    result = bench.run(BenchmarkConfig(mode="forward", **TINY), isolate=True, progress=progress)
+    assert result.ok and len(result.measurement.step_times_s) == 3
+    steps = [PROGRESS_LINE.match(line).group(1) for line in progress.getvalue().splitlines()]
+    assert steps == ["1", "2", "3"]
+    assert result.phases_s["child_overhead"] > result.phases_s["tf_import"] > 0
+
+
 @pytest.mark.parametrize("kind, expected_kind", [("error", "error"), ("oom", "oom")])
 def test_an_error_becomes_a_failed_result(monkeypatch, kind, expected_kind):
     monkeypatch.setenv(runner.FAULT_ENV_VAR, f"{kind}:50:1:forward")
