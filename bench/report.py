@@ -19,7 +19,7 @@ from typing import IO
 import tabulate
 
 from bench.config import MODE_TITLES, BenchmarkConfig
-from bench.timing import BenchmarkResult, timestamp
+from bench.timing import STATUS_INTERRUPTED, BenchmarkResult, timestamp
 
 OUTPUT_FORMATS = ("table", "json", "csv")
 # Lists left out of CSV rows (one row per configuration); the JSON record keeps them.
@@ -105,7 +105,8 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
     """
     now = timestamp()
     if not result.ok:
-        return [f"{now}: {result.config.label} FAILED: {result.failure.message}"]
+        what = "INTERRUPTED" if result.status == STATUS_INTERRUPTED else "FAILED"
+        return [f"{now}: {result.config.label} {what}: {result.failure.message}"]
     stats = result.stats
     title = MODE_TITLES[result.config.mode]
     lines = [

@@ -202,10 +202,11 @@ def test_sweep_survives_failing_children_and_records_them(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
+    """Also runs with --verbose, which lets TensorFlow's C++ log lines through."""
     output = tmp_path / "sweep.jsonl"
     process = subprocess.Popen(
         bench_command("--depth", "50", "101", "152", "--batch", "1", "--mode", "forward",
-                      *TINY_ARGS, "--output", str(output)),
+                      *TINY_ARGS, "--output", str(output), "--verbose"),
         cwd=REPO_ROOT, env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     deadline = time.monotonic() + 240
@@ -218,12 +219,15 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
 
     assert process.returncode == 130
     assert "Traceback" not in stderr
+    assert any(quiet.is_native_log_line(line) for line in stderr.splitlines())
     assert "Interrupted: 1 configuration(s) finished, 1 not run." in stderr
     rows = table_rows(stdout)
     assert [(r["Depth"], r["Status"]) for r in rows] == [
         ("50", "ok (!)"), ("101", "interrupted (Ctrl-C)")]
     assert rows[0]["Images/sec"] != ""
     assert "Not run (sweep interrupted): resnet_v2_152 batch 1 forward" in stdout
+    assert re.search(r": resnet_v2_101 batch 1 forward INTERRUPTED: interrupted \(Ctrl-C\)$",
+                     stdout, re.MULTILINE)
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert [(r["config"]["depth"], r["status"]) for r in records] == [
         (50, "ok"), (101, "interrupted")]
