@@ -171,7 +171,8 @@ def run_sweep(
         interrupted_index = len(results)
         if interrupted_index < len(configs):
             interrupted = interrupted_result(configs[interrupted_index], environment)
-            _deliver(interrupted, results, on_result)
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C changes nothing
+                _deliver(interrupted, results, on_result)
         return SweepOutcome(results, list(configs[interrupted_index + 1 :]), interrupted=True)
     return SweepOutcome(results, [])
 
