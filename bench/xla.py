@@ -1,0 +1,67 @@
+"""XLA compilation of the measured step, and proof that it happened.
+
+`--xla` builds the whole step (network, loss, gradients, optimizer update) inside
+`tf.xla.experimental.jit_scope()`: every op created there is marked for compilation, and gradients
+of compiled ops are compiled too. Setting `OptimizerOptions.global_jit_level` alone compiles
+nothing on the CPU unless the process also has `TF_XLA_FLAGS=--tf_xla_cpu_global_jit`; the scope
+works on both CPU and GPU without flags.
+
+A compiled cluster runs as a `_XlaCompile` / `_XlaRun` pair in the graph the runtime executes, which
+`RunOptions(output_partition_graphs=True)` hands back in the step's RunMetadata; `ran_with_xla`
+checks for `_XlaRun` there.
+"""
+
+import contextlib
+
+import tensorflow as tf
+
+XLA_RUN_OP = '_XlaRun'
+
+
+@contextlib.contextmanager
+def jit_scope(enabled):
+  """Marks the ops built inside for XLA compilation when `enabled`, else does nothing.
+
+  Args:
+    enabled: whether to compile.
+
+  Yields:
+    None.
+  """
+  if not enabled:
+    yield
+    return
+  with tf.xla.experimental.jit_scope(compile_ops=True, separate_compiled_gradients=False):
+    yield
+
+
+def partition_graph_options():
+  """RunOptions asking the runtime for the graphs it actually executes."""
+  return tf.compat.v1.RunOptions(output_partition_graphs=True)
+
+
+def executed_op_types(run_metadata):
+  """The op types in the partition graphs of a step run with `partition_graph_options()`.
+
+  Args:
+    run_metadata: the tf.compat.v1.RunMetadata filled by that run.
+
+  Returns:
+    A set of op type names.
+  """
+  return {node.op for graph_def in run_metadata.partition_graphs for node in graph_def.node}
+
+
+def ran_with_xla(session, fetches):
+  """Runs `fetches` once and tells whether an XLA-compiled cluster executed.
+
+  Args:
+    session: a tf.compat.v1.Session with variables initialized.
+    fetches: what the step fetches.
+
+  Returns:
+    (True if the executed graphs contain `_XlaRun`, the fetched values).
+  """
+  run_metadata = tf.compat.v1.RunMetadata()
+  values = session.run(fetches, options=partition_graph_options(), run_metadata=run_metadata)
+  return XLA_RUN_OP in executed_op_types(run_metadata), values
