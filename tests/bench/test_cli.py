@@ -123,6 +123,11 @@ def test_help_shows_every_flag_default_and_examples():
     assert text.count("python -m bench --depth") >= 3
 
 
+def test_depth_all_expands_to_every_valid_depth_in_order():
+    tokens = cli._parse_depth_tokens(["101", "ALL"])
+    assert cli._expand_depths(tokens, (50, 101, 152, 200)) == [101, 50, 101, 152, 200]
+
+
 # --- output formats (in this process) ----------------------------------------------------------
 
 def test_json_and_csv_formats(capsys, tmp_path):
@@ -175,6 +180,7 @@ def test_sweep_survives_failing_children_and_records_them(tmp_path):
     assert re.search(r"^\d{4}-\d\d-\d\d [\d:.]+: step 2, duration = \d+\.\d{3}$",
                      completed.stdout, re.MULTILINE)
     assert "Child-process overhead per configuration" in completed.stdout
+    assert "TensorFlow 2." in completed.stdout and "Device: CPU: " in completed.stdout
 
     rows = table_rows(completed.stdout)
     assert [(r["Batch"], r["Mode"], r["Status"]) for r in rows] == [
