@@ -7,13 +7,22 @@ input (one line on stderr, nothing built); 130 interrupted by Ctrl-C (finished r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
 from typing import IO
 
 from bench import environment, quiet, report, runner
-from bench.config import DEVICES, MODES, BenchmarkConfig, ConfigError, expand_sweep
+from bench.config import (
+    DATA_FORMATS,
+    DEVICES,
+    MODES,
+    PRECISIONS,
+    BenchmarkConfig,
+    ConfigError,
+    expand_sweep,
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,6 +46,9 @@ FLAG_OF_FIELD = {
     "inter_op_threads": "--inter-op-threads",
     "display_every": "--display-every",
     "data_format": "--data-format",
+    "precision": "--precision",
+    "loss_scale": "--loss-scale",
+    "peak_probe_size": "--peak-probe-size",
     "output": "--output",
 }
 
@@ -46,6 +58,7 @@ examples:
   python -m bench --depth 50 101 --batch 8 --mode forward forward-backward --num-batches 20 \\
       --burn-in 3 --output results.jsonl
   python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
+  python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
 """
 
 
@@ -95,9 +108,31 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TensorFlow intra-op threads (0: TensorFlow's default)")
     device.add_argument("--inter-op-threads", type=int, default=0,
                         help="TensorFlow inter-op threads (0: TensorFlow's default)")
+    device.add_argument("--data-format", choices=DATA_FORMATS, default="auto",
+                        help="activation layout; auto: NCHW on a GPU (cuDNN's native layout), "
+                        "NHWC on the CPU (NCHW is refused there)")
     device.add_argument("--in-process", action="store_true",
                         help="run every configuration in this process instead of one child "
                         "process each (a crash then ends the sweep)")
+    compute = parser.add_argument_group("precision, compilation, cost")
+    compute.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                         help="compute type; variables, batch-norm statistics and the loss stay "
+                         "fp32")
+    compute.add_argument("--loss-scale", default="auto",
+                         help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
+                         "static value such as 1024; applies where gradients are computed")
+    compute.add_argument("--xla", action="store_true",
+                         help="compile the step with XLA (checked: the record says whether it "
+                         "really ran compiled)")
+    compute.add_argument("--no-peak-probe", action="store_true",
+                         help="skip the matrix-product probe of the device's attainable TFLOP/s "
+                         "(no efficiency then)")
+    compute.add_argument("--peak-probe-size", type=int, default=0, metavar="N",
+                         help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU")
+    compute.add_argument("--trace", metavar="FILE",
+                         help="write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the "
+                         "last burn-in step to FILE; with several configurations FILE gets "
+                         "'.<depth>_<batch>_<mode>' before its extension")
     output = parser.add_argument_group("output")
     output.add_argument("--output", metavar="FILE",
                         help="append one JSON record per configuration to FILE (JSON Lines), "
@@ -140,6 +175,7 @@ def _main(argv: list[str]) -> int:
     quiet.silence_python_warnings(args.verbose)
     _check_table_format(args.table_format)
     _check_output_path(args.output)
+    _check_trace_path(args.trace)
     common = _common_settings(args)
     depth_tokens = _parse_depth_tokens(_as_list(args.depth))
     batch_sizes, modes = _as_list(args.batch), _as_list(args.mode)
@@ -149,8 +185,9 @@ def _main(argv: list[str]) -> int:
     environment.import_tensorflow(args.verbose)
     from slim_resnet import VALID_DEPTHS
 
-    configs = expand_sweep(_expand_depths(depth_tokens, VALID_DEPTHS), batch_sizes, modes,
-                           **common)
+    configs = _with_trace_paths(
+        expand_sweep(_expand_depths(depth_tokens, VALID_DEPTHS), batch_sizes, modes, **common),
+        args.trace)
     try:
         configs, environment_info = runner.prepare(configs, verbose=args.verbose)
     except ConfigError as error:
@@ -177,7 +214,25 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "intra_op_threads": args.intra_op_threads,
         "inter_op_threads": args.inter_op_threads,
         "display_every": args.display_every,
+        "data_format": args.data_format,
+        "precision": args.precision,
+        "loss_scale": args.loss_scale,
+        "xla": args.xla,
+        "trace": args.trace,
+        "peak_probe": not args.no_peak_probe,
+        "peak_probe_size": args.peak_probe_size,
     }
+
+
+def _with_trace_paths(configs: list[BenchmarkConfig], trace: str | None) -> list[BenchmarkConfig]:
+    """Gives each configuration its own trace file when a sweep has several: 'step.json' becomes
+    'step.50_8_forward.json'; a single configuration writes to the file as given."""
+    if trace is None or len(configs) < 2:
+        return configs
+    root, extension = os.path.splitext(trace)
+    return [dataclasses.replace(
+        config, trace=f"{root}.{config.depth}_{config.batch_size}_{config.mode}{extension}")
+        for config in configs]
 
 
 def _as_list(value) -> list:
@@ -250,6 +305,18 @@ def _check_output_path(path: str | None) -> None:
         raise UsageError(f"--output {path}: directory {directory} does not exist")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise UsageError(f"--output {path}: cannot create a file in {directory}")
+
+
+def _check_trace_path(path: str | None) -> None:
+    """Raises UsageError if a trace could not be written to `path` (nothing is created)."""
+    if path is None:
+        return
+    from bench.trace import check_trace_path
+
+    try:
+        check_trace_path(path)
+    except ValueError as error:
+        raise UsageError(f"--trace {error}") from None
 
 
 def _open_output(path: str | None) -> report.JsonLinesFile | None:

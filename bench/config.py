@@ -13,7 +13,9 @@ from collections.abc import Iterable, Sequence
 
 MODES = ("forward", "forward-backward", "train")
 DEVICES = ("auto", "gpu", "cpu")
-DATA_FORMATS = ("NHWC", "NCHW")
+DATA_FORMATS = ("NHWC", "NCHW", "auto")
+PRECISIONS = ("fp32", "fp16", "bf16")
+LOSS_SCALE_WORDS = ("auto", "none", "dynamic")
 
 # Label used in the classic summary line for each mode.
 MODE_TITLES = {"forward": "Forward", "forward-backward": "Forward-backward", "train": "Train"}
@@ -55,9 +57,17 @@ class BenchmarkConfig:
       intra_op_threads: TensorFlow intra-op thread pool size, 0 = TensorFlow's default.
       inter_op_threads: TensorFlow inter-op thread pool size, 0 = TensorFlow's default.
       display_every: print a progress line every this many measured steps.
-      data_format: 'NHWC' (channels last) or 'NCHW' (channels first) for inputs and activations.
+      data_format: 'NHWC' (channels last), 'NCHW' (channels first) or 'auto' (NCHW on a GPU,
+        NHWC on the CPU; the runner resolves it with the device) for inputs and activations.
       momentum: momentum of the SGD update in 'train' mode.
       learning_rate: learning rate of the SGD update in 'train' mode.
+      precision: 'fp32', 'fp16' or 'bf16': the compute type (variables stay float32).
+      loss_scale: 'auto' (dynamic for fp16, none otherwise), 'none', 'dynamic' or a positive
+        number (a static scale), as a string; used where gradients are computed.
+      xla: compile the step with XLA.
+      trace: file to write a Chrome trace of the last burn-in step to, or None.
+      peak_probe: measure the device's attainable TFLOP/s before the configuration.
+      peak_probe_size: matrix size of that probe, 0 for the per-device default.
     """
 
     depth: int = 50
@@ -72,9 +82,15 @@ class BenchmarkConfig:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     display_every: int = 10
-    data_format: str = "NHWC"
+    data_format: str = "auto"
     momentum: float = 0.9
     learning_rate: float = 0.01
+    precision: str = "fp32"
+    loss_scale: str = "auto"
+    xla: bool = False
+    trace: str | None = None
+    peak_probe: bool = True
+    peak_probe_size: int = 0
 
     @property
     def model_name(self) -> str:
@@ -84,7 +100,8 @@ class BenchmarkConfig:
     @property
     def label(self) -> str:
         """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward'."""
-        return f"{self.model_name} batch {self.batch_size} {self.mode}"
+        options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
+        return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
 
     def to_dict(self) -> dict:
         """Returns the configuration as a JSON-ready dict."""
@@ -124,6 +141,13 @@ class BenchmarkConfig:
         _require_int_at_least("inter_op_threads", self.inter_op_threads, 0)
         _require_int_at_least("display_every", self.display_every, 1)
         _require_int_at_least("seed", self.seed, 0)
+        _require_choice("precision", self.precision, PRECISIONS)
+        _require_loss_scale(self.loss_scale)
+        _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
+        if self.trace is not None and self.burn_in < 1:
+            raise ConfigError("burn_in", self.burn_in,
+                              "--trace needs at least 1 burn-in step (the trace is taken from the "
+                              "last one, never from a measured step)")
         if not isinstance(self.depth, int) or isinstance(self.depth, bool):
             raise ConfigError("depth", self.depth, "must be an integer ResNet v2 depth")
         return self
@@ -184,6 +208,19 @@ def _require_choice(field: str, value: object, choices: Sequence[str]) -> None:
     """Raises ConfigError unless `value` is one of `choices`."""
     if value not in choices:
         raise ConfigError(field, value, "choose from " + ", ".join(choices))
+
+
+def _require_loss_scale(value: object) -> None:
+    """Raises ConfigError unless `value` is 'auto', 'none', 'dynamic' or a positive number."""
+    text = str(value).strip().lower()
+    if text in LOSS_SCALE_WORDS:
+        return
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise ConfigError("loss_scale", value, "must be auto, none, dynamic or a positive number")
 
 
 def _require_int_at_least(field: str, value: object, minimum: int) -> None:

@@ -11,6 +11,15 @@ Targets (what `session.run` fetches each step):
   is a scalar built from one element of every gradient (see `_scalar_reading_every`).
 - train: forward-backward plus the weight-decay losses, a momentum-SGD update of every trainable
   variable and the batch-norm moving-average updates; the fetch is the op grouping them.
+
+Precision (bench/precision.py): the network is built under a custom getter that keeps every
+variable in float32 and hands the layers cast reads in the compute type; the synthetic images are
+stored in the compute type; logits are cast to float32 for the loss, and the weight-decay losses
+summed in float32. Where gradients are computed a loss scale may apply (fp16: dynamic by default);
+in 'train' a dynamic scale skips the update of a step with non-finite gradients.
+
+XLA (bench/xla.py): with `xla`, the network and the mode's target (loss, gradients, update) are
+built inside `tf.xla.experimental.jit_scope()`; the synthetic inputs and initializers are not.
 """
 
 from __future__ import annotations
@@ -20,7 +29,10 @@ import dataclasses
 import tensorflow as tf
 import tf_slim as slim
 
+from bench import precision as precision_lib
+from bench import xla as xla_lib
 from bench.config import BenchmarkConfig
+from bench.data_format import resolve_data_format
 from slim_resnet import get_network, resnet_arg_scope
 
 tf1 = tf.compat.v1
@@ -37,6 +49,8 @@ class TimedGraph:
       param_count: number of trainable parameters of the network.
       tensors: named tensors for callers that want more than the target ('images', 'labels',
         'logits', and 'loss' / 'gradients' where the mode builds them).
+      loss_scale: the loss scale in effect where gradients are computed: 'none', 'dynamic' or
+        the static value ('none' in 'forward').
     """
 
     graph: tf.Graph
@@ -44,19 +58,28 @@ class TimedGraph:
     initializer: tf.Operation
     param_count: int
     tensors: dict
+    loss_scale: str = "none"
 
 
 def compute_dtype(config: BenchmarkConfig) -> tf.DType:
-    """The dtype activations are computed in. Always float32 for now.
+    """The dtype activations are computed in.
 
     Args:
-      config: the configuration (a precision setting would be read here).
+      config: the configuration ('precision' fp32, fp16 or bf16).
 
     Returns:
-      tf.float32.
+      tf.float32, tf.float16 or tf.bfloat16.
     """
-    del config
-    return tf.float32
+    return precision_lib.compute_dtype(config.precision)
+
+
+def resolved_data_format(config: BenchmarkConfig) -> str:
+    """The configuration's layout with 'auto' resolved for its (resolved) device. An explicit
+    layout is kept as is (the runner refuses NCHW on the CPU before building; a graph can still be
+    built that way, e.g. to inspect it)."""
+    if config.data_format == "auto":
+        return resolve_data_format("auto", config.device)
+    return config.data_format
 
 
 def device_name(device: str) -> str:
@@ -86,7 +109,7 @@ def input_shape(config: BenchmarkConfig) -> list[int]:
       [N, H, W, 3] for NHWC, [N, 3, H, W] for NCHW.
     """
     size, batch = config.image_size, config.batch_size
-    if config.data_format == "NCHW":
+    if resolved_data_format(config) == "NCHW":
         return [batch, 3, size, size]
     return [batch, size, size, 3]
 
@@ -116,18 +139,21 @@ def synthetic_inputs(config: BenchmarkConfig, dtype: tf.DType) -> tuple[tf.Tenso
 
 
 def build_network(images: tf.Tensor, config: BenchmarkConfig, is_training: bool) -> tf.Tensor:
-    """Builds resnet_v2_<depth> on `images` under the project's arg scope.
+    """Builds resnet_v2_<depth> on `images` under the project's arg scope, in the configured
+    precision (float32 variables, compute in the precision's dtype).
 
     Args:
       images: the input batch in the configured layout.
-      config: depth, number of classes, data format.
+      config: depth, number of classes, data format, precision.
       is_training: batch norm in training mode.
 
     Returns:
-      Logits [N, num_classes].
+      Logits [N, num_classes], in the compute dtype.
     """
     network = get_network(config.depth)
-    with slim.arg_scope(resnet_arg_scope(data_format=config.data_format)):
+    images = precision_lib.cast_to_compute(images, config.precision)
+    arg_scope = resnet_arg_scope(data_format=resolved_data_format(config))
+    with slim.arg_scope(arg_scope), precision_lib.precision_scope(config.precision):
         logits, _ = network(images, num_classes=config.num_classes, is_training=is_training)
     return logits
 
@@ -174,29 +200,36 @@ def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfi
     return tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits")
 
 
-def _gradients(logits: tf.Tensor, labels: tf.Tensor, tensors: dict, with_weight_decay: bool):
-    """Loss and its gradients w.r.t. every trainable variable; recorded in `tensors`."""
+def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, tensors: dict,
+               with_weight_decay: bool):
+    """Loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
+    loss when a loss scale applies; recorded in `tensors` (with the scaler, or None)."""
     loss = classification_loss(logits, labels)
     if with_weight_decay:
-        loss = tf.add_n([loss] + tf1.losses.get_regularization_losses(), name="total_loss")
+        weight_decay = precision_lib.sum_in_float32(tf1.losses.get_regularization_losses())
+        loss = tf.add(loss, weight_decay, name="total_loss")
     variables = tf1.trainable_variables()
-    gradients = tf.gradients(loss, variables)
-    tensors.update(loss=loss, gradients=gradients, variables=variables)
+    setting = precision_lib.parse_loss_scale(config.loss_scale)
+    scaler = precision_lib.make_loss_scaler(setting, config.precision)
+    gradients = precision_lib.scaled_gradients(loss, variables, scaler)
+    tensors.update(loss=loss, gradients=gradients, variables=variables, loss_scaler=scaler,
+                   loss_scale=precision_lib.resolve_loss_scale(setting, config.precision).describe())
     return gradients, variables
 
 
 def _forward_backward_target(logits, labels, config: BenchmarkConfig, tensors: dict):
-    """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated."""
-    del config
-    gradients, _ = _gradients(logits, labels, tensors, with_weight_decay=False)
+    """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated
+    (a dynamic loss scale is used at its current value and not adjusted)."""
+    gradients, _ = _gradients(logits, labels, config, tensors, with_weight_decay=False)
     return _scalar_reading_every(gradients)
 
 
 def _train_target(logits, labels, config: BenchmarkConfig, tensors: dict):
     """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates."""
-    gradients, variables = _gradients(logits, labels, tensors, with_weight_decay=True)
+    gradients, variables = _gradients(logits, labels, config, tensors, with_weight_decay=True)
     optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
-    apply_gradients = optimizer.apply_gradients(list(zip(gradients, variables, strict=True)))
+    apply_gradients = precision_lib.apply_gradients(
+        optimizer, list(zip(gradients, variables, strict=True)), tensors["loss_scaler"])
     batch_norm_updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
     return tf.group(apply_gradients, *batch_norm_updates, name="train_step")
 
@@ -234,15 +267,17 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
     with graph.as_default(), tf.device(device_name(config.device)):
         tf1.set_random_seed(config.seed)
         images, labels = synthetic_inputs(config, compute_dtype(config))
-        logits = build_network(images, config, is_training=config.mode != "forward")
-        tensors.update(images=images, labels=labels, logits=logits)
-        param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
-        target = TARGET_BUILDERS[config.mode](logits, labels, config, tensors)
+        with xla_lib.jit_scope(config.xla):
+            logits = build_network(images, config, is_training=config.mode != "forward")
+            tensors.update(images=images, labels=labels, logits=logits)
+            param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
+            target = TARGET_BUILDERS[config.mode](logits, labels, config, tensors)
         initializer = tf.group(
             tf1.global_variables_initializer(), tf1.local_variables_initializer(), name="init"
         )
     graph.finalize()
-    return TimedGraph(graph, target, initializer, param_count, tensors)
+    return TimedGraph(graph, target, initializer, param_count, tensors,
+                      loss_scale=tensors.get("loss_scale", "none"))
 
 
 def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:

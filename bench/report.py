@@ -57,12 +57,32 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
         f"data format {first.data_format}; {first.num_classes} classes",
         f"Threads: intra-op {_threads(first.intra_op_threads)}, "
         f"inter-op {_threads(first.inter_op_threads)}",
+        f"Precision: {first.precision} ({_precision_words(first.precision)}); loss scale "
+        f"{_loss_scale_words(first)}; XLA {'on' if first.xla else 'off'}",
+        "Cost: FLOPs per step counted by TensorFlow's profiler on the timed graph; "
+        + ("efficiency = achieved TFLOP/s / a matrix-product probe run just before each "
+           "configuration on the same device and precision" if first.peak_probe
+           else "no peak probe (--no-peak-probe): no efficiency"),
         f"Sweep: {len(configs)} configuration(s): depth {_listing(c.depth for c in configs)} x "
         f"batch {_listing(c.batch_size for c in configs)} x mode "
         f"{_listing(c.mode for c in configs)}; {first.burn_in} burn-in + {first.num_batches} "
         f"measured steps; " + ("one child process each" if isolate else "all in this process"),
     ]
     return lines
+
+
+def _loss_scale_words(config: BenchmarkConfig) -> str:
+    """The loss-scale setting, with what 'auto' means for the precision."""
+    if config.loss_scale != "auto":
+        return config.loss_scale
+    return "auto = " + ("dynamic" if config.precision == "fp16" else "none")
+
+
+def _precision_words(precision: str) -> str:
+    """How a precision computes, in a few words."""
+    if precision == "fp32":
+        return "float32 throughout"
+    return f"{precision} compute, float32 variables, batch-norm statistics and loss"
 
 
 def device_description(environment: dict) -> str:
@@ -117,6 +137,7 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
         f"min {stats.min_s:.3f} s, max {stats.max_s:.3f} s, cold step {stats.cold_step_s:.3f} s; "
         f"{result.param_count:,} parameters",
     ]
+    lines += cost_lines(result)
     setup = setup_line(result.phases_s)
     if setup:
         lines.append(setup)
@@ -124,12 +145,60 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
     return lines
 
 
+def cost_lines(result: BenchmarkResult) -> list[str]:
+    """Work, rate, efficiency, memory (and XLA/trace facts) of a measured result, as lines."""
+    cost = result.cost
+    if not cost:
+        return []
+    lines = []
+    if cost["gflop_per_image"] is not None:
+        line = (f"  cost: {cost['gflop_per_image']:.3f} GFLOP/image, "
+                f"{cost['achieved_tflops']:.3f} TFLOP/s achieved")
+        probe = result.extra.get("peak_probe")
+        if probe and cost["efficiency"] is not None:
+            line += (f"; probe {probe['best_tflops']:.3f} TFLOP/s ({probe['precision']} matmul "
+                     f"{probe['matrix_size']}x{probe['matrix_size']}): efficiency "
+                     f"{100 * cost['efficiency']:.1f}%")
+        lines.append(line)
+    datasheet = result.extra.get("datasheet_peak")
+    if datasheet and cost["efficiency_vs_datasheet"] is not None:
+        lines.append(f"  datasheet: {datasheet['model']} {datasheet['tflops']:g} TFLOP/s "
+                     f"({datasheet['basis']}): {100 * cost['efficiency_vs_datasheet']:.1f}% of it")
+    memory = result.extra.get("peak_memory")
+    if memory:
+        lines.append(f"  peak memory: {format_bytes(memory['bytes'])} ({memory['label']})")
+    facts = []
+    if result.config.xla:
+        compiled = result.extra.get("xla_compiled")
+        facts.append("XLA: " + {True: "compiled (_XlaRun executed)",
+                                False: "NOT compiled (no _XlaRun executed)"}.get(compiled,
+                                                                                  "unchecked"))
+    if result.extra.get("loss_scale", "none") != "none":
+        facts.append(f"loss scale {result.extra['loss_scale']}")
+    if result.extra.get("trace_file"):
+        facts.append(f"trace of the last burn-in step: {result.extra['trace_file']}")
+    if facts:
+        lines.append("  " + "; ".join(facts))
+    return lines
+
+
+def format_bytes(num_bytes: int | None) -> str:
+    """'1.23 GiB', '456.7 MiB'; '' for None."""
+    if num_bytes is None:
+        return ""
+    if num_bytes >= 1024 ** 3:
+        return f"{num_bytes / 1024 ** 3:.2f} GiB"
+    return f"{num_bytes / 1024 ** 2:.1f} MiB"
+
+
 def setup_line(phases_s: dict) -> str:
     """One line with the time spent outside the measured steps, or '' if nothing is known."""
     names = [
         ("process_start", "process start"),
         ("tf_import", "TensorFlow import"),
+        ("peak_probe", "peak probe"),
         ("graph_build", "graph build"),
+        ("flop_count", "FLOP count"),
         ("session_init", "session + init"),
         ("burn_in", "burn-in"),
         ("teardown", "teardown"),
@@ -185,6 +254,25 @@ def _relative_throughput(result: BenchmarkResult, baselines: dict) -> str:
     return f"{result.stats.images_per_sec / baseline:.2f}"
 
 
+def _cost_cell(key: str, scale: float, digits: int):
+    """Cell function showing cost[key] * scale with `digits` decimals ('' when unknown)."""
+    def cell(result: BenchmarkResult, baselines: dict) -> str:
+        del baselines
+        value = (result.cost or {}).get(key)
+        return "" if value is None else f"{value * scale:.{digits}f}"
+    return cell
+
+
+def _peak_memory_cell(result: BenchmarkResult, baselines: dict) -> str:
+    """Peak memory, '*' marking a whole-process RSS (CPU) rather than allocator bytes (GPU)."""
+    del baselines
+    cost = result.cost or {}
+    text = format_bytes(cost.get("peak_memory_bytes"))
+    if text and str(cost.get("peak_memory_kind", "")).startswith("process"):
+        text += " *"
+    return text
+
+
 def _status(result: BenchmarkResult, baselines: dict) -> str:
     """'ok', or the failure in a few words; '(!)' marks unreliable figures."""
     del baselines
@@ -207,6 +295,10 @@ TABLE_COLUMNS: list[Column] = [
     Column("Median (ms)", _measured(lambda r, b: f"{r.stats.median_s * 1e3:.1f}")),
     Column("Images/sec", _measured(lambda r, b: f"{r.stats.images_per_sec:.2f}")),
     Column("Relative", _measured(_relative_throughput)),
+    Column("GFLOP/img", _measured(_cost_cell("gflop_per_image", 1.0, 2))),
+    Column("TFLOP/s", _measured(_cost_cell("achieved_tflops", 1.0, 3))),
+    Column("Eff. %", _measured(_cost_cell("efficiency", 100.0, 1))),
+    Column("Peak mem", _measured(_peak_memory_cell)),
     Column("Status", _status),
 ]
 
@@ -250,7 +342,13 @@ def table(
 def table_footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkConfig]) -> list:
     """Lines explaining the table: the relative column, '(!)' marks, configurations not run."""
     lines = ["Relative: images/sec divided by that of the shallowest depth with the same batch "
-             "and mode."]
+             "and mode.",
+             "GFLOP/img: FLOPs of one step (TensorFlow's profiler) / batch; TFLOP/s: FLOPs per "
+             "step / mean step time; Eff. %: TFLOP/s / the matrix-product probe's TFLOP/s."]
+    if any(str((result.cost or {}).get("peak_memory_kind", "")).startswith("process")
+           for result in results):
+        lines.append("Peak mem *: peak resident set size of the process (CPU), which includes "
+                     "TensorFlow and the graph; on a GPU it is the allocator's peak.")
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")
     if not_run:

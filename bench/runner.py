@@ -39,7 +39,7 @@ from typing import IO
 
 from bench import environment as environment_lib
 from bench import quiet, timing
-from bench.config import BenchmarkConfig, validate_against_model
+from bench.config import BenchmarkConfig, ConfigError, validate_against_model
 
 # Test-only: makes configurations fail on purpose, to exercise failure handling for real.
 # Comma-separated specs 'KIND:DEPTH:BATCH:MODE', '*' matching anything; KIND is 'error',
@@ -97,12 +97,26 @@ def prepare(
     for config in configs:
         validate_against_model(config, VALID_DEPTHS, MIN_IMAGE_SIZE)
     gpu_names = environment_lib.visible_gpu_names(tf)
-    resolved = [
-        dataclasses.replace(config, device=environment_lib.resolve_device(config.device, gpu_names))
-        for config in configs
-    ]
+    resolved = [_resolve(config, gpu_names) for config in configs]
     device = resolved[0].device if resolved else "cpu"
     return resolved, environment_lib.describe_environment(tf, device)
+
+
+def _resolve(config: BenchmarkConfig, gpu_names: list[str]) -> BenchmarkConfig:
+    """The configuration with device and data format resolved ('auto' replaced).
+
+    Raises:
+      ConfigError: for a GPU that is not there, or NCHW on the CPU.
+    """
+    from bench.data_format import resolve_data_format
+
+    device = environment_lib.resolve_device(config.device, gpu_names)
+    try:
+        data_format = resolve_data_format(config.data_format, device)
+    except ValueError as error:
+        raise ConfigError("data_format", config.data_format,
+                          str(error).split(" is ", 1)[-1]) from None
+    return dataclasses.replace(config, device=device, data_format=data_format)
 
 
 def run(
@@ -224,10 +238,16 @@ def utc_now() -> str:
 def benchmark(
     config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None
 ) -> timing.BenchmarkResult:
-    """Builds, initialises and times one configuration in this process; errors propagate.
+    """Probes the device, builds, counts, initialises and times one configuration in this
+    process; errors propagate.
+
+    In order: the peak probe (same device, precision and threads; optional), the graph, its FLOP
+    count, the session and initialisation, the burn-in (the first burn-in step also returns the
+    executed graphs when XLA is on, to check that it compiled; the last is traced with --trace),
+    the peak-memory reset, the measured steps, the peak-memory reading.
 
     Args:
-      config: a prepared configuration (device resolved).
+      config: a prepared configuration (device and data format resolved).
       environment: the environment dict to attach to the result.
       progress: stream for the every-`display_every`-steps lines, or None.
 
@@ -236,34 +256,59 @@ def benchmark(
     """
     import tensorflow as tf
 
-    from bench import graphs
+    from bench import graphs, memory
+    from bench import peak as peak_lib
 
     started_at = utc_now()
+    phases_s: dict = {}
+    extra: dict = {}
+    session_settings = graphs.session_config(config)
+    if config.peak_probe:
+        probe_start = timing.clock()
+        probe = peak_lib.probe_peak_tflops(
+            config.precision, config.device, matrix_size=config.peak_probe_size or None,
+            session_config=session_settings)
+        phases_s["peak_probe"] = timing.clock() - probe_start
+        extra["peak_probe"] = probe.to_dict()
+    extra["datasheet_peak"] = _datasheet_peak(config, environment, tf)
+
     build_start = timing.clock()
     timed = graphs.build_timed_graph(config)
-    graph_build_s = timing.clock() - build_start
+    phases_s["graph_build"] = timing.clock() - build_start
+    count_start = timing.clock()
+    extra["flops"] = _count_flops(config, timed)
+    phases_s["flop_count"] = timing.clock() - count_start
+    extra["loss_scale"] = timed.loss_scale
 
     init_start = timing.clock()
-    session = tf.compat.v1.Session(graph=timed.graph, config=graphs.session_config(config))
+    session = tf.compat.v1.Session(graph=timed.graph, config=session_settings)
     try:
         session.run(timed.initializer)
-        session_init_s = timing.clock() - init_start
+        phases_s["session_init"] = timing.clock() - init_start
         inject_test_fault(config)
+        tracker = memory.memory_tracker(config.device, tf)
         measurement = timing.measure_steps(
             session, timed.target, config.burn_in, config.num_batches,
             on_step=_progress_printer(progress, config.display_every),
+            burn_in_options=_burn_in_options(config, tf),
+            on_burn_in_metadata=lambda index, metadata: _use_burn_in_metadata(
+                config, index, metadata, extra),
+            before_measured=tracker.reset,
         )
+        extra["peak_memory"] = {"bytes": tracker.peak_bytes(), "kind": tracker.kind,
+                                "label": tracker.label}
+        if config.xla and "xla_compiled" not in extra:  # no burn-in: check after the measurement
+            from bench import xla
+
+            extra["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
         close_start = timing.clock()
         session.close()
-    session_close_s = timing.clock() - close_start
-    phases_s = {
-        "graph_build": graph_build_s,
-        "session_init": session_init_s,
-        "burn_in": sum(measurement.burn_in_times_s),
-        "measure": measurement.loop_wall_s,
-        "session_close": session_close_s,
-    }
+    phases_s.update(
+        burn_in=sum(measurement.burn_in_times_s),
+        measure=measurement.loop_wall_s,
+        session_close=timing.clock() - close_start,
+    )
     return timing.BenchmarkResult(
         config=config,
         measurement=measurement,
@@ -271,7 +316,63 @@ def benchmark(
         environment=environment,
         phases_s=phases_s,
         started_at=started_at,
+        extra=extra,
     )
+
+
+def _datasheet_peak(config: BenchmarkConfig, environment: dict, tf) -> dict | None:
+    """The datasheet peak of a known GPU for the configuration's precision, as a dict, or None."""
+    from bench import peak as peak_lib
+
+    if config.device != "gpu":
+        return None
+    found = peak_lib.datasheet_peak(
+        environment.get("device_name"), config.precision,
+        tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled())
+    return dataclasses.asdict(found) if found is not None else None
+
+
+def _count_flops(config: BenchmarkConfig, timed) -> dict:
+    """FLOPs of one step of the timed graph (TensorFlow's profiler on the graph pruned to the
+    step's fetch). An NCHW graph is counted on its NHWC twin: the profiler only counts pooling and
+    backward convolutions in NHWC, and the layout does not change the arithmetic."""
+    from bench import flops, graphs
+
+    counted_on = "the timed graph"
+    graph, target = timed.graph, timed.target
+    if config.data_format == "NCHW":
+        twin = graphs.build_timed_graph(dataclasses.replace(config, data_format="NHWC", xla=False))
+        graph, target = twin.graph, twin.target
+        counted_on = "the NHWC twin of the timed graph"
+    count = flops.step_flops(graph, target)
+    return {"per_step": count.total, "by_op_type": count.by_op_type, "counted_on": counted_on}
+
+
+def _burn_in_options(config: BenchmarkConfig, tf) -> dict:
+    """RunOptions for special burn-in steps: the first returns the executed graphs when XLA is
+    on, the last is fully traced with --trace (both may be the same step)."""
+    options: dict = {}
+    if config.burn_in < 1:
+        return options
+    if config.xla:
+        options[0] = tf.compat.v1.RunOptions(output_partition_graphs=True)
+    if config.trace:
+        last = config.burn_in - 1
+        traced = options.get(last, tf.compat.v1.RunOptions())
+        traced.trace_level = tf.compat.v1.RunOptions.FULL_TRACE
+        options[last] = traced
+    return options
+
+
+def _use_burn_in_metadata(config: BenchmarkConfig, index: int, run_metadata, extra: dict) -> None:
+    """Records what a special burn-in step returned: XLA compiled or not, the trace file."""
+    from bench import trace, xla
+
+    if run_metadata.partition_graphs:
+        extra["xla_compiled"] = xla.XLA_RUN_OP in xla.executed_op_types(run_metadata)
+    if config.trace and index == config.burn_in - 1:
+        trace.write_chrome_trace(config.trace, run_metadata)
+        extra["trace_file"] = os.path.abspath(config.trace)
 
 
 def run_in_process(

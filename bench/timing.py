@@ -57,6 +57,9 @@ def measure_steps(
     burn_in: int,
     num_steps: int,
     on_step: Callable[[int, float], None] | None = None,
+    burn_in_options: dict | None = None,
+    on_burn_in_metadata: Callable[[int, object], None] | None = None,
+    before_measured: Callable[[], None] | None = None,
 ) -> Measurement:
     """Runs `burn_in` unmeasured then `num_steps` measured steps of `session.run(fetch)`.
 
@@ -67,17 +70,38 @@ def measure_steps(
       num_steps: measured steps (>= 1).
       on_step: called as on_step(measured_step_number starting at 1, duration_s) after each
         measured step, outside the timed interval.
+      burn_in_options: {burn-in step index (0-based): tf.compat.v1.RunOptions}: those burn-in
+        steps run with these options (a trace, the partition graphs) and a RunMetadata. Measured
+        steps never take options.
+      on_burn_in_metadata: called as (index, run_metadata) after each such step, outside the
+        timed interval.
+      before_measured: called once after the burn-in, just before the measured loop (e.g. to
+        reset peak-memory statistics).
 
     Returns:
       A Measurement.
     """
-    run = session.run
-    burn_in_times_s = []
-    for _ in range(burn_in):
-        start = clock()
-        run(fetch)
-        burn_in_times_s.append(clock() - start)
+    import tensorflow as tf
 
+    run = session.run
+    burn_in_options = burn_in_options or {}
+    burn_in_times_s = []
+    for index in range(burn_in):
+        options = burn_in_options.get(index)
+        if options is None:
+            start = clock()
+            run(fetch)
+            burn_in_times_s.append(clock() - start)
+            continue
+        run_metadata = tf.compat.v1.RunMetadata()
+        start = clock()
+        run(fetch, options=options, run_metadata=run_metadata)
+        burn_in_times_s.append(clock() - start)
+        if on_burn_in_metadata is not None:
+            on_burn_in_metadata(index, run_metadata)
+
+    if before_measured is not None:
+        before_measured()
     step_times_s = []
     loop_start = clock()
     for step in range(1, num_steps + 1):
@@ -137,7 +161,10 @@ class BenchmarkResult:
       phases_s: seconds spent in each phase: 'process_start', 'tf_import' (child processes only),
         'graph_build', 'session_init', 'burn_in', 'measure', 'teardown', 'total'.
       started_at: UTC ISO-8601 time the configuration started.
-      extra: more metrics, keyed by name (later features put theirs here; carried to JSON as is).
+      extra: more raw facts, keyed by name, carried to JSON as is: 'flops' (per_step, by_op_type,
+        counted_on), 'peak_probe' (the matrix-product probe's raw run times and best rate),
+        'datasheet_peak', 'peak_memory' (bytes, kind, label), 'loss_scale', 'xla_compiled',
+        'trace_file'. The `cost` figures are derived from these and the step times.
     """
 
     config: BenchmarkConfig
@@ -176,6 +203,38 @@ class BenchmarkResult:
             found.append("no burn-in: the first measured step is the cold step")
         return found
 
+    @property
+    def cost(self) -> dict | None:
+        """Work, rate, efficiency and memory, derived from `extra` and the step times.
+
+        Returns:
+          None without a measurement, else a dict: gflop_per_image, achieved_tflops (FLOPs per
+          step / mean step time), attainable_tflops (the probe's best), efficiency (achieved /
+          attainable), datasheet_tflops, efficiency_vs_datasheet, peak_memory_bytes,
+          peak_memory_kind; None for any ingredient that is missing.
+        """
+        summary = self.stats
+        if summary is None:
+            return None
+        flops_per_step = (self.extra.get("flops") or {}).get("per_step")
+        achieved = None
+        if flops_per_step is not None and summary.mean_s > 0:
+            achieved = flops_per_step / summary.mean_s / 1e12
+        attainable = (self.extra.get("peak_probe") or {}).get("best_tflops")
+        datasheet = (self.extra.get("datasheet_peak") or {}).get("tflops")
+        memory = self.extra.get("peak_memory") or {}
+        return {
+            "gflop_per_image": (None if flops_per_step is None
+                                else flops_per_step / self.config.batch_size / 1e9),
+            "achieved_tflops": achieved,
+            "attainable_tflops": attainable,
+            "efficiency": _ratio(achieved, attainable),
+            "datasheet_tflops": datasheet,
+            "efficiency_vs_datasheet": _ratio(achieved, datasheet),
+            "peak_memory_bytes": memory.get("bytes"),
+            "peak_memory_kind": memory.get("kind"),
+        }
+
     def to_record(self) -> dict:
         """The JSON Lines record (schema documented in the README).
 
@@ -192,6 +251,7 @@ class BenchmarkResult:
             "environment": self.environment,
             "model": {"name": self.config.model_name, "param_count": self.param_count},
             "stats": summary.to_dict() if summary else None,
+            "cost": self.cost,
             "warnings": self.warnings,
             "step_times_s": self.measurement.step_times_s if self.measurement else [],
             "burn_in_times_s": self.measurement.burn_in_times_s if self.measurement else [],
@@ -229,3 +289,10 @@ class BenchmarkResult:
             started_at=record.get("started_at", ""),
             extra=record.get("extra", {}),
         )
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """numerator / denominator, or None when either is missing or the denominator is not > 0."""
+    if numerator is None or denominator is None or not denominator > 0:
+        return None
+    return numerator / denominator

@@ -12,22 +12,20 @@ Open the file in chrome://tracing (Load) or https://ui.perfetto.dev (Open trace 
 import json
 import os
 
-import tensorflow as tf
-from tensorflow.python.client import timeline
-
 
 def check_trace_path(path):
-  """Raises ValueError (one line) unless `path` can be written: checked before anything is built.
+  """Raises ValueError unless `path` can be written: checked before anything is built.
 
-  The file is not created.
+  The file is not created. The message is one line starting with the path, e.g.
+  'out/step.json: directory /abs/out does not exist'. (No TensorFlow import needed.)
   """
   directory = os.path.dirname(os.path.abspath(path))
   if os.path.isdir(path):
-    raise ValueError(f'trace file {path!r} is a directory; give a file name, e.g. step.json')
+    raise ValueError(f'{path}: is a directory; give a file name, e.g. step.json')
   if not os.path.isdir(directory):
-    raise ValueError(f'trace file {path!r}: directory {directory!r} does not exist')
+    raise ValueError(f'{path}: directory {directory} does not exist')
   if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-    raise ValueError(f'trace file {path!r} is not writable')
+    raise ValueError(f'{path}: is not writable')
 
 
 def run_traced(session, fetches):
@@ -36,6 +34,8 @@ def run_traced(session, fetches):
   Returns:
     (the fetched values, the tf.compat.v1.RunMetadata holding the step stats).
   """
+  import tensorflow as tf
+
   options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
   run_metadata = tf.compat.v1.RunMetadata()
   values = session.run(fetches, options=options, run_metadata=run_metadata)
@@ -44,6 +44,8 @@ def run_traced(session, fetches):
 
 def chrome_trace(run_metadata):
   """The step's Chrome trace-event JSON (a string) from a traced run's RunMetadata."""
+  from tensorflow.python.client import timeline
+
   return timeline.Timeline(run_metadata.step_stats).generate_chrome_trace_format()
 
 

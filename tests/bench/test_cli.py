@@ -20,7 +20,7 @@ from bench import cli, quiet, runner
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY_ARGS = ["--image-size", "32", "--num-classes", "10", "--num-batches", "2", "--burn-in", "1",
-             "--device", "cpu"]
+             "--device", "cpu", "--peak-probe-size", "256"]
 CLASSIC_SUMMARY = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (Forward|Forward-backward|Train) across \d+ steps, "
     r"\d+\.\d{3} \+/- \d+\.\d{3} sec / batch$", re.MULTILINE)

@@ -9,7 +9,10 @@ def test_defaults_are_valid_and_match_the_documented_ones():
     config = BenchmarkConfig().validate()
     assert (config.num_batches, config.burn_in, config.image_size, config.num_classes) == (
         100, 10, 224, 1000)
-    assert (config.device, config.data_format, config.display_every) == ("auto", "NHWC", 10)
+    assert (config.device, config.data_format, config.display_every) == ("auto", "auto", 10)
+    assert (config.precision, config.loss_scale, config.xla, config.trace) == (
+        "fp32", "auto", False, None)
+    assert (config.peak_probe, config.peak_probe_size) == (True, 0)
 
 
 @pytest.mark.parametrize(

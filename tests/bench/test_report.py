@@ -5,6 +5,8 @@ import io
 import json
 import re
 
+import pytest
+
 from bench import report
 from bench.config import BenchmarkConfig
 from bench.timing import RECORD_SCHEMA, BenchmarkResult
@@ -41,8 +43,8 @@ def _failed_record():
 
 
 def test_header_names_versions_device_cuda_images_and_threads(environment_info):
-    configs = [BenchmarkConfig(depth=d, batch_size=8, image_size=64, intra_op_threads=2)
-               for d in (50, 101)]
+    configs = [BenchmarkConfig(depth=d, batch_size=8, image_size=64, intra_op_threads=2,
+                               data_format="NHWC") for d in (50, 101)]
     text = "\n".join(report.header_lines(environment_info, configs, isolate=True))
     assert "TensorFlow 2.21.0" in text
     assert "CPU: Test CPU (2 cores, 2 usable)" in text
@@ -88,7 +90,7 @@ def test_json_record_schema_and_round_trip(sweep_results, environment_info):
     assert record["schema"] == RECORD_SCHEMA
     assert set(record) == {
         "schema", "label", "status", "started_at", "config", "environment", "model", "stats",
-        "warnings", "step_times_s", "burn_in_times_s", "phases_s", "failure", "extra"}
+        "warnings", "step_times_s", "burn_in_times_s", "phases_s", "failure", "extra", "cost"}
     assert record["config"]["depth"] == 101 and record["config"]["batch_size"] == 8
     assert record["environment"] == environment_info
     assert record["model"] == {"name": "resnet_v2_101", "param_count": 25_568_360}
@@ -99,6 +101,44 @@ def test_json_record_schema_and_round_trip(sweep_results, environment_info):
     failed = json.loads(report.json_line(sweep_results[3]))
     assert failed["status"] == "failed" and failed["stats"] is None
     assert failed["failure"]["kind"] == "oom"
+
+
+def _with_cost(result, flops_per_step, probe_tflops, peak_bytes):
+    result.extra.update(
+        flops={"per_step": flops_per_step, "by_op_type": {}, "counted_on": "the timed graph"},
+        peak_probe={"precision": "fp32", "device": "cpu", "matrix_size": 2048,
+                    "chain_length": 2, "run_times_s": [0.1], "best_tflops": probe_tflops},
+        peak_memory={"bytes": peak_bytes, "kind": "process_peak_rss", "label": "process peak RSS"})
+    return result
+
+
+def test_cost_is_derived_from_flops_probe_and_step_times(make_measured):
+    # 8 images x 5 GFLOP in a mean step of 0.1 s: 0.4 TFLOP/s; probe 0.8: efficiency 50%.
+    result = _with_cost(make_measured(50, 8, "forward", [0.1, 0.1]), 40e9, 0.8, 3 * 1024 ** 3)
+    cost = result.cost
+    assert cost["gflop_per_image"] == pytest.approx(5.0)
+    assert cost["achieved_tflops"] == pytest.approx(0.4)
+    assert cost["efficiency"] == pytest.approx(0.5)
+    assert cost["datasheet_tflops"] is None and cost["efficiency_vs_datasheet"] is None
+    record = json.loads(report.json_line(result))
+    assert record["cost"] == cost
+    assert BenchmarkResult.from_record(record).cost == cost  # recomputed from the raw facts
+    row = _rows(report.table([result]))[0]
+    assert (row["GFLOP/img"], row["TFLOP/s"], row["Eff. %"]) == ("5.00", "0.400", "50.0")
+    assert row["Peak mem"] == "3.00 GiB *"
+    csv_row = next(csv.DictReader(io.StringIO(report.csv_text([result]))))
+    assert float(csv_row["cost.efficiency"]) == pytest.approx(0.5)
+    assert csv_row["extra.peak_memory.kind"] == "process_peak_rss"
+    lines = "\n".join(report.summary_lines(result))
+    assert "5.000 GFLOP/image, 0.400 TFLOP/s achieved" in lines and "efficiency 50.0%" in lines
+    assert "peak memory: 3.00 GiB (process peak RSS)" in lines
+
+
+def test_cost_without_probe_or_flops_is_empty_not_wrong(make_measured):
+    result = make_measured(50, 8, "forward", [0.1, 0.1])
+    assert result.cost["efficiency"] is None and result.cost["gflop_per_image"] is None
+    row = _rows(report.table([result]))[0]
+    assert (row["GFLOP/img"], row["TFLOP/s"], row["Eff. %"], row["Peak mem"]) == ("", "", "", "")
 
 
 def test_csv_has_header_and_one_row_per_configuration(sweep_results):

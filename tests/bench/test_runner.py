@@ -11,7 +11,7 @@ from bench import runner
 from bench.config import BenchmarkConfig, ConfigError
 
 TINY = dict(depth=50, batch_size=1, image_size=32, num_classes=10, num_batches=3, burn_in=1,
-            device="cpu", display_every=1)
+            device="cpu", display_every=1, peak_probe_size=256)
 PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), duration = \d+\.\d{3}$")
 
 
