@@ -67,26 +67,42 @@ class ProcessPeakRss:
 class GpuAllocatorPeak:
   """Peak bytes in use in TensorFlow's allocator for one GPU (the GPU measure).
 
+  If the allocator statistics cannot be reset or read, the measure says so instead of failing the
+  benchmark: kind becomes 'unavailable', the label carries the error, and peak_bytes() is None.
+
   Attributes:
-    kind: 'gpu_allocator_peak'.
+    kind: 'gpu_allocator_peak' (or 'unavailable').
     label: human-readable description of the figure.
   """
-
-  kind = 'gpu_allocator_peak'
 
   def __init__(self, tf, device='GPU:0'):
     """Args: tf: the tensorflow module; device: the GPU, as TensorFlow names it."""
     self._tf = tf
     self.device = device
+    self.kind = 'gpu_allocator_peak'
     self.label = f'TensorFlow allocator peak on {device} (reset before the measured steps)'
+
+  def _unavailable(self, error):
+    self.kind = 'unavailable'
+    first_line = (str(error).splitlines() or [''])[0]
+    self.label = f'GPU allocator statistics unavailable ({type(error).__name__}: {first_line})'
 
   def reset(self):
     """Resets the allocator's peak to the bytes currently in use."""
-    self._tf.config.experimental.reset_memory_stats(self.device)
+    try:
+      self._tf.config.experimental.reset_memory_stats(self.device)
+    except Exception as error:  # noqa: BLE001 - a missing statistic must not lose the timing
+      self._unavailable(error)
 
   def peak_bytes(self):
-    """The most bytes in use at once since the last reset."""
-    return int(self._tf.config.experimental.get_memory_info(self.device)['peak'])
+    """The most bytes in use at once since the last reset, or None if unavailable."""
+    if self.kind == 'unavailable':
+      return None
+    try:
+      return int(self._tf.config.experimental.get_memory_info(self.device)['peak'])
+    except Exception as error:  # noqa: BLE001
+      self._unavailable(error)
+      return None
 
 
 def memory_tracker(device, tf=None):

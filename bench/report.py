@@ -166,7 +166,7 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
                      f"({datasheet['basis']}): {100 * cost['efficiency_vs_datasheet']:.1f}% of it")
     memory = result.extra.get("peak_memory")
     if memory:
-        lines.append(f"  peak memory: {format_bytes(memory['bytes'])} ({memory['label']})")
+        lines.append(f"  peak memory: {format_bytes(memory['bytes']) or 'n/a'} ({memory['label']})")
     facts = []
     if result.config.xla:
         compiled = result.extra.get("xla_compiled")

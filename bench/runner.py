@@ -344,7 +344,10 @@ def _count_flops(config: BenchmarkConfig, timed) -> dict:
         twin = graphs.build_timed_graph(dataclasses.replace(config, data_format="NHWC", xla=False))
         graph, target = twin.graph, twin.target
         counted_on = "the NHWC twin of the timed graph"
-    count = flops.step_flops(graph, target)
+    try:
+        count = flops.step_flops(graph, target)
+    except ValueError as error:  # recorded; the configuration is still measured
+        return {"per_step": None, "by_op_type": {}, "counted_on": counted_on, "error": str(error)}
     return {"per_step": count.total, "by_op_type": count.by_op_type, "counted_on": counted_on}
 
 

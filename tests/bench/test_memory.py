@@ -64,3 +64,11 @@ def test_gpu_peak_sees_a_session_step():
       tracker.reset()
       session.run(total)
       assert tracker.peak_bytes() >= 100 * MIB
+
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices('GPU')), reason='needs a machine without a GPU')
+def test_gpu_statistics_that_cannot_be_read_are_reported_not_raised():
+  tracker = memory.memory_tracker('gpu', tf)
+  tracker.reset()
+  assert tracker.peak_bytes() is None
+  assert tracker.kind == 'unavailable' and 'unavailable' in tracker.label
