@@ -39,6 +39,6 @@ def resolve_data_format(requested, device):
   if requested == 'auto':
     return _AUTO[device]
   if requested == 'NCHW' and device == 'cpu':
-    raise ValueError("data format 'NCHW' is not available on the CPU (TensorFlow's CPU build has "
-                     "no NCHW convolution or max-pooling kernels); use NHWC or auto")
+    raise ValueError("data format 'NCHW' is not available on the CPU (TensorFlow's own CPU "
+                     "convolution and max-pooling kernels are NHWC only); use NHWC or auto")
   return requested
