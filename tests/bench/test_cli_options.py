@@ -118,3 +118,17 @@ def test_sweep_gives_each_configuration_its_own_trace(tmp_path):
     assert [record["extra"]["trace_file"] for record in records] == expected
     assert all(os.path.getsize(path) > 1000 for path in expected)
     assert all(record["cost"]["efficiency"] is None for record in records)
+
+
+def test_nchw_step_flops_are_counted_on_its_nhwc_twin():
+    # TensorFlow's profiler refuses NCHW pooling / backward convolutions; the runner counts the
+    # same step built in NHWC, which must give the NHWC step's own count.
+    from bench import graphs, runner
+
+    nchw = BenchmarkConfig(mode="forward-backward", data_format="NCHW", **TINY)
+    nhwc = BenchmarkConfig(mode="forward-backward", data_format="NHWC", **TINY)
+    nchw_count = runner._count_flops(nchw, graphs.build_timed_graph(nchw))
+    nhwc_count = runner._count_flops(nhwc, graphs.build_timed_graph(nhwc))
+    assert nchw_count["counted_on"] == "the NHWC twin of the timed graph"
+    assert nhwc_count["counted_on"] == "the timed graph"
+    assert nchw_count["per_step"] == nhwc_count["per_step"] > 0
