@@ -52,6 +52,8 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
             f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} "
             "(TensorFlow build)"
         )
+    trace_line = ([f"Trace: Chrome trace of each configuration's last burn-in step -> {first.trace}"]
+                  if first.trace else [])
     lines += [
         f"Images: {first.image_size}x{first.image_size}x3 synthetic, on the device; "
         f"data format {first.data_format}; {first.num_classes} classes",
@@ -63,6 +65,7 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
         + ("efficiency = achieved TFLOP/s / a matrix-product probe run just before each "
            "configuration on the same device and precision" if first.peak_probe
            else "no peak probe (--no-peak-probe): no efficiency"),
+        *trace_line,
         f"Sweep: {len(configs)} configuration(s): depth {_listing(c.depth for c in configs)} x "
         f"batch {_listing(c.batch_size for c in configs)} x mode "
         f"{_listing(c.mode for c in configs)}; {first.burn_in} burn-in + {first.num_batches} "

@@ -165,3 +165,12 @@ def test_json_lines_file_appends_and_flushes(tmp_path, sweep_results):
     lines = path.read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["label"] == sweep_results[0].config.label
     sink.close()
+
+
+def test_header_names_precision_loss_scale_xla_and_trace(environment_info):
+    configs = [BenchmarkConfig(precision="fp16", xla=True, trace="step.json", data_format="NHWC")]
+    text = "\n".join(report.header_lines(environment_info, configs, isolate=True))
+    assert "Precision: fp16 (fp16 compute, float32 variables" in text
+    assert "loss scale auto = dynamic; XLA on" in text
+    assert "last burn-in step -> step.json" in text
+    assert "efficiency = achieved TFLOP/s / a matrix-product probe" in text
