@@ -52,8 +52,10 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
             f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} "
             "(TensorFlow build)"
         )
-    trace_line = ([f"Trace: Chrome trace of each configuration's last burn-in step -> {first.trace}"]
-                  if first.trace else [])
+    traces = [config.trace for config in configs if config.trace]
+    trace_line = ([f"Trace: Chrome trace of each configuration's last burn-in step -> {traces[0]}"
+                   + (f" and {len(traces) - 1} more" if len(traces) > 1 else "")]
+                  if traces else [])
     lines += [
         f"Images: {first.image_size}x{first.image_size}x3 synthetic, on the device; "
         f"data format {first.data_format}; {first.num_classes} classes",
