@@ -8,8 +8,9 @@
   size is used: the kernel's high-water mark VmHWM from /proc/self/status, reset before the measured
   loop by writing '5' to /proc/self/clear_refs (Linux >= 4.0). Where that reset is not possible the
   figure is the peak since the process started (`resource.getrusage(...).ru_maxrss`), and the label
-  says so. The RSS includes everything the process holds (Python, TensorFlow's code, the graph),
-  not only tensors.
+  says so. The RSS includes everything the process holds (Python, TensorFlow's code, the graph,
+  and memory TensorFlow's CPU allocator pools: with --in-process, blocks pooled by earlier
+  configurations are reused and already counted), not only the step's tensors.
 
 Use: `tracker = memory_tracker(device)`; `tracker.reset()` just before the measured steps;
 `tracker.peak_bytes()` just after them; record `tracker.kind` and `tracker.label` with the value.
