@@ -1,7 +1,8 @@
 """`python -m bench`: argument parsing, validation, the sweep, and the final output.
 
 Exit status: 0 every configuration measured; 1 at least one failed (its row says why); 2 bad
-input (one line on stderr, nothing built); 130 interrupted by Ctrl-C (finished rows kept).
+input (one line on stderr, nothing built); 130 interrupted by Ctrl-C or SIGTERM (finished rows
+kept).
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
       The exit status (see the module docstring).
     """
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        with runner.raise_on_sigterm():
+            return _main(list(sys.argv[1:] if argv is None else argv))
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

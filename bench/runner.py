@@ -180,11 +180,12 @@ def run_sweep(
             else:
                 result = run_in_process(config, environment, progress=progress)
             _deliver(result, results, on_result)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         # Every finished configuration has its result; the next one is the interrupted one.
         interrupted_index = len(results)
         if interrupted_index < len(configs):
-            interrupted = interrupted_result(configs[interrupted_index], environment)
+            interrupted = interrupted_result(configs[interrupted_index], environment,
+                                             reason=str(stop) or "Ctrl-C")
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C changes nothing
                 _deliver(interrupted, results, on_result)
         return SweepOutcome(results, list(configs[interrupted_index + 1 :]), interrupted=True)
@@ -199,28 +200,53 @@ def _deliver(result, results: list, on_result) -> None:
             on_result(result)
 
 
+# Signals that stop a sweep cleanly, and how a row names them. The command line turns SIGTERM (what
+# `kill` and batch schedulers send) into KeyboardInterrupt("SIGTERM"); see `raise_on_sigterm`.
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
-    """Holds back Ctrl-C during the block and raises KeyboardInterrupt after it if one came."""
+    """Holds back Ctrl-C and SIGTERM during the block; raises KeyboardInterrupt after it if one
+    came."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+                for signum in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if received:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(STOP_SIGNALS[received[0]])
 
 
-def interrupted_result(config: BenchmarkConfig, environment: dict) -> timing.BenchmarkResult:
-    """The result recorded for a configuration stopped by Ctrl-C."""
+@contextlib.contextmanager
+def raise_on_sigterm() -> Iterator[None]:
+    """Inside the block, SIGTERM stops a sweep the way Ctrl-C does (finished rows kept)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(STOP_SIGNALS[signal.SIGTERM])
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_result(config: BenchmarkConfig, environment: dict,
+                       reason: str = "Ctrl-C") -> timing.BenchmarkResult:
+    """The result recorded for a configuration stopped by Ctrl-C (or `reason`, e.g. 'SIGTERM')."""
     return timing.BenchmarkResult(
         config=config,
         status=timing.STATUS_INTERRUPTED,
-        failure=timing.Failure(kind="interrupted", message="interrupted (Ctrl-C)"),
+        failure=timing.Failure(kind="interrupted", message=f"interrupted ({reason})"),
         environment=environment,
         started_at=utc_now(),
     )

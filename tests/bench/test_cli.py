@@ -237,3 +237,32 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert [(r["config"]["depth"], r["status"]) for r in records] == [
         (50, "ok"), (101, "interrupted")]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_sweep_like_ctrl_c(tmp_path):
+    """`kill` or a batch scheduler's SIGTERM: finished rows kept, the running one marked."""
+    output = tmp_path / "sweep.jsonl"
+    process = subprocess.Popen(
+        bench_command("--depth", "50", "--batch", "1", "2", "--mode", "forward", *TINY_ARGS,
+                      "--num-batches", "200", "--output", str(output)),
+        cwd=REPO_ROOT, env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    deadline = time.monotonic() + 240
+    while not (output.exists() and output.read_text().count("\n") >= 1):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the first configuration never finished"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    rows = table_rows(stdout)
+    assert [r["Batch"] for r in rows] == ["1", "2"]
+    assert rows[0]["Status"].startswith("ok")  # "ok (!)" when tiny steps spread widely
+    assert rows[1]["Status"] == "interrupted (SIGTERM)"
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [(r["config"]["batch_size"], r["status"]) for r in records] == [
+        (1, "ok"), (2, "interrupted")]
+    assert records[1]["failure"]["message"] == "interrupted (SIGTERM)"
