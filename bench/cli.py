@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU")
     compute.add_argument("--trace", metavar="FILE",
                          help="write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the "
-                         "last burn-in step to FILE; with several configurations FILE gets "
+                         "last burn-in step to FILE (needs --burn-in 2 or more, so the traced "
+                         "step is not the cold one); with several configurations FILE gets "
                          "'.<depth>_<batch>_<mode>' before its extension")
     output = parser.add_argument_group("output")
     output.add_argument("--output", metavar="FILE",

@@ -16,6 +16,8 @@ DEVICES = ("auto", "gpu", "cpu")
 DATA_FORMATS = ("NHWC", "NCHW", "auto")
 PRECISIONS = ("fp32", "fp16", "bf16")
 LOSS_SCALE_WORDS = ("auto", "none", "dynamic")
+# With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
+MIN_BURN_IN_WITH_TRACE = 2
 
 # Label used in the classic summary line for each mode.
 MODE_TITLES = {"forward": "Forward", "forward-backward": "Forward-backward", "train": "Train"}
@@ -65,7 +67,8 @@ class BenchmarkConfig:
       loss_scale: 'auto' (dynamic for fp16, none otherwise), 'none', 'dynamic' or a positive
         number (a static scale), as a string; used where gradients are computed.
       xla: compile the step with XLA.
-      trace: file to write a Chrome trace of the last burn-in step to, or None.
+      trace: file to write a Chrome trace of the last burn-in step to, or None (needs burn_in >= 2,
+        so the traced step is not the cold step).
       peak_probe: measure the device's attainable TFLOP/s before the configuration.
       peak_probe_size: matrix size of that probe, 0 for the per-device default.
     """
@@ -144,10 +147,11 @@ class BenchmarkConfig:
         _require_choice("precision", self.precision, PRECISIONS)
         _require_loss_scale(self.loss_scale)
         _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
-        if self.trace is not None and self.burn_in < 1:
+        if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
             raise ConfigError("burn_in", self.burn_in,
-                              "--trace needs at least 1 burn-in step (the trace is taken from the "
-                              "last one, never from a measured step)")
+                              f"--trace needs at least {MIN_BURN_IN_WITH_TRACE} burn-in steps (the "
+                              "trace is taken from the last one, so neither the cold step nor a "
+                              "measured step carries the tracing overhead)")
         if not isinstance(self.depth, int) or isinstance(self.depth, bool):
             raise ConfigError("depth", self.depth, "must be an integer ResNet v2 depth")
         return self

@@ -379,7 +379,8 @@ def _count_flops(config: BenchmarkConfig, timed) -> dict:
 
 def _burn_in_options(config: BenchmarkConfig, tf) -> dict:
     """RunOptions for special burn-in steps: the first returns the executed graphs when XLA is
-    on, the last is fully traced with --trace (both may be the same step)."""
+    on, the last is fully traced with --trace (configurations with --trace have at least 2
+    burn-in steps, so the traced step is never the cold one)."""
     options: dict = {}
     if config.burn_in < 1:
         return options

@@ -25,7 +25,9 @@ TINY = dict(depth=50, batch_size=1, image_size=32, num_classes=10, num_batches=2
     (["--trace", "/nonexistent-dir/step.json"],
      "--trace /nonexistent-dir/step.json: directory /nonexistent-dir does not exist"),
     (["--trace", "step.json", "--burn-in", "0"],
-     "--burn-in 0: --trace needs at least 1 burn-in step (the trace is taken from the last one"),
+     "--burn-in 0: --trace needs at least 2 burn-in steps (the trace is taken from the last one"),
+    (["--trace", "step.json", "--burn-in", "1"],
+     "--burn-in 1: --trace needs at least 2 burn-in steps (the trace is taken from the last one"),
     (["--data-format", "NCHW", "--device", "cpu"],
      "--data-format NCHW: not available on the CPU"),
 ])
@@ -55,15 +57,16 @@ def test_bf16_xla_forward_backward_with_trace(tmp_path):
     trace_path = tmp_path / "step.json"
     completed = run_bench("--mode", "forward-backward", "--batch", "1", *TINY_ARGS,
                           "--precision", "bf16", "--xla", "--trace", str(trace_path),
-                          "--format", "json")
+                          "--burn-in", "2", "--format", "json")
     assert completed.returncode == 0, completed.stderr
     (record,) = _json_records(completed.stdout)
     config, extra, cost = record["config"], record["extra"], record["cost"]
     assert (config["precision"], config["xla"], config["data_format"]) == ("bf16", True, "NHWC")
     assert extra["xla_compiled"] is True
     assert extra["loss_scale"] == "none"
-    # The trace is taken from the burn-in: one burn-in step, and the two measured ones untouched.
-    assert len(record["burn_in_times_s"]) == 1 and len(record["step_times_s"]) == 2
+    # The trace is taken from the last burn-in step: the cold step and the two measured ones are
+    # untouched.
+    assert len(record["burn_in_times_s"]) == 2 and len(record["step_times_s"]) == 2
     assert extra["trace_file"] == str(trace_path)
     op_types = trace.traced_op_types(trace_path.read_text())
     assert "_XlaRun" in op_types
@@ -111,7 +114,7 @@ def test_static_loss_scale_and_no_probe():
 def test_sweep_gives_each_configuration_its_own_trace(tmp_path):
     trace_path = tmp_path / "step.json"
     completed = run_bench("--mode", "forward", "--batch", "1", "2", *TINY_ARGS, "--no-peak-probe",
-                          "--trace", str(trace_path), "--format", "json")
+                          "--trace", str(trace_path), "--burn-in", "2", "--format", "json")
     assert completed.returncode == 0, completed.stderr
     records = _json_records(completed.stdout)
     expected = [str(tmp_path / f"step.50_{batch}_forward.json") for batch in (1, 2)]

@@ -62,3 +62,12 @@ def test_dict_round_trip_ignores_unknown_keys():
     values = dict(config.to_dict(), some_future_field="x")
     assert BenchmarkConfig.from_dict(values) == config
     assert config.label == "resnet_v2_152 batch 4 train"
+
+
+@pytest.mark.parametrize("burn_in", [0, 1])
+def test_trace_needs_two_burn_in_steps(burn_in):
+    # With one burn-in step the traced step would also be the cold step.
+    with pytest.raises(ConfigError, match=f"burn_in={burn_in}: --trace needs at least 2 burn-in"):
+        BenchmarkConfig(trace="step.json", burn_in=burn_in).validate()
+    BenchmarkConfig(trace="step.json", burn_in=2).validate()
+    BenchmarkConfig(trace=None, burn_in=burn_in).validate()

@@ -89,3 +89,14 @@ def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one():
     assert delivered == outcome.results
     assert [c.batch_size for c in outcome.not_run] == [3]
     assert outcome.any_failed
+
+
+@pytest.mark.parametrize("xla", [False, True])
+def test_trace_takes_the_last_burn_in_step_never_the_cold_one(xla):
+    tf = pytest.importorskip("tensorflow")
+    config = BenchmarkConfig(**dict(TINY, burn_in=3, trace="step.json", xla=xla))
+    options = runner._burn_in_options(config, tf)
+    full_trace = tf.compat.v1.RunOptions.FULL_TRACE
+    traced = [index for index, option in options.items() if option.trace_level == full_trace]
+    assert traced == [2]
+    assert (0 in options) == xla  # the XLA check reads the first step's executed graphs
