@@ -42,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 import tf_slim as slim  # noqa: E402
 
 from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
-from slim_resnet import preprocessing  # noqa: E402
+from slim_resnet import preprocessing, quiet  # noqa: E402
 from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
 
@@ -318,22 +318,12 @@ class Extraction:
   progress: Progress
 
 
-_TRACE_LINE_PREFIXES = ('Graph execution error', 'Detected at node', 'File ', 'Node:', '[[')
-
-
-def _error_cause(message):
-  """The line of a graph-execution error message that says what went wrong."""
-  lines = [line.strip() for line in message.splitlines()]
-  causes = [line for line in lines if line and not line.startswith(_TRACE_LINE_PREFIXES)]
-  return causes[0] if causes else lines[0]
-
-
 def _failure_reason(session, probe, path_placeholder, path):
   """Why `path` could not be used: the decoder's error, or a generic note."""
   try:
     session.run(probe, {path_placeholder: path})
   except tf.errors.OpError as error:
-    return _error_cause(error.message)
+    return quiet.first_cause_line(error.message)
   return 'decoded, but preprocessing failed'
 
 

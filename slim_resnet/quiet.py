@@ -99,3 +99,35 @@ def quiet_tensorflow_import(verbose=False):
     tf.config.list_physical_devices()
   silence_python_warnings()  # TensorFlow resets its logger's level on import.
   return dropped
+
+
+# Lines of a TensorFlow graph-execution error that locate the failure but do not say what it was.
+_TRACE_LINE_PREFIXES = ('Graph execution error', 'Detected at node', 'File ', 'Node:', '[[',
+                        'Traceback', 'defined at')
+
+
+def first_cause_line(message):
+  """The first line of an error message that says what went wrong.
+
+  TensorFlow's graph-execution errors start with 'Graph execution error:', the Python stack that
+  defined the failing node and 'Node: ...' before the actual cause ('OOM when allocating tensor
+  ...', 'Cannot parse tensor ...'); this skips those.
+
+  Args:
+    message: the error's message, possibly many lines.
+
+  Returns:
+    One stripped line ('' for an empty message).
+  """
+  lines = [line.strip() for line in message.splitlines()]
+  causes = [line for line in lines if line and not line.startswith(_TRACE_LINE_PREFIXES)]
+  if causes:
+    return causes[0]
+  return next((line for line in lines if line), '')
+
+
+def error_summary(error):
+  """'<ErrorType>: <first cause line>' for any exception, TensorFlow's included."""
+  message = getattr(error, 'message', None) or str(error)
+  cause = first_cause_line(message)
+  return f'{type(error).__name__}: {cause}' if cause else type(error).__name__

@@ -1,0 +1,42 @@
+"""slim_resnet.quiet: one-line error summaries and native log-line recognition."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from slim_resnet import quiet
+
+
+def graph_execution_error():
+  """A real TensorFlow graph-execution error (a failing numerics check)."""
+  with tf.Graph().as_default():
+    checked = tf.debugging.check_numerics(tf.constant(np.inf), 'the value is not finite')
+    with tf.compat.v1.Session() as session:
+      with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+        session.run(checked)
+  return raised.value
+
+
+def test_error_summary_names_the_cause_not_the_trace():
+  error = graph_execution_error()
+  assert error.message.startswith('Graph execution error')  # What a plain first line would give.
+  summary = quiet.error_summary(error)
+  assert summary.startswith('InvalidArgumentError: the value is not finite')
+  assert '\n' not in summary
+
+
+def test_first_cause_line_of_plain_messages():
+  assert quiet.first_cause_line('one\ntwo') == 'one'
+  assert quiet.first_cause_line('') == ''
+  assert quiet.error_summary(ValueError('bad value\nmore')) == 'ValueError: bad value'
+
+
+@pytest.mark.parametrize('line, native', [
+    ('I0000 00:00:1795485451.675704    8632 port.cc:153] oneDNN custom operations are on.', True),
+    ('E0000 00:00:1795485501.760831    9103 cuda_platform.cc:52] failed call to cuInit', True),
+    ('WARNING: All log messages before absl::InitializeLog() is called are written to STDERR', True),
+    ('python -m bench: error: --batch 0: must be a positive integer', False),
+    ('2026-11-24 02:13:31.075329: step 10, duration = 0.152', False),
+])
+def test_is_native_log_line(line, native):
+  assert quiet.is_native_log_line(line) == native
