@@ -50,6 +50,7 @@ IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png')
 CLASSIFIER_END_POINTS = ('logits', 'spatial_squeeze', 'predictions')
 PROGRESS_INTERVAL_SECONDS = 5.0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -501,6 +502,10 @@ def main(argv=None):
   except UsageError as error:
     _say(f'python -m slim_resnet.extract: error: {error}')
     return EXIT_USAGE
+  except KeyboardInterrupt:
+    # The output is only ever renamed into place once complete, so there is nothing to clean up.
+    _say(f'python -m slim_resnet.extract: interrupted; {args.output} was not written')
+    return EXIT_INTERRUPTED
   return 0
 
 

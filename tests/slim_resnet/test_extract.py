@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -212,3 +213,31 @@ def test_short_end_point_forms():
   assert extract.resolve_end_points(
       ['block4', 'resnet_v2_50/block4', 'global_pool', 'block1/unit_1'], end_points,
       'resnet_v2_50') == ['resnet_v2_50/block4', 'global_pool', 'resnet_v2_50/block1/unit_1']
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_line_exit_130_and_writes_nothing(tmp_path):
+  folder = tmp_path / 'many'
+  folder.mkdir()
+  pixels = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+  for index in range(600):
+    Image.fromarray(pixels).save(folder / f'{index:03d}.png')
+  output = tmp_path / 'features.npz'
+  environment = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+  process = subprocess.Popen(
+      [sys.executable, '-m', 'slim_resnet.extract', '--images', str(folder), '--image-size', '64',
+       '--batch', '1', '--end-point', 'block4', '--output', str(output)],
+      stderr=subprocess.PIPE, text=True, env=environment)
+  seen = []
+  for line in process.stderr:  # Signal once extraction is under way.
+    seen.append(line)
+    if 'images in' in line:
+      break
+  process.send_signal(signal.SIGINT)
+  rest = process.stderr.read()
+  process.wait(timeout=120)
+  assert process.returncode == 130, ''.join(seen) + rest
+  assert 'Traceback' not in rest
+  assert rest.strip().splitlines()[-1] == (
+      f'python -m slim_resnet.extract: interrupted; {output} was not written')
+  assert sorted(path.name for path in tmp_path.iterdir()) == ['many']  # No output, no temporary file.
