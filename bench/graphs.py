@@ -15,8 +15,9 @@ Targets (what `session.run` fetches each step):
 Precision (bench/precision.py): the network is built under a custom getter that keeps every
 variable in float32 and hands the layers cast reads in the compute type; the synthetic images are
 stored in the compute type; logits are cast to float32 for the loss, and the weight-decay losses
-summed in float32. Where gradients are computed a loss scale may apply (fp16: dynamic by default);
-in 'train' a dynamic scale skips the update of a step with non-finite gradients.
+are computed from the float32 variables and summed in float32. Where gradients are computed a
+loss scale may apply (fp16: dynamic by default); in 'train' a dynamic scale skips the update of a
+step with non-finite gradients.
 
 XLA (bench/xla.py): with `xla`, the network and the mode's target (loss, gradients, update) are
 built inside `tf.xla.experimental.jit_scope()`; the synthetic inputs and initializers are not.

@@ -100,6 +100,50 @@ def test_precision_scope_keeps_names_and_reuses():
     assert first.op.inputs[0].op.inputs[0].op.name == second.op.inputs[0].op.inputs[0].op.name
 
 
+def test_getter_regularizes_the_float32_master_once():
+  # The get_variable path (slim.model_variable, a scope's default regularizer): the getter takes the
+  # regularizer out and applies it to the float32 master; reuse adds no second loss.
+  with tf.Graph().as_default():
+    with precision.precision_scope('fp16'):
+      weights = tf.compat.v1.get_variable(
+          'w', [3], dtype=tf.float16, regularizer=lambda w: 0.5 * tf.reduce_sum(w * w),
+          initializer=tf.compat.v1.constant_initializer([1.0, 2.0, 1e-3]))
+    with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=True):
+      with precision.precision_scope('fp16'):
+        tf.compat.v1.get_variable('w', [3], dtype=tf.float16,
+                                  regularizer=lambda w: 0.5 * tf.reduce_sum(w * w))
+    (loss,) = tf.compat.v1.losses.get_regularization_losses()
+    assert loss.dtype == tf.float32 and weights.dtype == tf.float16
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      value = session.run(loss)
+  np.testing.assert_allclose(value, 0.5 * (1.0 + 4.0 + 1e-6), rtol=1e-7)
+
+
+@pytest.mark.parametrize('name', ['fp16', 'bf16'])
+def test_weight_decay_of_the_timed_graph_is_float32_on_the_masters(name):
+  from bench import graphs
+  from bench.config import BenchmarkConfig
+
+  config = BenchmarkConfig(mode='forward', precision=name, depth=50, batch_size=1, image_size=32,
+                           num_classes=NUM_CLASSES, device='cpu')
+  timed = graphs.build_timed_graph(config)
+  with timed.graph.as_default():
+    losses = tf.compat.v1.losses.get_regularization_losses()
+    masters = [v for v in tf.compat.v1.trainable_variables() if v.op.name.endswith('/weights')]
+    conv_types = {op.get_attr('T') for op in timed.graph.get_operations() if op.type == 'Conv2D'}
+  assert conv_types == {precision.compute_dtype(name)}  # The network does compute in low precision.
+  assert {loss.dtype for loss in losses} == {tf.float32}
+  assert len(losses) == len(masters) == 54  # One per convolution (53) and the logits.
+  with tf.compat.v1.Session(graph=timed.graph) as session:
+    session.run(timed.initializer)
+    loss_values, master_values = session.run([losses, masters])
+  # resnet_arg_scope's default weight decay 1e-4 times l2_loss (half the sum of squares), in float64
+  # from the float32 masters. A fp16 or bf16 computation misses this by 1e-4 to 1e-2 (relative).
+  expected = [1e-4 * 0.5 * np.sum(np.square(w.astype(np.float64))) for w in master_values]
+  np.testing.assert_allclose(loss_values, expected, rtol=1e-5)
+
+
 def _tiny_loss(value_dtype, input_value):
   """loss = 1e-4 * sum(w * x) with a float32 master w read in `value_dtype`; dloss/dw = 1e-4 * x."""
   x = tf.constant(input_value, tf.float32)
