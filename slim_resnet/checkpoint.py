@@ -344,6 +344,17 @@ class Restorer:
     session.run(self.restore_op)
 
 
+def _check_exclude_matches(exclude, variables):
+  """Raises CheckpointError for an `exclude` entry that matches no variable: a typo there
+  ('resnet_v2_50/logit') would otherwise restore what the caller meant to keep fresh."""
+  names = [variable_name(variable) for variable in variables]
+  unmatched = [scope for scope in exclude if not any(in_scope(name, scope) for name in names)]
+  if unmatched:
+    raise CheckpointError(
+        f'exclude {_listing(unmatched)} matches no variable to restore; give graph scopes (e.g. '
+        f'resnet_v2_50/logits) or full variable names')
+
+
 def make_restorer(checkpoint, variables=None, exclude=(), scope_map=None, graph=None):
   """Compares the graph with a checkpoint and builds the restore op; see the module docstring.
 
@@ -358,7 +369,8 @@ def make_restorer(checkpoint, variables=None, exclude=(), scope_map=None, graph=
     A `Restorer`; call it with a session.
 
   Raises:
-    CheckpointError: if the checkpoint cannot be found or read.
+    CheckpointError: if the checkpoint cannot be found or read, or an `exclude` entry matches no
+      variable.
     CheckpointMismatchError: if variables are missing from the checkpoint or differ in shape/dtype.
   """
   graph = graph or tf.compat.v1.get_default_graph()
@@ -367,6 +379,7 @@ def make_restorer(checkpoint, variables=None, exclude=(), scope_map=None, graph=
   prefix = resolve_checkpoint(checkpoint)
   stored = list_checkpoint_variables(prefix)
   variables = list(variables) if variables is not None else _default_variables(graph)
+  _check_exclude_matches(exclude, variables)
   comparison = compare_with_checkpoint(variables, stored, exclude, scope_map)
   if not comparison.ok:
     raise CheckpointMismatchError(prefix, comparison)

@@ -139,6 +139,20 @@ def test_exclude_logits_restores_the_rest_and_keeps_new_logits(saved):
   _assert_values_equal(after, before, logits_names)
 
 
+def test_exclude_that_matches_nothing_is_refused_before_anything_is_restored(saved):
+  with tf.Graph().as_default():
+    _build(num_classes=5)
+    variables = tf.compat.v1.model_variables()
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      before = _values(session, variables)
+      with pytest.raises(checkpoint.CheckpointError,
+                         match='exclude resnet_v2_50/logit matches no variable'):
+        checkpoint.restore_checkpoint(session, saved['path'], exclude=['resnet_v2_50/logit'])
+      after = _values(session, variables)
+  _assert_values_equal(after, before, before)
+
+
 def test_remap_into_tower_scope(saved):
   with tf.Graph().as_default():
     images, logits = _build(outer_scope='tower_0')
