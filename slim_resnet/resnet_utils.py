@@ -140,6 +140,67 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
                      scope=scope)
 
 
+BlockPlan = collections.namedtuple('BlockPlan', ['unit_settings', 'stride_after'])
+BlockPlan.__doc__ = """How one block is built: a (stride, rate) pair per unit, and the stride that
+`subsample` applies after the block (1 for none)."""
+
+
+def _check_not_past(reached, output_stride):
+  if output_stride is not None and reached > output_stride:
+    raise ValueError(f'output_stride {output_stride} cannot be reached exactly: the blocks reach '
+                     f'stride {reached} first')
+
+
+def plan_block_strides(blocks, output_stride=None, store_non_strided_activations=False):
+  """Decides the stride and atrous rate of every unit, before anything is built.
+
+  Strides accumulate unit by unit until their product equals `output_stride`. From then on a unit
+  that would stride runs with stride 1 instead, and the rate of every later unit grows by that
+  factor, so the feature maps stay at the target resolution while each 3x3 convolution keeps the
+  receptive field it has in the dense network.
+
+  Args:
+    blocks: a list of `Block`s; each unit's stride is `args[i].get('stride', 1)`.
+    output_stride: None (dense), or the wanted total stride of the blocks.
+    store_non_strided_activations: the last unit of each block runs unstrided and its stride is
+      applied after the block (by subsampling, or as a rate once `output_stride` is reached).
+
+  Returns:
+    A list of `BlockPlan`, one per block.
+
+  Raises:
+    ValueError: if the accumulated stride overshoots `output_stride` or never reaches it.
+  """
+  reached = 1  # Product of the strides applied so far.
+  dilation = 1  # Rate for units built after `output_stride` was reached.
+  plans = []
+  for block in blocks:
+    unit_strides = [unit.get('stride', 1) for unit in block.args]
+    deferred = 1
+    if store_non_strided_activations and unit_strides:
+      deferred, unit_strides[-1] = unit_strides[-1], 1
+    settings = []
+    for stride in unit_strides:
+      if reached == output_stride:
+        settings.append((1, dilation))
+        dilation *= stride
+      else:
+        settings.append((stride, 1))
+        reached *= stride
+        _check_not_past(reached, output_stride)
+    if reached == output_stride:
+      dilation *= deferred
+      deferred = 1
+    else:
+      reached *= deferred
+      _check_not_past(reached, output_stride)
+    plans.append(BlockPlan(settings, deferred))
+  if output_stride is not None and reached != output_stride:
+    raise ValueError(f'output_stride {output_stride} cannot be reached: the blocks only reach '
+                     f'stride {reached}')
+  return plans
+
+
 @slim.add_arg_scope
 def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activations=False,
                        outputs_collections=None):
@@ -147,8 +208,7 @@ def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activa
 
   Without `output_stride` every unit uses its own stride and the output has the network's nominal
   stride. With it, strides are applied only until the accumulated stride equals `output_stride`;
-  after that every further stride is turned into a dilation rate instead, so the feature maps keep
-  the target resolution while each layer still sees the receptive field it was trained with.
+  later strides become dilation rates (see `plan_block_strides`).
 
   Args:
     net: a rank-4 tensor in the arg scope's layout.
@@ -166,41 +226,15 @@ def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activa
   Raises:
     ValueError: if `output_stride` is not reached exactly, or is exceeded.
   """
-  current_stride = 1  # Stride accumulated so far, relative to `net`.
-  rate = 1  # Dilation once `output_stride` has been reached.
-
-  for block in blocks:
+  plans = plan_block_strides(blocks, output_stride, store_non_strided_activations)
+  for block, plan in zip(blocks, plans, strict=True):
     with tf.compat.v1.variable_scope(block.scope, 'block', [net]) as block_scope:
-      block_stride = 1
-      for index, unit in enumerate(block.args):
-        unit_stride = unit.get('stride', 1)
-        if store_non_strided_activations and index == len(block.args) - 1:
-          block_stride, unit_stride = unit_stride, 1
-        unit = dict(unit, stride=unit_stride)
-        with tf.compat.v1.variable_scope(f'unit_{index + 1}', values=[net]):
-          if output_stride is not None and current_stride == output_stride:
-            net = block.unit_fn(net, rate=rate, **dict(unit, stride=1))
-            rate *= unit_stride
-          else:
-            net = block.unit_fn(net, rate=1, **unit)
-            current_stride *= unit_stride
-            if output_stride is not None and current_stride > output_stride:
-              raise ValueError(f'output_stride {output_stride} cannot be reached exactly: '
-                               f'the blocks reach stride {current_stride} first')
+      for number, (unit, (stride, rate)) in enumerate(
+          zip(block.args, plan.unit_settings, strict=True), start=1):
+        with tf.compat.v1.variable_scope(f'unit_{number}', values=[net]):
+          net = block.unit_fn(net, **dict(unit, stride=stride, rate=rate))
       net = slim.utils.collect_named_outputs(outputs_collections, block_scope.name, net)
-
-      if output_stride is not None and current_stride == output_stride:
-        rate *= block_stride
-      else:
-        net = subsample(net, block_stride)
-        current_stride *= block_stride
-        if output_stride is not None and current_stride > output_stride:
-          raise ValueError(f'output_stride {output_stride} cannot be reached exactly: '
-                           f'the blocks reach stride {current_stride} first')
-
-  if output_stride is not None and current_stride != output_stride:
-    raise ValueError(f'output_stride {output_stride} cannot be reached: the blocks only reach '
-                     f'stride {current_stride}')
+      net = subsample(net, plan.stride_after)
   return net
 
 

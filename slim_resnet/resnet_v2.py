@@ -47,6 +47,27 @@ _BLOCK_STRIDES = (2, 2, 2, 1)
 _INPUT_DTYPES = (tf.float16, tf.bfloat16, tf.float32)
 
 
+def _residual_branch(preact, depth, depth_bottleneck, stride, rate):
+  """1x1 reduce (BN-ReLU) -> 3x3 with the unit's stride and rate (BN-ReLU) -> 1x1 expand (linear)."""
+  reduced = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1, scope='conv1')
+  spatial = resnet_utils.conv2d_same(reduced, depth_bottleneck, 3, stride, rate=rate,
+                                     scope='conv2')
+  return slim.conv2d(spatial, depth, [1, 1], stride=1, normalizer_fn=None, activation_fn=None,
+                     scope='conv3')
+
+
+def _shortcut_branch(inputs, preact, depth, stride, data_format):
+  """The identity (strided by `subsample`) when the depth is kept, else a linear 1x1 projection.
+
+  The identity takes the raw `inputs`, so the residual stream is never normalized; the projection
+  takes the pre-activation, as in the paper's full pre-activation unit.
+  """
+  if resnet_utils.num_channels(inputs, data_format) == depth:
+    return resnet_utils.subsample(inputs, stride, 'shortcut')
+  return slim.conv2d(preact, depth, [1, 1], stride=stride, normalizer_fn=None, activation_fn=None,
+                     scope='shortcut')
+
+
 @slim.add_arg_scope
 def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1, outputs_collections=None,
                scope=None):
@@ -73,20 +94,11 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1, outputs_collecti
   """
   data_format = resnet_utils.current_data_format()
   with tf.compat.v1.variable_scope(scope, 'bottleneck_v2', [inputs]) as unit_scope:
-    depth_in = resnet_utils.num_channels(inputs, data_format)
     preact = batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
-    if depth == depth_in:
-      shortcut = resnet_utils.subsample(inputs, stride, 'shortcut')
-    else:
-      shortcut = slim.conv2d(preact, depth, [1, 1], stride=stride, normalizer_fn=None,
-                             activation_fn=None, scope='shortcut')
-    residual = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1, scope='conv1')
-    residual = resnet_utils.conv2d_same(residual, depth_bottleneck, 3, stride, rate=rate,
-                                        scope='conv2')
-    residual = slim.conv2d(residual, depth, [1, 1], stride=1, normalizer_fn=None,
-                           activation_fn=None, scope='conv3')
-    output = shortcut + residual
-    return slim.utils.collect_named_outputs(outputs_collections, unit_scope.name, output)
+    unit_output = tf.add(_shortcut_branch(inputs, preact, depth, stride, data_format),
+                         _residual_branch(preact, depth, depth_bottleneck, stride, rate),
+                         name='sum')
+  return slim.utils.collect_named_outputs(outputs_collections, unit_scope.name, unit_output)
 
 
 def resnet_v2_block(scope, base_depth, num_units, stride):

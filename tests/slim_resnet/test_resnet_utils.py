@@ -195,3 +195,19 @@ def test_data_format_errors_explains_missing_nchw_kernel_in_one_line():
   caught = [line for line in completed.stdout.splitlines() if line.startswith('CAUGHT')]
   assert len(caught) == 1, completed.stdout + completed.stderr
   assert "'NCHW'" in caught[0] and 'MaxPool' in caught[0] and "'NHWC'" in caught[0]
+
+
+def test_stride_plan_turns_strides_into_rates_after_the_target():
+  blocks = [resnet_v2.resnet_v2_block(f'block{i + 1}', 64, 2, stride)
+            for i, stride in enumerate((2, 2, 2, 1))]
+  dense = resnet_utils.plan_block_strides(blocks)
+  assert [plan.unit_settings for plan in dense] == [[(1, 1), (2, 1)]] * 3 + [[(1, 1), (1, 1)]]
+  # Target 4 (16 with the root's 4): block3's stride becomes rate 2 for block4.
+  atrous = resnet_utils.plan_block_strides(blocks, output_stride=4)
+  assert [plan.unit_settings for plan in atrous] == [
+      [(1, 1), (2, 1)], [(1, 1), (2, 1)], [(1, 1), (1, 1)], [(1, 2), (1, 2)]]
+  # Deferred block strides: subsampled after the block until the target, then rates.
+  deferred = resnet_utils.plan_block_strides(blocks, output_stride=2,
+                                             store_non_strided_activations=True)
+  assert [plan.stride_after for plan in deferred] == [2, 1, 1, 1]
+  assert [plan.unit_settings for plan in deferred][2:] == [[(1, 2), (1, 2)], [(1, 4), (1, 4)]]
