@@ -7,13 +7,30 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 warnings.filterwarnings('ignore', category=DeprecationWarning)
 warnings.filterwarnings('ignore', category=UserWarning)
 
+import json  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-SHARED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '..', 'shared')
+# ../shared beside the checkout (there in CI too): data tests may read, see shared/fixtures/README.md.
+MANIFEST_PATH = os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'fixtures',
+    'slim_resnet_v2_manifest.json'))
 
 
 @pytest.fixture
 def rng():
   """A NumPy generator seeded per test, so failures reproduce."""
   return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope='session')
+def manifest():
+  """The layout of the official TF-Slim ResNet v2 graphs (shared/fixtures), by model name.
+
+  Skips, naming the path, where the shared folder is not beside this checkout.
+  """
+  if not os.path.exists(MANIFEST_PATH):
+    pytest.skip(f'the shared fixture {MANIFEST_PATH} is not beside this checkout')
+  with open(MANIFEST_PATH, encoding='utf-8') as manifest_file:
+    return json.load(manifest_file)

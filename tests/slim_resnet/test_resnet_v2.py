@@ -1,8 +1,5 @@
 """resnet_v2: checkpoint layout against the official graphs, shapes, training behaviour, layouts."""
 
-import json
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,16 +9,6 @@ import slim_resnet
 from slim_resnet import resnet_utils, resnet_v2
 
 GraphKeys = tf.compat.v1.GraphKeys
-MANIFEST_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'fixtures',
-                             'slim_resnet_v2_manifest.json')
-
-
-@pytest.fixture(scope='module')
-def manifest():
-  if not os.path.exists(MANIFEST_PATH):
-    pytest.skip(f'the shared fixture {os.path.normpath(MANIFEST_PATH)} is not beside this checkout')
-  with open(MANIFEST_PATH) as manifest_file:
-    return json.load(manifest_file)
 
 
 def build(depth, image_size=64, batch=2, data_format='NHWC', **kwargs):
