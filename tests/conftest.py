@@ -1,13 +1,12 @@
-"""Test-wide settings: quiet TensorFlow, and a fixed NumPy generator per test."""
+"""Test-wide settings: quiet TensorFlow, a fixed NumPy generator per test, the shared manifest."""
 
+import json
 import os
 import warnings
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 warnings.filterwarnings('ignore', category=DeprecationWarning)
 warnings.filterwarnings('ignore', category=UserWarning)
-
-import json  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
