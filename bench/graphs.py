@@ -8,7 +8,9 @@ Targets (what `session.run` fetches each step):
   depends on every logit, so nothing large is copied to the host.
 - forward-backward: training-mode graph, softmax cross-entropy against the synthetic labels and the
   gradients of that loss with respect to every trainable variable; no variable changes. The fetch
-  is a scalar built from one element of every gradient (see `_scalar_reading_every`).
+  is a scalar built from one element of every gradient (see `_scalar_reading_every`). With a
+  dynamic loss scale, the burn-in steps but the last also run the scaler's state update (harness
+  state, not a model variable) so the measured steps use a scale at which the gradients are finite.
 - train: forward-backward plus the weight-decay losses, a momentum-SGD update of every trainable
   variable and the batch-norm moving-average updates; the fetch is the op grouping them.
 
@@ -52,6 +54,14 @@ class TimedGraph:
         'logits', and 'loss' / 'gradients' where the mode builds them).
       loss_scale: the loss scale in effect where gradients are computed: 'none', 'dynamic' or
         the static value ('none' in 'forward').
+      burn_in_target: what burn-in steps but the last fetch when it differs from `target`, else
+        None. In 'forward-backward' with a dynamic loss scale: the target plus the scaler's state
+        update, so the scale settles (halves while gradients overflow) before the measured steps,
+        which use it unchanged (the last burn-in step runs `target`, warming its executor).
+      gradients_finite: scalar bool tensor, whether every gradient is finite (None in 'forward');
+        fetched once after the measured steps, untimed.
+      loss_scale_state: reads of the dynamic scaler's state, {'loss_scale', 'skipped_steps'}, or
+        None without a dynamic loss scale.
     """
 
     graph: tf.Graph
@@ -60,6 +70,9 @@ class TimedGraph:
     param_count: int
     tensors: dict
     loss_scale: str = "none"
+    burn_in_target: object = None
+    gradients_finite: tf.Tensor | None = None
+    loss_scale_state: dict | None = None
 
 
 def compute_dtype(config: BenchmarkConfig) -> tf.DType:
@@ -214,15 +227,26 @@ def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, te
     scaler = precision_lib.make_loss_scaler(setting, config.precision)
     gradients = precision_lib.scaled_gradients(loss, variables, scaler)
     tensors.update(loss=loss, gradients=gradients, variables=variables, loss_scaler=scaler,
-                   loss_scale=precision_lib.resolve_loss_scale(setting, config.precision).describe())
+                   loss_scale=precision_lib.resolve_loss_scale(setting, config.precision).describe(),
+                   gradients_finite=tf.identity(precision_lib.all_finite_op(gradients),
+                                                name="gradients_finite"))
+    if isinstance(scaler, precision_lib.DynamicLossScaler):
+        tensors["loss_scale_state"] = scaler.state()
     return gradients, variables
 
 
 def _forward_backward_target(logits, labels, config: BenchmarkConfig, tensors: dict):
-    """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated
-    (a dynamic loss scale is used at its current value and not adjusted)."""
+    """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated.
+
+    A dynamic loss scale is adjusted in burn-in steps only (their fetch adds the scaler's state
+    update, recorded as tensors['burn_in_target']); measured steps use the settled scale.
+    """
     gradients, _ = _gradients(logits, labels, config, tensors, with_weight_decay=False)
-    return _scalar_reading_every(gradients)
+    target = _scalar_reading_every(gradients)
+    scaler = tensors["loss_scaler"]
+    if isinstance(scaler, precision_lib.DynamicLossScaler):
+        tensors["burn_in_target"] = [target, scaler.update_state(tensors["gradients_finite"])]
+    return target
 
 
 def _train_target(logits, labels, config: BenchmarkConfig, tensors: dict):
@@ -278,7 +302,10 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
         )
     graph.finalize()
     return TimedGraph(graph, target, initializer, param_count, tensors,
-                      loss_scale=tensors.get("loss_scale", "none"))
+                      loss_scale=tensors.get("loss_scale", "none"),
+                      burn_in_target=tensors.get("burn_in_target"),
+                      gradients_finite=tensors.get("gradients_finite"),
+                      loss_scale_state=tensors.get("loss_scale_state"))
 
 
 def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:

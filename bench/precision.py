@@ -278,8 +278,10 @@ class DynamicLossScaler:
   """A loss scale held in a variable: halved (and the update skipped) when any gradient is not finite,
   doubled after `growth_interval` consecutive finite steps.
 
-  The two state variables are float32/int64 non-trainable globals named `loss_scale` and
-  `loss_scale_good_steps` (created on construction, in the current graph).
+  The three state variables are non-trainable globals created on construction, in the current graph:
+  `loss_scale` (float32), `loss_scale_good_steps` (int64, consecutive finite steps) and
+  `loss_scale_skipped_steps` (int64, how many state updates saw a non-finite gradient: in training,
+  the number of skipped optimizer updates).
   """
 
   def __init__(self, initial_scale=DYNAMIC_INITIAL_SCALE, growth_interval=DYNAMIC_GROWTH_INTERVAL,
@@ -292,13 +294,32 @@ class DynamicLossScaler:
     self.good_steps = tf.compat.v1.get_variable(
         'loss_scale_good_steps', initializer=tf.constant(0, tf.int64), trainable=False,
         use_resource=True)
+    self.skipped_steps = tf.compat.v1.get_variable(
+        'loss_scale_skipped_steps', initializer=tf.constant(0, tf.int64), trainable=False,
+        use_resource=True)
 
   def scale(self):
     """The current loss scale, a float32 scalar tensor (a read of the variable)."""
     return self.scale_variable.read_value()
 
-  def _update_state(self, all_finite):
-    """Ops moving the scale and the good-step counter after one step."""
+  def state(self):
+    """{'loss_scale': float32 scalar, 'skipped_steps': int64 scalar}: reads of the state, to fetch
+    before and after a run of steps."""
+    return {'loss_scale': self.scale_variable.read_value(),
+            'skipped_steps': self.skipped_steps.read_value()}
+
+  def update_state(self, all_finite):
+    """Ops moving the scale and the counters after one step, without touching any other variable.
+
+    `apply_gradients` runs them after its (possibly skipped) update; on their own they let the scale
+    settle in steps that update nothing (a forward-backward benchmark's burn-in).
+
+    Args:
+      all_finite: scalar bool tensor, whether every gradient of the step is finite (`all_finite_op`).
+
+    Returns:
+      An op.
+    """
     good_steps = self.good_steps.read_value()
     scale = self.scale_variable.read_value()
     grow = tf.logical_and(all_finite, good_steps + 1 >= self.growth_interval)
@@ -306,7 +327,9 @@ class DynamicLossScaler:
                          tf.maximum(scale / self.factor, 1.0))
     new_good_steps = tf.where(tf.logical_and(all_finite, tf.logical_not(grow)), good_steps + 1,
                               tf.zeros_like(good_steps))
-    return tf.group(self.scale_variable.assign(new_scale), self.good_steps.assign(new_good_steps))
+    skipped = tf.cast(tf.logical_not(all_finite), tf.int64)
+    return tf.group(self.scale_variable.assign(new_scale), self.good_steps.assign(new_good_steps),
+                    self.skipped_steps.assign_add(skipped))
 
   def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
     """Applies unscaled gradients if they are all finite, else skips; then updates the scale.
@@ -327,7 +350,7 @@ class DynamicLossScaler:
 
     applied = tf.cond(all_finite, apply, skip, name='apply_if_finite')
     with tf.control_dependencies([applied]):
-      return self._update_state(all_finite)
+      return self.update_state(all_finite)
 
 
 def all_finite_op(tensors):

@@ -179,12 +179,20 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
                                 False: "NOT compiled (no _XlaRun executed)"}.get(compiled,
                                                                                   "unchecked"))
     if result.extra.get("loss_scale", "none") != "none":
-        facts.append(f"loss scale {result.extra['loss_scale']}")
+        facts.append(f"loss scale {result.extra['loss_scale']}" + _scale_values(result.extra))
     if result.extra.get("trace_file"):
         facts.append(f"trace of the last burn-in step: {result.extra['trace_file']}")
     if facts:
         lines.append("  " + "; ".join(facts))
     return lines
+
+
+def _scale_values(extra: dict) -> str:
+    """' 2048' (a dynamic scale steady over the measured steps) or ' 4096 -> 2048', or ''."""
+    if "loss_scale_before" not in extra:
+        return ""
+    before, after = extra["loss_scale_before"], extra["loss_scale_after"]
+    return f" {before:g}" if before == after else f" {before:g} -> {after:g}"
 
 
 def format_bytes(num_bytes: int | None) -> str:

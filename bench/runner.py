@@ -269,8 +269,10 @@ def benchmark(
 
     In order: the peak probe (same device, precision and threads; optional), the graph, its FLOP
     count, the session and initialisation, the burn-in (the first burn-in step also returns the
-    executed graphs when XLA is on, to check that it compiled; the last is traced with --trace),
-    the peak-memory reset, the measured steps, the peak-memory reading.
+    executed graphs when XLA is on, to check that it compiled; the last is traced with --trace;
+    in forward-backward a dynamic loss scale settles here), the loss-scale reading and the
+    peak-memory reset, the measured steps, the peak-memory reading, and the untimed numerics
+    checks (gradients finite, loss scale after, skipped updates).
 
     Args:
       config: a prepared configuration (device and data format resolved).
@@ -313,16 +315,26 @@ def benchmark(
         phases_s["session_init"] = timing.clock() - init_start
         inject_test_fault(config)
         tracker = memory.memory_tracker(config.device, tf)
+        scale_states = []
+
+        def before_measured() -> None:
+            scale_states.append(_read_loss_scale_state(session, timed))
+            tracker.reset()
+
         measurement = timing.measure_steps(
             session, timed.target, config.burn_in, config.num_batches,
             on_step=_progress_printer(progress, config.display_every),
             burn_in_options=_burn_in_options(config, tf),
             on_burn_in_metadata=lambda index, metadata: _use_burn_in_metadata(
                 config, index, metadata, extra),
-            before_measured=tracker.reset,
+            before_measured=before_measured,
+            burn_in_fetch=timed.burn_in_target,
         )
         extra["peak_memory"] = {"bytes": tracker.peak_bytes(), "kind": tracker.kind,
                                 "label": tracker.label}
+        check_start = timing.clock()
+        extra.update(_numerics_after_measurement(session, timed, config, scale_states[0]))
+        phases_s["numerics_check"] = timing.clock() - check_start
         if config.xla and "xla_compiled" not in extra:  # no burn-in: check after the measurement
             from bench import xla
 
@@ -344,6 +356,46 @@ def benchmark(
         started_at=started_at,
         extra=extra,
     )
+
+
+def _read_loss_scale_state(session, timed) -> dict | None:
+    """The dynamic loss scaler's state now ({'loss_scale': float, 'skipped_steps': int}), or None
+    without a dynamic loss scale."""
+    if timed.loss_scale_state is None:
+        return None
+    values = session.run(timed.loss_scale_state)
+    return {"loss_scale": float(values["loss_scale"]), "skipped_steps": int(values["skipped_steps"])}
+
+
+def _numerics_after_measurement(session, timed, config: BenchmarkConfig,
+                                state_before: dict | None) -> dict:
+    """Untimed checks after the measured steps, as `extra` entries.
+
+    Args:
+      session: the session the steps ran in.
+      timed: the TimedGraph.
+      config: the configuration.
+      state_before: the loss scaler's state read just before the measured steps (or None).
+
+    Returns:
+      {'gradients_finite': bool} where gradients are computed (one extra run of the finiteness
+      check of every gradient); with a dynamic loss scale also 'loss_scale_before' and
+      'loss_scale_after' (the scale around the measured steps) and, in 'train',
+      'skipped_updates' (measured steps whose optimizer update was skipped for non-finite
+      gradients). Empty for 'forward'.
+    """
+    numerics: dict = {}
+    if timed.gradients_finite is None:
+        return numerics
+    numerics["gradients_finite"] = bool(session.run(timed.gradients_finite))
+    if state_before is None:
+        return numerics
+    state_after = _read_loss_scale_state(session, timed)
+    numerics.update(loss_scale_before=state_before["loss_scale"],
+                    loss_scale_after=state_after["loss_scale"])
+    if config.mode == "train":
+        numerics["skipped_updates"] = state_after["skipped_steps"] - state_before["skipped_steps"]
+    return numerics
 
 
 def _datasheet_peak(config: BenchmarkConfig, environment: dict, tf) -> dict | None:

@@ -60,6 +60,7 @@ def measure_steps(
     burn_in_options: dict | None = None,
     on_burn_in_metadata: Callable[[int, object], None] | None = None,
     before_measured: Callable[[], None] | None = None,
+    burn_in_fetch=None,
 ) -> Measurement:
     """Runs `burn_in` unmeasured then `num_steps` measured steps of `session.run(fetch)`.
 
@@ -77,6 +78,10 @@ def measure_steps(
         timed interval.
       before_measured: called once after the burn-in, just before the measured loop (e.g. to
         reset peak-memory statistics).
+      burn_in_fetch: what every burn-in step but the last runs instead of `fetch` (None:
+        `fetch`), e.g. the step plus an update of harness state such as a dynamic loss scale. The
+        last burn-in step always runs `fetch`: a session builds one executor per distinct fetch,
+        and its first run is slow, so the measured fetch must have run once before timing.
 
     Returns:
       A Measurement.
@@ -87,15 +92,16 @@ def measure_steps(
     burn_in_options = burn_in_options or {}
     burn_in_times_s = []
     for index in range(burn_in):
+        step_fetch = fetch if burn_in_fetch is None or index == burn_in - 1 else burn_in_fetch
         options = burn_in_options.get(index)
         if options is None:
             start = clock()
-            run(fetch)
+            run(step_fetch)
             burn_in_times_s.append(clock() - start)
             continue
         run_metadata = tf.compat.v1.RunMetadata()
         start = clock()
-        run(fetch, options=options, run_metadata=run_metadata)
+        run(step_fetch, options=options, run_metadata=run_metadata)
         burn_in_times_s.append(clock() - start)
         if on_burn_in_metadata is not None:
             on_burn_in_metadata(index, run_metadata)
@@ -164,7 +170,11 @@ class BenchmarkResult:
       extra: more raw facts, keyed by name, carried to JSON as is: 'flops' (per_step, by_op_type,
         counted_on), 'peak_probe' (the matrix-product probe's raw run times and best rate),
         'datasheet_peak', 'peak_memory' (bytes, kind, label), 'loss_scale', 'xla_compiled',
-        'trace_file'. The `cost` figures are derived from these and the step times.
+        'trace_file', 'gradients_finite' (forward-backward and train: every gradient finite
+        after the measured steps), 'loss_scale_before' / 'loss_scale_after' (dynamic loss scale
+        around the measured steps), 'skipped_updates' (train with a dynamic loss scale: measured
+        steps whose update was skipped). The `cost` figures are derived from these and the step
+        times; `warnings` from them too.
     """
 
     config: BenchmarkConfig
@@ -201,6 +211,24 @@ class BenchmarkResult:
         found = stats_lib.reliability_warnings(summary) if summary else []
         if self.measurement is not None and not self.measurement.burn_in_times_s:
             found.append("no burn-in: the first measured step is the cold step")
+        found += self._numerics_warnings()
+        return found
+
+    def _numerics_warnings(self) -> list[str]:
+        """Warnings from the numerics checks recorded in `extra` (see the runner)."""
+        found = []
+        scale_change = ""
+        if "loss_scale_before" in self.extra:
+            scale_change = (f" (dynamic loss scale {self.extra['loss_scale_before']:g} -> "
+                            f"{self.extra['loss_scale_after']:g})")
+        skipped = self.extra.get("skipped_updates") or 0
+        if skipped > 0:
+            found.append(f"{skipped} of {self.config.num_batches} measured steps skipped the "
+                         f"optimizer update (non-finite gradients){scale_change}; raise --burn-in "
+                         "so the loss scale settles first, or set --loss-scale")
+        if self.extra.get("gradients_finite") is False:
+            found.append(f"gradients are not all finite after the measured steps{scale_change}: "
+                         "the timed steps computed NaN/inf; raise --burn-in or set --loss-scale")
         return found
 
     @property

@@ -98,6 +98,9 @@ def test_fp16_train_in_process_uses_dynamic_loss_scale():
     result = bench.run(BenchmarkConfig(mode="train", precision="fp16", **TINY))
     assert result.ok, result.failure
     assert result.extra["loss_scale"] == "dynamic"
+    # At 32 px the initial scale does not overflow: no measured step skipped its update.
+    assert result.extra["skipped_updates"] == 0 and result.extra["gradients_finite"] is True
+    assert result.extra["loss_scale_before"] == result.extra["loss_scale_after"] == 2.0 ** 15
     assert result.config.label == "resnet_v2_50 batch 1 train fp16"
     assert result.cost["achieved_tflops"] > 0
 

@@ -202,18 +202,26 @@ def test_dynamic_scaler_skips_overflows_halves_and_grows():
         session.run(train_op, {x: value})
         return session.run([variables[0], scaler.scale_variable, scaler.good_steps])
 
+      def skipped():
+        return session.run(scaler.state())['skipped_steps']
+
       weights, scale, good = step(1.0)  # Finite: applied, one good step.
       np.testing.assert_allclose(weights, 0.5)
       assert (scale, good) == (1024.0, 1)
+      assert skipped() == 0
       weights, scale, good = step(np.inf)  # Overflow: skipped, scale halved, counter reset.
       np.testing.assert_allclose(weights, 0.5)
-      assert (scale, good) == (512.0, 0)
+      assert (scale, good, skipped()) == (512.0, 0, 1)
       step(1.0)
       weights, scale, good = step(1.0)  # Second finite step in a row: the scale doubles.
       np.testing.assert_allclose(weights, -0.5)
-      assert (scale, good) == (1024.0, 0)
+      assert (scale, good, skipped()) == (1024.0, 0, 1)
+      # The state update alone (a forward-backward burn-in) moves the scale and nothing else.
+      session.run(scaler.update_state(tf.constant(False)))
+      np.testing.assert_allclose(session.run(variables[0]), -0.5)
+      assert (session.run(scaler.scale_variable), skipped()) == (512.0, 2)
     names = sorted(v.op.name for v in tf.compat.v1.global_variables())
-    assert names == ['loss_scale', 'loss_scale_good_steps', 'w']
+    assert names == ['loss_scale', 'loss_scale_good_steps', 'loss_scale_skipped_steps', 'w']
     assert [v.op.name for v in tf.compat.v1.trainable_variables()] == ['w']
 
 

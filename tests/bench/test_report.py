@@ -174,3 +174,16 @@ def test_header_names_precision_loss_scale_xla_and_trace(environment_info):
     assert "loss scale auto = dynamic; XLA on" in text
     assert "last burn-in step -> step.json" in text
     assert "efficiency = achieved TFLOP/s / a matrix-product probe" in text
+
+
+def test_summary_warns_about_skipped_updates_and_non_finite_gradients(make_measured):
+    result = make_measured(50, 2, "train", [0.1] * 4)
+    result.extra.update(loss_scale="dynamic", loss_scale_before=4096.0, loss_scale_after=1024.0,
+                        skipped_updates=2, gradients_finite=False)
+    lines = report.summary_lines(result)
+    warnings = [line for line in lines if line.startswith("WARNING: ")]
+    assert ("WARNING: 2 of 4 measured steps skipped the optimizer update (non-finite gradients) "
+            "(dynamic loss scale 4096 -> 1024)") in "\n".join(warnings)
+    assert any("gradients are not all finite after the measured steps" in line for line in warnings)
+    assert any("loss scale dynamic 4096 -> 1024" in line for line in lines)
+    assert report._status(result, {}) == "ok (!)"

@@ -40,3 +40,17 @@ def test_without_burn_in_the_cold_step_is_the_first_measured_one(counting_sessio
     measurement = timing.measure_steps(session, step, burn_in=0, num_steps=3)
     assert session.run(counter) == 3
     assert measurement.cold_step_s == measurement.step_times_s[0]
+
+
+def test_burn_in_fetch_runs_in_every_burn_in_step_but_the_last(counting_session):
+    # The last burn-in step runs the measured fetch, so its executor is built before timing.
+    session, step, counter = counting_session
+    with session.graph.as_default():
+        settles = tf1.get_variable("settles", [], tf.int64, tf1.zeros_initializer())
+        settle = settles.assign_add(1)
+    session.run(settles.initializer)
+    checked = []
+    timing.measure_steps(session, step, burn_in=4, num_steps=2, burn_in_fetch=[step, settle],
+                         before_measured=lambda: checked.append(session.run([counter, settles])))
+    assert checked == [[4, 3]]
+    assert session.run([counter, settles]) == [6, 3]

@@ -1,0 +1,86 @@
+"""fp16 numerics through the real harness path (bench.graphs, bench.timing, bench.runner): the default
+dynamic loss scale settles during the burn-in, gradients are checked finite after the measured steps,
+and skipped training updates are counted and warned about.
+
+At 64 px, batch 2 (seed 0) the initial scale 2^15 overflows float16 in some gradients; a few
+halvings bring it to a finite scale (2048 when measured), so burn-in 6 is enough and burn-in 2 is
+not.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import bench
+from bench import graphs, timing
+from bench.config import BenchmarkConfig
+from bench.precision import DYNAMIC_INITIAL_SCALE
+
+FP16 = dict(depth=50, batch_size=2, image_size=64, num_classes=10, num_batches=2, device="cpu",
+            precision="fp16", peak_probe=False)
+SETTLING_BURN_IN = 6
+
+
+def _finite_gradient_count(gradient_values):
+    return sum(bool(np.isfinite(value).all()) for value in gradient_values)
+
+
+def test_forward_backward_burn_in_settles_the_default_loss_scale():
+    config = BenchmarkConfig(mode="forward-backward", burn_in=SETTLING_BURN_IN, **FP16)
+    assert config.loss_scale == "auto"
+    timed = graphs.build_timed_graph(config)
+    gradients = timed.tensors["gradients"]
+    with tf.compat.v1.Session(graph=timed.graph, config=graphs.session_config(config)) as session:
+        session.run(timed.initializer)
+        cold = session.run(gradients)
+        assert _finite_gradient_count(cold) < len(gradients)  # 2^15 overflows: the case at hand
+        timing.measure_steps(session, timed.target, config.burn_in, config.num_batches,
+                             burn_in_fetch=timed.burn_in_target)
+        settled = session.run(gradients)
+        scale = session.run(timed.loss_scale_state)["loss_scale"]
+    assert _finite_gradient_count(settled) == len(gradients)
+    assert scale < DYNAMIC_INITIAL_SCALE
+
+
+def test_forward_backward_records_finite_gradients_and_a_steady_scale():
+    result = bench.run(BenchmarkConfig(mode="forward-backward", burn_in=SETTLING_BURN_IN, **FP16))
+    assert result.ok, result.failure
+    extra = result.extra
+    assert extra["gradients_finite"] is True
+    # Measured steps use the settled scale and never change it.
+    assert extra["loss_scale_before"] == extra["loss_scale_after"] < DYNAMIC_INITIAL_SCALE
+    assert "skipped_updates" not in extra  # nothing is updated in forward-backward
+    assert not [warning for warning in result.warnings if "finite" in warning]
+
+
+def test_too_short_a_burn_in_is_warned_about():
+    result = bench.run(BenchmarkConfig(mode="forward-backward", burn_in=2, **FP16))
+    assert result.ok, result.failure
+    assert result.extra["gradients_finite"] is False
+    record = result.to_record()
+    (warning,) = [warning for warning in record["warnings"] if "not all finite" in warning]
+    assert "dynamic loss scale 16384 -> 16384" in warning and "--burn-in" in warning
+    # The warning is derived again from a record read back.
+    assert warning in timing.BenchmarkResult.from_record(record).warnings
+
+
+def test_train_counts_measured_steps_that_skipped_the_update():
+    result = bench.run(BenchmarkConfig(mode="train", burn_in=1, **dict(FP16, num_batches=3)))
+    assert result.ok, result.failure
+    extra = result.extra
+    skipped = extra["skipped_updates"]
+    assert skipped > 0
+    # No growth in three steps: every skip halved the scale.
+    assert extra["loss_scale_after"] == extra["loss_scale_before"] / 2 ** skipped
+    (warning,) = [warning for warning in result.warnings if "skipped the optimizer update" in warning]
+    assert warning.startswith(f"{skipped} of 3 measured steps skipped")
+
+
+@pytest.mark.parametrize("mode", ["forward-backward", "train"])
+def test_fp32_gradients_are_checked_and_carry_no_loss_scale_state(mode):
+    config = BenchmarkConfig(mode=mode, burn_in=1, **dict(FP16, batch_size=1, image_size=32,
+                                                           precision="fp32"))
+    result = bench.run(config)
+    assert result.ok, result.failure
+    assert result.extra["gradients_finite"] is True
+    assert "loss_scale_before" not in result.extra and "skipped_updates" not in result.extra
