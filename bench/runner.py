@@ -499,10 +499,13 @@ def failure_from_exception(error: BaseException) -> timing.Failure:
       error: the exception.
 
     Returns:
-      A Failure whose message is the exception type and the first line of its message.
+      A Failure whose message is the exception type and the first line of its message that names
+      the cause (for TensorFlow's graph-execution errors, the op's error such as 'OOM when
+      allocating tensor ...', not 'Graph execution error:'; see slim_resnet.quiet.error_summary).
     """
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    message = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    from slim_resnet.quiet import error_summary
+
+    message = error_summary(error)
     details = traceback.format_exception(type(error), error, error.__traceback__)
     tail = "".join(details).splitlines()[-STDERR_TAIL_LINES:]
     return timing.Failure(kind="oom" if _is_out_of_memory(error) else "error",

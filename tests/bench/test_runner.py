@@ -100,3 +100,21 @@ def test_trace_takes_the_last_burn_in_step_never_the_cold_one(xla):
     traced = [index for index, option in options.items() if option.trace_level == full_trace]
     assert traced == [2]
     assert (0 in options) == xla  # the XLA check reads the first step's executed graphs
+
+
+def test_a_tensorflow_error_is_summarised_by_its_cause():
+    # 16 x 100000 x 100000 x 3 float32 images (1.9 TB): the allocator refuses them when the
+    # initializer runs, and TensorFlow's message starts with 'Graph execution error:'.
+    from bench import report
+
+    configs, environment = runner.prepare(
+        [BenchmarkConfig(**dict(TINY, batch_size=16, image_size=100_000, burn_in=0,
+                                peak_probe=False))])
+    result = runner.run_in_process(configs[0], environment)
+    assert result.status == "failed" and result.failure.kind == "oom"
+    message = result.failure.message
+    assert message.startswith("ResourceExhaustedError: OOM when allocating tensor with shape[16,")
+    assert "Graph execution error" not in message
+    (line,) = report.summary_lines(result)
+    assert line.endswith(f"FAILED: {message}")
+    assert result.to_record()["failure"]["message"] == message
