@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     steps = parser.add_argument_group("steps and inputs")
     steps.add_argument("--num-batches", type=int, default=100, help="measured steps")
     steps.add_argument("--burn-in", type=int, default=10,
-                       help="unmeasured steps before them (the first is the cold step)")
+                       help="unmeasured steps before them (the first is the cold step; in "
+                       "forward-backward a dynamic loss scale settles during them)")
     steps.add_argument("--image-size", type=int, default=224, help="image height and width")
     steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
     steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
@@ -121,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "fp32")
     compute.add_argument("--loss-scale", default="auto",
                          help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
-                         "static value such as 1024; applies where gradients are computed")
+                         "static value such as 1024; applies where gradients are computed. The "
+                         "record says whether the gradients were finite and, in train, how many "
+                         "measured steps skipped their update (warned about)")
     compute.add_argument("--xla", action="store_true",
                          help="compile the step with XLA (checked: the record says whether it "
                          "really ran compiled)")
