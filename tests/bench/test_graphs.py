@@ -1,7 +1,5 @@
 """The timed graphs: on-device synthetic inputs, and targets that do their mode's work."""
 
-import json
-import os
 import statistics
 import time
 
@@ -14,8 +12,6 @@ from bench.config import BenchmarkConfig
 
 tf1 = tf.compat.v1
 TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
-MANIFEST = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures",
-                        "slim_resnet_v2_manifest.json")
 
 
 def executed_ops(session, fetch):
@@ -148,9 +144,8 @@ def test_nchw_graph_builds_with_the_same_variables():
     assert shapes["NHWC"] == shapes["NCHW"]
 
 
-def test_parameter_count_matches_the_official_layout():
-    with open(MANIFEST, encoding="utf-8") as manifest_file:
-        manifest = json.load(manifest_file)["resnet_v2_50"]
+def test_parameter_count_matches_the_official_layout(manifest):
+    manifest = manifest["resnet_v2_50"]
     expected = sum(int(np.prod(manifest["global_variables"][name]))
                    for name in manifest["trainable_variables"])
     config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=1001,
