@@ -206,13 +206,14 @@ def test_sweep_survives_failing_children_and_records_them(tmp_path):
     assert phases["total"] >= phases["child_overhead"] + phases["measure"]
 
 
-@pytest.mark.slow
-def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
-    """Also runs with --verbose, which lets TensorFlow's C++ log lines through."""
-    output = tmp_path / "sweep.jsonl"
+def signal_after_first_record(signum, output, *args):
+    """Starts a sweep writing to `output`, sends `signum` once its first record is on disk.
+
+    Returns:
+      (the finished process, its stdout, its stderr).
+    """
     process = subprocess.Popen(
-        bench_command("--depth", "50", "101", "152", "--batch", "1", "--mode", "forward",
-                      *TINY_ARGS, "--output", str(output), "--verbose"),
+        bench_command(*args, "--output", str(output)),
         cwd=REPO_ROOT, env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     deadline = time.monotonic() + 240
@@ -220,8 +221,18 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the first configuration never finished"
         time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=120)
+    return process, stdout, stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
+    """Also runs with --verbose, which lets TensorFlow's C++ log lines through."""
+    output = tmp_path / "sweep.jsonl"
+    process, stdout, stderr = signal_after_first_record(
+        signal.SIGINT, output, "--depth", "50", "101", "152", "--batch", "1", "--mode", "forward",
+        *TINY_ARGS, "--verbose")
 
     assert process.returncode == 130
     assert "Traceback" not in stderr
@@ -243,18 +254,9 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path):
 def test_sigterm_stops_the_sweep_like_ctrl_c(tmp_path):
     """`kill` or a batch scheduler's SIGTERM: finished rows kept, the running one marked."""
     output = tmp_path / "sweep.jsonl"
-    process = subprocess.Popen(
-        bench_command("--depth", "50", "--batch", "1", "2", "--mode", "forward", *TINY_ARGS,
-                      "--num-batches", "200", "--output", str(output)),
-        cwd=REPO_ROOT, env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-    deadline = time.monotonic() + 240
-    while not (output.exists() and output.read_text().count("\n") >= 1):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the first configuration never finished"
-        time.sleep(0.1)
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=120)
+    process, stdout, stderr = signal_after_first_record(
+        signal.SIGTERM, output, "--depth", "50", "--batch", "1", "2", "--mode", "forward",
+        *TINY_ARGS, "--num-batches", "200")
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
