@@ -19,26 +19,27 @@ _AUTO = {'gpu': 'NCHW', 'cpu': 'NHWC'}
 
 
 def resolve_data_format(requested, device):
-  """The layout to build with.
+    """The layout to build with.
 
-  Args:
-    requested: 'NHWC', 'NCHW' or 'auto'.
-    device: the resolved device, 'gpu' or 'cpu'.
+    Args:
+      requested: 'NHWC', 'NCHW' or 'auto'.
+      device: the resolved device, 'gpu' or 'cpu'.
 
-  Returns:
-    'NHWC' or 'NCHW'.
+    Returns:
+      'NHWC' or 'NCHW'.
 
-  Raises:
-    ValueError: for an unknown layout or device, or NCHW on the CPU.
-  """
-  if requested not in DATA_FORMAT_CHOICES:
-    raise ValueError(f'data format must be one of {", ".join(DATA_FORMAT_CHOICES)}, '
-                     f'got {requested!r}')
-  if device not in _AUTO:
-    raise ValueError(f"device must be resolved to 'gpu' or 'cpu' first, got {device!r}")
-  if requested == 'auto':
-    return _AUTO[device]
-  if requested == 'NCHW' and device == 'cpu':
-    raise ValueError("data format 'NCHW' is not available on the CPU (TensorFlow's own CPU "
-                     "convolution and max-pooling kernels are NHWC only); use NHWC or auto")
-  return requested
+    Raises:
+      ValueError: for an unknown layout or device, or NCHW on the CPU.
+    """
+    if requested not in DATA_FORMAT_CHOICES:
+        raise ValueError(f'data format must be one of {", ".join(DATA_FORMAT_CHOICES)}, got {requested!r}')
+    if device not in _AUTO:
+        raise ValueError(f"device must be resolved to 'gpu' or 'cpu' first, got {device!r}")
+    if requested == 'auto':
+        return _AUTO[device]
+    if requested == 'NCHW' and device == 'cpu':
+        raise ValueError(
+            "data format 'NCHW' is not available on the CPU (TensorFlow's own CPU "
+            "convolution and max-pooling kernels are NHWC only); use NHWC or auto"
+        )
+    return requested

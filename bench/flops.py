@@ -38,139 +38,143 @@ _FLOPS_STATISTIC = 'flops'
 
 @dataclasses.dataclass(frozen=True)
 class FlopCount:
-  """Floating-point operations of one graph (or one step of it).
+    """Floating-point operations of one graph (or one step of it).
 
-  Attributes:
-    total: the profiler's total float operations.
-    by_op_type: {op type: float operations} from the same registry, summing to `total`.
-    num_ops: ops in the counted graph.
-  """
-  total: int
-  by_op_type: dict
-  num_ops: int
+    Attributes:
+      total: the profiler's total float operations.
+      by_op_type: {op type: float operations} from the same registry, summing to `total`.
+      num_ops: ops in the counted graph.
+    """
 
-  def per_image(self, batch_size):
-    """Float operations per image: total / batch_size."""
-    return self.total / batch_size
+    total: int
+    by_op_type: dict
+    num_ops: int
+
+    def per_image(self, batch_size):
+        """Float operations per image: total / batch_size."""
+        return self.total / batch_size
 
 
 def _profiler_total(graph):
-  """The total float operations TensorFlow's profiler reports for `graph`."""
-  options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-  options['output'] = 'none'
-  return int(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
+    """The total float operations TensorFlow's profiler reports for `graph`."""
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options['output'] = 'none'
+    return int(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
 
 
 def _registry_breakdown(graph):
-  """({op type: flops}, [(op name, error) for ops whose count could not be computed]) for `graph`.
+    """({op type: flops}, [(op name, error) for ops whose count could not be computed]) for `graph`.
 
-  Uses the same per-op statistics as the profiler; an op whose statistic raises (a shape is unknown,
-  or the layout is NCHW) is skipped by the profiler, so it is reported here instead.
-  """
-  by_type = collections.Counter()
-  failures = []
-  for op in graph.get_operations():
-    try:
-      statistic = tf_ops.get_stats_for_node_def(graph, op.node_def, _FLOPS_STATISTIC)
-    except ValueError as error:
-      failures.append((op.name, str(error)))
-      continue
-    if statistic.value:
-      by_type[op.type] += int(statistic.value)
-  return dict(by_type), failures
+    Uses the same per-op statistics as the profiler; an op whose statistic raises (a shape is unknown,
+    or the layout is NCHW) is skipped by the profiler, so it is reported here instead.
+    """
+    by_type = collections.Counter()
+    failures = []
+    for op in graph.get_operations():
+        try:
+            statistic = tf_ops.get_stats_for_node_def(graph, op.node_def, _FLOPS_STATISTIC)
+        except ValueError as error:
+            failures.append((op.name, str(error)))
+            continue
+        if statistic.value:
+            by_type[op.type] += int(statistic.value)
+    return dict(by_type), failures
 
 
 def _refuse_uncountable(failures):
-  """Raises ValueError describing ops the profiler would silently leave out, if there are any."""
-  if not failures:
-    return
-  nchw = [name for name, message in failures if 'NHWC' in message]
-  names = nchw or [name for name, _ in failures]
-  shown = ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
-  if nchw:
-    raise ValueError(f"cannot count FLOPs: TensorFlow's profiler only counts pooling and backward "
-                     f'convolutions in NHWC, and {len(nchw)} ops are NCHW ({shown}); count an NHWC '
-                     f'build of the same step')
-  raise ValueError(f'cannot count FLOPs: {len(names)} ops have incomplete static shapes ({shown}); '
-                   f'build the graph with a fixed batch size and image size')
+    """Raises ValueError describing ops the profiler would silently leave out, if there are any."""
+    if not failures:
+        return
+    nchw = [name for name, message in failures if 'NHWC' in message]
+    names = nchw or [name for name, _ in failures]
+    shown = ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
+    if nchw:
+        raise ValueError(
+            f"cannot count FLOPs: TensorFlow's profiler only counts pooling and backward "
+            f'convolutions in NHWC, and {len(nchw)} ops are NCHW ({shown}); count an NHWC '
+            f'build of the same step'
+        )
+    raise ValueError(
+        f'cannot count FLOPs: {len(names)} ops have incomplete static shapes ({shown}); '
+        f'build the graph with a fixed batch size and image size'
+    )
 
 
 def _as_ops(fetches):
-  """The ops behind a tensor, an op, or a (nested) list/tuple/dict of them."""
-  flat = tf.nest.flatten(fetches)
-  return [item if isinstance(item, tf.Operation) else item.op for item in flat]
+    """The ops behind a tensor, an op, or a (nested) list/tuple/dict of them."""
+    flat = tf.nest.flatten(fetches)
+    return [item if isinstance(item, tf.Operation) else item.op for item in flat]
 
 
 def _needed_op_names(fetch_ops):
-  """Names of the ops `fetch_ops` depend on through data and control inputs, themselves included."""
-  needed = set()
-  pending = list(fetch_ops)
-  while pending:
-    op = pending.pop()
-    if op.name in needed:
-      continue
-    needed.add(op.name)
-    pending.extend(tensor.op for tensor in op.inputs)
-    pending.extend(op.control_inputs)
-  return needed
+    """Names of the ops `fetch_ops` depend on through data and control inputs, themselves included."""
+    needed = set()
+    pending = list(fetch_ops)
+    while pending:
+        op = pending.pop()
+        if op.name in needed:
+            continue
+        needed.add(op.name)
+        pending.extend(tensor.op for tensor in op.inputs)
+        pending.extend(op.control_inputs)
+    return needed
 
 
 def prune_to_fetches(graph, fetches):
-  """A new tf.Graph holding only the ops that `fetches` (tensors/ops of `graph`) depend on.
+    """A new tf.Graph holding only the ops that `fetches` (tensors/ops of `graph`) depend on.
 
-  Colocation hints are dropped (they may name ops that were pruned); names are unchanged.
-  """
-  needed = _needed_op_names(_as_ops(fetches))
-  graph_def = graph.as_graph_def()
-  pruned_def = tf.compat.v1.GraphDef()
-  pruned_def.versions.CopyFrom(graph_def.versions)
-  pruned_def.library.CopyFrom(graph_def.library)
-  for node in graph_def.node:
-    if node.name in needed:
-      kept = pruned_def.node.add()
-      kept.CopyFrom(node)
-      kept.attr.pop('_class', None)
-  pruned = tf.Graph()
-  with pruned.as_default():
-    tf.compat.v1.import_graph_def(pruned_def, name='')
-  return pruned
+    Colocation hints are dropped (they may name ops that were pruned); names are unchanged.
+    """
+    needed = _needed_op_names(_as_ops(fetches))
+    graph_def = graph.as_graph_def()
+    pruned_def = tf.compat.v1.GraphDef()
+    pruned_def.versions.CopyFrom(graph_def.versions)
+    pruned_def.library.CopyFrom(graph_def.library)
+    for node in graph_def.node:
+        if node.name in needed:
+            kept = pruned_def.node.add()
+            kept.CopyFrom(node)
+            kept.attr.pop('_class', None)
+    pruned = tf.Graph()
+    with pruned.as_default():
+        tf.compat.v1.import_graph_def(pruned_def, name='')
+    return pruned
 
 
 def graph_flops(graph):
-  """Float operations of every op in `graph` (the profiler pointed at the whole graph).
+    """Float operations of every op in `graph` (the profiler pointed at the whole graph).
 
-  Raises:
-    ValueError: if the profiler would silently leave some op's work out: incomplete static shapes,
-      or NCHW pooling / backward convolutions.
-  """
-  by_type, failures = _registry_breakdown(graph)
-  _refuse_uncountable(failures)
-  return FlopCount(total=_profiler_total(graph), by_op_type=by_type,
-                   num_ops=len(graph.get_operations()))
+    Raises:
+      ValueError: if the profiler would silently leave some op's work out: incomplete static shapes,
+        or NCHW pooling / backward convolutions.
+    """
+    by_type, failures = _registry_breakdown(graph)
+    _refuse_uncountable(failures)
+    return FlopCount(total=_profiler_total(graph), by_op_type=by_type, num_ops=len(graph.get_operations()))
 
 
 def step_flops(graph, fetches):
-  """Float operations of one `session.run(fetches)`: the profiler on the graph pruned to `fetches`.
+    """Float operations of one `session.run(fetches)`: the profiler on the graph pruned to `fetches`.
 
-  Args:
-    graph: the tf.Graph holding `fetches`.
-    fetches: a tensor, an op, or a nested list/tuple/dict of them, as passed to `session.run`.
+    Args:
+      graph: the tf.Graph holding `fetches`.
+      fetches: a tensor, an op, or a nested list/tuple/dict of them, as passed to `session.run`.
 
-  Returns:
-    A FlopCount.
+    Returns:
+      A FlopCount.
 
-  Raises:
-    ValueError: as `graph_flops`.
-  """
-  return graph_flops(prune_to_fetches(graph, fetches))
+    Raises:
+      ValueError: as `graph_flops`.
+    """
+    return graph_flops(prune_to_fetches(graph, fetches))
 
 
 def achieved_tflops(flops_per_step, mean_step_seconds):
-  """The rate achieved: flops_per_step / mean_step_seconds, in TFLOP/s (10^12 per second).
+    """The rate achieved: flops_per_step / mean_step_seconds, in TFLOP/s (10^12 per second).
 
-  Raises:
-    ValueError: if the step time is not positive.
-  """
-  if not mean_step_seconds > 0:
-    raise ValueError(f'mean step time must be positive, got {mean_step_seconds!r}')
-  return flops_per_step / mean_step_seconds / 1e12
+    Raises:
+      ValueError: if the step time is not positive.
+    """
+    if not mean_step_seconds > 0:
+        raise ValueError(f'mean step time must be positive, got {mean_step_seconds!r}')
+    return flops_per_step / mean_step_seconds / 1e12

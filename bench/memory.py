@@ -24,105 +24,105 @@ _RESET_PEAK_RSS = '5'  # clear_refs command: reset the peak resident set size to
 
 
 def _read_status_kib(field):
-  """A 'kB' field of /proc/self/status (e.g. 'VmHWM') in KiB, or None if unavailable."""
-  try:
-    with open(_STATUS, encoding='ascii') as status:
-      for line in status:
-        name, _, value = line.partition(':')
-        if name == field:
-          return int(value.split()[0])
-  except (OSError, ValueError, IndexError):
+    """A 'kB' field of /proc/self/status (e.g. 'VmHWM') in KiB, or None if unavailable."""
+    try:
+        with open(_STATUS, encoding='ascii') as status:
+            for line in status:
+                name, _, value = line.partition(':')
+                if name == field:
+                    return int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
     return None
-  return None
 
 
 class ProcessPeakRss:
-  """Peak resident set size of this process (the CPU measure).
+    """Peak resident set size of this process (the CPU measure).
 
-  Attributes:
-    kind: 'process_peak_rss' when the peak could be reset, else 'process_peak_rss_since_start'.
-    label: human-readable description of the figure.
-  """
+    Attributes:
+      kind: 'process_peak_rss' when the peak could be reset, else 'process_peak_rss_since_start'.
+      label: human-readable description of the figure.
+    """
 
-  def __init__(self):
-    self.kind = 'process_peak_rss'
-    self.label = 'process peak RSS (VmHWM, reset before the measured steps)'
+    def __init__(self):
+        self.kind = 'process_peak_rss'
+        self.label = 'process peak RSS (VmHWM, reset before the measured steps)'
 
-  def reset(self):
-    """Resets the high-water mark to the current RSS; falls back to since-start if impossible."""
-    try:
-      with open(_CLEAR_REFS, 'w', encoding='ascii') as clear_refs:
-        clear_refs.write(_RESET_PEAK_RSS)
-    except OSError:
-      self.kind = 'process_peak_rss_since_start'
-      self.label = 'process peak RSS since the process started (peak reset not possible here)'
+    def reset(self):
+        """Resets the high-water mark to the current RSS; falls back to since-start if impossible."""
+        try:
+            with open(_CLEAR_REFS, 'w', encoding='ascii') as clear_refs:
+                clear_refs.write(_RESET_PEAK_RSS)
+        except OSError:
+            self.kind = 'process_peak_rss_since_start'
+            self.label = 'process peak RSS since the process started (peak reset not possible here)'
 
-  def peak_bytes(self):
-    """The peak RSS in bytes."""
-    peak_kib = _read_status_kib('VmHWM')
-    if peak_kib is None:  # No /proc: getrusage's maximum (KiB on Linux).
-      peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak_kib * 1024
+    def peak_bytes(self):
+        """The peak RSS in bytes."""
+        peak_kib = _read_status_kib('VmHWM')
+        if peak_kib is None:  # No /proc: getrusage's maximum (KiB on Linux).
+            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak_kib * 1024
 
 
 class GpuAllocatorPeak:
-  """Peak bytes in use in TensorFlow's allocator for one GPU (the GPU measure).
+    """Peak bytes in use in TensorFlow's allocator for one GPU (the GPU measure).
 
-  If the allocator statistics cannot be reset or read, the measure says so instead of failing the
-  benchmark: kind becomes 'unavailable', the label carries the error, and peak_bytes() is None.
+    If the allocator statistics cannot be reset or read, the measure says so instead of failing the
+    benchmark: kind becomes 'unavailable', the label carries the error, and peak_bytes() is None.
 
-  Attributes:
-    kind: 'gpu_allocator_peak' (or 'unavailable').
-    label: human-readable description of the figure.
-  """
+    Attributes:
+      kind: 'gpu_allocator_peak' (or 'unavailable').
+      label: human-readable description of the figure.
+    """
 
-  def __init__(self, tf, device='GPU:0'):
-    """Args: tf: the tensorflow module; device: the GPU, as TensorFlow names it."""
-    self._tf = tf
-    self.device = device
-    self.kind = 'gpu_allocator_peak'
-    self.label = f'TensorFlow allocator peak on {device} (reset before the measured steps)'
+    def __init__(self, tf, device='GPU:0'):
+        """Args: tf: the tensorflow module; device: the GPU, as TensorFlow names it."""
+        self._tf = tf
+        self.device = device
+        self.kind = 'gpu_allocator_peak'
+        self.label = f'TensorFlow allocator peak on {device} (reset before the measured steps)'
 
-  def _unavailable(self, error):
-    self.kind = 'unavailable'
-    first_line = (str(error).splitlines() or [''])[0]
-    self.label = f'GPU allocator statistics unavailable ({type(error).__name__}: {first_line})'
+    def _unavailable(self, error):
+        self.kind = 'unavailable'
+        first_line = (str(error).splitlines() or [''])[0]
+        self.label = f'GPU allocator statistics unavailable ({type(error).__name__}: {first_line})'
 
-  def reset(self):
-    """Resets the allocator's peak to the bytes currently in use."""
-    try:
-      self._tf.config.experimental.reset_memory_stats(self.device)
-    except Exception as error:  # noqa: BLE001 - a missing statistic must not lose the timing
-      self._unavailable(error)
+    def reset(self):
+        """Resets the allocator's peak to the bytes currently in use."""
+        try:
+            self._tf.config.experimental.reset_memory_stats(self.device)
+        except Exception as error:  # noqa: BLE001 - a missing statistic must not lose the timing
+            self._unavailable(error)
 
-  def peak_bytes(self):
-    """The most bytes in use at once since the last reset, or None if unavailable."""
-    if self.kind == 'unavailable':
-      return None
-    try:
-      return int(self._tf.config.experimental.get_memory_info(self.device)['peak'])
-    except Exception as error:  # noqa: BLE001
-      self._unavailable(error)
-      return None
+    def peak_bytes(self):
+        """The most bytes in use at once since the last reset, or None if unavailable."""
+        if self.kind == 'unavailable':
+            return None
+        try:
+            return int(self._tf.config.experimental.get_memory_info(self.device)['peak'])
+        except Exception as error:  # noqa: BLE001
+            self._unavailable(error)
+            return None
 
 
 def memory_tracker(device, tf=None):
-  """The peak-memory measure for a resolved device.
+    """The peak-memory measure for a resolved device.
 
-  Args:
-    device: 'gpu' or 'cpu'.
-    tf: the tensorflow module (needed for 'gpu').
+    Args:
+      device: 'gpu' or 'cpu'.
+      tf: the tensorflow module (needed for 'gpu').
 
-  Returns:
-    A GpuAllocatorPeak or a ProcessPeakRss.
+    Returns:
+      A GpuAllocatorPeak or a ProcessPeakRss.
 
-  Raises:
-    ValueError: for another device.
-  """
-  if device == 'gpu':
-    if tf is None:
-      import tensorflow as tf
-    return GpuAllocatorPeak(tf)
-  if device == 'cpu':
-    return ProcessPeakRss()
-  raise ValueError(f"device must be 'gpu' or 'cpu', got {device!r}")
+    Raises:
+      ValueError: for another device.
+    """
+    if device == 'gpu':
+        if tf is None:
+            import tensorflow as tf
+        return GpuAllocatorPeak(tf)
+    if device == 'cpu':
+        return ProcessPeakRss()
+    raise ValueError(f"device must be 'gpu' or 'cpu', got {device!r}")

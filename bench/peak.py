@@ -29,137 +29,146 @@ DEFAULT_WARMUP = 2
 
 @dataclasses.dataclass
 class PeakProbe:
-  """A measured matrix-product rate.
+    """A measured matrix-product rate.
 
-  Attributes:
-    precision: 'fp32', 'fp16' or 'bf16'.
-    device: 'gpu' or 'cpu'.
-    matrix_size: n of the n x n matrices.
-    chain_length: products per run.
-    run_times_s: every timed run (warm-up runs excluded), in seconds.
-  """
-  precision: str
-  device: str
-  matrix_size: int
-  chain_length: int
-  run_times_s: list
+    Attributes:
+      precision: 'fp32', 'fp16' or 'bf16'.
+      device: 'gpu' or 'cpu'.
+      matrix_size: n of the n x n matrices.
+      chain_length: products per run.
+      run_times_s: every timed run (warm-up runs excluded), in seconds.
+    """
 
-  @property
-  def flops_per_run(self):
-    """2 n^3 per product, times the chain length."""
-    return 2 * self.matrix_size ** 3 * self.chain_length
+    precision: str
+    device: str
+    matrix_size: int
+    chain_length: int
+    run_times_s: list
 
-  @property
-  def best_tflops(self):
-    """The rate of the fastest run, in TFLOP/s."""
-    return self.flops_per_run / min(self.run_times_s) / 1e12
+    @property
+    def flops_per_run(self):
+        """2 n^3 per product, times the chain length."""
+        return 2 * self.matrix_size**3 * self.chain_length
 
-  def to_dict(self):
-    """JSON-ready dict, with the best rate."""
-    return dict(dataclasses.asdict(self), best_tflops=self.best_tflops)
+    @property
+    def best_tflops(self):
+        """The rate of the fastest run, in TFLOP/s."""
+        return self.flops_per_run / min(self.run_times_s) / 1e12
+
+    def to_dict(self):
+        """JSON-ready dict, with the best rate."""
+        return dict(dataclasses.asdict(self), best_tflops=self.best_tflops)
 
 
 def _device_string(device):
-  if device not in DEFAULT_MATRIX_SIZE:
-    raise ValueError(f"device must be 'gpu' or 'cpu', got {device!r}")
-  return '/device:GPU:0' if device == 'gpu' else '/device:CPU:0'
+    if device not in DEFAULT_MATRIX_SIZE:
+        raise ValueError(f"device must be 'gpu' or 'cpu', got {device!r}")
+    return '/device:GPU:0' if device == 'gpu' else '/device:CPU:0'
 
 
 def build_probe_graph(precision, device, matrix_size, chain_length, seed=0):
-  """A graph computing sum(x @ w @ w ... @ w) with `chain_length` products in the compute dtype.
+    """A graph computing sum(x @ w @ w ... @ w) with `chain_length` products in the compute dtype.
 
-  x ~ N(0, 1) and w ~ N(0, 1/n) are variables (so nothing is constant-folded), which keeps the
-  chained products near unit scale in every precision.
+    x ~ N(0, 1) and w ~ N(0, 1/n) are variables (so nothing is constant-folded), which keeps the
+    chained products near unit scale in every precision.
 
-  Returns:
-    (graph, initializer op, scalar float32 fetch, [x, w] variables).
-  """
-  dtype = precision_lib.compute_dtype(precision)
-  graph = tf.Graph()
-  with graph.as_default(), tf.device(_device_string(device)):
-    tf.compat.v1.set_random_seed(seed)
-    shape = [matrix_size, matrix_size]
-    x = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape), dtype), name='x')
-    w = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape, stddev=matrix_size ** -0.5), dtype),
-                              name='w')
-    product = x.read_value()
-    for _ in range(chain_length):
-      product = tf.matmul(product, w)
-    fetch = tf.reduce_sum(tf.cast(product, tf.float32))
-    initializer = tf.compat.v1.global_variables_initializer()
-  graph.finalize()
-  return graph, initializer, fetch, [x, w]
+    Returns:
+      (graph, initializer op, scalar float32 fetch, [x, w] variables).
+    """
+    dtype = precision_lib.compute_dtype(precision)
+    graph = tf.Graph()
+    with graph.as_default(), tf.device(_device_string(device)):
+        tf.compat.v1.set_random_seed(seed)
+        shape = [matrix_size, matrix_size]
+        x = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape), dtype), name='x')
+        w = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape, stddev=matrix_size**-0.5), dtype), name='w')
+        product = x.read_value()
+        for _ in range(chain_length):
+            product = tf.matmul(product, w)
+        fetch = tf.reduce_sum(tf.cast(product, tf.float32))
+        initializer = tf.compat.v1.global_variables_initializer()
+    graph.finalize()
+    return graph, initializer, fetch, [x, w]
 
 
-def probe_peak_tflops(precision, device, matrix_size=None, chain_length=None,
-                      repeats=DEFAULT_REPEATS, warmup=DEFAULT_WARMUP, session_config=None):
-  """Measures the attainable matrix-product rate of `device` in `precision`.
+def probe_peak_tflops(
+    precision,
+    device,
+    matrix_size=None,
+    chain_length=None,
+    repeats=DEFAULT_REPEATS,
+    warmup=DEFAULT_WARMUP,
+    session_config=None,
+):
+    """Measures the attainable matrix-product rate of `device` in `precision`.
 
-  Args:
-    precision: 'fp32', 'fp16' or 'bf16'.
-    device: 'gpu' or 'cpu'.
-    matrix_size: n (default per device, DEFAULT_MATRIX_SIZE).
-    chain_length: products per run (default per device, DEFAULT_CHAIN_LENGTH).
-    repeats: timed runs; the best is kept.
-    warmup: untimed runs first (kernel selection, thread-pool start, caches).
-    session_config: the benchmark's tf.compat.v1.ConfigProto, so threads match.
+    Args:
+      precision: 'fp32', 'fp16' or 'bf16'.
+      device: 'gpu' or 'cpu'.
+      matrix_size: n (default per device, DEFAULT_MATRIX_SIZE).
+      chain_length: products per run (default per device, DEFAULT_CHAIN_LENGTH).
+      repeats: timed runs; the best is kept.
+      warmup: untimed runs first (kernel selection, thread-pool start, caches).
+      session_config: the benchmark's tf.compat.v1.ConfigProto, so threads match.
 
-  Returns:
-    A PeakProbe.
+    Returns:
+      A PeakProbe.
 
-  Raises:
-    ValueError: for an unknown precision or device, or non-positive sizes.
-  """
-  precision_lib.check_precision(precision)
-  matrix_size = matrix_size or DEFAULT_MATRIX_SIZE.get(device)
-  chain_length = chain_length or DEFAULT_CHAIN_LENGTH.get(device)
-  _device_string(device)
-  if matrix_size < 1 or chain_length < 1 or repeats < 1 or warmup < 0:
-    raise ValueError('matrix size, chain length and repeats must be positive, warmup >= 0')
-  graph, initializer, fetch, _ = build_probe_graph(precision, device, matrix_size, chain_length)
-  run_times_s = []
-  with tf.compat.v1.Session(graph=graph, config=session_config) as session:
-    session.run(initializer)
-    for _ in range(warmup):
-      session.run(fetch)
-    for _ in range(repeats):
-      start = time.perf_counter()
-      session.run(fetch)
-      run_times_s.append(time.perf_counter() - start)
-  return PeakProbe(precision, device, matrix_size, chain_length, run_times_s)
+    Raises:
+      ValueError: for an unknown precision or device, or non-positive sizes.
+    """
+    precision_lib.check_precision(precision)
+    matrix_size = matrix_size or DEFAULT_MATRIX_SIZE.get(device)
+    chain_length = chain_length or DEFAULT_CHAIN_LENGTH.get(device)
+    _device_string(device)
+    if matrix_size < 1 or chain_length < 1 or repeats < 1 or warmup < 0:
+        raise ValueError('matrix size, chain length and repeats must be positive, warmup >= 0')
+    graph, initializer, fetch, _ = build_probe_graph(precision, device, matrix_size, chain_length)
+    run_times_s = []
+    with tf.compat.v1.Session(graph=graph, config=session_config) as session:
+        session.run(initializer)
+        for _ in range(warmup):
+            session.run(fetch)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            session.run(fetch)
+            run_times_s.append(time.perf_counter() - start)
+    return PeakProbe(precision, device, matrix_size, chain_length, run_times_s)
 
 
 def efficiency(achieved_tflops, attainable_tflops):
-  """achieved / attainable (a fraction; can exceed 1 when convolutions beat plain matrix products,
-  e.g. Winograd kernels doing fewer operations than the direct count).
+    """achieved / attainable (a fraction; can exceed 1 when convolutions beat plain matrix products,
+    e.g. Winograd kernels doing fewer operations than the direct count).
 
-  Raises:
-    ValueError: if attainable_tflops is not positive.
-  """
-  if not attainable_tflops > 0:
-    raise ValueError(f'attainable TFLOP/s must be positive, got {attainable_tflops!r}')
-  return achieved_tflops / attainable_tflops
+    Raises:
+      ValueError: if attainable_tflops is not positive.
+    """
+    if not attainable_tflops > 0:
+        raise ValueError(f'attainable TFLOP/s must be positive, got {attainable_tflops!r}')
+    return achieved_tflops / attainable_tflops
 
 
 # ---------------------------------------------------------------------------------------------
 # Datasheet peaks, dense TFLOP/s (NVIDIA's figures "with sparsity" halved).
 # fp32: CUDA cores; tf32 / fp16 / bf16: tensor cores. None: no such hardware path.
 
+
 @dataclasses.dataclass(frozen=True)
 class GpuPeaks:
-  """One GPU model's datasheet peaks.
+    """One GPU model's datasheet peaks.
 
-  Attributes:
-    model: the marketing name, e.g. 'H100 SXM5'.
-    fp32, tf32, fp16, bf16: dense TFLOP/s (None where the GPU has no such path).
-    source: the document the figures come from.
-  """
-  model: str
-  fp32: float
-  tf32: float | None
-  fp16: float
-  bf16: float | None
-  source: str
+    Attributes:
+      model: the marketing name, e.g. 'H100 SXM5'.
+      fp32, tf32, fp16, bf16: dense TFLOP/s (None where the GPU has no such path).
+      source: the document the figures come from.
+    """
+
+    model: str
+    fp32: float
+    tf32: float | None
+    fp16: float
+    bf16: float | None
+    source: str
 
 
 _H100_SOURCE = 'NVIDIA H100 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h100)'
@@ -183,53 +192,54 @@ _KNOWN_GPUS = (
 
 
 def known_gpu(device_name):
-  """The GpuPeaks of a device name TensorFlow reports (e.g. 'NVIDIA H100 80GB HBM3',
-  'Tesla V100-SXM2-16GB'), or None for a GPU (or CPU) not in the table."""
-  name = (device_name or '').lower()
-  for needles, peaks in _KNOWN_GPUS:
-    if all(needle in name for needle in needles):
-      return peaks
-  return None
+    """The GpuPeaks of a device name TensorFlow reports (e.g. 'NVIDIA H100 80GB HBM3',
+    'Tesla V100-SXM2-16GB'), or None for a GPU (or CPU) not in the table."""
+    name = (device_name or '').lower()
+    for needles, peaks in _KNOWN_GPUS:
+        if all(needle in name for needle in needles):
+            return peaks
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasheetPeak:
-  """The datasheet figure that applies to one run.
+    """The datasheet figure that applies to one run.
 
-  Attributes:
-    model: GPU model.
-    tflops: dense TFLOP/s.
-    basis: which figure it is, e.g. 'TF32 tensor core'.
-    source: the datasheet.
-  """
-  model: str
-  tflops: float
-  basis: str
-  source: str
+    Attributes:
+      model: GPU model.
+      tflops: dense TFLOP/s.
+      basis: which figure it is, e.g. 'TF32 tensor core'.
+      source: the datasheet.
+    """
+
+    model: str
+    tflops: float
+    basis: str
+    source: str
 
 
 def datasheet_peak(device_name, precision, tf32_enabled=True):
-  """The datasheet peak for `precision` on a known GPU, or None (unknown GPU, CPU, or no hardware
-  path for that precision, e.g. bf16 on a V100).
+    """The datasheet peak for `precision` on a known GPU, or None (unknown GPU, CPU, or no hardware
+    path for that precision, e.g. bf16 on a V100).
 
-  Args:
-    device_name: the name TensorFlow reports for the device.
-    precision: 'fp32', 'fp16' or 'bf16'.
-    tf32_enabled: whether TensorFlow may run fp32 products in TF32
-      (`tf.config.experimental.tensor_float_32_execution_enabled()`, True by default).
-  """
-  precision_lib.check_precision(precision)
-  peaks = known_gpu(device_name)
-  if peaks is None:
-    return None
-  if precision == 'fp32':
-    if tf32_enabled and peaks.tf32 is not None:
-      value, basis = peaks.tf32, 'TF32 tensor core, dense'
+    Args:
+      device_name: the name TensorFlow reports for the device.
+      precision: 'fp32', 'fp16' or 'bf16'.
+      tf32_enabled: whether TensorFlow may run fp32 products in TF32
+        (`tf.config.experimental.tensor_float_32_execution_enabled()`, True by default).
+    """
+    precision_lib.check_precision(precision)
+    peaks = known_gpu(device_name)
+    if peaks is None:
+        return None
+    if precision == 'fp32':
+        if tf32_enabled and peaks.tf32 is not None:
+            value, basis = peaks.tf32, 'TF32 tensor core, dense'
+        else:
+            value, basis = peaks.fp32, 'FP32'
     else:
-      value, basis = peaks.fp32, 'FP32'
-  else:
-    value = getattr(peaks, precision)
-    basis = f'{precision.upper()} tensor core, dense'
-  if value is None:
-    return None
-  return DatasheetPeak(peaks.model, value, basis, peaks.source)
+        value = getattr(peaks, precision)
+        basis = f'{precision.upper()} tensor core, dense'
+    if value is None:
+        return None
+    return DatasheetPeak(peaks.model, value, basis, peaks.source)

@@ -45,355 +45,380 @@ _COMPUTE_DTYPES = {'fp32': tf.float32, 'fp16': tf.float16, 'bf16': tf.bfloat16}
 LOSS_SCALE_CHOICES = 'auto, none, dynamic or a positive number'
 # Dynamic loss scaling: start high (fp16 overflows show up in the first steps and halve it quickly),
 # double after this many consecutive finite steps.
-DYNAMIC_INITIAL_SCALE = 2.0 ** 15
+DYNAMIC_INITIAL_SCALE = 2.0**15
 DYNAMIC_GROWTH_INTERVAL = 2000
 DYNAMIC_FACTOR = 2.0
 
 
 def check_precision(precision):
-  """Raises ValueError unless `precision` is one of PRECISIONS."""
-  if precision not in _COMPUTE_DTYPES:
-    raise ValueError(f'precision must be one of {", ".join(PRECISIONS)}, got {precision!r}')
+    """Raises ValueError unless `precision` is one of PRECISIONS."""
+    if precision not in _COMPUTE_DTYPES:
+        raise ValueError(f'precision must be one of {", ".join(PRECISIONS)}, got {precision!r}')
 
 
 def compute_dtype(precision):
-  """The dtype activations and convolutions compute in: fp32 -> float32, fp16 -> float16, bf16 ->
-  bfloat16.
+    """The dtype activations and convolutions compute in: fp32 -> float32, fp16 -> float16, bf16 ->
+    bfloat16.
 
-  Raises:
-    ValueError: for an unknown precision.
-  """
-  check_precision(precision)
-  return _COMPUTE_DTYPES[precision]
+    Raises:
+      ValueError: for an unknown precision.
+    """
+    check_precision(precision)
+    return _COMPUTE_DTYPES[precision]
 
 
 def float32_master_getter(dtype):
-  """A variable-scope custom getter: variables requested in `dtype` are created in float32 and read
-  through a cast to `dtype`; requests for any other dtype (batch norm's float32) pass through.
+    """A variable-scope custom getter: variables requested in `dtype` are created in float32 and read
+    through a cast to `dtype`; requests for any other dtype (batch norm's float32) pass through.
 
-  Weight decay stays float32. A `regularizer` passed to `get_variable` (slim.model_variable, a
-  variable scope's default) is taken out before the master is created and applied to the float32
-  master instead; the loss goes to REGULARIZATION_LOSSES once, when the variable is created (on reuse
-  `get_variable` adds none, and neither does this getter). Layers (tf-slim's conv2d) do not pass
-  their regularizer down: they apply it to the value the getter returns. For those,
-  `float32_regularizers` wraps the arg scope's regularizers so that, given one of this getter's cast
-  reads, they regularize its float32 master (see `precision_scope`, which does both).
+    Weight decay stays float32. A `regularizer` passed to `get_variable` (slim.model_variable, a
+    variable scope's default) is taken out before the master is created and applied to the float32
+    master instead; the loss goes to REGULARIZATION_LOSSES once, when the variable is created (on reuse
+    `get_variable` adds none, and neither does this getter). Layers (tf-slim's conv2d) do not pass
+    their regularizer down: they apply it to the value the getter returns. For those,
+    `float32_regularizers` wraps the arg scope's regularizers so that, given one of this getter's cast
+    reads, they regularize its float32 master (see `precision_scope`, which does both).
 
-  Args:
-    dtype: the compute dtype (tf.float16 or tf.bfloat16; with tf.float32 the getter changes nothing).
+    Args:
+      dtype: the compute dtype (tf.float16 or tf.bfloat16; with tf.float32 the getter changes nothing).
 
-  Returns:
-    A function usable as `tf.compat.v1.variable_scope(..., custom_getter=...)`, whose `masters`
-    attribute maps each cast read it returned (by `tensor.ref()`) to its float32 master.
-  """
-  dtype = tf.as_dtype(dtype)
-  masters = {}
+    Returns:
+      A function usable as `tf.compat.v1.variable_scope(..., custom_getter=...)`, whose `masters`
+      attribute maps each cast read it returned (by `tensor.ref()`) to its float32 master.
+    """
+    dtype = tf.as_dtype(dtype)
+    masters = {}
 
-  # Variable stores call custom getters with keyword arguments only: the parameter must be `getter`.
-  def master_getter(getter, name, *args, **kwargs):
-    requested = kwargs.get('dtype')
-    if dtype == tf.float32 or requested is None or tf.as_dtype(requested) != dtype:
-      return getter(name, *args, **kwargs)
-    kwargs['dtype'] = tf.float32
-    regularizer = kwargs.pop('regularizer', None)
-    existed = _has_operation(tf.compat.v1.get_default_graph(), name)
-    master = getter(name, *args, **kwargs)
-    if regularizer is not None and not existed:
-      _add_float32_regularization(master, name, regularizer)
-    read = tf.cast(master, dtype, name=f'{master.op.name}/read_{dtype.name}')
-    masters[read.ref()] = master
-    return read
+    # Variable stores call custom getters with keyword arguments only: the parameter must be `getter`.
+    def master_getter(getter, name, *args, **kwargs):
+        requested = kwargs.get('dtype')
+        if dtype == tf.float32 or requested is None or tf.as_dtype(requested) != dtype:
+            return getter(name, *args, **kwargs)
+        kwargs['dtype'] = tf.float32
+        regularizer = kwargs.pop('regularizer', None)
+        existed = _has_operation(tf.compat.v1.get_default_graph(), name)
+        master = getter(name, *args, **kwargs)
+        if regularizer is not None and not existed:
+            _add_float32_regularization(master, name, regularizer)
+        read = tf.cast(master, dtype, name=f'{master.op.name}/read_{dtype.name}')
+        masters[read.ref()] = master
+        return read
 
-  master_getter.masters = masters
-  return master_getter
+    master_getter.masters = masters
+    return master_getter
 
 
 def _has_operation(graph, name):
-  """True if `graph` already holds an operation called `name` (a variable created before)."""
-  try:
-    graph.get_operation_by_name(name)
-  except KeyError:
-    return False
-  return True
+    """True if `graph` already holds an operation called `name` (a variable created before)."""
+    try:
+        graph.get_operation_by_name(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _add_float32_regularization(master, name, regularizer):
-  """Adds `regularizer(master)` to REGULARIZATION_LOSSES (where `get_variable` would have put the
-  loss of the variable it regularizes), unless the regularizer returns None."""
-  with tf.compat.v1.colocate_with(master), tf.name_scope(f'{name}/Regularizer/'):
-    loss = regularizer(master)
-  if loss is not None:
-    tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss)
+    """Adds `regularizer(master)` to REGULARIZATION_LOSSES (where `get_variable` would have put the
+    loss of the variable it regularizes), unless the regularizer returns None."""
+    with tf.compat.v1.colocate_with(master), tf.name_scope(f'{name}/Regularizer/'):
+        loss = regularizer(master)
+    if loss is not None:
+        tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss)
 
 
 def float32_regularizer(regularizer, masters):
-  """`regularizer`, applied to the float32 master when it is given a cast read in `masters`.
+    """`regularizer`, applied to the float32 master when it is given a cast read in `masters`.
 
-  Args:
-    regularizer: a (tensor -> scalar tensor or None) function, e.g. slim.l2_regularizer(1e-4).
-    masters: {cast read ref: float32 master variable}, from `float32_master_getter(...).masters`.
+    Args:
+      regularizer: a (tensor -> scalar tensor or None) function, e.g. slim.l2_regularizer(1e-4).
+      masters: {cast read ref: float32 master variable}, from `float32_master_getter(...).masters`.
 
-  Returns:
-    The wrapped function (any other tensor is passed to `regularizer` unchanged).
-  """
-  def regularize_master(weights):
-    return regularizer(masters.get(weights.ref(), weights))
+    Returns:
+      The wrapped function (any other tensor is passed to `regularizer` unchanged).
+    """
 
-  return regularize_master
+    def regularize_master(weights):
+        return regularizer(masters.get(weights.ref(), weights))
+
+    return regularize_master
 
 
 def float32_regularizers(current_scope, masters):
-  """A copy of a tf-slim arg scope whose regularizer arguments (any '*_regularizer' keyword that is
-  set) regularize float32 masters (see `float32_regularizer`).
+    """A copy of a tf-slim arg scope whose regularizer arguments (any '*_regularizer' keyword that is
+    set) regularize float32 masters (see `float32_regularizer`).
 
-  Args:
-    current_scope: `slim.current_arg_scope()`, {op key: {argument: value}}.
-    masters: the getter's {cast read ref: float32 master}.
+    Args:
+      current_scope: `slim.current_arg_scope()`, {op key: {argument: value}}.
+      masters: the getter's {cast read ref: float32 master}.
 
-  Returns:
-    The new arg-scope dict, to enter with `slim.arg_scope(...)`.
-  """
-  scope = {}
-  for key, arguments in current_scope.items():
-    scope[key] = {
-        argument: (float32_regularizer(value, masters)
-                   if argument.endswith('_regularizer') and value is not None else value)
-        for argument, value in arguments.items()}
-  return scope
+    Returns:
+      The new arg-scope dict, to enter with `slim.arg_scope(...)`.
+    """
+    scope = {}
+    for key, arguments in current_scope.items():
+        scope[key] = {
+            argument: (
+                float32_regularizer(value, masters)
+                if argument.endswith('_regularizer') and value is not None
+                else value
+            )
+            for argument, value in arguments.items()
+        }
+    return scope
 
 
 @contextlib.contextmanager
 def precision_scope(precision, scope=None):
-  """A variable scope in which low-precision variable requests get float32 masters (see
-  `float32_master_getter`), and an arg scope whose weight regularizers act on those masters, so
-  every weight-decay loss is float32. For fp32 nothing changes.
+    """A variable scope in which low-precision variable requests get float32 masters (see
+    `float32_master_getter`), and an arg scope whose weight regularizers act on those masters, so
+    every weight-decay loss is float32. For fp32 nothing changes.
 
-  Enter it inside the model's arg scope (the regularizers set there are the ones wrapped).
+    Enter it inside the model's arg scope (the regularizers set there are the ones wrapped).
 
-  Args:
-    precision: one of PRECISIONS.
-    scope: a name for a new variable scope, or None (the default) to re-enter the current scope, so
-      variable and op names are unchanged.
+    Args:
+      precision: one of PRECISIONS.
+      scope: a name for a new variable scope, or None (the default) to re-enter the current scope, so
+        variable and op names are unchanged.
 
-  Yields:
-    The `tf.compat.v1.VariableScope`.
+    Yields:
+      The `tf.compat.v1.VariableScope`.
 
-  Raises:
-    ValueError: for an unknown precision.
-  """
-  getter = float32_master_getter(compute_dtype(precision))
-  if scope is None:
-    entered = tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), custom_getter=getter,
-                                          auxiliary_name_scope=False)
-  else:
-    entered = tf.compat.v1.variable_scope(scope, custom_getter=getter)
-  arg_scope = slim.current_arg_scope()
-  if precision != 'fp32':
-    arg_scope = float32_regularizers(arg_scope, getter.masters)
-  with entered as variable_scope, slim.arg_scope(arg_scope):
-    yield variable_scope
+    Raises:
+      ValueError: for an unknown precision.
+    """
+    getter = float32_master_getter(compute_dtype(precision))
+    if scope is None:
+        entered = tf.compat.v1.variable_scope(
+            tf.compat.v1.get_variable_scope(), custom_getter=getter, auxiliary_name_scope=False
+        )
+    else:
+        entered = tf.compat.v1.variable_scope(scope, custom_getter=getter)
+    arg_scope = slim.current_arg_scope()
+    if precision != 'fp32':
+        arg_scope = float32_regularizers(arg_scope, getter.masters)
+    with entered as variable_scope, slim.arg_scope(arg_scope):
+        yield variable_scope
 
 
 def cast_to_compute(images, precision):
-  """Casts `images` (any float dtype, any shape) to the compute dtype of `precision`."""
-  dtype = compute_dtype(precision)
-  return images if images.dtype == dtype else tf.cast(images, dtype)
+    """Casts `images` (any float dtype, any shape) to the compute dtype of `precision`."""
+    dtype = compute_dtype(precision)
+    return images if images.dtype == dtype else tf.cast(images, dtype)
 
 
 def to_float32(tensor):
-  """`tensor` in float32 (a cast when it is not already), e.g. logits before the loss."""
-  return tensor if tensor.dtype == tf.float32 else tf.cast(tensor, tf.float32)
+    """`tensor` in float32 (a cast when it is not already), e.g. logits before the loss."""
+    return tensor if tensor.dtype == tf.float32 else tf.cast(tensor, tf.float32)
 
 
 def sum_in_float32(losses):
-  """The sum of scalar `losses` in float32, 0.0 for an empty list.
+    """The sum of scalar `losses` in float32, 0.0 for an empty list.
 
-  Use it for the weight-decay losses. Built under `precision_scope` they are float32 already; a loss
-  in another dtype (a network built outside it) is cast first.
-  """
-  losses = [to_float32(loss) for loss in losses]
-  return tf.add_n(losses) if losses else tf.constant(0.0, tf.float32)
+    Use it for the weight-decay losses. Built under `precision_scope` they are float32 already; a loss
+    in another dtype (a network built outside it) is cast first.
+    """
+    losses = [to_float32(loss) for loss in losses]
+    return tf.add_n(losses) if losses else tf.constant(0.0, tf.float32)
 
 
 @dataclasses.dataclass(frozen=True)
 class LossScaleSetting:
-  """What the user asked for: kind is 'auto', 'none', 'static' or 'dynamic'; value only for 'static'."""
-  kind: str
-  value: float | None = None
+    """What the user asked for: kind is 'auto', 'none', 'static' or 'dynamic'; value only for 'static'."""
 
-  def describe(self):
-    """'dynamic', 'none', 'auto' or the static value, e.g. '1024'."""
-    return f'{self.value:g}' if self.kind == 'static' else self.kind
+    kind: str
+    value: float | None = None
+
+    def describe(self):
+        """'dynamic', 'none', 'auto' or the static value, e.g. '1024'."""
+        return f'{self.value:g}' if self.kind == 'static' else self.kind
 
 
 def parse_loss_scale(text):
-  """Parses a --loss-scale value: 'auto', 'none', 'dynamic' or a positive finite number.
+    """Parses a --loss-scale value: 'auto', 'none', 'dynamic' or a positive finite number.
 
-  Returns:
-    A LossScaleSetting.
+    Returns:
+      A LossScaleSetting.
 
-  Raises:
-    ValueError: for anything else, naming the value and what is allowed.
-  """
-  text = str(text).strip().lower()
-  if text in ('auto', 'none', 'dynamic'):
-    return LossScaleSetting(text)
-  try:
-    value = float(text)
-  except ValueError:
-    value = None
-  if value is None or not value > 0 or value == float('inf'):
-    raise ValueError(f'loss scale must be {LOSS_SCALE_CHOICES}, got {text!r}')
-  return LossScaleSetting('static', value)
+    Raises:
+      ValueError: for anything else, naming the value and what is allowed.
+    """
+    text = str(text).strip().lower()
+    if text in ('auto', 'none', 'dynamic'):
+        return LossScaleSetting(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value == float('inf'):
+        raise ValueError(f'loss scale must be {LOSS_SCALE_CHOICES}, got {text!r}')
+    return LossScaleSetting('static', value)
 
 
 def resolve_loss_scale(setting, precision):
-  """The loss scale actually used: 'auto' means dynamic for fp16 and none for fp32/bf16.
+    """The loss scale actually used: 'auto' means dynamic for fp16 and none for fp32/bf16.
 
-  Returns:
-    A LossScaleSetting whose kind is 'none', 'static' or 'dynamic'.
-  """
-  check_precision(precision)
-  if setting.kind != 'auto':
-    return setting
-  return LossScaleSetting('dynamic' if precision == 'fp16' else 'none')
+    Returns:
+      A LossScaleSetting whose kind is 'none', 'static' or 'dynamic'.
+    """
+    check_precision(precision)
+    if setting.kind != 'auto':
+        return setting
+    return LossScaleSetting('dynamic' if precision == 'fp16' else 'none')
 
 
 class StaticLossScaler:
-  """Multiplies the loss by a fixed `value` and divides the gradients by it."""
+    """Multiplies the loss by a fixed `value` and divides the gradients by it."""
 
-  def __init__(self, value):
-    self.value = float(value)
+    def __init__(self, value):
+        self.value = float(value)
 
-  def scale(self):
-    """The current loss scale, a float32 scalar tensor."""
-    return tf.constant(self.value, tf.float32, name='loss_scale')
+    def scale(self):
+        """The current loss scale, a float32 scalar tensor."""
+        return tf.constant(self.value, tf.float32, name='loss_scale')
 
-  def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
-    """Applies already-unscaled gradients with `optimizer` (the static scale never skips a step)."""
-    return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
+    def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
+        """Applies already-unscaled gradients with `optimizer` (the static scale never skips a step)."""
+        return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
 
 
 class DynamicLossScaler:
-  """A loss scale held in a variable: halved (and the update skipped) when any gradient is not finite,
-  doubled after `growth_interval` consecutive finite steps.
+    """A loss scale held in a variable: halved (and the update skipped) when any gradient is not finite,
+    doubled after `growth_interval` consecutive finite steps.
 
-  The three state variables are non-trainable globals created on construction, in the current graph:
-  `loss_scale` (float32), `loss_scale_good_steps` (int64, consecutive finite steps) and
-  `loss_scale_skipped_steps` (int64, how many state updates saw a non-finite gradient: in training,
-  the number of skipped optimizer updates).
-  """
-
-  def __init__(self, initial_scale=DYNAMIC_INITIAL_SCALE, growth_interval=DYNAMIC_GROWTH_INTERVAL,
-               factor=DYNAMIC_FACTOR):
-    self.growth_interval = int(growth_interval)
-    self.factor = float(factor)
-    self.scale_variable = tf.compat.v1.get_variable(
-        'loss_scale', initializer=tf.constant(float(initial_scale), tf.float32), trainable=False,
-        use_resource=True)
-    self.good_steps = tf.compat.v1.get_variable(
-        'loss_scale_good_steps', initializer=tf.constant(0, tf.int64), trainable=False,
-        use_resource=True)
-    self.skipped_steps = tf.compat.v1.get_variable(
-        'loss_scale_skipped_steps', initializer=tf.constant(0, tf.int64), trainable=False,
-        use_resource=True)
-
-  def scale(self):
-    """The current loss scale, a float32 scalar tensor (a read of the variable)."""
-    return self.scale_variable.read_value()
-
-  def state(self):
-    """{'loss_scale': float32 scalar, 'skipped_steps': int64 scalar}: reads of the state, to fetch
-    before and after a run of steps."""
-    return {'loss_scale': self.scale_variable.read_value(),
-            'skipped_steps': self.skipped_steps.read_value()}
-
-  def update_state(self, all_finite):
-    """Ops moving the scale and the counters after one step, without touching any other variable.
-
-    `apply_gradients` runs them after its (possibly skipped) update; on their own they let the scale
-    settle in steps that update nothing (a forward-backward benchmark's burn-in).
-
-    Args:
-      all_finite: scalar bool tensor, whether every gradient of the step is finite (`all_finite_op`).
-
-    Returns:
-      An op.
+    The three state variables are non-trainable globals created on construction, in the current graph:
+    `loss_scale` (float32), `loss_scale_good_steps` (int64, consecutive finite steps) and
+    `loss_scale_skipped_steps` (int64, how many state updates saw a non-finite gradient: in training,
+    the number of skipped optimizer updates).
     """
-    good_steps = self.good_steps.read_value()
-    scale = self.scale_variable.read_value()
-    grow = tf.logical_and(all_finite, good_steps + 1 >= self.growth_interval)
-    new_scale = tf.where(all_finite, tf.where(grow, scale * self.factor, scale),
-                         tf.maximum(scale / self.factor, 1.0))
-    new_good_steps = tf.where(tf.logical_and(all_finite, tf.logical_not(grow)), good_steps + 1,
-                              tf.zeros_like(good_steps))
-    skipped = tf.cast(tf.logical_not(all_finite), tf.int64)
-    return tf.group(self.scale_variable.assign(new_scale), self.good_steps.assign(new_good_steps),
-                    self.skipped_steps.assign_add(skipped))
 
-  def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
-    """Applies unscaled gradients if they are all finite, else skips; then updates the scale.
+    def __init__(
+        self,
+        initial_scale=DYNAMIC_INITIAL_SCALE,
+        growth_interval=DYNAMIC_GROWTH_INTERVAL,
+        factor=DYNAMIC_FACTOR,
+    ):
+        self.growth_interval = int(growth_interval)
+        self.factor = float(factor)
+        self.scale_variable = tf.compat.v1.get_variable(
+            'loss_scale',
+            initializer=tf.constant(float(initial_scale), tf.float32),
+            trainable=False,
+            use_resource=True,
+        )
+        self.good_steps = tf.compat.v1.get_variable(
+            'loss_scale_good_steps', initializer=tf.constant(0, tf.int64), trainable=False, use_resource=True
+        )
+        self.skipped_steps = tf.compat.v1.get_variable(
+            'loss_scale_skipped_steps',
+            initializer=tf.constant(0, tf.int64),
+            trainable=False,
+            use_resource=True,
+        )
 
-    Returns:
-      An op doing both.
-    """
-    grads_and_vars = list(grads_and_vars)
-    all_finite = all_finite_op([grad for grad, _ in grads_and_vars])
+    def scale(self):
+        """The current loss scale, a float32 scalar tensor (a read of the variable)."""
+        return self.scale_variable.read_value()
 
-    def apply():
-      with tf.control_dependencies([optimizer.apply_gradients(grads_and_vars,
-                                                              global_step=global_step)]):
-        return tf.constant(True)
+    def state(self):
+        """{'loss_scale': float32 scalar, 'skipped_steps': int64 scalar}: reads of the state, to fetch
+        before and after a run of steps."""
+        return {
+            'loss_scale': self.scale_variable.read_value(),
+            'skipped_steps': self.skipped_steps.read_value(),
+        }
 
-    def skip():
-      return tf.constant(False)
+    def update_state(self, all_finite):
+        """Ops moving the scale and the counters after one step, without touching any other variable.
 
-    applied = tf.cond(all_finite, apply, skip, name='apply_if_finite')
-    with tf.control_dependencies([applied]):
-      return self.update_state(all_finite)
+        `apply_gradients` runs them after its (possibly skipped) update; on their own they let the scale
+        settle in steps that update nothing (a forward-backward benchmark's burn-in).
+
+        Args:
+          all_finite: scalar bool tensor, whether every gradient of the step is finite (`all_finite_op`).
+
+        Returns:
+          An op.
+        """
+        good_steps = self.good_steps.read_value()
+        scale = self.scale_variable.read_value()
+        grow = tf.logical_and(all_finite, good_steps + 1 >= self.growth_interval)
+        new_scale = tf.where(
+            all_finite, tf.where(grow, scale * self.factor, scale), tf.maximum(scale / self.factor, 1.0)
+        )
+        new_good_steps = tf.where(
+            tf.logical_and(all_finite, tf.logical_not(grow)), good_steps + 1, tf.zeros_like(good_steps)
+        )
+        skipped = tf.cast(tf.logical_not(all_finite), tf.int64)
+        return tf.group(
+            self.scale_variable.assign(new_scale),
+            self.good_steps.assign(new_good_steps),
+            self.skipped_steps.assign_add(skipped),
+        )
+
+    def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
+        """Applies unscaled gradients if they are all finite, else skips; then updates the scale.
+
+        Returns:
+          An op doing both.
+        """
+        grads_and_vars = list(grads_and_vars)
+        all_finite = all_finite_op([grad for grad, _ in grads_and_vars])
+
+        def apply():
+            with tf.control_dependencies(
+                [optimizer.apply_gradients(grads_and_vars, global_step=global_step)]
+            ):
+                return tf.constant(True)
+
+        def skip():
+            return tf.constant(False)
+
+        applied = tf.cond(all_finite, apply, skip, name='apply_if_finite')
+        with tf.control_dependencies([applied]):
+            return self.update_state(all_finite)
 
 
 def all_finite_op(tensors):
-  """A scalar bool tensor: True when every element of every tensor (None entries skipped) is finite."""
-  checks = [tf.reduce_all(tf.math.is_finite(tensor)) for tensor in tensors if tensor is not None]
-  return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
+    """A scalar bool tensor: True when every element of every tensor (None entries skipped) is finite."""
+    checks = [tf.reduce_all(tf.math.is_finite(tensor)) for tensor in tensors if tensor is not None]
+    return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
 
 
 def make_loss_scaler(setting, precision):
-  """The scaler for `setting` (after `resolve_loss_scale`), or None when no scaling is wanted.
+    """The scaler for `setting` (after `resolve_loss_scale`), or None when no scaling is wanted.
 
-  Creates the dynamic scaler's variables in the current graph.
-  """
-  setting = resolve_loss_scale(setting, precision)
-  if setting.kind == 'static':
-    return StaticLossScaler(setting.value)
-  if setting.kind == 'dynamic':
-    return DynamicLossScaler()
-  return None
+    Creates the dynamic scaler's variables in the current graph.
+    """
+    setting = resolve_loss_scale(setting, precision)
+    if setting.kind == 'static':
+        return StaticLossScaler(setting.value)
+    if setting.kind == 'dynamic':
+        return DynamicLossScaler()
+    return None
 
 
 def scaled_gradients(loss, variables, scaler=None):
-  """Gradients of `loss` with respect to `variables`, computed on the scaled loss and unscaled.
+    """Gradients of `loss` with respect to `variables`, computed on the scaled loss and unscaled.
 
-  Args:
-    loss: a float32 scalar.
-    variables: a list of (float32 master) variables.
-    scaler: a StaticLossScaler, DynamicLossScaler or None (no scaling).
+    Args:
+      loss: a float32 scalar.
+      variables: a list of (float32 master) variables.
+      scaler: a StaticLossScaler, DynamicLossScaler or None (no scaling).
 
-  Returns:
-    A list of float32 gradients (None for a variable the loss does not depend on), in the order of
-    `variables`.
-  """
-  if scaler is None:
-    return tf.gradients(loss, variables)
-  scale = scaler.scale()
-  gradients = tf.gradients(loss * scale, variables)
-  inverse = 1.0 / scale
-  return [None if grad is None else grad * tf.cast(inverse, grad.dtype) for grad in gradients]
+    Returns:
+      A list of float32 gradients (None for a variable the loss does not depend on), in the order of
+      `variables`.
+    """
+    if scaler is None:
+        return tf.gradients(loss, variables)
+    scale = scaler.scale()
+    gradients = tf.gradients(loss * scale, variables)
+    inverse = 1.0 / scale
+    return [None if grad is None else grad * tf.cast(inverse, grad.dtype) for grad in gradients]
 
 
 def apply_gradients(optimizer, grads_and_vars, scaler=None, global_step=None):
-  """`optimizer.apply_gradients`, skipping non-finite steps when `scaler` is dynamic."""
-  if scaler is None:
-    return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
-  return scaler.apply_gradients(optimizer, grads_and_vars, global_step=global_step)
+    """`optimizer.apply_gradients`, skipping non-finite steps when `scaler` is dynamic."""
+    if scaler is None:
+        return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
+    return scaler.apply_gradients(optimizer, grads_and_vars, global_step=global_step)

@@ -20,48 +20,48 @@ XLA_RUN_OP = '_XlaRun'
 
 @contextlib.contextmanager
 def jit_scope(enabled):
-  """Marks the ops built inside for XLA compilation when `enabled`, else does nothing.
+    """Marks the ops built inside for XLA compilation when `enabled`, else does nothing.
 
-  Args:
-    enabled: whether to compile.
+    Args:
+      enabled: whether to compile.
 
-  Yields:
-    None.
-  """
-  if not enabled:
-    yield
-    return
-  with tf.xla.experimental.jit_scope(compile_ops=True, separate_compiled_gradients=False):
-    yield
+    Yields:
+      None.
+    """
+    if not enabled:
+        yield
+        return
+    with tf.xla.experimental.jit_scope(compile_ops=True, separate_compiled_gradients=False):
+        yield
 
 
 def partition_graph_options():
-  """RunOptions asking the runtime for the graphs it actually executes."""
-  return tf.compat.v1.RunOptions(output_partition_graphs=True)
+    """RunOptions asking the runtime for the graphs it actually executes."""
+    return tf.compat.v1.RunOptions(output_partition_graphs=True)
 
 
 def executed_op_types(run_metadata):
-  """The op types in the partition graphs of a step run with `partition_graph_options()`.
+    """The op types in the partition graphs of a step run with `partition_graph_options()`.
 
-  Args:
-    run_metadata: the tf.compat.v1.RunMetadata filled by that run.
+    Args:
+      run_metadata: the tf.compat.v1.RunMetadata filled by that run.
 
-  Returns:
-    A set of op type names.
-  """
-  return {node.op for graph_def in run_metadata.partition_graphs for node in graph_def.node}
+    Returns:
+      A set of op type names.
+    """
+    return {node.op for graph_def in run_metadata.partition_graphs for node in graph_def.node}
 
 
 def ran_with_xla(session, fetches):
-  """Runs `fetches` once and tells whether an XLA-compiled cluster executed.
+    """Runs `fetches` once and tells whether an XLA-compiled cluster executed.
 
-  Args:
-    session: a tf.compat.v1.Session with variables initialized.
-    fetches: what the step fetches.
+    Args:
+      session: a tf.compat.v1.Session with variables initialized.
+      fetches: what the step fetches.
 
-  Returns:
-    (True if the executed graphs contain `_XlaRun`, the fetched values).
-  """
-  run_metadata = tf.compat.v1.RunMetadata()
-  values = session.run(fetches, options=partition_graph_options(), run_metadata=run_metadata)
-  return XLA_RUN_OP in executed_op_types(run_metadata), values
+    Returns:
+      (True if the executed graphs contain `_XlaRun`, the fetched values).
+    """
+    run_metadata = tf.compat.v1.RunMetadata()
+    values = session.run(fetches, options=partition_graph_options(), run_metadata=run_metadata)
+    return XLA_RUN_OP in executed_op_types(run_metadata), values

@@ -45,184 +45,205 @@ STATIC_SCALE = {'fp16': '128', 'bf16': 'none'}
 # Small API pieces.
 
 
-@pytest.mark.parametrize('name, dtype', [('fp32', tf.float32), ('fp16', tf.float16),
-                                         ('bf16', tf.bfloat16)])
+@pytest.mark.parametrize('name, dtype', [('fp32', tf.float32), ('fp16', tf.float16), ('bf16', tf.bfloat16)])
 def test_compute_dtype(name, dtype):
-  assert precision.compute_dtype(name) == dtype
+    assert precision.compute_dtype(name) == dtype
 
 
 @pytest.mark.parametrize('bad', ['fp64', 'FP16', '', 'half', None])
 def test_unknown_precision_is_refused(bad):
-  with pytest.raises(ValueError, match='precision must be one of fp32, fp16, bf16'):
-    precision.compute_dtype(bad)
+    with pytest.raises(ValueError, match='precision must be one of fp32, fp16, bf16'):
+        precision.compute_dtype(bad)
 
 
-@pytest.mark.parametrize('text, kind, value', [
-    ('auto', 'auto', None), ('none', 'none', None), ('Dynamic', 'dynamic', None),
-    ('128', 'static', 128.0), ('0.5', 'static', 0.5), ('1e3', 'static', 1000.0)])
+@pytest.mark.parametrize(
+    'text, kind, value',
+    [
+        ('auto', 'auto', None),
+        ('none', 'none', None),
+        ('Dynamic', 'dynamic', None),
+        ('128', 'static', 128.0),
+        ('0.5', 'static', 0.5),
+        ('1e3', 'static', 1000.0),
+    ],
+)
 def test_parse_loss_scale(text, kind, value):
-  setting = precision.parse_loss_scale(text)
-  assert (setting.kind, setting.value) == (kind, value)
+    setting = precision.parse_loss_scale(text)
+    assert (setting.kind, setting.value) == (kind, value)
 
 
 @pytest.mark.parametrize('bad', ['0', '-4', 'inf', 'nan', 'big', ''])
 def test_bad_loss_scale_is_refused(bad):
-  with pytest.raises(ValueError, match='loss scale must be auto, none, dynamic or a positive number'):
-    precision.parse_loss_scale(bad)
+    with pytest.raises(ValueError, match='loss scale must be auto, none, dynamic or a positive number'):
+        precision.parse_loss_scale(bad)
 
 
 @pytest.mark.parametrize('name, kind', [('fp16', 'dynamic'), ('bf16', 'none'), ('fp32', 'none')])
 def test_auto_loss_scale(name, kind):
-  assert precision.resolve_loss_scale(precision.parse_loss_scale('auto'), name).kind == kind
+    assert precision.resolve_loss_scale(precision.parse_loss_scale('auto'), name).kind == kind
 
 
 def test_getter_creates_float32_masters_and_reads_in_compute_dtype():
-  with tf.Graph().as_default() as graph:
-    with precision.precision_scope('fp16'):
-      with tf.compat.v1.variable_scope('layer'):
-        kernel = tf.compat.v1.get_variable('kernel', [3, 3], dtype=tf.float16)
-        statistic = tf.compat.v1.get_variable('statistic', [3], dtype=tf.float32)
-    assert kernel.dtype == tf.float16 and isinstance(kernel, tf.Tensor)
-    assert statistic.dtype.base_dtype == tf.float32
-    variables = {v.op.name: v.dtype.base_dtype for v in graph.get_collection('variables')}
-    assert variables == {'layer/kernel': tf.float32, 'layer/statistic': tf.float32}
+    with tf.Graph().as_default() as graph:
+        with precision.precision_scope('fp16'):
+            with tf.compat.v1.variable_scope('layer'):
+                kernel = tf.compat.v1.get_variable('kernel', [3, 3], dtype=tf.float16)
+                statistic = tf.compat.v1.get_variable('statistic', [3], dtype=tf.float32)
+        assert kernel.dtype == tf.float16 and isinstance(kernel, tf.Tensor)
+        assert statistic.dtype.base_dtype == tf.float32
+        variables = {v.op.name: v.dtype.base_dtype for v in graph.get_collection('variables')}
+        assert variables == {'layer/kernel': tf.float32, 'layer/statistic': tf.float32}
 
 
 def test_precision_scope_keeps_names_and_reuses():
-  with tf.Graph().as_default():
-    with tf.compat.v1.variable_scope('outer'):
-      with precision.precision_scope('bf16'):
-        first = tf.compat.v1.get_variable('w', [2], dtype=tf.bfloat16)
-      with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=True):
-        with precision.precision_scope('bf16'):
-          second = tf.compat.v1.get_variable('w', [2], dtype=tf.bfloat16)
-    assert [v.op.name for v in tf.compat.v1.global_variables()] == ['outer/w']
-    assert first.op.inputs[0].op.inputs[0].op.name == second.op.inputs[0].op.inputs[0].op.name
+    with tf.Graph().as_default():
+        with tf.compat.v1.variable_scope('outer'):
+            with precision.precision_scope('bf16'):
+                first = tf.compat.v1.get_variable('w', [2], dtype=tf.bfloat16)
+            with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=True):
+                with precision.precision_scope('bf16'):
+                    second = tf.compat.v1.get_variable('w', [2], dtype=tf.bfloat16)
+        assert [v.op.name for v in tf.compat.v1.global_variables()] == ['outer/w']
+        assert first.op.inputs[0].op.inputs[0].op.name == second.op.inputs[0].op.inputs[0].op.name
 
 
 def test_getter_regularizes_the_float32_master_once():
-  # The get_variable path (slim.model_variable, a scope's default regularizer): the getter takes the
-  # regularizer out and applies it to the float32 master; reuse adds no second loss.
-  with tf.Graph().as_default():
-    with precision.precision_scope('fp16'):
-      weights = tf.compat.v1.get_variable(
-          'w', [3], dtype=tf.float16, regularizer=lambda w: 0.5 * tf.reduce_sum(w * w),
-          initializer=tf.compat.v1.constant_initializer([1.0, 2.0, 1e-3]))
-    with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=True):
-      with precision.precision_scope('fp16'):
-        tf.compat.v1.get_variable('w', [3], dtype=tf.float16,
-                                  regularizer=lambda w: 0.5 * tf.reduce_sum(w * w))
-    (loss,) = tf.compat.v1.losses.get_regularization_losses()
-    assert loss.dtype == tf.float32 and weights.dtype == tf.float16
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      value = session.run(loss)
-  np.testing.assert_allclose(value, 0.5 * (1.0 + 4.0 + 1e-6), rtol=1e-7)
+    # The get_variable path (slim.model_variable, a scope's default regularizer): the getter takes the
+    # regularizer out and applies it to the float32 master; reuse adds no second loss.
+    with tf.Graph().as_default():
+        with precision.precision_scope('fp16'):
+            weights = tf.compat.v1.get_variable(
+                'w',
+                [3],
+                dtype=tf.float16,
+                regularizer=lambda w: 0.5 * tf.reduce_sum(w * w),
+                initializer=tf.compat.v1.constant_initializer([1.0, 2.0, 1e-3]),
+            )
+        with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=True):
+            with precision.precision_scope('fp16'):
+                tf.compat.v1.get_variable(
+                    'w', [3], dtype=tf.float16, regularizer=lambda w: 0.5 * tf.reduce_sum(w * w)
+                )
+        (loss,) = tf.compat.v1.losses.get_regularization_losses()
+        assert loss.dtype == tf.float32 and weights.dtype == tf.float16
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            value = session.run(loss)
+    np.testing.assert_allclose(value, 0.5 * (1.0 + 4.0 + 1e-6), rtol=1e-7)
 
 
 @pytest.mark.parametrize('name', ['fp16', 'bf16'])
 def test_weight_decay_of_the_timed_graph_is_float32_on_the_masters(name):
-  from bench import graphs
-  from bench.config import BenchmarkConfig
+    from bench import graphs
+    from bench.config import BenchmarkConfig
 
-  config = BenchmarkConfig(mode='forward', precision=name, depth=50, batch_size=1, image_size=32,
-                           num_classes=NUM_CLASSES, device='cpu')
-  timed = graphs.build_timed_graph(config)
-  with timed.graph.as_default():
-    losses = tf.compat.v1.losses.get_regularization_losses()
-    masters = [v for v in tf.compat.v1.trainable_variables() if v.op.name.endswith('/weights')]
-    conv_types = {op.get_attr('T') for op in timed.graph.get_operations() if op.type == 'Conv2D'}
-  assert conv_types == {precision.compute_dtype(name)}  # The network does compute in low precision.
-  assert {loss.dtype for loss in losses} == {tf.float32}
-  assert len(losses) == len(masters) == 54  # One per convolution (53) and the logits.
-  with tf.compat.v1.Session(graph=timed.graph) as session:
-    session.run(timed.initializer)
-    loss_values, master_values = session.run([losses, masters])
-  # resnet_arg_scope's default weight decay 1e-4 times l2_loss (half the sum of squares), in float64
-  # from the float32 masters. A fp16 or bf16 computation misses this by 1e-4 to 1e-2 (relative).
-  expected = [1e-4 * 0.5 * np.sum(np.square(w.astype(np.float64))) for w in master_values]
-  np.testing.assert_allclose(loss_values, expected, rtol=1e-5)
+    config = BenchmarkConfig(
+        mode='forward',
+        precision=name,
+        depth=50,
+        batch_size=1,
+        image_size=32,
+        num_classes=NUM_CLASSES,
+        device='cpu',
+    )
+    timed = graphs.build_timed_graph(config)
+    with timed.graph.as_default():
+        losses = tf.compat.v1.losses.get_regularization_losses()
+        masters = [v for v in tf.compat.v1.trainable_variables() if v.op.name.endswith('/weights')]
+        conv_types = {op.get_attr('T') for op in timed.graph.get_operations() if op.type == 'Conv2D'}
+    assert conv_types == {precision.compute_dtype(name)}  # The network does compute in low precision.
+    assert {loss.dtype for loss in losses} == {tf.float32}
+    assert len(losses) == len(masters) == 54  # One per convolution (53) and the logits.
+    with tf.compat.v1.Session(graph=timed.graph) as session:
+        session.run(timed.initializer)
+        loss_values, master_values = session.run([losses, masters])
+    # resnet_arg_scope's default weight decay 1e-4 times l2_loss (half the sum of squares), in float64
+    # from the float32 masters. A fp16 or bf16 computation misses this by 1e-4 to 1e-2 (relative).
+    expected = [1e-4 * 0.5 * np.sum(np.square(w.astype(np.float64))) for w in master_values]
+    np.testing.assert_allclose(loss_values, expected, rtol=1e-5)
 
 
 def _tiny_loss(value_dtype, input_value):
-  """loss = 1e-4 * sum(w * x) with a float32 master w read in `value_dtype`; dloss/dw = 1e-4 * x."""
-  x = tf.constant(input_value, tf.float32)
-  with precision.precision_scope('fp16' if value_dtype == tf.float16 else 'fp32'):
-    w = tf.compat.v1.get_variable('w', [4], dtype=value_dtype,
-                                  initializer=tf.compat.v1.ones_initializer())
-  product = w * tf.cast(x, value_dtype)
-  return 1e-4 * precision.to_float32(tf.reduce_sum(product))
+    """loss = 1e-4 * sum(w * x) with a float32 master w read in `value_dtype`; dloss/dw = 1e-4 * x."""
+    x = tf.constant(input_value, tf.float32)
+    with precision.precision_scope('fp16' if value_dtype == tf.float16 else 'fp32'):
+        w = tf.compat.v1.get_variable(
+            'w', [4], dtype=value_dtype, initializer=tf.compat.v1.ones_initializer()
+        )
+    product = w * tf.cast(x, value_dtype)
+    return 1e-4 * precision.to_float32(tf.reduce_sum(product))
 
 
 def test_loss_scaling_rescues_fp16_gradients_that_underflow():
-  # d loss / d w = 1e-4 * 1e-4 = 1e-8, below float16's smallest subnormal (6e-8): it flushes to zero
-  # in the float16 part of the backward pass unless the loss is scaled up first.
-  with tf.Graph().as_default():
-    loss = _tiny_loss(tf.float16, 1e-4)
-    variables = tf.compat.v1.trainable_variables()
-    plain = precision.scaled_gradients(loss, variables)
-    scaled = precision.scaled_gradients(loss, variables, precision.StaticLossScaler(1024))
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      plain_value, scaled_value = session.run([plain[0], scaled[0]])
-  assert plain_value.dtype == np.float32
-  np.testing.assert_array_equal(plain_value, 0.0)
-  np.testing.assert_allclose(scaled_value, 1e-8, rtol=5e-3)  # x = 1e-4 is rounded to float16.
+    # d loss / d w = 1e-4 * 1e-4 = 1e-8, below float16's smallest subnormal (6e-8): it flushes to zero
+    # in the float16 part of the backward pass unless the loss is scaled up first.
+    with tf.Graph().as_default():
+        loss = _tiny_loss(tf.float16, 1e-4)
+        variables = tf.compat.v1.trainable_variables()
+        plain = precision.scaled_gradients(loss, variables)
+        scaled = precision.scaled_gradients(loss, variables, precision.StaticLossScaler(1024))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            plain_value, scaled_value = session.run([plain[0], scaled[0]])
+    assert plain_value.dtype == np.float32
+    np.testing.assert_array_equal(plain_value, 0.0)
+    np.testing.assert_allclose(scaled_value, 1e-8, rtol=5e-3)  # x = 1e-4 is rounded to float16.
 
 
 def test_static_scale_gives_the_unscaled_gradients_in_fp32():
-  with tf.Graph().as_default():
-    loss = _tiny_loss(tf.float32, 3.0)
-    variables = tf.compat.v1.trainable_variables()
-    plain = precision.scaled_gradients(loss, variables)
-    scaled = precision.scaled_gradients(loss, variables, precision.StaticLossScaler(512))
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      plain_value, scaled_value = session.run([plain[0], scaled[0]])
-  np.testing.assert_allclose(plain_value, 3e-4, rtol=1e-6)
-  np.testing.assert_array_equal(scaled_value, plain_value)  # A power-of-two scale is exact.
+    with tf.Graph().as_default():
+        loss = _tiny_loss(tf.float32, 3.0)
+        variables = tf.compat.v1.trainable_variables()
+        plain = precision.scaled_gradients(loss, variables)
+        scaled = precision.scaled_gradients(loss, variables, precision.StaticLossScaler(512))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            plain_value, scaled_value = session.run([plain[0], scaled[0]])
+    np.testing.assert_allclose(plain_value, 3e-4, rtol=1e-6)
+    np.testing.assert_array_equal(scaled_value, plain_value)  # A power-of-two scale is exact.
 
 
 def test_dynamic_scaler_skips_overflows_halves_and_grows():
-  with tf.Graph().as_default():
-    x = tf.compat.v1.placeholder(tf.float32, [])
-    with precision.precision_scope('fp16'):
-      w = tf.compat.v1.get_variable('w', [3], dtype=tf.float16,
-                                    initializer=tf.compat.v1.ones_initializer())
-    loss = precision.to_float32(tf.reduce_sum(w * tf.cast(x, tf.float16)))
-    scaler = precision.DynamicLossScaler(initial_scale=1024.0, growth_interval=2)
-    variables = tf.compat.v1.trainable_variables()
-    grads = precision.scaled_gradients(loss, variables, scaler)
-    optimizer = tf.compat.v1.train.GradientDescentOptimizer(0.5)
-    train_op = precision.apply_gradients(optimizer, list(zip(grads, variables, strict=True)), scaler)
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [])
+        with precision.precision_scope('fp16'):
+            w = tf.compat.v1.get_variable(
+                'w', [3], dtype=tf.float16, initializer=tf.compat.v1.ones_initializer()
+            )
+        loss = precision.to_float32(tf.reduce_sum(w * tf.cast(x, tf.float16)))
+        scaler = precision.DynamicLossScaler(initial_scale=1024.0, growth_interval=2)
+        variables = tf.compat.v1.trainable_variables()
+        grads = precision.scaled_gradients(loss, variables, scaler)
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(0.5)
+        train_op = precision.apply_gradients(optimizer, list(zip(grads, variables, strict=True)), scaler)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
 
-      def step(value):
-        session.run(train_op, {x: value})
-        return session.run([variables[0], scaler.scale_variable, scaler.good_steps])
+            def step(value):
+                session.run(train_op, {x: value})
+                return session.run([variables[0], scaler.scale_variable, scaler.good_steps])
 
-      def skipped():
-        return session.run(scaler.state())['skipped_steps']
+            def skipped():
+                return session.run(scaler.state())['skipped_steps']
 
-      weights, scale, good = step(1.0)  # Finite: applied, one good step.
-      np.testing.assert_allclose(weights, 0.5)
-      assert (scale, good) == (1024.0, 1)
-      assert skipped() == 0
-      weights, scale, good = step(np.inf)  # Overflow: skipped, scale halved, counter reset.
-      np.testing.assert_allclose(weights, 0.5)
-      assert (scale, good, skipped()) == (512.0, 0, 1)
-      step(1.0)
-      weights, scale, good = step(1.0)  # Second finite step in a row: the scale doubles.
-      np.testing.assert_allclose(weights, -0.5)
-      assert (scale, good, skipped()) == (1024.0, 0, 1)
-      # The state update alone (a forward-backward burn-in) moves the scale and nothing else.
-      session.run(scaler.update_state(tf.constant(False)))
-      np.testing.assert_allclose(session.run(variables[0]), -0.5)
-      assert (session.run(scaler.scale_variable), skipped()) == (512.0, 2)
-    names = sorted(v.op.name for v in tf.compat.v1.global_variables())
-    assert names == ['loss_scale', 'loss_scale_good_steps', 'loss_scale_skipped_steps', 'w']
-    assert [v.op.name for v in tf.compat.v1.trainable_variables()] == ['w']
+            weights, scale, good = step(1.0)  # Finite: applied, one good step.
+            np.testing.assert_allclose(weights, 0.5)
+            assert (scale, good) == (1024.0, 1)
+            assert skipped() == 0
+            weights, scale, good = step(np.inf)  # Overflow: skipped, scale halved, counter reset.
+            np.testing.assert_allclose(weights, 0.5)
+            assert (scale, good, skipped()) == (512.0, 0, 1)
+            step(1.0)
+            weights, scale, good = step(1.0)  # Second finite step in a row: the scale doubles.
+            np.testing.assert_allclose(weights, -0.5)
+            assert (scale, good, skipped()) == (1024.0, 0, 1)
+            # The state update alone (a forward-backward burn-in) moves the scale and nothing else.
+            session.run(scaler.update_state(tf.constant(False)))
+            np.testing.assert_allclose(session.run(variables[0]), -0.5)
+            assert (session.run(scaler.scale_variable), skipped()) == (512.0, 2)
+        names = sorted(v.op.name for v in tf.compat.v1.global_variables())
+        assert names == ['loss_scale', 'loss_scale_good_steps', 'loss_scale_skipped_steps', 'w']
+        assert [v.op.name for v in tf.compat.v1.trainable_variables()] == ['w']
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,137 +251,154 @@ def test_dynamic_scaler_skips_overflows_halves_and_grows():
 
 
 def _network(images, precision_name, is_training, reuse):
-  with slim.arg_scope(resnet_arg_scope()), precision.precision_scope(precision_name):
-    logits, _ = resnet_v2_50(precision.cast_to_compute(images, precision_name),
-                             num_classes=NUM_CLASSES, is_training=is_training, reuse=reuse)
-  return logits
+    with slim.arg_scope(resnet_arg_scope()), precision.precision_scope(precision_name):
+        logits, _ = resnet_v2_50(
+            precision.cast_to_compute(images, precision_name),
+            num_classes=NUM_CLASSES,
+            is_training=is_training,
+            reuse=reuse,
+        )
+    return logits
 
 
 def _regularization_count():
-  return len(tf.compat.v1.losses.get_regularization_losses())
+    return len(tf.compat.v1.losses.get_regularization_losses())
 
 
 def _training_loss(images, labels, precision_name, first_weight_decay):
-  """Cross-entropy plus the weight decay (of this build, or `first_weight_decay` when reusing float32
-  variables adds none), in float32, and this build's update ops."""
-  losses_before = _regularization_count()
-  updates_before = len(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
-  logits = _network(images, precision_name, is_training=True, reuse=True)
-  weight_decay = tf.compat.v1.losses.get_regularization_losses()[losses_before:]
-  if precision_name == 'fp32':
-    assert not weight_decay
-    weight_decay = first_weight_decay
-  assert len(weight_decay) == 54  # 53 convolutions and the logits.
-  cross_entropy = tf.compat.v1.losses.sparse_softmax_cross_entropy(
-      labels, precision.to_float32(logits), loss_collection=None)
-  updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)[updates_before:]
-  return cross_entropy + precision.sum_in_float32(weight_decay), updates
+    """Cross-entropy plus the weight decay (of this build, or `first_weight_decay` when reusing float32
+    variables adds none), in float32, and this build's update ops."""
+    losses_before = _regularization_count()
+    updates_before = len(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
+    logits = _network(images, precision_name, is_training=True, reuse=True)
+    weight_decay = tf.compat.v1.losses.get_regularization_losses()[losses_before:]
+    if precision_name == 'fp32':
+        assert not weight_decay
+        weight_decay = first_weight_decay
+    assert len(weight_decay) == 54  # 53 convolutions and the logits.
+    cross_entropy = tf.compat.v1.losses.sparse_softmax_cross_entropy(
+        labels, precision.to_float32(logits), loss_collection=None
+    )
+    updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)[updates_before:]
+    return cross_entropy + precision.sum_in_float32(weight_decay), updates
 
 
 def _run_pair(precision_name):
-  """Builds fp32 and `precision_name` networks on shared variables, runs every mode once.
+    """Builds fp32 and `precision_name` networks on shared variables, runs every mode once.
 
-  Returns:
-    A dict of numpy results plus the graph's variable dtypes and the low-precision logits dtype.
-  """
-  rng = np.random.RandomState(0)
-  graph = tf.Graph()
-  with graph.as_default():
-    tf.compat.v1.set_random_seed(1)
-    images = tf.constant(rng.uniform(-1, 1, (BATCH, IMAGE_SIZE, IMAGE_SIZE, 3)), tf.float32)
-    labels = tf.constant([3, 7])
+    Returns:
+      A dict of numpy results plus the graph's variable dtypes and the low-precision logits dtype.
+    """
+    rng = np.random.RandomState(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(1)
+        images = tf.constant(rng.uniform(-1, 1, (BATCH, IMAGE_SIZE, IMAGE_SIZE, 3)), tf.float32)
+        labels = tf.constant([3, 7])
 
-    # forward: inference-mode logits.
-    logits32 = _network(images, 'fp32', is_training=False, reuse=None)
-    logits_low = _network(images, precision_name, is_training=False, reuse=True)
-    variables = tf.compat.v1.trainable_variables()
-    first_weight_decay = tf.compat.v1.losses.get_regularization_losses()[:54]
+        # forward: inference-mode logits.
+        logits32 = _network(images, 'fp32', is_training=False, reuse=None)
+        logits_low = _network(images, precision_name, is_training=False, reuse=True)
+        variables = tf.compat.v1.trainable_variables()
+        first_weight_decay = tf.compat.v1.losses.get_regularization_losses()[:54]
 
-    # forward-backward: training-mode loss and gradients.
-    loss32, _ = _training_loss(images, labels, 'fp32', first_weight_decay)
-    grads32 = tf.gradients(loss32, variables)
-    loss_low, low_updates = _training_loss(images, labels, precision_name, None)
-    setting = precision.parse_loss_scale(STATIC_SCALE[precision_name])
-    scaler = precision.make_loss_scaler(setting, precision_name)
-    grads_low = precision.scaled_gradients(loss_low, variables, scaler)
+        # forward-backward: training-mode loss and gradients.
+        loss32, _ = _training_loss(images, labels, 'fp32', first_weight_decay)
+        grads32 = tf.gradients(loss32, variables)
+        loss_low, low_updates = _training_loss(images, labels, precision_name, None)
+        setting = precision.parse_loss_scale(STATIC_SCALE[precision_name])
+        scaler = precision.make_loss_scaler(setting, precision_name)
+        grads_low = precision.scaled_gradients(loss_low, variables, scaler)
 
-    # train: one momentum step on the low-precision gradients, with the moving-average updates.
-    optimizer = tf.compat.v1.train.MomentumOptimizer(LEARNING_RATE, momentum=0.9)
-    with tf.control_dependencies(low_updates):
-      train_op = precision.apply_gradients(optimizer, list(zip(grads_low, variables, strict=True)), scaler)
+        # train: one momentum step on the low-precision gradients, with the moving-average updates.
+        optimizer = tf.compat.v1.train.MomentumOptimizer(LEARNING_RATE, momentum=0.9)
+        with tf.control_dependencies(low_updates):
+            train_op = precision.apply_gradients(
+                optimizer, list(zip(grads_low, variables, strict=True)), scaler
+            )
 
-    damp = [v.assign(v * RESIDUAL_DAMPING) for v in variables if v.op.name.endswith('conv3/weights')]
-    assert len(damp) == 16
-    low_conv_types = {op.get_attr('T') for op in graph.get_operations() if op.type == 'Conv2D'}
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      session.run(damp)
-      results = session.run({'logits32': logits32, 'logits_low': logits_low, 'loss32': loss32,
-                             'loss_low': loss_low, 'grads32': grads32, 'grads_low': grads_low,
-                             'before': variables})
-      session.run(train_op)
-      results['after'] = session.run(variables)
-      results['global_after'] = session.run(tf.compat.v1.global_variables())
-  results['names'] = [v.op.name for v in variables]
-  results['variable_dtypes'] = {v.dtype.base_dtype for v in graph.get_collection('variables')}
-  results['logits_low_dtype'] = logits_low.dtype
-  results['conv_types'] = low_conv_types
-  return results
+        damp = [v.assign(v * RESIDUAL_DAMPING) for v in variables if v.op.name.endswith('conv3/weights')]
+        assert len(damp) == 16
+        low_conv_types = {op.get_attr('T') for op in graph.get_operations() if op.type == 'Conv2D'}
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(damp)
+            results = session.run(
+                {
+                    'logits32': logits32,
+                    'logits_low': logits_low,
+                    'loss32': loss32,
+                    'loss_low': loss_low,
+                    'grads32': grads32,
+                    'grads_low': grads_low,
+                    'before': variables,
+                }
+            )
+            session.run(train_op)
+            results['after'] = session.run(variables)
+            results['global_after'] = session.run(tf.compat.v1.global_variables())
+    results['names'] = [v.op.name for v in variables]
+    results['variable_dtypes'] = {v.dtype.base_dtype for v in graph.get_collection('variables')}
+    results['logits_low_dtype'] = logits_low.dtype
+    results['conv_types'] = low_conv_types
+    return results
 
 
 @pytest.fixture(scope='module', params=['fp16', 'bf16'])
 def pair(request):
-  return request.param, _run_pair(request.param)
+    return request.param, _run_pair(request.param)
 
 
 def _flat(arrays, names, keep=lambda name: True):
-  return np.concatenate([a.ravel() for a, n in zip(arrays, names, strict=True) if keep(n)]).astype(np.float64)
+    return np.concatenate([a.ravel() for a, n in zip(arrays, names, strict=True) if keep(n)]).astype(
+        np.float64
+    )
 
 
 def _is_weight(name):
-  # Biases of convolutions that feed batch norm in training mode have a zero gradient in exact
-  # arithmetic (the normalization removes any per-channel constant), so only rounding noise is
-  # left in them on either side: they are left out of the relative comparisons.
-  return not name.endswith('biases')
+    # Biases of convolutions that feed batch norm in training mode have a zero gradient in exact
+    # arithmetic (the normalization removes any per-channel constant), so only rounding noise is
+    # left in them on either side: they are left out of the relative comparisons.
+    return not name.endswith('biases')
 
 
 def test_variables_stay_float32_and_compute_is_low_precision(pair):
-  name, results = pair
-  assert results['variable_dtypes'] == {tf.float32}
-  assert results['logits_low_dtype'] == precision.compute_dtype(name)
-  assert precision.compute_dtype(name) in results['conv_types']
+    name, results = pair
+    assert results['variable_dtypes'] == {tf.float32}
+    assert results['logits_low_dtype'] == precision.compute_dtype(name)
+    assert precision.compute_dtype(name) in results['conv_types']
 
 
 def test_forward_logits_close_to_fp32(pair):
-  name, results = pair
-  logits32, logits_low = results['logits32'], results['logits_low'].astype(np.float32)
-  assert np.isfinite(logits_low).all()
-  error = np.abs(logits_low - logits32).max() / np.abs(logits32).max()
-  assert error < TOLERANCES[name][0]
+    name, results = pair
+    logits32, logits_low = results['logits32'], results['logits_low'].astype(np.float32)
+    assert np.isfinite(logits_low).all()
+    error = np.abs(logits_low - logits32).max() / np.abs(logits32).max()
+    assert error < TOLERANCES[name][0]
 
 
 def test_forward_backward_loss_and_gradients_close_to_fp32(pair):
-  name, results = pair
-  _, loss_tol, grad_tol, norm_tol, logits_tol = TOLERANCES[name]
-  assert np.isfinite(results['loss_low'])
-  assert abs(results['loss_low'] - results['loss32']) / abs(results['loss32']) < loss_tol
-  names = results['names']
-  assert all(g.dtype == np.float32 and np.isfinite(g).all() for g in results['grads_low'])
-  grads32 = _flat(results['grads32'], names, _is_weight)
-  grads_low = _flat(results['grads_low'], names, _is_weight)
-  assert np.linalg.norm(grads_low - grads32) / np.linalg.norm(grads32) < grad_tol
-  assert abs(np.linalg.norm(grads_low) / np.linalg.norm(grads32) - 1) < norm_tol
-  index = names.index('resnet_v2_50/logits/weights')
-  logits32, logits_low = results['grads32'][index], results['grads_low'][index]
-  assert np.linalg.norm(logits_low - logits32) / np.linalg.norm(logits32) < logits_tol
+    name, results = pair
+    _, loss_tol, grad_tol, norm_tol, logits_tol = TOLERANCES[name]
+    assert np.isfinite(results['loss_low'])
+    assert abs(results['loss_low'] - results['loss32']) / abs(results['loss32']) < loss_tol
+    names = results['names']
+    assert all(g.dtype == np.float32 and np.isfinite(g).all() for g in results['grads_low'])
+    grads32 = _flat(results['grads32'], names, _is_weight)
+    grads_low = _flat(results['grads_low'], names, _is_weight)
+    assert np.linalg.norm(grads_low - grads32) / np.linalg.norm(grads32) < grad_tol
+    assert abs(np.linalg.norm(grads_low) / np.linalg.norm(grads32) - 1) < norm_tol
+    index = names.index('resnet_v2_50/logits/weights')
+    logits32, logits_low = results['grads32'][index], results['grads_low'][index]
+    assert np.linalg.norm(logits_low - logits32) / np.linalg.norm(logits32) < logits_tol
 
 
 def test_train_step_updates_float32_variables_like_fp32(pair):
-  name, results = pair
-  names = results['names']
-  assert all(np.isfinite(v).all() for v in results['global_after'])
-  # First momentum step: variable <- variable - learning_rate * gradient.
-  update = _flat(results['before'], names, _is_weight) - _flat(results['after'], names, _is_weight)
-  expected = LEARNING_RATE * _flat(results['grads32'], names, _is_weight)
-  assert np.linalg.norm(update) > 0
-  assert np.linalg.norm(update - expected) / np.linalg.norm(expected) < TOLERANCES[name][2]
+    name, results = pair
+    names = results['names']
+    assert all(np.isfinite(v).all() for v in results['global_after'])
+    # First momentum step: variable <- variable - learning_rate * gradient.
+    update = _flat(results['before'], names, _is_weight) - _flat(results['after'], names, _is_weight)
+    expected = LEARNING_RATE * _flat(results['grads32'], names, _is_weight)
+    assert np.linalg.norm(update) > 0
+    assert np.linalg.norm(update - expected) / np.linalg.norm(expected) < TOLERANCES[name][2]
