@@ -33,3 +33,29 @@ def manifest():
     pytest.skip(f'the shared fixture {MANIFEST_PATH} is not beside this checkout')
   with open(MANIFEST_PATH, encoding='utf-8') as manifest_file:
     return json.load(manifest_file)
+
+
+@pytest.fixture
+def randomize(rng):
+  """A function that fills the default graph's variables in a session with random values.
+
+  `randomize(session)` draws N(0, 0.1^2) values (|N(0, 0.1^2)| + 0.9 for the batch-norm gammas and
+  moving variances, which must stay positive), loads them and returns {variable name: value};
+  `randomize(session, values)` loads a dict returned earlier, e.g. into a second graph built alike.
+  """
+  import tensorflow as tf
+
+  def load(session, values=None):
+    variables = tf.compat.v1.global_variables()
+    if values is None:
+      values = {}
+      for variable in variables:
+        value = rng.standard_normal(variable.shape.as_list()).astype(np.float32) * 0.1
+        if variable.op.name.endswith(('moving_variance', 'gamma')):
+          value = np.abs(value) + 0.9
+        values[variable.op.name] = value
+    for variable in variables:
+      variable.load(values[variable.op.name], session)
+    return values
+
+  return load

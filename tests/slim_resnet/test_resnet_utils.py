@@ -93,16 +93,6 @@ def small_blocks():
           resnet_v2.resnet_v2_block('block4', base_depth=4, num_units=2, stride=1)]
 
 
-def randomize_variables(session, rng):
-  """Gives every variable random values (positive for the moving variances)."""
-  for variable in tf.compat.v1.global_variables():
-    shape = variable.shape.as_list()
-    value = rng.standard_normal(shape).astype(np.float32) * 0.5
-    if 'moving_variance' in variable.op.name or 'gamma' in variable.op.name:
-      value = np.abs(value) + 0.5
-    variable.load(value, session)
-
-
 def blocks_output(inputs, output_stride=None, store_non_strided_activations=False):
   """Root block and `small_blocks()` under scope 'net' (created on first use, then reused)."""
   with tf.compat.v1.variable_scope('net', reuse=tf.compat.v1.AUTO_REUSE):
@@ -113,7 +103,8 @@ def blocks_output(inputs, output_stride=None, store_non_strided_activations=Fals
 
 
 @pytest.mark.parametrize('store_non_strided_activations', [False, True])
-def test_atrous_output_stride_equals_dense_network_subsampled(rng, store_non_strided_activations):
+def test_atrous_output_stride_equals_dense_network_subsampled(rng, randomize,
+                                                              store_non_strided_activations):
   images = rng.standard_normal((2, 65, 65, 3)).astype(np.float32)
   with tf.Graph().as_default():
     inputs = tf.constant(images)
@@ -123,7 +114,7 @@ def test_atrous_output_stride_equals_dense_network_subsampled(rng, store_non_str
         atrous = {output_stride: blocks_output(inputs, output_stride, store_non_strided_activations)
                   for output_stride in (4, 8, 16)}
     with tf.compat.v1.Session() as session:
-      randomize_variables(session, rng)
+      randomize(session)
       dense_value, atrous_values = session.run([dense, atrous])
   assert dense_value.shape == (2, 3, 3, 16)
   for output_stride, value in atrous_values.items():

@@ -113,32 +113,19 @@ def test_nchw_builds_the_same_variables_and_channel_first_end_points():
   assert end_points['resnet_v2_50/block4'].shape.as_list() == [2, 2048, 2, 2]
 
 
-def randomize(session, rng):
-  """Random values for every variable, positive where batch norm needs them to be."""
-  values = {}
-  for variable in tf.compat.v1.global_variables():
-    value = rng.standard_normal(variable.shape.as_list()).astype(np.float32) * 0.1
-    if variable.op.name.endswith(('moving_variance', 'gamma')):
-      value = np.abs(value) + 0.9
-    variable.load(value, session)
-    values[variable.op.name] = value
-  return values
-
-
 @pytest.mark.parametrize('is_training', [False, True])
-def test_nchw_and_nhwc_give_the_same_outputs(rng, is_training):
+def test_nchw_and_nhwc_give_the_same_outputs(rng, randomize, is_training):
   images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
   with tf.Graph().as_default():
     inputs, logits, end_points = build(50, num_classes=5, is_training=is_training)
     with tf.compat.v1.Session() as session:
-      values = randomize(session, rng)
+      values = randomize(session)
       nhwc_logits, nhwc_block2 = session.run([logits, end_points['resnet_v2_50/block2']],
                                              {inputs: images})
   with tf.Graph().as_default():
     inputs, logits, end_points = build(50, num_classes=5, is_training=is_training, data_format='NCHW')
     with tf.compat.v1.Session() as session:
-      for variable in tf.compat.v1.global_variables():
-        variable.load(values[variable.op.name], session)
+      randomize(session, values)
       try:
         with slim_resnet.data_format_errors():
           nchw_logits, nchw_block2 = session.run([logits, end_points['resnet_v2_50/block2']],

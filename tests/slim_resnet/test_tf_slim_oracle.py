@@ -17,27 +17,15 @@ from slim_resnet import resnet_utils, resnet_v2
 from slim_resnet.batch_norm import batch_norm
 
 
-def random_values(variables, rng):
-  values = {}
-  for variable in variables:
-    value = rng.standard_normal(variable.shape.as_list()).astype(np.float32) * 0.1
-    if variable.op.name.endswith(('moving_variance', 'gamma')):
-      value = np.abs(value) + 0.9
-    values[variable.op.name] = value
-  return values
-
-
-def evaluate(builder, arg_scope, images, values, rng, **kwargs):
+def evaluate(builder, arg_scope, images, randomize, values=None, **kwargs):
   """Builds `builder` on `images`, loads `values` (or random ones), returns what it computed."""
   with tf.Graph().as_default():
     with slim.arg_scope(arg_scope()):
       net, end_points = builder(tf.constant(images), **kwargs)
     variables = tf.compat.v1.global_variables()
-    values = values or random_values(variables, rng)
     blocks = sorted(name for name in end_points if name.count('/') == 1 and '/block' in name)
     with tf.compat.v1.Session() as session:
-      for variable in variables:
-        variable.load(values[variable.op.name], session)
+      values = randomize(session, values)
       outputs = session.run({'net': net, **{name: end_points[name] for name in blocks}})
     return {
         'values': values,
@@ -54,13 +42,13 @@ def evaluate(builder, arg_scope, images, values, rng, **kwargs):
     {'global_pool': False, 'output_stride': 8, 'is_training': True},
     {'global_pool': False, 'output_stride': 16, 'is_training': False},
 ])
-def test_same_weights_give_the_same_outputs_as_tf_slim(monkeypatch, rng, kwargs):
+def test_same_weights_give_the_same_outputs_as_tf_slim(monkeypatch, rng, randomize, kwargs):
   monkeypatch.setattr(tf_slim_layers, 'batch_norm', batch_norm)
   images = rng.standard_normal((2, 65, 65, 3)).astype(np.float32)
   reference = evaluate(tf_slim_resnet_v2.resnet_v2_50, tf_slim_resnet_utils.resnet_arg_scope,
-                       images, None, rng, **kwargs)
-  ours = evaluate(resnet_v2.resnet_v2_50, resnet_utils.resnet_arg_scope, images,
-                  reference['values'], rng, **kwargs)
+                       images, randomize, **kwargs)
+  ours = evaluate(resnet_v2.resnet_v2_50, resnet_utils.resnet_arg_scope, images, randomize,
+                  reference['values'], **kwargs)
   assert ours['variables'] == reference['variables']
   assert ours['end_points'] >= reference['end_points']
   assert ours['update_ops'] == reference['update_ops']
