@@ -46,6 +46,21 @@ def _values(session, variables):
   return dict(zip(names, session.run(variables), strict=True))
 
 
+@contextlib.contextmanager
+def _five_class_session():
+  """A fresh graph with a 5-class resnet_v2_50 (the checkpoint has 10), initialized.
+
+  Yields:
+    (session, the model variables, {name: initial value}).
+  """
+  with tf.Graph().as_default():
+    _build(num_classes=5)
+    variables = tf.compat.v1.model_variables()
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      yield session, variables, _values(session, variables)
+
+
 @pytest.fixture(scope='module')
 def saved(tmp_path_factory):
   """A resnet_v2_50 (10 classes) checkpoint of known random values, with the logits it gives.
@@ -100,15 +115,10 @@ def test_restore_from_directory_finds_latest_checkpoint(saved):
 
 
 def test_other_class_count_is_refused_whole_and_nothing_changes(saved):
-  with tf.Graph().as_default():
-    _build(num_classes=5)
-    variables = tf.compat.v1.model_variables()
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      before = _values(session, variables)
-      with pytest.raises(checkpoint.CheckpointMismatchError) as raised:
-        checkpoint.restore_checkpoint(session, saved['path'])
-      after = _values(session, variables)
+  with _five_class_session() as (session, variables, before):
+    with pytest.raises(checkpoint.CheckpointMismatchError) as raised:
+      checkpoint.restore_checkpoint(session, saved['path'])
+    after = _values(session, variables)
   message = str(raised.value)
   assert 'resnet_v2_50/logits/weights: graph [1, 1, 2048, 5] float32, checkpoint [1, 1, 2048, 10]' \
       in message
@@ -119,17 +129,12 @@ def test_other_class_count_is_refused_whole_and_nothing_changes(saved):
 
 
 def test_exclude_logits_restores_the_rest_and_keeps_new_logits(saved):
-  with tf.Graph().as_default():
-    _build(num_classes=5)
-    variables = tf.compat.v1.model_variables()
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      before = _values(session, variables)
-      with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        comparison = checkpoint.restore_checkpoint(
-            session, saved['path'], exclude=['resnet_v2_50/logits'])
-      after = _values(session, variables)
+  with _five_class_session() as (session, variables, before):
+    with warnings.catch_warnings(record=True) as caught:
+      warnings.simplefilter('always')
+      comparison = checkpoint.restore_checkpoint(
+          session, saved['path'], exclude=['resnet_v2_50/logits'])
+    after = _values(session, variables)
   logits_names = {'resnet_v2_50/logits/weights', 'resnet_v2_50/logits/biases'}
   assert set(comparison.excluded) == logits_names
   # The checkpoint's own logits are excluded, not "unused"; only global_step is.
@@ -140,16 +145,11 @@ def test_exclude_logits_restores_the_rest_and_keeps_new_logits(saved):
 
 
 def test_exclude_that_matches_nothing_is_refused_before_anything_is_restored(saved):
-  with tf.Graph().as_default():
-    _build(num_classes=5)
-    variables = tf.compat.v1.model_variables()
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      before = _values(session, variables)
-      with pytest.raises(checkpoint.CheckpointError,
-                         match='exclude resnet_v2_50/logit matches no variable'):
-        checkpoint.restore_checkpoint(session, saved['path'], exclude=['resnet_v2_50/logit'])
-      after = _values(session, variables)
+  with _five_class_session() as (session, variables, before):
+    with pytest.raises(checkpoint.CheckpointError,
+                       match='exclude resnet_v2_50/logit matches no variable'):
+      checkpoint.restore_checkpoint(session, saved['path'], exclude=['resnet_v2_50/logit'])
+    after = _values(session, variables)
   _assert_values_equal(after, before, before)
 
 
