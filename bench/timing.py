@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import time
 from collections.abc import Callable
 
@@ -192,9 +193,10 @@ class BenchmarkResult:
         """True if the configuration was measured."""
         return self.status == STATUS_OK and self.measurement is not None
 
-    @property
+    @functools.cached_property
     def stats(self) -> stats_lib.StepStatistics | None:
-        """Statistics derived from the raw step times (None without a measurement)."""
+        """Statistics derived from the raw step times (None without a measurement); computed once,
+        since the record, the table, the warnings and the cost figures all read them."""
         if self.measurement is None:
             return None
         return stats_lib.summarize(
