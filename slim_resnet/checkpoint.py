@@ -30,226 +30,57 @@ Stages (`STAGES`, `variables_by_stage`) name the parts `frozen_stages=K` freezes
 
 import collections
 import dataclasses
-import os
 import warnings
 
 import tensorflow as tf
 
+from slim_resnet.checkpoint_files import (
+    CheckpointError,
+    CheckpointVariable,
+    list_checkpoint_variables,
+    resolve_checkpoint,
+    top_level_scopes,
+)
+from slim_resnet.checkpoint_matching import (
+    CheckpointComparison,
+    CheckpointMismatchError,
+    Mismatch,
+    check_exclude_matches,
+    checkpoint_name,
+    compare_with_checkpoint,
+    in_scope,
+    variable_name,
+)
+from slim_resnet.wording import listing, plural
+
+__all__ = [
+    'STAGES',
+    'CheckpointComparison',
+    'CheckpointError',
+    'CheckpointMismatchError',
+    'CheckpointVariable',
+    'Mismatch',
+    'Restorer',
+    'UnusedCheckpointVariablesWarning',
+    'check_exclude_matches',
+    'checkpoint_name',
+    'compare_with_checkpoint',
+    'in_scope',
+    'list_checkpoint_variables',
+    'make_restorer',
+    'resolve_checkpoint',
+    'restore_checkpoint',
+    'stage_of',
+    'top_level_scopes',
+    'variable_name',
+    'variables_by_stage',
+]
+
 STAGES = ('root', 'block1', 'block2', 'block3', 'block4', 'head')
-_LISTED_NAMES = 8  # How many names a one-line summary lists before "and N more".
-_CHECKPOINT_SUFFIXES = ('.index', '.meta')
-
-
-class CheckpointError(ValueError):
-  """The checkpoint cannot be found or read."""
-
-
-class CheckpointMismatchError(CheckpointError):
-  """The graph's variables and the checkpoint's do not match; nothing was restored.
-
-  Attributes:
-    checkpoint: the resolved checkpoint path.
-    comparison: the `CheckpointComparison` that failed.
-  """
-
-  def __init__(self, checkpoint, comparison):
-    self.checkpoint = checkpoint
-    self.comparison = comparison
-    super().__init__(_mismatch_report(checkpoint, comparison))
-
-  def summary(self):
-    """Returns the error on one line (for command lines)."""
-    return _mismatch_summary(self.checkpoint, self.comparison)
 
 
 class UnusedCheckpointVariablesWarning(UserWarning):
   """The checkpoint holds variables that nothing in the graph restores."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CheckpointVariable:
-  """One tensor of a checkpoint."""
-  shape: tuple
-  dtype: tf.dtypes.DType
-
-
-@dataclasses.dataclass(frozen=True)
-class Mismatch:
-  """A graph variable whose checkpoint tensor has another shape or an incompatible dtype."""
-  graph_name: str
-  checkpoint_name: str
-  graph_shape: tuple
-  checkpoint_shape: tuple
-  graph_dtype: str
-  checkpoint_dtype: str
-
-  def describe(self):
-    """Returns e.g. 'a/w: graph [3, 3] float32, checkpoint [3, 4] float32'."""
-    looked_up = ('' if self.graph_name == self.checkpoint_name
-                 else f' (checkpoint name {self.checkpoint_name})')
-    return (f'{self.graph_name}{looked_up}: graph {list(self.graph_shape)} {self.graph_dtype}, '
-            f'checkpoint {list(self.checkpoint_shape)} {self.checkpoint_dtype}')
-
-
-@dataclasses.dataclass
-class CheckpointComparison:
-  """How the graph's variables line up with a checkpoint.
-
-  Attributes:
-    restored: (graph name, checkpoint name) pairs that match and will be restored.
-    missing: (graph name, checkpoint name) pairs whose checkpoint name the checkpoint lacks.
-    mismatched: `Mismatch`es in shape or dtype.
-    excluded: graph names left out by `exclude`.
-    unused: checkpoint names nothing restores (excluded ones not counted).
-    checkpoint_scopes: the checkpoint's top-level scopes, as a hint for `scope_map`.
-  """
-  restored: list
-  missing: list
-  mismatched: list
-  excluded: list
-  unused: list
-  checkpoint_scopes: list
-
-  @property
-  def ok(self):
-    """True when every selected variable can be restored."""
-    return not self.missing and not self.mismatched
-
-
-def _listing(names, limit=_LISTED_NAMES, separator=', '):
-  """Returns 'a, b, c' or 'a, b, ... and 7 more'."""
-  names = list(names)
-  shown = separator.join(names[:limit])
-  return shown if len(names) <= limit else f'{shown} and {len(names) - limit} more'
-
-
-def _plural(count, noun, plural=None):
-  return f'{count} {noun}' if count == 1 else f'{count} {plural or noun + "s"}'
-
-
-def _missing_name(graph_name, checkpoint_name):
-  if graph_name == checkpoint_name:
-    return graph_name
-  return f'{graph_name} (looked up as {checkpoint_name})'
-
-
-def _mismatch_hint(comparison):
-  if comparison.missing and not comparison.restored:
-    return (f'nothing matched: the checkpoint\'s top-level scopes are '
-            f'{_listing(comparison.checkpoint_scopes)}; pass scope_map to remap')
-  return 'pass exclude for variables that should keep their initial values'
-
-
-def _mismatch_report(checkpoint, comparison):
-  """Returns the multi-line message of a `CheckpointMismatchError`."""
-  lines = [_mismatch_summary(checkpoint, comparison)]
-  for graph_name, checkpoint_name in comparison.missing:
-    lines.append(f'  missing from checkpoint: {_missing_name(graph_name, checkpoint_name)}')
-  for mismatch in comparison.mismatched:
-    lines.append(f'  mismatch: {mismatch.describe()}')
-  return '\n'.join(lines)
-
-
-def _mismatch_summary(checkpoint, comparison):
-  """Returns the one-line form of a `CheckpointMismatchError`."""
-  parts = []
-  if comparison.missing:
-    names = [_missing_name(g, c) for g, c in comparison.missing]
-    parts.append(f'{_plural(len(names), "variable")} missing from it ({_listing(names)})')
-  if comparison.mismatched:
-    descriptions = [mismatch.describe() for mismatch in comparison.mismatched]
-    parts.append(f'{_plural(len(descriptions), "shape/dtype mismatch", "shape/dtype mismatches")} '
-                 f'({_listing(descriptions, 3, "; ")})')
-  return (f'checkpoint {checkpoint} does not match the graph, nothing restored: '
-          f'{"; ".join(parts)}; {_mismatch_hint(comparison)}')
-
-
-def resolve_checkpoint(path):
-  """Returns the checkpoint path (prefix) that `path` names.
-
-  Args:
-    path: a checkpoint prefix ('dir/model.ckpt-1000'), one of its files ('...index'), a V1 single-file
-      checkpoint, or a directory holding checkpoints (its latest, by its 'checkpoint' state file, or its
-      only one).
-
-  Returns:
-    A path `tf.train.load_checkpoint` reads.
-
-  Raises:
-    CheckpointError: if nothing there is a checkpoint, or a directory holds several and no state file.
-  """
-  path = os.fspath(path)
-  if tf.io.gfile.isdir(path):
-    return _checkpoint_in_directory(path)
-  for suffix in _CHECKPOINT_SUFFIXES:
-    if path.endswith(suffix):
-      path = path[:-len(suffix)]
-  if '.data-' in os.path.basename(path):
-    path = path[:path.rindex('.data-')]
-  if tf.io.gfile.exists(path + '.index') or (
-      tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)):
-    return path
-  raise CheckpointError(f'no checkpoint at {path}: expected a checkpoint prefix (with a .index '
-                        'file), a V1 checkpoint file, or a directory of checkpoints')
-
-
-def _checkpoint_in_directory(directory):
-  """Returns the latest (or only) checkpoint in `directory`; see `resolve_checkpoint`."""
-  latest = tf.train.latest_checkpoint(directory)
-  if latest is not None:
-    return latest
-  names = sorted(tf.io.gfile.listdir(directory))
-  prefixes = [name[:-len('.index')] for name in names if name.endswith('.index')]
-  if not prefixes:
-    prefixes = [name for name in names if name.endswith('.ckpt')]
-  if len(prefixes) == 1:
-    return os.path.join(directory, prefixes[0])
-  if not prefixes:
-    raise CheckpointError(f'no checkpoint in directory {directory}')
-  raise CheckpointError(f'directory {directory} holds {len(prefixes)} checkpoints '
-                        f'({_listing(prefixes)}) and no "checkpoint" state file; pass one of them')
-
-
-def list_checkpoint_variables(path):
-  """Returns {name: CheckpointVariable} for every tensor in the checkpoint at `path`.
-
-  Raises:
-    CheckpointError: if `path` is not a readable checkpoint.
-  """
-  prefix = resolve_checkpoint(path)
-  try:
-    reader = tf.train.load_checkpoint(prefix)
-    shapes = dict(tf.train.list_variables(prefix))
-  except (tf.errors.OpError, ValueError) as error:
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    raise CheckpointError(f'cannot read checkpoint {prefix}: {first_line}') from error
-  dtypes = reader.get_variable_to_dtype_map()
-  return {name: CheckpointVariable(tuple(shape), dtypes[name]) for name, shape in shapes.items()}
-
-
-def in_scope(name, scope):
-  """True if variable `name` is `scope` itself or lies under it ('' is the root scope)."""
-  scope = scope.rstrip('/')
-  return not scope or name == scope or name.startswith(scope + '/')
-
-
-def checkpoint_name(graph_name, scope_map=None):
-  """Returns the name `graph_name` has in the checkpoint under `scope_map` ({graph: checkpoint})."""
-  matches = [scope for scope in (scope_map or {}) if in_scope(graph_name, scope)]
-  if not matches:
-    return graph_name
-  graph_scope = max(matches, key=lambda scope: len(scope.rstrip('/')))
-  target_scope = scope_map[graph_scope].rstrip('/')
-  graph_scope = graph_scope.rstrip('/')
-  rest = graph_name[len(graph_scope):].lstrip('/') if graph_scope else graph_name
-  if not target_scope:
-    return rest
-  return f'{target_scope}/{rest}' if rest else target_scope
-
-
-def variable_name(variable):
-  """Returns a variable's name without the ':0' output suffix."""
-  return variable.op.name
 
 
 def _default_variables(graph):
@@ -258,49 +89,6 @@ def _default_variables(graph):
     if not variables:
       raise CheckpointError('the graph has no model variables to restore; pass variables=')
   return variables
-
-
-def _castable(graph_dtype, checkpoint_dtype):
-  """True if a checkpoint tensor can be assigned to a graph variable, casting floats if needed."""
-  return graph_dtype == checkpoint_dtype or (graph_dtype.is_floating and checkpoint_dtype.is_floating)
-
-
-def compare_with_checkpoint(variables, checkpoint_variables, exclude=(), scope_map=None):
-  """Lines the graph's variables up with a checkpoint's.
-
-  Args:
-    variables: the graph variables to restore.
-    checkpoint_variables: {name: CheckpointVariable}, from `list_checkpoint_variables`.
-    exclude: graph scopes or variable names not to restore.
-    scope_map: {graph scope: checkpoint scope}; see the module docstring.
-
-  Returns:
-    A `CheckpointComparison`.
-  """
-  restored, missing, mismatched, excluded = [], [], [], []
-  used = set()
-  for variable in variables:
-    graph_name = variable_name(variable)
-    name_in_checkpoint = checkpoint_name(graph_name, scope_map)
-    if any(in_scope(graph_name, scope) for scope in exclude):
-      excluded.append(graph_name)
-      used.add(name_in_checkpoint)
-      continue
-    stored = checkpoint_variables.get(name_in_checkpoint)
-    if stored is None:
-      missing.append((graph_name, name_in_checkpoint))
-      continue
-    used.add(name_in_checkpoint)
-    graph_shape = tuple(variable.shape.as_list())
-    graph_dtype = variable.dtype.base_dtype
-    if graph_shape != stored.shape or not _castable(graph_dtype, stored.dtype):
-      mismatched.append(Mismatch(graph_name, name_in_checkpoint, graph_shape, stored.shape,
-                                 graph_dtype.name, stored.dtype.name))
-    else:
-      restored.append((graph_name, name_in_checkpoint))
-  unused = sorted(set(checkpoint_variables) - used)
-  scopes = sorted({name.split('/')[0] for name in checkpoint_variables})
-  return CheckpointComparison(restored, missing, mismatched, excluded, unused, scopes)
 
 
 def _restore_op(prefix, variables_by_name, pairs, checkpoint_variables):
@@ -322,8 +110,8 @@ def _restore_op(prefix, variables_by_name, pairs, checkpoint_variables):
 def _warn_unused(prefix, unused):
   if unused:
     warnings.warn(
-        f'{_plural(len(unused), "checkpoint variable")} in {prefix} not used by the graph: '
-        f'{_listing(unused)}', UnusedCheckpointVariablesWarning, stacklevel=3)
+        f'{plural(len(unused), "checkpoint variable")} in {prefix} not used by the graph: '
+        f'{listing(unused)}', UnusedCheckpointVariablesWarning, stacklevel=3)
 
 
 @dataclasses.dataclass
@@ -342,17 +130,6 @@ class Restorer:
   def __call__(self, session):
     """Restores the variables in `session` (usable as a `Scaffold` init_fn(scaffold, session))."""
     session.run(self.restore_op)
-
-
-def _check_exclude_matches(exclude, variables):
-  """Raises CheckpointError for an `exclude` entry that matches no variable: a typo there
-  ('resnet_v2_50/logit') would otherwise restore what the caller meant to keep fresh."""
-  names = [variable_name(variable) for variable in variables]
-  unmatched = [scope for scope in exclude if not any(in_scope(name, scope) for name in names)]
-  if unmatched:
-    raise CheckpointError(
-        f'exclude {_listing(unmatched)} matches no variable to restore; give graph scopes (e.g. '
-        f'resnet_v2_50/logits) or full variable names')
 
 
 def make_restorer(checkpoint, variables=None, exclude=(), scope_map=None, graph=None):
@@ -379,7 +156,7 @@ def make_restorer(checkpoint, variables=None, exclude=(), scope_map=None, graph=
   prefix = resolve_checkpoint(checkpoint)
   stored = list_checkpoint_variables(prefix)
   variables = list(variables) if variables is not None else _default_variables(graph)
-  _check_exclude_matches(exclude, variables)
+  check_exclude_matches(exclude, variables)
   comparison = compare_with_checkpoint(variables, stored, exclude, scope_map)
   if not comparison.ok:
     raise CheckpointMismatchError(prefix, comparison)
