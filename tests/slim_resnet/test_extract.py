@@ -17,82 +17,68 @@ from slim_resnet import checkpoint, extract, preprocessing, quiet, resnet_arg_sc
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 NUM_CLASSES = 7
 IMAGE_SIZE = 48
-# Sorted by class folder, then name; the corrupt file and the text file are not features.
-EXPECTED_FILES = ['cats/a.png', 'cats/b.jpg', 'cats/c.png', 'dogs/d.png', 'dogs/e.jpeg']
 
 
 @pytest.fixture(scope='module')
-def image_folder(tmp_path_factory):
-  """cats/ (2 PNG, 1 JPEG) and dogs/ (1 PNG, 1 JPEG, 1 corrupt .jpg, 1 .txt), various sizes."""
-  root = tmp_path_factory.mktemp('images')
-  rng = np.random.default_rng(1)
-  (root / 'cats').mkdir()
-  (root / 'dogs').mkdir()
-  sizes = {'cats/a.png': (40, 52), 'cats/b.jpg': (56, 44), 'cats/c.png': (36, 36),
-           'dogs/d.png': (64, 48), 'dogs/e.jpeg': (50, 70)}
-  for name, (height, width) in sizes.items():
-    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-    Image.fromarray(pixels).save(root / name)
-  (root / 'dogs' / 'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 this is not really a JPEG')
-  (root / 'dogs' / 'notes.txt').write_text('not an image')
-  return root
+def saved_checkpoint(tmp_path_factory, load_values):
+  """A resnet_v2_50 checkpoint with 7 classes and random batch-norm values, and its graph.
 
-
-def _random_batch_norm_values(session, rng):
-  """Gives every batch-norm variable a random value, so restoring them is visible in the output."""
-  for variable in tf.compat.v1.model_variables():
-    name = checkpoint.variable_name(variable)
-    shape = variable.shape.as_list()
-    if name.endswith(('moving_variance', 'gamma')):
-      variable.load(rng.uniform(0.5, 1.5, shape).astype(np.float32), session)
-    elif name.endswith(('moving_mean', 'beta', 'biases')):
-      variable.load((rng.standard_normal(shape) * 0.1).astype(np.float32), session)
-
-
-@pytest.fixture(scope='module')
-def saved_checkpoint(tmp_path_factory):
-  """A resnet_v2_50 checkpoint with 7 classes and random values; returns its prefix."""
-  with tf.Graph().as_default():
-    images = tf.compat.v1.placeholder(tf.float32, [1, IMAGE_SIZE, IMAGE_SIZE, 3])
+  Returns:
+    {'path': the checkpoint prefix, 'session': a session of the graph it was saved from, 'images':
+    its [None, 48, 48, 3] placeholder, 'end_points': the network's end points}.
+  """
+  rng = np.random.default_rng(2)
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_SIZE, IMAGE_SIZE, 3])
     with slim.arg_scope(resnet_arg_scope()):
-      resnet_v2_50(images, num_classes=NUM_CLASSES, is_training=False)
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      _random_batch_norm_values(session, np.random.default_rng(2))
-      saver = tf.compat.v1.train.Saver(tf.compat.v1.model_variables())
-      return saver.save(session, str(tmp_path_factory.mktemp('ckpt') / 'model.ckpt'))
+      _, end_points = resnet_v2_50(images, num_classes=NUM_CLASSES, is_training=False)
+    variables = tf.compat.v1.model_variables()
+    saver = tf.compat.v1.train.Saver(variables)
+    initialize = tf.compat.v1.global_variables_initializer()
+  # Random batch-norm values, so that restoring them is visible in the output.
+  values = []
+  for variable in variables:
+    name, shape = checkpoint.variable_name(variable), variable.shape.as_list()
+    if name.endswith(('moving_variance', 'gamma')):
+      values.append((variable, rng.uniform(0.5, 1.5, shape).astype(np.float32)))
+    elif name.endswith(('moving_mean', 'beta', 'biases')):
+      values.append((variable, (rng.standard_normal(shape) * 0.1).astype(np.float32)))
+  with tf.compat.v1.Session(graph=graph) as session:
+    session.run(initialize)
+    load_values(session, values)
+    path = saver.save(session, str(tmp_path_factory.mktemp('ckpt') / 'model.ckpt'))
+    session.run(initialize)  # Values of the checkpoint only come back by restoring it.
+    yield {'path': path, 'session': session, 'images': images, 'end_points': end_points}
 
 
-def _python_api_features(checkpoint_path, paths, end_point_names):
-  """The same features through the Python API: decoding, `preprocess`, resnet_v2_50.
+def _python_api_features(saved, paths, end_point_names):
+  """The same features through the Python API: decoding, `preprocess`, restore_checkpoint.
 
   PNGs are decoded by PIL; JPEGs by TensorFlow, since JPEG decoders may differ in the last bit.
 
   Returns:
     {end-point name: array [len(paths), ...]}.
   """
-  with tf.Graph().as_default():
+  session = saved['session']
+  with session.graph.as_default():
     jpeg_path = tf.compat.v1.placeholder(tf.string, [])
     jpeg = tf.io.decode_jpeg(tf.io.read_file(jpeg_path), channels=3)
     image = tf.compat.v1.placeholder(tf.uint8, [None, None, 3])
     preprocessed = preprocessing.preprocess(image, IMAGE_SIZE, 'inception')
-    batch = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_SIZE, IMAGE_SIZE, 3])
-    with slim.arg_scope(resnet_arg_scope()):
-      _, end_points = resnet_v2_50(batch, num_classes=NUM_CLASSES, is_training=False)
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer())
-      checkpoint.restore_checkpoint(session, checkpoint_path)
-      decoded = [session.run(jpeg, {jpeg_path: str(path)}) if path.suffix in ('.jpg', '.jpeg')
-                 else np.asarray(Image.open(path).convert('RGB')) for path in paths]
-      inputs = [session.run(preprocessed, {image: pixels}) for pixels in decoded]
-      return session.run({name: end_points[name] for name in end_point_names},
-                         {batch: np.stack(inputs)})
+  checkpoint.restore_checkpoint(session, saved['path'])
+  decoded = [session.run(jpeg, {jpeg_path: str(path)}) if path.suffix in ('.jpg', '.jpeg')
+             else np.asarray(Image.open(path).convert('RGB')) for path in paths]
+  inputs = [session.run(preprocessed, {image: pixels}) for pixels in decoded]
+  return session.run({name: saved['end_points'][name] for name in end_point_names},
+                     {saved['images']: np.stack(inputs)})
 
 
-def test_command_end_to_end_matches_python_api(image_folder, saved_checkpoint, tmp_path):
+def test_command_end_to_end_matches_python_api(class_folder, class_folder_images, saved_checkpoint,
+                                               tmp_path):
   output = tmp_path / 'features.npz'
   command = [sys.executable, '-m', 'slim_resnet.extract', '--depth', '50',
-             '--checkpoint', saved_checkpoint, '--images', str(image_folder),
+             '--checkpoint', saved_checkpoint['path'], '--images', str(class_folder),
              '--end-point', 'block4', 'global_pool', '--end-point', 'logits',
              '--image-size', str(IMAGE_SIZE), '--batch', '2', '--output', str(output)]
   environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=str(REPO_ROOT))
@@ -106,7 +92,7 @@ def test_command_end_to_end_matches_python_api(image_folder, saved_checkpoint, t
   assert not list(tmp_path.glob('.*.tmp'))
 
   arrays = np.load(output)
-  assert arrays['files'].tolist() == EXPECTED_FILES
+  assert arrays['files'].tolist() == class_folder_images
   assert arrays['labels'].tolist() == [0, 0, 0, 1, 1]
   assert arrays['class_names'].tolist() == ['cats', 'dogs']
   assert arrays['skipped_files'].tolist() == ['dogs/broken.jpg']
@@ -117,18 +103,18 @@ def test_command_end_to_end_matches_python_api(image_folder, saved_checkpoint, t
   assert arrays['resnet_v2_50/logits'].shape == (5, NUM_CLASSES)  # Class count from checkpoint.
 
   expected = _python_api_features(
-      saved_checkpoint, [image_folder / name for name in EXPECTED_FILES], names)
+      saved_checkpoint, [class_folder / name for name in class_folder_images], names)
   for name in names:
     scale = np.abs(expected[name]).max()
     np.testing.assert_allclose(arrays[name], expected[name], rtol=1e-4, atol=1e-5 * scale,
                                err_msg=name)
 
 
-def test_random_weights_on_a_flat_folder_warn_loudly(image_folder, tmp_path, capsys):
+def test_random_weights_on_a_flat_folder_warn_loudly(class_folder, tmp_path, capsys):
   flat = tmp_path / 'flat'
   flat.mkdir()
   for name in ('a.png', 'c.png'):
-    (flat / name).write_bytes((image_folder / 'cats' / name).read_bytes())
+    (flat / name).write_bytes((class_folder / 'cats' / name).read_bytes())
   output = tmp_path / 'out.npz'
   code = extract.main(['--images', str(flat), '--image-size', '32', '--end-point', 'block2',
                        '--preprocessing', 'vgg', '--output', str(output)])
@@ -140,15 +126,6 @@ def test_random_weights_on_a_flat_folder_warn_loudly(image_folder, tmp_path, cap
   assert arrays['skipped_files'].tolist() == []
   assert arrays['resnet_v2_50/block2'].shape == (2, 2, 2, 512)
   assert str(arrays['preprocessing']) == 'vgg'
-
-
-def _tiny_checkpoint(directory):
-  """A checkpoint holding a single unrelated variable; returns its prefix."""
-  with tf.Graph().as_default():
-    variable = tf.compat.v1.get_variable('something/else', initializer=tf.zeros([3]))
-    with tf.compat.v1.Session() as session:
-      session.run(variable.initializer)
-      return tf.compat.v1.train.Saver([variable]).save(session, os.path.join(directory, 'tiny'))
 
 
 BAD_INPUTS = {
@@ -171,11 +148,12 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize('case', sorted(BAD_INPUTS))
-def test_bad_input_is_one_line_and_exit_code_2(case, image_folder, tmp_path, capsys):
+def test_bad_input_is_one_line_and_exit_code_2(case, class_folder, save_checkpoint, tmp_path, capsys):
   (tmp_path / 'empty').mkdir()
   places = {'missing': str(tmp_path / 'missing'), 'empty': str(tmp_path / 'empty'),
-            'images': str(image_folder), 'tiny': '' if 'checkpoint variables' not in case
-            else _tiny_checkpoint(str(tmp_path))}
+            'images': str(class_folder), 'tiny': ''}
+  if 'checkpoint variables' in case:  # A checkpoint holding a single unrelated variable.
+    places['tiny'] = save_checkpoint(str(tmp_path), {'something/else': np.zeros([3], np.float32)})
   argv, expected = BAD_INPUTS[case]
   output = tmp_path / 'out.npz'
   argv = [part.format(**places) for part in argv] + ['--output', str(output)]
@@ -186,33 +164,23 @@ def test_bad_input_is_one_line_and_exit_code_2(case, image_folder, tmp_path, cap
   assert not output.exists()
 
 
+@pytest.mark.parametrize('where, reason', [
+    ('a folder', 'is a directory; give a file name, e.g. features.npz'),
+    ('in a missing folder', 'directory {tmp}/missing does not exist'),
+])
+def test_unwritable_output_is_refused_before_any_work(where, reason, class_folder, tmp_path, capsys):
+  output = str(tmp_path) if where == 'a folder' else str(tmp_path / 'missing' / 'out.npz')
+  assert _exit_code(['--images', str(class_folder), '--output', output]) == 2
+  assert capsys.readouterr().err.splitlines() == [
+      f'python -m slim_resnet.extract: error: --output {output}: {reason.format(tmp=tmp_path)}']
+
+
 def _exit_code(argv):
   """main()'s return code, or the code argparse exits with."""
   try:
     return extract.main(argv)
   except SystemExit as exit_:
     return exit_.code
-
-
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
-  output = tmp_path / 'features.npz'
-  extract.write_npz_atomically(str(output), {'old': np.arange(3)})
-
-  class Unwritable:
-    def __array__(self, dtype=None, copy=None):
-      raise RuntimeError('disk full, say')
-
-  with pytest.raises(RuntimeError, match='disk full'):
-    extract.write_npz_atomically(str(output), {'new': np.zeros(2), 'bad': Unwritable()})
-  assert np.load(output)['old'].tolist() == [0, 1, 2]
-  assert sorted(path.name for path in tmp_path.iterdir()) == ['features.npz']
-
-
-def test_short_end_point_forms():
-  end_points = {'resnet_v2_50/block4': 1, 'global_pool': 2, 'resnet_v2_50/block1/unit_1': 3}
-  assert extract.resolve_end_points(
-      ['block4', 'resnet_v2_50/block4', 'global_pool', 'block1/unit_1'], end_points,
-      'resnet_v2_50') == ['resnet_v2_50/block4', 'global_pool', 'resnet_v2_50/block1/unit_1']
 
 
 @pytest.mark.slow
