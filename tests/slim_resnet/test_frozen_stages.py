@@ -12,24 +12,50 @@ NUM_CLASSES = 5
 SCOPE = 'resnet_v2_50'
 
 
-def _build_training_step(frozen_stages):
-  """Builds resnet_v2_50 for training on a [2, 32, 32, 3] placeholder, with one SGD step.
+def _build_model(frozen_stages):
+  """Builds resnet_v2_50 for training on a [2, 32, 32, 3] placeholder in the current graph.
 
   Returns:
-    (images placeholder, labels placeholder [2], train op, end_points).
+    (images placeholder, logits, end_points).
   """
   images = tf.compat.v1.placeholder(tf.float32, [2, IMAGE_SIZE, IMAGE_SIZE, 3])
-  labels = tf.compat.v1.placeholder(tf.int64, [2])
   with slim.arg_scope(resnet_arg_scope()):
     logits, end_points = resnet_v2_50(images, num_classes=NUM_CLASSES, is_training=True,
                                       frozen_stages=frozen_stages)
-  loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
-  total_loss = loss + tf.add_n(tf.compat.v1.losses.get_regularization_losses())
-  optimizer = tf.compat.v1.train.GradientDescentOptimizer(0.5)
-  update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
-  with tf.control_dependencies(update_ops):
-    train_op = optimizer.minimize(total_loss)
-  return images, labels, train_op, end_points
+  return images, logits, end_points
+
+
+class TrainingStep:
+  """resnet_v2_50 with frozen stages and one SGD step (update ops included), in its own graph.
+
+  Attributes:
+    graph, images ([2, 32, 32, 3] placeholder), labels ([2] placeholder), train_op, end_points.
+  """
+
+  def __init__(self, frozen_stages):
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      self.images, logits, self.end_points = _build_model(frozen_stages)
+      self.labels = tf.compat.v1.placeholder(tf.int64, [2])
+      loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(self.labels, logits)
+      total_loss = loss + tf.add_n(tf.compat.v1.losses.get_regularization_losses())
+      optimizer = tf.compat.v1.train.GradientDescentOptimizer(0.5)
+      update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+      with tf.control_dependencies(update_ops):
+        self.train_op = optimizer.minimize(total_loss)
+
+
+@pytest.fixture(scope='module')
+def training_step():
+  """`training_step(frozen_stages)`: a `TrainingStep`, built once per value in this module."""
+  built = {}
+
+  def get(frozen_stages):
+    if frozen_stages not in built:
+      built[frozen_stages] = TrainingStep(frozen_stages)
+    return built[frozen_stages]
+
+  return get
 
 
 def _values(session, variables):
@@ -44,19 +70,19 @@ def _names_by_stage(variables):
 
 
 @pytest.mark.parametrize('frozen_stages', [2, 4])
-def test_train_step_changes_only_unfrozen_variables(frozen_stages):
+def test_train_step_changes_only_unfrozen_variables(training_step, frozen_stages):
   rng = np.random.default_rng(frozen_stages)
   frozen = set(checkpoint.STAGES[:1 + frozen_stages])  # 'root' and the first K blocks.
-  with tf.Graph().as_default():
-    images, labels, train_op, _ = _build_training_step(frozen_stages)
+  step = training_step(frozen_stages)
+  with step.graph.as_default():
     variables = tf.compat.v1.global_variables()
     model_stages = _names_by_stage(tf.compat.v1.model_variables())
     trainable = {checkpoint.variable_name(v) for v in tf.compat.v1.trainable_variables()}
     with tf.compat.v1.Session() as session:
       session.run(tf.compat.v1.global_variables_initializer())
       before = _values(session, variables)
-      session.run(train_op, {images: rng.uniform(-1, 1, [2, IMAGE_SIZE, IMAGE_SIZE, 3]),
-                             labels: [1, 3]})
+      session.run(step.train_op, {step.images: rng.uniform(-1, 1, [2, IMAGE_SIZE, IMAGE_SIZE, 3]),
+                                  step.labels: [1, 3]})
       after = _values(session, variables)
 
   frozen_names = set().union(*(model_stages[stage] for stage in frozen))
@@ -73,18 +99,18 @@ def test_train_step_changes_only_unfrozen_variables(frozen_stages):
   assert not_moved == []
 
 
-def test_frozen_batch_norm_runs_in_inference_mode():
+def test_frozen_batch_norm_runs_in_inference_mode(training_step):
   # In inference mode an image's features do not depend on the other images of its batch; in
   # training mode (batch statistics) they do.
   rng = np.random.default_rng(0)
   first, second, third = rng.uniform(-1, 1, [3, IMAGE_SIZE, IMAGE_SIZE, 3]).astype(np.float32)
-  with tf.Graph().as_default():
-    images, _, _, end_points = _build_training_step(frozen_stages=2)
-    watched = {name: end_points[f'{SCOPE}/{name}'] for name in ('block2', 'block3')}
-    with tf.compat.v1.Session() as session:
+  step = training_step(2)
+  watched = {name: step.end_points[f'{SCOPE}/{name}'] for name in ('block2', 'block3')}
+  with tf.compat.v1.Session(graph=step.graph) as session:
+    with step.graph.as_default():
       session.run(tf.compat.v1.global_variables_initializer())
-      with_second = session.run(watched, {images: np.stack([first, second])})
-      with_third = session.run(watched, {images: np.stack([first, third])})
+    with_second = session.run(watched, {step.images: np.stack([first, second])})
+    with_third = session.run(watched, {step.images: np.stack([first, third])})
   np.testing.assert_array_equal(with_second['block2'][0], with_third['block2'][0])
   assert not np.allclose(with_second['block3'][0], with_third['block3'][0])
 
@@ -92,7 +118,7 @@ def test_frozen_batch_norm_runs_in_inference_mode():
 @pytest.mark.parametrize('frozen_stages', [0, None])
 def test_nothing_frozen_trains_everything(frozen_stages):
   with tf.Graph().as_default():
-    _build_training_step(frozen_stages)
+    _build_model(frozen_stages)
     trainable = {checkpoint.variable_name(v) for v in tf.compat.v1.trainable_variables()}
     model = {checkpoint.variable_name(v) for v in tf.compat.v1.model_variables()}
   assert trainable == {name for name in model if 'moving_' not in name}
@@ -101,4 +127,4 @@ def test_nothing_frozen_trains_everything(frozen_stages):
 @pytest.mark.parametrize('frozen_stages', [-1, 5, 1.5, True])
 def test_out_of_range_is_refused(frozen_stages):
   with tf.Graph().as_default(), pytest.raises(ValueError, match='frozen_stages'):
-    _build_training_step(frozen_stages)
+    _build_model(frozen_stages)
