@@ -1,21 +1,26 @@
-"""What to benchmark: the BenchmarkConfig dataclass, its validation and sweep expansion.
+"""What to benchmark: the BenchmarkConfig dataclass, the lists of choices, and its one validation.
 
-This module does not import TensorFlow, so configurations can be built, validated (except for the
-checks that need the model package, see `validate_against_model`) and sent to child processes
-cheaply.
+No TensorFlow here: configurations are built, validated and sent to child processes cheaply. The
+model's own limits (depths, smallest image) come from `slim_resnet.family`, which needs no
+TensorFlow either.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+
+from bench.errors import ConfigError
+from bench.loss_scale import parse_loss_scale
+from slim_resnet.family import MIN_IMAGE_SIZE, VALID_DEPTHS
+
+__all__ = ["BenchmarkConfig", "ConfigError", "DATA_FORMATS", "DEVICES", "MODES", "MODE_TITLES",
+           "PRECISIONS", "MIN_BURN_IN_WITH_TRACE"]
 
 MODES = ("forward", "forward-backward", "train")
 DEVICES = ("auto", "gpu", "cpu")
 DATA_FORMATS = ("NHWC", "NCHW", "auto")
 PRECISIONS = ("fp32", "fp16", "bf16")
-LOSS_SCALE_WORDS = ("auto", "none", "dynamic")
 # With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
 MIN_BURN_IN_WITH_TRACE = 2
 
@@ -23,25 +28,9 @@ MIN_BURN_IN_WITH_TRACE = 2
 MODE_TITLES = {"forward": "Forward", "forward-backward": "Forward-backward", "train": "Train"}
 
 
-class ConfigError(ValueError):
-    """A configuration value that is not allowed.
-
-    Attributes:
-      field: the BenchmarkConfig field (or other setting) that is wrong.
-      value: the offending value.
-      allowed: what would have been accepted, in words.
-    """
-
-    def __init__(self, field: str, value: object, allowed: str):
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{field}={value!r}: {allowed}")
-
-
 @dataclasses.dataclass(frozen=True)
 class BenchmarkConfig:
-    """One configuration to time: one network, one batch size, one mode.
+    """One configuration to time: one network, one batch size, one mode, one of every setting.
 
     Fields added later must have defaults, so that old JSON records still load
     (`from_dict` ignores keys it does not know).
@@ -55,12 +44,12 @@ class BenchmarkConfig:
       image_size: height and width of the synthetic square images.
       num_classes: logits per image.
       seed: graph-level random seed for the synthetic inputs and initial weights.
-      device: 'auto', 'gpu' or 'cpu'; the runner resolves 'auto' before building anything.
+      device: 'auto', 'gpu' or 'cpu'; `bench.sweep.prepare` resolves 'auto' before building.
       intra_op_threads: TensorFlow intra-op thread pool size, 0 = TensorFlow's default.
       inter_op_threads: TensorFlow inter-op thread pool size, 0 = TensorFlow's default.
       display_every: print a progress line every this many measured steps.
       data_format: 'NHWC' (channels last), 'NCHW' (channels first) or 'auto' (NCHW on a GPU,
-        NHWC on the CPU; the runner resolves it with the device) for inputs and activations.
+        NHWC on the CPU; resolved with the device, see `bench.device`).
       momentum: momentum of the SGD update in 'train' mode.
       learning_rate: learning rate of the SGD update in 'train' mode.
       precision: 'fp32', 'fp16' or 'bf16': the compute type (variables stay float32).
@@ -102,7 +91,7 @@ class BenchmarkConfig:
 
     @property
     def label(self) -> str:
-        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward'."""
+        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA'."""
         options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
         return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
 
@@ -124,7 +113,10 @@ class BenchmarkConfig:
         return cls(**{key: value for key, value in values.items() if key in known})
 
     def validate(self) -> BenchmarkConfig:
-        """Checks every field that can be checked without TensorFlow.
+        """Checks every field (the model's limits included); needs no TensorFlow.
+
+        What depends on the machine (is there a GPU, which layout does 'auto' mean) is decided
+        later, by `bench.device`, when the device is resolved.
 
         Returns:
           self, so calls can be chained.
@@ -132,6 +124,9 @@ class BenchmarkConfig:
         Raises:
           ConfigError: naming the first field with a value that is not allowed.
         """
+        if not _is_int(self.depth) or self.depth not in VALID_DEPTHS:
+            raise ConfigError("depth", self.depth, "not a ResNet v2 depth; choose from "
+                              + ", ".join(str(depth) for depth in VALID_DEPTHS))
         _require_choice("mode", self.mode, MODES)
         _require_choice("device", self.device, DEVICES)
         _require_choice("data_format", self.data_format, DATA_FORMATS)
@@ -139,73 +134,28 @@ class BenchmarkConfig:
         _require_int_at_least("num_batches", self.num_batches, 1)
         _require_int_at_least("burn_in", self.burn_in, 0)
         _require_int_at_least("image_size", self.image_size, 1)
+        if self.image_size < MIN_IMAGE_SIZE:
+            raise ConfigError("image_size", self.image_size,
+                              f"too small for the network; must be at least {MIN_IMAGE_SIZE}")
         _require_int_at_least("num_classes", self.num_classes, 1)
         _require_int_at_least("intra_op_threads", self.intra_op_threads, 0)
         _require_int_at_least("inter_op_threads", self.inter_op_threads, 0)
         _require_int_at_least("display_every", self.display_every, 1)
         _require_int_at_least("seed", self.seed, 0)
         _require_choice("precision", self.precision, PRECISIONS)
-        _require_loss_scale(self.loss_scale)
+        parse_loss_scale(self.loss_scale)
         _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
         if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
             raise ConfigError("burn_in", self.burn_in,
                               f"--trace needs at least {MIN_BURN_IN_WITH_TRACE} burn-in steps (the "
                               "trace is taken from the last one, so neither the cold step nor a "
                               "measured step carries the tracing overhead)")
-        if not isinstance(self.depth, int) or isinstance(self.depth, bool):
-            raise ConfigError("depth", self.depth, "must be an integer ResNet v2 depth")
         return self
 
 
-def validate_against_model(
-    config: BenchmarkConfig, valid_depths: Sequence[int], min_image_size: int
-) -> None:
-    """Checks the fields whose limits the model package defines.
-
-    Args:
-      config: the configuration.
-      valid_depths: the depths the model package builds (`resnet_v2.VALID_DEPTHS`).
-      min_image_size: the smallest input height/width the networks accept.
-
-    Raises:
-      ConfigError: for a depth the model package does not build or an image too small for it.
-    """
-    if config.depth not in valid_depths:
-        allowed = ", ".join(str(depth) for depth in valid_depths)
-        raise ConfigError("depth", config.depth, f"not a ResNet v2 depth; choose from {allowed}")
-    if config.image_size < min_image_size:
-        raise ConfigError(
-            "image_size",
-            config.image_size,
-            f"too small for the network; must be at least {min_image_size}",
-        )
-
-
-def expand_sweep(
-    depths: Iterable[int], batch_sizes: Iterable[int], modes: Iterable[str], **common
-) -> list[BenchmarkConfig]:
-    """Every combination depth x batch size x mode, in that nesting order.
-
-    Args:
-      depths: network depths.
-      batch_sizes: batch sizes.
-      modes: modes.
-      **common: the other BenchmarkConfig fields, shared by every configuration.
-
-    Returns:
-      One BenchmarkConfig per combination (not validated), duplicates removed, order kept.
-    """
-    configs = []
-    for depth, batch_size, mode in itertools.product(
-        _unique(depths), _unique(batch_sizes), _unique(modes)
-    ):
-        configs.append(BenchmarkConfig(depth=depth, batch_size=batch_size, mode=mode, **common))
-    return configs
-
-
-def _unique(values: Iterable) -> list:
-    """The values with repeats dropped, first occurrence order kept."""
-    return list(dict.fromkeys(values))
+def _is_int(value: object) -> bool:
+    """True for an int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _require_choice(field: str, value: object, choices: Sequence[str]) -> None:
@@ -214,21 +164,8 @@ def _require_choice(field: str, value: object, choices: Sequence[str]) -> None:
         raise ConfigError(field, value, "choose from " + ", ".join(choices))
 
 
-def _require_loss_scale(value: object) -> None:
-    """Raises ConfigError unless `value` is 'auto', 'none', 'dynamic' or a positive number."""
-    text = str(value).strip().lower()
-    if text in LOSS_SCALE_WORDS:
-        return
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
-    if not 0 < number < float("inf"):
-        raise ConfigError("loss_scale", value, "must be auto, none, dynamic or a positive number")
-
-
 def _require_int_at_least(field: str, value: object, minimum: int) -> None:
     """Raises ConfigError unless `value` is an int (not a bool) >= `minimum`."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+    if not _is_int(value) or value < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ConfigError(field, value, f"must be {what}")

@@ -50,10 +50,6 @@ class FlopCount:
     by_op_type: dict
     num_ops: int
 
-    def per_image(self, batch_size):
-        """Float operations per image: total / batch_size."""
-        return self.total / batch_size
-
 
 def _profiler_total(graph):
     """The total float operations TensorFlow's profiler reports for `graph`."""
@@ -167,14 +163,3 @@ def step_flops(graph, fetches):
       ValueError: as `graph_flops`.
     """
     return graph_flops(prune_to_fetches(graph, fetches))
-
-
-def achieved_tflops(flops_per_step, mean_step_seconds):
-    """The rate achieved: flops_per_step / mean_step_seconds, in TFLOP/s (10^12 per second).
-
-    Raises:
-      ValueError: if the step time is not positive.
-    """
-    if not mean_step_seconds > 0:
-        raise ValueError(f'mean step time must be positive, got {mean_step_seconds!r}')
-    return flops_per_step / mean_step_seconds / 1e12

@@ -32,10 +32,11 @@ import dataclasses
 import tensorflow as tf
 import tf_slim as slim
 
+from bench import device as device_lib
 from bench import precision as precision_lib
 from bench import xla as xla_lib
 from bench.config import BenchmarkConfig
-from bench.data_format import resolve_data_format
+from bench.loss_scale import effective_loss_scale
 from slim_resnet import get_network, resnet_arg_scope
 
 tf1 = tf.compat.v1
@@ -50,8 +51,11 @@ class TimedGraph:
       target: the fetch timed by every step.
       initializer: op initialising every variable, synthetic inputs included.
       param_count: number of trainable parameters of the network.
-      tensors: named tensors for callers that want more than the target ('images', 'labels',
-        'logits', and 'loss' / 'gradients' where the mode builds them).
+      images, labels: the synthetic inputs (reads of their variables).
+      logits: the network's logits, in the compute dtype.
+      loss: the loss gradients are taken of (None in 'forward').
+      gradients: float32 gradients, one per trainable variable (None in 'forward').
+      variables: the trainable variables, in the order of `gradients` (None in 'forward').
       loss_scale: the loss scale in effect where gradients are computed: 'none', 'dynamic' or
         the static value ('none' in 'forward').
       burn_in_target: what burn-in steps but the last fetch when it differs from `target`, else
@@ -68,7 +72,26 @@ class TimedGraph:
     target: object
     initializer: tf.Operation
     param_count: int
-    tensors: dict
+    images: tf.Tensor
+    labels: tf.Tensor
+    logits: tf.Tensor
+    loss: tf.Tensor | None = None
+    gradients: list | None = None
+    variables: list | None = None
+    loss_scale: str = "none"
+    burn_in_target: object = None
+    gradients_finite: tf.Tensor | None = None
+    loss_scale_state: dict | None = None
+
+
+@dataclasses.dataclass
+class _Step:
+    """What a mode's target builder returns: the fetch and the tensors around it."""
+
+    target: object
+    loss: tf.Tensor | None = None
+    gradients: list | None = None
+    variables: list | None = None
     loss_scale: str = "none"
     burn_in_target: object = None
     gradients_finite: tf.Tensor | None = None
@@ -88,29 +111,12 @@ def compute_dtype(config: BenchmarkConfig) -> tf.DType:
 
 
 def resolved_data_format(config: BenchmarkConfig) -> str:
-    """The configuration's layout with 'auto' resolved for its (resolved) device. An explicit
-    layout is kept as is (the runner refuses NCHW on the CPU before building; a graph can still be
-    built that way, e.g. to inspect it)."""
+    """The configuration's layout, 'auto' resolved for its (resolved) device by `bench.device`.
+    An explicit layout is kept as is (a sweep refuses NCHW on the CPU before building; a graph can
+    still be built that way, e.g. to inspect it)."""
     if config.data_format == "auto":
-        return resolve_data_format("auto", config.device)
+        return device_lib.resolve_data_format("auto", config.device)
     return config.data_format
-
-
-def device_name(device: str) -> str:
-    """TensorFlow device string for a resolved device.
-
-    Args:
-      device: 'gpu' or 'cpu'.
-
-    Returns:
-      '/device:GPU:0' or '/device:CPU:0'.
-
-    Raises:
-      ValueError: for anything else (resolve 'auto' first).
-    """
-    if device not in ("gpu", "cpu"):
-        raise ValueError(f"device must be resolved to 'gpu' or 'cpu' first, got {device!r}")
-    return "/device:GPU:0" if device == "gpu" else "/device:CPU:0"
 
 
 def input_shape(config: BenchmarkConfig) -> list[int]:
@@ -208,55 +214,54 @@ def _scalar_reading_every(tensors: list[tf.Tensor]) -> tf.Tensor:
     return tf.add_n(first_elements, name="read_every_gradient")
 
 
-def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, tensors: dict):
+def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> _Step:
     """Target of 'forward': a scalar depending on every logit."""
-    del labels, config, tensors
-    return tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits")
+    del labels, config
+    return _Step(tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits"))
 
 
-def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, tensors: dict,
-               with_weight_decay: bool):
-    """Loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
-    loss when a loss scale applies; recorded in `tensors` (with the scaler, or None)."""
+def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig,
+               with_weight_decay: bool) -> tuple[_Step, object]:
+    """The loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
+    loss when a loss scale applies, as a _Step without its target yet; and the scaler (or None)."""
     loss = classification_loss(logits, labels)
     if with_weight_decay:
         weight_decay = precision_lib.sum_in_float32(tf1.losses.get_regularization_losses())
         loss = tf.add(loss, weight_decay, name="total_loss")
     variables = tf1.trainable_variables()
-    setting = precision_lib.parse_loss_scale(config.loss_scale)
-    scaler = precision_lib.make_loss_scaler(setting, config.precision)
+    setting = effective_loss_scale(config.loss_scale, config.precision)
+    scaler = precision_lib.make_loss_scaler(setting)
     gradients = precision_lib.scaled_gradients(loss, variables, scaler)
-    tensors.update(loss=loss, gradients=gradients, variables=variables, loss_scaler=scaler,
-                   loss_scale=precision_lib.resolve_loss_scale(setting, config.precision).describe(),
-                   gradients_finite=tf.identity(precision_lib.all_finite_op(gradients),
-                                                name="gradients_finite"))
-    if isinstance(scaler, precision_lib.DynamicLossScaler):
-        tensors["loss_scale_state"] = scaler.state()
-    return gradients, variables
+    finite = tf.identity(precision_lib.all_finite_op(gradients), name="gradients_finite")
+    state = scaler.state() if isinstance(scaler, precision_lib.DynamicLossScaler) else None
+    step = _Step(None, loss=loss, gradients=gradients, variables=variables,
+                 loss_scale=setting.describe(), gradients_finite=finite, loss_scale_state=state)
+    return step, scaler
 
 
-def _forward_backward_target(logits, labels, config: BenchmarkConfig, tensors: dict):
+def _forward_backward_target(logits: tf.Tensor, labels: tf.Tensor,
+                             config: BenchmarkConfig) -> _Step:
     """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated.
 
     A dynamic loss scale is adjusted in burn-in steps only (their fetch adds the scaler's state
-    update, recorded as tensors['burn_in_target']); measured steps use the settled scale.
+    update, the step's `burn_in_target`); measured steps use the settled scale.
     """
-    gradients, _ = _gradients(logits, labels, config, tensors, with_weight_decay=False)
-    target = _scalar_reading_every(gradients)
-    scaler = tensors["loss_scaler"]
+    step, scaler = _gradients(logits, labels, config, with_weight_decay=False)
+    step.target = _scalar_reading_every(step.gradients)
     if isinstance(scaler, precision_lib.DynamicLossScaler):
-        tensors["burn_in_target"] = [target, scaler.update_state(tensors["gradients_finite"])]
-    return target
+        step.burn_in_target = [step.target, scaler.update_state(step.gradients_finite)]
+    return step
 
 
-def _train_target(logits, labels, config: BenchmarkConfig, tensors: dict):
+def _train_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> _Step:
     """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates."""
-    gradients, variables = _gradients(logits, labels, config, tensors, with_weight_decay=True)
+    step, scaler = _gradients(logits, labels, config, with_weight_decay=True)
     optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
     apply_gradients = precision_lib.apply_gradients(
-        optimizer, list(zip(gradients, variables, strict=True)), tensors["loss_scaler"])
+        optimizer, list(zip(step.gradients, step.variables, strict=True)), scaler)
     batch_norm_updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
-    return tf.group(apply_gradients, *batch_norm_updates, name="train_step")
+    step.target = tf.group(apply_gradients, *batch_norm_updates, name="train_step")
+    return step
 
 
 TARGET_BUILDERS = {
@@ -288,24 +293,22 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
       A TimedGraph whose graph is finalized.
     """
     graph = tf.Graph()
-    tensors: dict = {}
-    with graph.as_default(), tf.device(device_name(config.device)):
+    with graph.as_default(), tf.device(device_lib.device_string(config.device)):
         tf1.set_random_seed(config.seed)
         images, labels = synthetic_inputs(config, compute_dtype(config))
         with xla_lib.jit_scope(config.xla):
             logits = build_network(images, config, is_training=config.mode != "forward")
-            tensors.update(images=images, labels=labels, logits=logits)
             param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
-            target = TARGET_BUILDERS[config.mode](logits, labels, config, tensors)
+            step = TARGET_BUILDERS[config.mode](logits, labels, config)
         initializer = tf.group(
             tf1.global_variables_initializer(), tf1.local_variables_initializer(), name="init"
         )
     graph.finalize()
-    return TimedGraph(graph, target, initializer, param_count, tensors,
-                      loss_scale=tensors.get("loss_scale", "none"),
-                      burn_in_target=tensors.get("burn_in_target"),
-                      gradients_finite=tensors.get("gradients_finite"),
-                      loss_scale_state=tensors.get("loss_scale_state"))
+    return TimedGraph(graph, step.target, initializer, param_count, images, labels, logits,
+                      loss=step.loss, gradients=step.gradients, variables=step.variables,
+                      loss_scale=step.loss_scale, burn_in_target=step.burn_in_target,
+                      gradients_finite=step.gradients_finite,
+                      loss_scale_state=step.loss_scale_state)
 
 
 def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:

@@ -18,6 +18,8 @@ import time
 import tensorflow as tf
 
 from bench import precision as precision_lib
+from bench.device import device_string
+from bench.extras import DatasheetPeak, PeakProbe
 
 # Square matrix size and chain length per device: large enough to reach the device's matmul rate,
 # short enough to take about a second per precision (CPU: 2 x 2048^3 x 2 = 34 GFLOP per run).
@@ -25,45 +27,6 @@ DEFAULT_MATRIX_SIZE = {'gpu': 8192, 'cpu': 2048}
 DEFAULT_CHAIN_LENGTH = {'gpu': 8, 'cpu': 2}
 DEFAULT_REPEATS = 5
 DEFAULT_WARMUP = 2
-
-
-@dataclasses.dataclass
-class PeakProbe:
-    """A measured matrix-product rate.
-
-    Attributes:
-      precision: 'fp32', 'fp16' or 'bf16'.
-      device: 'gpu' or 'cpu'.
-      matrix_size: n of the n x n matrices.
-      chain_length: products per run.
-      run_times_s: every timed run (warm-up runs excluded), in seconds.
-    """
-
-    precision: str
-    device: str
-    matrix_size: int
-    chain_length: int
-    run_times_s: list
-
-    @property
-    def flops_per_run(self):
-        """2 n^3 per product, times the chain length."""
-        return 2 * self.matrix_size**3 * self.chain_length
-
-    @property
-    def best_tflops(self):
-        """The rate of the fastest run, in TFLOP/s."""
-        return self.flops_per_run / min(self.run_times_s) / 1e12
-
-    def to_dict(self):
-        """JSON-ready dict, with the best rate."""
-        return dict(dataclasses.asdict(self), best_tflops=self.best_tflops)
-
-
-def _device_string(device):
-    if device not in DEFAULT_MATRIX_SIZE:
-        raise ValueError(f"device must be 'gpu' or 'cpu', got {device!r}")
-    return '/device:GPU:0' if device == 'gpu' else '/device:CPU:0'
 
 
 def build_probe_graph(precision, device, matrix_size, chain_length, seed=0):
@@ -77,7 +40,7 @@ def build_probe_graph(precision, device, matrix_size, chain_length, seed=0):
     """
     dtype = precision_lib.compute_dtype(precision)
     graph = tf.Graph()
-    with graph.as_default(), tf.device(_device_string(device)):
+    with graph.as_default(), tf.device(device_string(device)):
         tf.compat.v1.set_random_seed(seed)
         shape = [matrix_size, matrix_size]
         x = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape), dtype), name='x')
@@ -120,7 +83,7 @@ def probe_peak_tflops(
     precision_lib.check_precision(precision)
     matrix_size = matrix_size or DEFAULT_MATRIX_SIZE.get(device)
     chain_length = chain_length or DEFAULT_CHAIN_LENGTH.get(device)
-    _device_string(device)
+    device_string(device)
     if matrix_size < 1 or chain_length < 1 or repeats < 1 or warmup < 0:
         raise ValueError('matrix size, chain length and repeats must be positive, warmup >= 0')
     graph, initializer, fetch, _ = build_probe_graph(precision, device, matrix_size, chain_length)
@@ -134,18 +97,6 @@ def probe_peak_tflops(
             session.run(fetch)
             run_times_s.append(time.perf_counter() - start)
     return PeakProbe(precision, device, matrix_size, chain_length, run_times_s)
-
-
-def efficiency(achieved_tflops, attainable_tflops):
-    """achieved / attainable (a fraction; can exceed 1 when convolutions beat plain matrix products,
-    e.g. Winograd kernels doing fewer operations than the direct count).
-
-    Raises:
-      ValueError: if attainable_tflops is not positive.
-    """
-    if not attainable_tflops > 0:
-        raise ValueError(f'attainable TFLOP/s must be positive, got {attainable_tflops!r}')
-    return achieved_tflops / attainable_tflops
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,23 +150,6 @@ def known_gpu(device_name):
         if all(needle in name for needle in needles):
             return peaks
     return None
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasheetPeak:
-    """The datasheet figure that applies to one run.
-
-    Attributes:
-      model: GPU model.
-      tflops: dense TFLOP/s.
-      basis: which figure it is, e.g. 'TF32 tensor core'.
-      source: the datasheet.
-    """
-
-    model: str
-    tflops: float
-    basis: str
-    source: str
 
 
 def datasheet_peak(device_name, precision, tf32_enabled=True):

@@ -28,21 +28,19 @@ Typical use:
     with precision_scope(precision):
       logits, _ = resnet_v2_50(cast_to_compute(images, precision), num_classes=1000)
     loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, to_float32(logits))
-    scaler = make_loss_scaler(parse_loss_scale('dynamic'), precision)
+    scaler = make_loss_scaler(effective_loss_scale('dynamic', precision))
     grads = scaled_gradients(loss, tf.compat.v1.trainable_variables(), scaler)
     train_op = apply_gradients(optimizer, list(zip(grads, variables)), scaler)
 """
 
 import contextlib
-import dataclasses
 
 import tensorflow as tf
 import tf_slim as slim
 
-PRECISIONS = ('fp32', 'fp16', 'bf16')
-_COMPUTE_DTYPES = {'fp32': tf.float32, 'fp16': tf.float16, 'bf16': tf.bfloat16}
+from bench.config import PRECISIONS
 
-LOSS_SCALE_CHOICES = 'auto, none, dynamic or a positive number'
+_COMPUTE_DTYPES = {'fp32': tf.float32, 'fp16': tf.float16, 'bf16': tf.bfloat16}
 # Dynamic loss scaling: start high (fp16 overflows show up in the first steps and halve it quickly),
 # double after this many consecutive finite steps.
 DYNAMIC_INITIAL_SCALE = 2.0**15
@@ -221,51 +219,6 @@ def sum_in_float32(losses):
     return tf.add_n(losses) if losses else tf.constant(0.0, tf.float32)
 
 
-@dataclasses.dataclass(frozen=True)
-class LossScaleSetting:
-    """What the user asked for: kind is 'auto', 'none', 'static' or 'dynamic'; value only for 'static'."""
-
-    kind: str
-    value: float | None = None
-
-    def describe(self):
-        """'dynamic', 'none', 'auto' or the static value, e.g. '1024'."""
-        return f'{self.value:g}' if self.kind == 'static' else self.kind
-
-
-def parse_loss_scale(text):
-    """Parses a --loss-scale value: 'auto', 'none', 'dynamic' or a positive finite number.
-
-    Returns:
-      A LossScaleSetting.
-
-    Raises:
-      ValueError: for anything else, naming the value and what is allowed.
-    """
-    text = str(text).strip().lower()
-    if text in ('auto', 'none', 'dynamic'):
-        return LossScaleSetting(text)
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not value > 0 or value == float('inf'):
-        raise ValueError(f'loss scale must be {LOSS_SCALE_CHOICES}, got {text!r}')
-    return LossScaleSetting('static', value)
-
-
-def resolve_loss_scale(setting, precision):
-    """The loss scale actually used: 'auto' means dynamic for fp16 and none for fp32/bf16.
-
-    Returns:
-      A LossScaleSetting whose kind is 'none', 'static' or 'dynamic'.
-    """
-    check_precision(precision)
-    if setting.kind != 'auto':
-        return setting
-    return LossScaleSetting('dynamic' if precision == 'fp16' else 'none')
-
-
 class StaticLossScaler:
     """Multiplies the loss by a fixed `value` and divides the gradients by it."""
 
@@ -384,12 +337,18 @@ def all_finite_op(tensors):
     return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
 
 
-def make_loss_scaler(setting, precision):
-    """The scaler for `setting` (after `resolve_loss_scale`), or None when no scaling is wanted.
+def make_loss_scaler(setting):
+    """The scaler for a resolved setting (`bench.loss_scale.effective_loss_scale`), or None when
+    no scaling is wanted. Creates the dynamic scaler's variables in the current graph.
 
-    Creates the dynamic scaler's variables in the current graph.
+    Args:
+      setting: a LossScaleSetting of kind 'none', 'static' or 'dynamic'.
+
+    Raises:
+      ValueError: for kind 'auto' (resolve it for the precision first).
     """
-    setting = resolve_loss_scale(setting, precision)
+    if setting.kind == 'auto':
+        raise ValueError("resolve loss scale 'auto' for the precision first (effective_loss_scale)")
     if setting.kind == 'static':
         return StaticLossScaler(setting.value)
     if setting.kind == 'dynamic':

@@ -1,47 +1,70 @@
-"""Keeping TensorFlow's log noise out of the user's way (unless --verbose).
+"""How much TensorFlow may say: one `Quiet` object decides it for a whole sweep, children included.
 
-The mechanisms live in `slim_resnet.quiet` (shared with `python -m slim_resnet.extract`): on
-TensorFlow 2.21, TF_CPP_MIN_LOG_LEVEL=2 silences most C++ log lines, but not the ones absl prints
-before its logging is initialised, and tf-slim's layers emit Python deprecation warnings. Here:
-
-- `quiet_environment`: the environment variables a child process gets before it imports TensorFlow;
-- `silence_python_warnings`: Python-level warnings and TensorFlow's Python logger, unless verbose;
-- `is_native_log_line`: recognises C++ log lines, so the runner can drop them from a child's stderr
-  while keeping everything else (and keeping the dropped lines for failure reports);
-- `captured_native_stderr`: redirects file descriptor 2 for the duration of a block, for the few
-  TensorFlow calls the parent process itself makes.
+On TensorFlow 2.21, TF_CPP_MIN_LOG_LEVEL=2 silences most C++ log lines but not the ones absl prints
+before its logging is initialised, and tf-slim's layers emit Python deprecation warnings. The
+mechanisms live in `slim_resnet.quiet` (shared with `python -m slim_resnet.extract`); this object
+applies them with one setting: the parent builds it from --verbose, hands it to the sweep, and a
+child process rebuilds it from the environment its parent gave it (`child_environment`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Mapping
+
 from slim_resnet import quiet as _shared
-from slim_resnet.quiet import captured_native_stderr, is_native_log_line
 
-__all__ = ["captured_native_stderr", "is_native_log_line", "quiet_environment",
-           "silence_python_warnings"]
+VERBOSE_ENV_VAR = "BENCH_VERBOSE"
 
 
-def quiet_environment(base: dict[str, str], verbose: bool) -> dict[str, str]:
-    """Environment for a process that will import TensorFlow.
+@dataclasses.dataclass(frozen=True)
+class Quiet:
+    """Whether TensorFlow's log lines and Python warnings reach the user.
 
-    Args:
-      base: the environment to start from (not modified).
-      verbose: if True, TensorFlow's own logging settings are left as they are.
-
-    Returns:
-      A copy of `base` with TF_CPP_MIN_LOG_LEVEL=2 unless the user chose a level (or verbose).
+    Attributes:
+      verbose: let everything through.
     """
-    env = dict(base)
-    if not verbose:
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
 
+    verbose: bool = False
 
-def silence_python_warnings(verbose: bool) -> None:
-    """Hides Python deprecation/user warnings and TensorFlow's Python log below ERROR.
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Quiet:
+        """The setting a parent passed to this (child) process."""
+        return cls(verbose=environ.get(VERBOSE_ENV_VAR) == "1")
 
-    Args:
-      verbose: if True, nothing is changed.
-    """
-    if not verbose:
-        _shared.silence_python_warnings()
+    def import_tensorflow(self):
+        """Imports TensorFlow (and tf-slim) with its start-up noise dropped unless verbose.
+
+        Returns:
+          The `tensorflow` module.
+        """
+        _shared.quiet_tensorflow_import(self.verbose)
+        import tensorflow as tf
+
+        return tf
+
+    def silence_python_warnings(self) -> None:
+        """Hides Python deprecation/user warnings and TensorFlow's Python log below ERROR."""
+        if not self.verbose:
+            _shared.silence_python_warnings()
+
+    def child_environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The environment of a child process that will import TensorFlow.
+
+        Args:
+          base: the environment to start from (not modified).
+
+        Returns:
+          A copy with this setting in it, and TF_CPP_MIN_LOG_LEVEL=2 unless verbose or the user
+          chose a level.
+        """
+        env = dict(base)
+        env[VERBOSE_ENV_VAR] = "1" if self.verbose else "0"
+        if not self.verbose:
+            env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return env
+
+    def shows(self, line: str) -> bool:
+        """Whether a line of a child's stderr is passed on (C++ log lines only when verbose)."""
+        return self.verbose or not _shared.is_native_log_line(line)

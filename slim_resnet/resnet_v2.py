@@ -28,20 +28,8 @@ import tf_slim as slim
 
 from slim_resnet import resnet_utils
 from slim_resnet.batch_norm import batch_norm, channel_axis
+from slim_resnet.family import MIN_IMAGE_SIZE, UNITS_PER_BLOCK, VALID_DEPTHS  # noqa: F401
 
-VALID_DEPTHS = (50, 101, 152, 200)
-
-# Smallest input height/width accepted: the network's nominal output stride, so that block4 covers
-# at least one full window of the input.
-MIN_IMAGE_SIZE = 32
-
-# Units per block for each depth; every block multiplies its base depth by 4 on output.
-UNITS_PER_BLOCK = {
-    50: (3, 4, 6, 3),
-    101: (3, 4, 23, 3),
-    152: (3, 8, 36, 3),
-    200: (3, 24, 36, 3),
-}
 _BASE_DEPTHS = (64, 128, 256, 512)
 _BLOCK_STRIDES = (2, 2, 2, 1)
 _INPUT_DTYPES = (tf.float16, tf.bfloat16, tf.float32)

@@ -1,9 +1,22 @@
-"""Helpers for the bench tests: results built from fixed step times (no TensorFlow needed)."""
+"""Fixtures for the bench tests: results built from fixed step times (no TensorFlow needed), the
+tiny settings every real run uses, the command-line runner, and the FLOP hand count."""
+
+import json
+import math
+import os
+import subprocess
+import sys
 
 import pytest
 
+from bench import faults
 from bench.config import BenchmarkConfig
-from bench.timing import STATUS_FAILED, BenchmarkResult, Failure, Measurement
+from bench.result import STATUS_FAILED, BenchmarkResult
+from bench.timing import Measurement
+from slim_resnet.family import UNITS_PER_BLOCK
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 ENVIRONMENT = {
     "tensorflow_version": "2.21.0",
@@ -20,11 +33,18 @@ ENVIRONMENT = {
     "cudnn_version": "9",
 }
 
+# The smallest real configuration: depth 50 at 32 px, one image, 10 classes, a 256 probe.
+TINY = dict(depth=50, batch_size=1, image_size=32, num_classes=10, num_batches=2, burn_in=1,
+            device="cpu", display_every=1, peak_probe_size=256)
+TINY_ARGS = ["--image-size", "32", "--num-classes", "10", "--num-batches", "2", "--burn-in", "1",
+             "--device", "cpu", "--peak-probe-size", "256"]
 
-def measured(depth, batch_size, mode, step_times_s, burn_in_times_s=(1.0, 0.2)):
+
+def measured(depth, batch_size, mode, step_times_s, burn_in_times_s=(1.0, 0.2), **settings):
     """An 'ok' result with the given raw times (loop wall = sum of the steps + 1 ms)."""
     config = BenchmarkConfig(depth=depth, batch_size=batch_size, mode=mode, device="cpu",
-                             num_batches=len(step_times_s), burn_in=len(burn_in_times_s))
+                             num_batches=len(step_times_s), burn_in=len(burn_in_times_s),
+                             **settings)
     measurement = Measurement(list(step_times_s), list(burn_in_times_s),
                               loop_wall_s=sum(step_times_s) + 0.001)
     return BenchmarkResult(config=config, measurement=measurement, param_count=25_568_360,
@@ -32,17 +52,24 @@ def measured(depth, batch_size, mode, step_times_s, burn_in_times_s=(1.0, 0.2)):
                            phases_s={"graph_build": 1.0, "session_init": 0.5})
 
 
-def failed(depth, batch_size, mode, failure):
+def failed(depth, batch_size, mode, failure, **settings):
     """A 'failed' result."""
-    config = BenchmarkConfig(depth=depth, batch_size=batch_size, mode=mode, device="cpu")
+    config = BenchmarkConfig(depth=depth, batch_size=batch_size, mode=mode, device="cpu",
+                             **settings)
     return BenchmarkResult(config=config, status=STATUS_FAILED, failure=failure,
                            environment=dict(ENVIRONMENT))
 
 
 @pytest.fixture
 def make_measured():
-    """Factory: make_measured(depth, batch_size, mode, step_times_s) -> an 'ok' result."""
+    """Factory: make_measured(depth, batch_size, mode, step_times_s, **settings) -> 'ok' result."""
     return measured
+
+
+@pytest.fixture
+def make_failed():
+    """Factory: make_failed(depth, batch_size, mode, failure, **settings) -> 'failed' result."""
+    return failed
 
 
 @pytest.fixture
@@ -54,6 +81,8 @@ def environment_info():
 @pytest.fixture
 def sweep_results():
     """Three measured configurations and two failures, in sweep order."""
+    from bench.result import Failure
+
     return [
         measured(50, 8, "forward", [0.100] * 12),
         measured(101, 8, "forward", [0.200, 0.202, 0.198] * 4),
@@ -61,3 +90,103 @@ def sweep_results():
         failed(101, 8, "train", Failure("oom", "ResourceExhaustedError: OOM when allocating")),
         failed(152, 8, "forward", Failure("signal", "killed by signal 9 (SIGKILL)", -9, 9)),
     ]
+
+
+@pytest.fixture
+def tiny():
+    """The tiny BenchmarkConfig settings (a dict; override with dict(tiny, ...))."""
+    return dict(TINY)
+
+
+@pytest.fixture
+def tiny_args():
+    """The tiny settings as command-line flags."""
+    return list(TINY_ARGS)
+
+
+def clean_environment(**extra):
+    """Our environment without TF_CPP_MIN_LOG_LEVEL (the harness must be quiet on its own) and
+    without a fault injection, plus `extra`."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("TF_CPP_MIN_LOG_LEVEL", faults.ENV_VAR)}
+    env.update(extra)
+    return env
+
+
+def bench_command(*args):
+    return [sys.executable, "-m", "bench", *args]
+
+
+@pytest.fixture
+def run_bench():
+    """run_bench(*args, env=None, timeout=300) -> CompletedProcess of `python -m bench ...`,
+    text output captured; env defaults to `clean_environment()`; env_extra adds variables."""
+
+    def run(*args, env_extra=None, timeout=300):
+        return subprocess.run(bench_command(*args), cwd=REPO_ROOT,
+                              env=clean_environment(**(env_extra or {})),
+                              capture_output=True, text=True, timeout=timeout)
+
+    return run
+
+
+def _conv(size_out, channels_in, channels_out, kernel):
+    return 2 * size_out * size_out * channels_out * kernel * kernel * channels_in
+
+
+def resnet_v2_hand_count(depth, image_size, batch, num_classes):
+    """Float operations of resnet_v2_<depth>'s inference step (input to logits) by the profiler's
+    rules, from the architecture: 7x7/2 conv (+bias) and 3x3/2 max-pool; per bottleneck unit a
+    projection shortcut (1x1 conv + bias, when the depth changes) or a 1x1 stride-s max-pool
+    subsample (when it does not and s > 1), 1x1 / 3x3 (stride s) / 1x1 (+bias) convolutions and the
+    residual add; the stride of blocks 1-3 sits in their last unit; global mean; 1x1 logits conv
+    (+bias). Batch norm and ReLU count zero."""
+    size = math.ceil(image_size / 2)
+    total = _conv(size, 3, 64, 7) + size * size * 64
+    size = math.ceil(size / 2)
+    total += 9 * size * size * 64
+    channels = 64
+    for base_depth, num_units, block_stride in zip(
+        (64, 128, 256, 512), UNITS_PER_BLOCK[depth], (2, 2, 2, 1), strict=True
+    ):
+        out_depth = 4 * base_depth
+        for index in range(num_units):
+            stride = block_stride if index == num_units - 1 else 1
+            size_out = math.ceil(size / stride)
+            outputs = size_out * size_out * out_depth
+            if out_depth != channels:
+                total += _conv(size_out, channels, out_depth, 1) + outputs
+            elif stride > 1:
+                total += outputs
+            total += _conv(size, channels, base_depth, 1)
+            total += _conv(size_out, base_depth, base_depth, 3)
+            total += _conv(size_out, base_depth, out_depth, 1) + outputs
+            total += outputs  # the residual add
+            channels, size = out_depth, size_out
+    total += size * size * channels  # the profiler's Mean: one per input element
+    total += _conv(1, channels, num_classes, 1) + num_classes
+    return batch * total
+
+
+@pytest.fixture
+def hand_count():
+    """resnet_v2_hand_count(depth, image_size, batch, num_classes): the inference FLOPs."""
+    return resnet_v2_hand_count
+
+
+@pytest.fixture
+def data_path():
+    """data_path(name): a file in tests/bench/data."""
+    return lambda name: os.path.join(DATA_DIR, name)
+
+
+@pytest.fixture
+def traced_op_types():
+    """traced_op_types(trace_text) -> the op types of the op events in a Chrome trace."""
+
+    def op_types(trace_text):
+        events = json.loads(trace_text)["traceEvents"]
+        return {event["args"]["op"] for event in events
+                if event.get("ph") == "X" and "op" in event.get("args", {})}
+
+    return op_types

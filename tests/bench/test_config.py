@@ -1,8 +1,8 @@
-"""BenchmarkConfig validation and sweep expansion (no TensorFlow needed)."""
+"""BenchmarkConfig and its one validation (no TensorFlow needed)."""
 
 import pytest
 
-from bench.config import BenchmarkConfig, ConfigError, expand_sweep, validate_against_model
+from bench.config import BenchmarkConfig, ConfigError
 
 
 def test_defaults_are_valid_and_match_the_documented_ones():
@@ -40,21 +40,31 @@ def test_invalid_value_names_field_value_and_what_is_allowed(field, value, fragm
     assert "\n" not in str(raised.value)
 
 
-def test_model_limits():
-    validate_against_model(BenchmarkConfig(depth=101, image_size=32), (50, 101), 32)
-    with pytest.raises(ConfigError, match=r"depth=77: not a ResNet v2 depth; choose from 50, 101"):
-        validate_against_model(BenchmarkConfig(depth=77), (50, 101), 32)
+def test_model_limits_come_from_the_model_package():
+    BenchmarkConfig(depth=101, image_size=32).validate()
+    with pytest.raises(ConfigError, match=r"depth=77: not a ResNet v2 depth; choose from 50, 101, 152, 200$"):
+        BenchmarkConfig(depth=77).validate()
+    with pytest.raises(ConfigError, match="depth='50': not a ResNet v2 depth"):
+        BenchmarkConfig(depth="50").validate()
     with pytest.raises(ConfigError, match="image_size=31: too small.*at least 32"):
-        validate_against_model(BenchmarkConfig(image_size=31), (50, 101), 32)
+        BenchmarkConfig(image_size=31).validate()
 
 
-def test_sweep_is_every_combination_in_depth_batch_mode_order():
-    configs = expand_sweep([50, 101], [8, 8, 1], ["forward", "train"], num_batches=5)
-    assert [(c.depth, c.batch_size, c.mode) for c in configs] == [
-        (50, 8, "forward"), (50, 8, "train"), (50, 1, "forward"), (50, 1, "train"),
-        (101, 8, "forward"), (101, 8, "train"), (101, 1, "forward"), (101, 1, "train"),
-    ]
-    assert {c.num_batches for c in configs} == {5}
+def test_loss_scale_is_checked_with_its_grammar():
+    BenchmarkConfig(loss_scale="1024").validate()
+    with pytest.raises(ConfigError, match="loss_scale='-1': must be auto, none, dynamic or a positive"):
+        BenchmarkConfig(loss_scale="-1").validate()
+
+
+def test_validation_needs_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; from bench.config import BenchmarkConfig; BenchmarkConfig().validate(); "
+            "import bench.cli, bench.report, bench.records; print('tensorflow' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, timeout=60)
+    assert completed.stdout.strip() == "False"
 
 
 def test_dict_round_trip_ignores_unknown_keys():

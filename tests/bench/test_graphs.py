@@ -41,12 +41,12 @@ def sessions():
 def test_forward_backward_target_executes_every_gradient_op(sessions):
     timed, session = sessions["forward-backward"]
     # Reference: the ops that run when the gradients themselves are fetched.
-    reference = {name for name in executed_ops(session, timed.tensors["gradients"])
+    reference = {name for name in executed_ops(session, timed.gradients)
                  if name.startswith("gradients/")}
     assert any("Conv2DBackpropFilter" in name for name in reference)
     assert len(reference) > 200
     assert reference <= executed_ops(session, timed.target)
-    assert len(timed.tensors["gradients"]) == len(timed.tensors["variables"]) > 0
+    assert len(timed.gradients) == len(timed.variables) > 0
 
 
 def test_grouping_the_gradients_would_run_none_of_them():
@@ -122,11 +122,11 @@ def test_inputs_live_on_the_device_as_local_variables(sessions):
         trainable_names = {v.op.name for v in tf1.trainable_variables()}
     assert {"synthetic_inputs/images", "synthetic_inputs/labels"} <= local_names
     assert not any(name.startswith("synthetic_inputs") for name in trainable_names)
-    images, labels = session.run([timed.tensors["images"], timed.tensors["labels"]])
+    images, labels = session.run([timed.images, timed.labels])
     assert images.shape == (2, 64, 64, 3) and images.dtype == np.float32
     assert labels.shape == (2,) and labels.min() >= 0 and labels.max() < 10
     # Created once: two reads give the same batch.
-    np.testing.assert_array_equal(images, session.run(timed.tensors["images"]))
+    np.testing.assert_array_equal(images, session.run(timed.images))
     # The forward fetch is a scalar: no large host copy.
     assert timed.target.shape == ()
 
@@ -140,7 +140,7 @@ def test_nchw_graph_builds_with_the_same_variables():
             shapes[data_format] = {v.op.name: v.shape.as_list()
                                    for v in tf1.trainable_variables()}
         expected = [2, 3, 64, 64] if data_format == "NCHW" else [2, 64, 64, 3]
-        assert timed.tensors["images"].shape.as_list() == expected
+        assert timed.images.shape.as_list() == expected
     assert shapes["NHWC"] == shapes["NCHW"]
 
 
@@ -151,9 +151,3 @@ def test_parameter_count_matches_the_official_layout(manifest):
     config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=1001,
                              device="cpu")
     assert graphs.build_timed_graph(config).param_count == expected == 25_570_409
-
-
-def test_device_must_be_resolved():
-    assert graphs.device_name("cpu") == "/device:CPU:0"
-    with pytest.raises(ValueError, match="resolved"):
-        graphs.device_name("auto")

@@ -1,6 +1,6 @@
-"""fp16 numerics through the real harness path (bench.graphs, bench.timing, bench.runner): the default
-dynamic loss scale settles during the burn-in, gradients are checked finite after the measured steps,
-and skipped training updates are counted and warned about.
+"""fp16 numerics through the real harness path (bench.graphs, bench.timing, bench.measure,
+bench.numerics): the default dynamic loss scale settles during the burn-in, gradients are checked
+finite after the measured steps, and skipped training updates are counted and warned about.
 
 At 64 px, batch 2 (seed 0) the initial scale 2^15 overflows float16 in some gradients; a few
 halvings bring it to a finite scale (2048 when measured), so burn-in 6 is enough and burn-in 2 is
@@ -15,6 +15,7 @@ import bench
 from bench import graphs, timing
 from bench.config import BenchmarkConfig
 from bench.precision import DYNAMIC_INITIAL_SCALE
+from bench.result import BenchmarkResult
 
 FP16 = dict(depth=50, batch_size=2, image_size=64, num_classes=10, num_batches=2, device="cpu",
             precision="fp16", peak_probe=False)
@@ -29,7 +30,7 @@ def test_forward_backward_burn_in_settles_the_default_loss_scale():
     config = BenchmarkConfig(mode="forward-backward", burn_in=SETTLING_BURN_IN, **FP16)
     assert config.loss_scale == "auto"
     timed = graphs.build_timed_graph(config)
-    gradients = timed.tensors["gradients"]
+    gradients = timed.gradients
     with tf.compat.v1.Session(graph=timed.graph, config=graphs.session_config(config)) as session:
         session.run(timed.initializer)
         cold = session.run(gradients)
@@ -45,33 +46,33 @@ def test_forward_backward_burn_in_settles_the_default_loss_scale():
 def test_forward_backward_records_finite_gradients_and_a_steady_scale():
     result = bench.run(BenchmarkConfig(mode="forward-backward", burn_in=SETTLING_BURN_IN, **FP16))
     assert result.ok, result.failure
-    extra = result.extra
-    assert extra["gradients_finite"] is True
+    numerics = result.extra.numerics
+    assert numerics.gradients_finite is True
     # Measured steps use the settled scale and never change it.
-    assert extra["loss_scale_before"] == extra["loss_scale_after"] < DYNAMIC_INITIAL_SCALE
-    assert "skipped_updates" not in extra  # nothing is updated in forward-backward
+    assert numerics.loss_scale_before == numerics.loss_scale_after < DYNAMIC_INITIAL_SCALE
+    assert numerics.skipped_updates is None  # nothing is updated in forward-backward
     assert not [warning for warning in result.warnings if "finite" in warning]
 
 
 def test_too_short_a_burn_in_is_warned_about():
     result = bench.run(BenchmarkConfig(mode="forward-backward", burn_in=2, **FP16))
     assert result.ok, result.failure
-    assert result.extra["gradients_finite"] is False
+    assert result.extra.numerics.gradients_finite is False
     record = result.to_record()
     (warning,) = [warning for warning in record["warnings"] if "not all finite" in warning]
     assert "dynamic loss scale 16384 -> 16384" in warning and "--burn-in" in warning
     # The warning is derived again from a record read back.
-    assert warning in timing.BenchmarkResult.from_record(record).warnings
+    assert warning in BenchmarkResult.from_record(record).warnings
 
 
 def test_train_counts_measured_steps_that_skipped_the_update():
     result = bench.run(BenchmarkConfig(mode="train", burn_in=1, **dict(FP16, num_batches=3)))
     assert result.ok, result.failure
-    extra = result.extra
-    skipped = extra["skipped_updates"]
+    numerics = result.extra.numerics
+    skipped = numerics.skipped_updates
     assert skipped > 0
     # No growth in three steps: every skip halved the scale.
-    assert extra["loss_scale_after"] == extra["loss_scale_before"] / 2 ** skipped
+    assert numerics.loss_scale_after == numerics.loss_scale_before / 2 ** skipped
     (warning,) = [warning for warning in result.warnings if "skipped the optimizer update" in warning]
     assert warning.startswith(f"{skipped} of 3 measured steps skipped")
 
@@ -82,5 +83,7 @@ def test_fp32_gradients_are_checked_and_carry_no_loss_scale_state(mode):
                                                            precision="fp32"))
     result = bench.run(config)
     assert result.ok, result.failure
-    assert result.extra["gradients_finite"] is True
-    assert "loss_scale_before" not in result.extra and "skipped_updates" not in result.extra
+    numerics = result.extra.numerics
+    assert numerics.gradients_finite is True
+    assert numerics.loss_scale_before is None and numerics.skipped_updates is None
+    assert {"loss_scale_before", "skipped_updates"}.isdisjoint(result.to_record()["extra"])

@@ -107,5 +107,9 @@ def test_resnet_step_compiles_and_matches(resnet_results, mode):
     flat = np.concatenate([np.ravel(value) for value in values])
     flat_expected = np.concatenate([np.ravel(value) for value in expected])
     assert np.isfinite(flat).all()
-    # Measured: relative L2 difference ~2e-6 (fp32 rounding in a different order).
-    assert np.linalg.norm(flat - flat_expected) / np.linalg.norm(flat_expected) < 1e-4
+    # fp32 rounding in a different order: XLA's CPU convolutions are its own, the plain graph runs
+    # oneDNN's. Measured relative L2 differences: ~2e-6 in every mode on an earlier machine; on an
+    # AMD EPYC (2026-12-01) under 1e-4 forward but 3e-3 for gradients and updates (training-mode
+    # batch norm over 2 images amplifies the rounding). A step that compiled wrongly is off by O(1).
+    tolerance = 1e-4 if mode == 'forward' else 2e-2
+    assert np.linalg.norm(flat - flat_expected) / np.linalg.norm(flat_expected) < tolerance

@@ -1,0 +1,207 @@
+"""Both ends of the child-process protocol: one configuration per child process.
+
+Why a child process per configuration (the default): an out-of-memory error, a crash in native
+code or the kernel's OOM killer then ends only that configuration, whose row reports it, and the
+sweep goes on. Every configuration also starts from the same state (no allocator caches, thread
+pools or graph-optimizer caches left over from the previous one).
+
+The protocol: the parent (`run_in_child`) writes a job file (the configuration, the environment
+description, whether progress is wanted, where to write the result, when it spawned the child) and
+starts a fresh interpreter (`entry`) rather than a fork (forking a process that has started TensorFlow's
+thread pools is unsafe) or multiprocessing's spawn (which would re-import the CLI's `__main__`).
+The child (`main`) measures in its own process and writes its result as one JSON record (the
+--output schema) through a temporary file and a rename, so the parent never reads half a file;
+exit status 0 measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
+decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
+(progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
+lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for failure reports, and
+turns a child that wrote no result into a failure from its exit status.
+
+Timing inside the child is the same as in-process (only `session.run` is timed). What the child
+adds (interpreter start, TensorFlow import, exit) is measured and kept in the record's `phases_s`
+('process_start', 'tf_import', 'teardown', 'child_overhead').
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+from bench import failures, timing
+from bench.config import BenchmarkConfig
+from bench.quiet import Quiet
+from bench.result import BenchmarkResult
+from slim_resnet.files import atomic_output
+
+# What the child interpreter runs: `entry` with the job file's path (a `-c` command rather than
+# `-m bench.child`, since the package's __init__ has imported this module already).
+CHILD_COMMAND = "import sys; from bench.child import entry; entry(sys.argv[1])"
+# Seconds a child gets to exit after SIGTERM before it is killed.
+STOP_GRACE_S = 10.0
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _LinePump(threading.Thread):
+    """Copies a child's output stream to one of ours line by line, as the lines arrive, and keeps
+    the last lines (all of them, shown or not) for failure reports."""
+
+    def __init__(self, source: IO[bytes], destination: IO[str] | None,
+                 show: Callable[[str], bool]):
+        super().__init__(daemon=True)
+        self._source = source
+        self._destination = destination
+        self._show = show
+        self.tail: collections.deque[str] = collections.deque(maxlen=failures.TAIL_LINES)
+
+    def run(self) -> None:
+        for raw in iter(self._source.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.tail.append(line)
+            if self._destination is not None and self._show(line):
+                print(line, file=self._destination, flush=True)
+        self._source.close()
+
+
+def run_in_child(config: BenchmarkConfig, environment: dict, quiet: Quiet = Quiet(),
+                 progress: IO[str] | None = None) -> BenchmarkResult:
+    """Runs one prepared configuration in a fresh child interpreter (see `entry`).
+
+    Args:
+      config: a prepared configuration (device resolved).
+      environment: the environment dict.
+      quiet: what TensorFlow may print (the child inherits it).
+      progress: stream the child's progress lines are copied to as they come (None: none).
+
+    Returns:
+      The child's own BenchmarkResult, or a failed one built from its exit status and the tail
+      of its stderr; phases_s gains 'total', 'teardown' and 'child_overhead'.
+
+    Raises:
+      KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        job_path = os.path.join(workdir, "job.json")
+        result_path = os.path.join(workdir, "result.json")
+        spawned_at = time.time()
+        job = {"config": config.to_dict(), "environment": environment,
+               "progress": progress is not None, "result_path": result_path,
+               "spawned_at": spawned_at}
+        with open(job_path, "w", encoding="utf-8") as job_file:
+            json.dump(job, job_file)
+        start = timing.clock()
+        child = subprocess.Popen([sys.executable, "-c", CHILD_COMMAND, job_path],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=_child_environment(quiet))
+        pumps = [_LinePump(child.stdout, progress, show=lambda line: True),
+                 _LinePump(child.stderr, sys.stderr, show=quiet.shows)]
+        for pump in pumps:
+            pump.start()
+        try:
+            returncode = child.wait()
+        finally:
+            if child.poll() is None:
+                _stop(child)
+            for pump in pumps:
+                pump.join(timeout=STOP_GRACE_S)
+        total_s = timing.clock() - start
+        result = _read_result(result_path)
+    if result is None:
+        started_at = failures.utc_from_timestamp(spawned_at)
+        result = failures.failed_result(config, environment,
+                                        failures.from_exit(returncode, list(pumps[1].tail)),
+                                        started_at=started_at)
+    _add_child_phases(result.phases_s, total_s)
+    return result
+
+
+def _child_environment(quiet: Quiet) -> dict[str, str]:
+    """Our environment with the quiet setting, and this package importable from the child."""
+    env = quiet.child_environment(os.environ)
+    paths = [_PACKAGE_ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """Ends a child: SIGTERM, then SIGKILL if it has not exited after STOP_GRACE_S."""
+    child.terminate()
+    try:
+        child.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _read_result(path: str) -> BenchmarkResult | None:
+    """The result the child wrote, or None if it wrote none."""
+    try:
+        with open(path, encoding="utf-8") as result_file:
+            return BenchmarkResult.from_record(json.load(result_file))
+    except FileNotFoundError:
+        return None
+
+
+def _add_child_phases(phases_s: dict, total_s: float) -> None:
+    """Adds 'total', 'teardown' and 'child_overhead' to a child's phase times (in place).
+
+    teardown is whatever the child's own phases do not account for after its last one (closing
+    the session, writing the result, interpreter exit); child_overhead is what running in a child
+    costs on top of running in-process: process start + TensorFlow import + teardown.
+    """
+    phases_s["total"] = total_s
+    if "process_start" not in phases_s:
+        return
+    accounted = sum(value for key, value in phases_s.items() if key != "total")
+    phases_s["teardown"] = max(total_s - accounted, 0.0)
+    phases_s["child_overhead"] = (phases_s["process_start"] + phases_s.get("tf_import", 0.0)
+                                  + phases_s["teardown"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The child's end.
+
+
+def main(job_path: str) -> int:
+    """Runs the job in `job_path` in this (child) process.
+
+    Returns:
+      0 if the configuration was measured, 1 if it failed.
+    """
+    entered_at = time.time()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with open(job_path, encoding="utf-8") as job_file:
+        job = json.load(job_file)
+    import_start = timing.clock()
+    Quiet.from_environment().import_tensorflow()
+    from bench import measure  # the TensorFlow side: graphs, model, tf-slim
+
+    tf_import_s = timing.clock() - import_start
+    config = BenchmarkConfig.from_dict(job["config"])
+    progress = sys.stdout if job.get("progress") else None
+    result = measure.run_in_process(config, job["environment"], progress=progress)
+    result.phases_s.pop("total", None)  # the parent measures the total from outside
+    result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
+    with atomic_output(job["result_path"]) as result_file:
+        json.dump(result.to_record(), result_file)
+    return 0 if result.ok else 1
+
+
+def entry(job_path: str) -> None:
+    """The child interpreter's entry point (CHILD_COMMAND): `main`, then a fast exit.
+
+    Everything is written and the session closed by then: the interpreter's slow shutdown of
+    TensorFlow (about a second) would only add to the per-configuration overhead.
+    """
+    exit_status = main(job_path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_status)

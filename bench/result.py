@@ -1,0 +1,229 @@
+"""What one configuration's run produced: `BenchmarkResult`, `Failure`, derived `Cost`, and the
+JSON record (schema "slim-resnet-bench/1") they are written to and read back from.
+
+A result keeps the raw step times (`bench.timing.Measurement`) and typed facts (`bench.extras`);
+statistics, cost figures and warnings are derived from them on demand, never stored as the source
+of truth, so a record written by any version of the harness is re-summarised the same way. No
+TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+from bench import stats as stats_lib
+from bench.config import BenchmarkConfig
+from bench.extras import Extras
+from bench.timing import Measurement
+
+RECORD_SCHEMA = "slim-resnet-bench/1"
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_INTERRUPTED = "interrupted"
+
+
+@dataclasses.dataclass
+class Failure:
+    """Why a configuration produced no measurement.
+
+    Attributes:
+      kind: 'oom', 'error', 'signal', 'exit' or 'interrupted'.
+      message: one line, e.g. 'OOM', 'killed by signal 9 (SIGKILL)', 'ValueError: ...'.
+      exit_code: the child process's exit status, when it ran in one.
+      signal: the signal number that ended the child, if any.
+      details: further lines (the tail of the child's stderr, a traceback's last lines).
+    """
+
+    kind: str
+    message: str
+    exit_code: int | None = None
+    signal: int | None = None
+    details: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        """What the table's status column shows."""
+        if self.kind == "oom":
+            return "OOM"
+        if self.kind in ("signal", "interrupted"):
+            return self.message
+        return f"error: {self.message}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """Work, rate, efficiency and memory of a measured configuration (None where unknown).
+
+    Attributes:
+      gflop_per_image: FLOPs per step / batch size, in GFLOP.
+      achieved_tflops: FLOPs per step / mean step time.
+      attainable_tflops: the peak probe's best rate.
+      efficiency: achieved / attainable.
+      datasheet_tflops: the datasheet figure of a known GPU.
+      efficiency_vs_datasheet: achieved / datasheet.
+      peak_memory_bytes, peak_memory_kind: the peak-memory reading and what it measures.
+    """
+
+    gflop_per_image: float | None
+    achieved_tflops: float | None
+    attainable_tflops: float | None
+    efficiency: float | None
+    datasheet_tflops: float | None
+    efficiency_vs_datasheet: float | None
+    peak_memory_bytes: int | None
+    peak_memory_kind: str | None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class BenchmarkResult:
+    """Everything known about one configuration's run.
+
+    Attributes:
+      config: what was run.
+      status: 'ok', 'failed' or 'interrupted'.
+      measurement: the raw times (None unless status is 'ok').
+      failure: why it failed (None when status is 'ok').
+      param_count: trainable parameters of the network, when the graph was built.
+      environment: the environment description (see bench.environment.describe_environment).
+      phases_s: seconds spent in each phase: 'process_start', 'tf_import' (child processes only),
+        'peak_probe', 'graph_build', 'flop_count', 'session_init', 'burn_in', 'measure',
+        'numerics_check', 'session_close', 'teardown', 'child_overhead', 'total'.
+      started_at: UTC ISO-8601 time the configuration started.
+      extra: the typed facts recorded beside the step times (bench.extras.Extras).
+    """
+
+    config: BenchmarkConfig
+    status: str = STATUS_OK
+    measurement: Measurement | None = None
+    failure: Failure | None = None
+    param_count: int | None = None
+    environment: dict = dataclasses.field(default_factory=dict)
+    phases_s: dict = dataclasses.field(default_factory=dict)
+    started_at: str = ""
+    extra: Extras = dataclasses.field(default_factory=Extras)
+
+    @property
+    def ok(self) -> bool:
+        """True if the configuration was measured."""
+        return self.status == STATUS_OK and self.measurement is not None
+
+    @functools.cached_property
+    def stats(self) -> stats_lib.StepStatistics | None:
+        """Statistics derived from the raw step times (None without a measurement); computed once,
+        since the record, the table, the warnings and the cost figures all read them."""
+        if self.measurement is None:
+            return None
+        return stats_lib.summarize(
+            self.measurement.step_times_s,
+            self.config.batch_size,
+            self.measurement.loop_wall_s,
+            self.measurement.cold_step_s,
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """Reliability warnings for the figures (empty when they look sound)."""
+        summary = self.stats
+        found = stats_lib.reliability_warnings(summary) if summary else []
+        if self.measurement is not None and not self.measurement.burn_in_times_s:
+            found.append("no burn-in: the first measured step is the cold step")
+        return found + self.extra.numerics.warnings(self.config.num_batches)
+
+    @property
+    def cost(self) -> Cost | None:
+        """Work, rate, efficiency and memory, derived from `extra` and the step times (None
+        without a measurement)."""
+        summary = self.stats
+        if summary is None:
+            return None
+        extra = self.extra
+        flops_per_step = extra.flops.per_step if extra.flops else None
+        achieved = None
+        if flops_per_step is not None and summary.mean_s > 0:
+            achieved = flops_per_step / summary.mean_s / 1e12
+        attainable = extra.peak_probe.best_tflops if extra.peak_probe else None
+        datasheet = extra.datasheet_peak.tflops if extra.datasheet_peak else None
+        memory = extra.peak_memory
+        return Cost(
+            gflop_per_image=(None if flops_per_step is None
+                             else flops_per_step / self.config.batch_size / 1e9),
+            achieved_tflops=achieved,
+            attainable_tflops=attainable,
+            efficiency=_ratio(achieved, attainable),
+            datasheet_tflops=datasheet,
+            efficiency_vs_datasheet=_ratio(achieved, datasheet),
+            peak_memory_bytes=memory.bytes if memory else None,
+            peak_memory_kind=memory.kind if memory else None,
+        )
+
+    def to_record(self) -> dict:
+        """The JSON record (schema documented in the README); derived figures are included for
+        readers, but `from_record` recomputes them from the raw times.
+
+        Returns:
+          A JSON-ready dict.
+        """
+        summary = self.stats
+        cost = self.cost
+        return {
+            "schema": RECORD_SCHEMA,
+            "label": self.config.label,
+            "status": self.status,
+            "started_at": self.started_at,
+            "config": self.config.to_dict(),
+            "environment": self.environment,
+            "model": {"name": self.config.model_name, "param_count": self.param_count},
+            "stats": summary.to_dict() if summary else None,
+            "cost": cost.to_dict() if cost else None,
+            "warnings": self.warnings,
+            "step_times_s": self.measurement.step_times_s if self.measurement else [],
+            "burn_in_times_s": self.measurement.burn_in_times_s if self.measurement else [],
+            "phases_s": self.phases_s,
+            "failure": self.failure.to_dict() if self.failure else None,
+            "extra": self.extra.to_dict(),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict) -> BenchmarkResult:
+        """Rebuilds a result from a JSON record (statistics are recomputed, not read).
+
+        Args:
+          record: a parsed JSON record of schema 1.
+
+        Returns:
+          The BenchmarkResult.
+        """
+        measurement = None
+        if record.get("stats") is not None:
+            measurement = Measurement(
+                step_times_s=list(record["step_times_s"]),
+                burn_in_times_s=list(record.get("burn_in_times_s", [])),
+                loop_wall_s=record["stats"]["loop_wall_s"],
+            )
+        failure = Failure(**record["failure"]) if record.get("failure") else None
+        return cls(
+            config=BenchmarkConfig.from_dict(record["config"]),
+            status=record["status"],
+            measurement=measurement,
+            failure=failure,
+            param_count=(record.get("model") or {}).get("param_count"),
+            environment=record.get("environment") or {},
+            phases_s=record.get("phases_s") or {},
+            started_at=record.get("started_at", ""),
+            extra=Extras.from_dict(record.get("extra")),
+        )
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """numerator / denominator, or None when either is missing or the denominator is not > 0."""
+    if numerator is None or denominator is None or not denominator > 0:
+        return None
+    return numerator / denominator

@@ -1,0 +1,160 @@
+"""Preparing and running a sweep: validate and resolve every configuration, then run them one
+after another (one child process each by default), delivering each result as soon as it exists.
+
+Ctrl-C (and SIGTERM under `bench.signals.raise_on_sigterm`) stops a sweep cleanly: finished
+results are kept, the running configuration is recorded as interrupted, the rest as not run.
+Nothing here imports TensorFlow at import time; `prepare` imports it (quietly) to look for GPUs,
+and only an in-process run loads the measuring side (`bench.measure`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import IO
+
+from bench import child, device, failures
+from bench import environment as environment_lib
+from bench.config import BenchmarkConfig
+from bench.quiet import Quiet
+from bench.result import BenchmarkResult
+from bench.signals import deferred_stop
+
+
+@dataclasses.dataclass
+class SweepOutcome:
+    """What a sweep produced.
+
+    Attributes:
+      results: one result per configuration that was started, in order (the interrupted one
+        included, marked 'interrupted').
+      not_run: configurations never started because the sweep was interrupted.
+      interrupted: whether Ctrl-C (or SIGTERM) stopped the sweep.
+    """
+
+    results: list[BenchmarkResult]
+    not_run: list[BenchmarkConfig]
+    interrupted: bool = False
+
+    @property
+    def any_failed(self) -> bool:
+        """True if any started configuration did not produce a measurement."""
+        return any(not result.ok for result in self.results)
+
+
+def prepare(configs: Sequence[BenchmarkConfig], verbose: bool = False,
+            quiet: Quiet | None = None) -> tuple[list[BenchmarkConfig], dict]:
+    """Validates every configuration, resolves device and data format, describes the environment.
+
+    Validation (`BenchmarkConfig.validate`) runs before TensorFlow is imported, so bad input
+    fails fast; then TensorFlow is imported (quietly) to see the GPUs; no graph is built.
+    Configurations that become equal once resolved (e.g. data format auto and NHWC on the CPU)
+    are run once.
+
+    Args:
+      configs: configurations, possibly with device and data format 'auto'.
+      verbose: let TensorFlow's log lines through (ignored when `quiet` is given).
+      quiet: the Quiet setting to use.
+
+    Returns:
+      (resolved configurations, environment dict).
+
+    Raises:
+      ConfigError: for the first configuration with a value that is not allowed.
+    """
+    quiet = quiet or Quiet(verbose)
+    for config in configs:
+        config.validate()
+    tf = quiet.import_tensorflow()
+    gpu_names = device.visible_gpu_names(tf)
+    resolved = list(dict.fromkeys(device.resolve(config, gpu_names) for config in configs))
+    used = resolved[0].device if resolved else "cpu"
+    return resolved, environment_lib.describe_environment(tf, used, gpu_names)
+
+
+def run(config: BenchmarkConfig, isolate: bool = False, verbose: bool = False,
+        progress: IO[str] | None = None) -> BenchmarkResult:
+    """Benchmarks one configuration: the Python API behind the command line.
+
+    Args:
+      config: what to run (device may be 'auto').
+      isolate: run it in a child process instead of this one.
+      verbose: let TensorFlow's log lines through.
+      progress: where progress lines go (None: no progress lines).
+
+    Returns:
+      The BenchmarkResult (status 'failed' with the reason if the run raised an error).
+
+    Raises:
+      ConfigError: if the configuration is invalid.
+      KeyboardInterrupt: on Ctrl-C.
+    """
+    quiet = Quiet(verbose)
+    (resolved,), environment = prepare([config], quiet=quiet)
+    return _run_one(resolved, environment, isolate, quiet, progress)
+
+
+def _run_one(config: BenchmarkConfig, environment: dict, isolate: bool, quiet: Quiet,
+             progress: IO[str] | None) -> BenchmarkResult:
+    """One prepared configuration, in a child process or in this one."""
+    if isolate:
+        return child.run_in_child(config, environment, quiet=quiet, progress=progress)
+    from bench import measure  # the TensorFlow side, loaded only to measure in this process
+
+    return measure.run_in_process(config, environment, progress=progress)
+
+
+def run_sweep(
+    configs: Sequence[BenchmarkConfig],
+    environment: dict,
+    isolate: bool = True,
+    verbose: bool = False,
+    progress: IO[str] | None = None,
+    on_start: Callable[[BenchmarkConfig], None] | None = None,
+    on_result: Callable[[BenchmarkResult], None] | None = None,
+    quiet: Quiet | None = None,
+) -> SweepOutcome:
+    """Runs prepared configurations one after another; Ctrl-C stops the sweep cleanly.
+
+    Args:
+      configs: configurations from `prepare` (device resolved).
+      environment: the environment dict from `prepare`.
+      isolate: one child process per configuration (default) or all in this process.
+      verbose: let TensorFlow's log lines through (ignored when `quiet` is given).
+      progress: stream for progress lines (None: no progress lines).
+      on_start: called with each configuration just before it starts.
+      on_result: called with each result as soon as it exists (the interrupted one included),
+        with Ctrl-C and SIGTERM deferred until it returns, so a record being written is never
+        cut short.
+      quiet: the Quiet setting to use.
+
+    Returns:
+      A SweepOutcome.
+    """
+    quiet = quiet or Quiet(verbose)
+    results: list[BenchmarkResult] = []
+    try:
+        for config in configs:
+            if on_start is not None:
+                on_start(config)
+            _deliver(_run_one(config, environment, isolate, quiet, progress), results, on_result)
+    except KeyboardInterrupt as stop:
+        # Every finished configuration has its result; the next one is the interrupted one.
+        index = len(results)
+        if index < len(configs):
+            interrupted = failures.interrupted_result(configs[index], environment,
+                                                      reason=str(stop) or "Ctrl-C")
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C changes nothing
+                _deliver(interrupted, results, on_result)
+        return SweepOutcome(results, list(configs[index + 1:]), interrupted=True)
+    return SweepOutcome(results, [])
+
+
+def _deliver(result: BenchmarkResult, results: list[BenchmarkResult],
+             on_result: Callable[[BenchmarkResult], None] | None) -> None:
+    """Appends `result` and hands it to `on_result` with Ctrl-C and SIGTERM deferred."""
+    with deferred_stop():
+        results.append(result)
+        if on_result is not None:
+            on_result(result)

@@ -1,0 +1,158 @@
+"""The comparison table: one row per configuration, one column per shown axis and per figure.
+
+The axis columns come from `bench.axes` (depth, batch and mode always; precision, XLA, layout and
+image size when the sweep varies them); the figure columns are `FIGURE_COLUMNS`, a list of
+`Column`s, so a column is added without touching the layout code. Relative throughput compares
+each row with the row of the sweep's first depth whose other axes are all equal. No TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import tabulate
+
+from bench import axes
+from bench.config import BenchmarkConfig
+from bench.result import BenchmarkResult
+
+# A cell function gets the row's result and the images/sec of its Relative baseline (or None).
+Cell = Callable[[BenchmarkResult, "float | None"], object]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """One column of the table.
+
+    Attributes:
+      header: column title.
+      value: function (result, baseline images/sec or None) -> cell.
+    """
+
+    header: str
+    value: Cell
+
+
+def format_bytes(num_bytes: int | None) -> str:
+    """'1.23 GiB', '456.7 MiB'; '' for None."""
+    if num_bytes is None:
+        return ""
+    if num_bytes >= 1024**3:
+        return f"{num_bytes / 1024**3:.2f} GiB"
+    return f"{num_bytes / 1024**2:.1f} MiB"
+
+
+def _measured(cell: Cell) -> Cell:
+    """Wraps a cell function so failed rows get an empty cell."""
+    return lambda result, baseline: cell(result, baseline) if result.ok else ""
+
+
+def _relative(result: BenchmarkResult, baseline: float | None) -> str:
+    """images/sec relative to the baseline row's."""
+    if not baseline:
+        return ""
+    return f"{result.stats.images_per_sec / baseline:.2f}"
+
+
+def _cost_cell(key: str, scale: float, digits: int) -> Cell:
+    """Cell function showing cost.<key> * scale with `digits` decimals ('' when unknown)."""
+
+    def cell(result: BenchmarkResult, baseline: float | None) -> str:
+        value = getattr(result.cost, key)
+        return "" if value is None else f"{value * scale:.{digits}f}"
+
+    return cell
+
+
+def _peak_memory(result: BenchmarkResult, baseline: float | None) -> str:
+    """Peak memory, '*' marking a whole-process RSS (CPU) rather than allocator bytes (GPU)."""
+    memory = result.extra.peak_memory
+    text = format_bytes(memory.bytes if memory else None)
+    if text and memory.is_process_rss:
+        text += " *"
+    return text
+
+
+def _status(result: BenchmarkResult, baseline: float | None) -> str:
+    """'ok', or the failure in a few words; '(!)' marks unreliable figures."""
+    if result.ok:
+        return "ok (!)" if result.warnings else "ok"
+    return _shorten(result.failure.short, 80)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+FIGURE_COLUMNS: list[Column] = [
+    Column("Mean ± sd (ms)", _measured(
+        lambda r, b: f"{r.stats.mean_s * 1e3:.1f} ± {r.stats.sd_s * 1e3:.1f}")),
+    Column("Median (ms)", _measured(lambda r, b: f"{r.stats.median_s * 1e3:.1f}")),
+    Column("Images/sec", _measured(lambda r, b: f"{r.stats.images_per_sec:.2f}")),
+    Column("Relative", _measured(_relative)),
+    Column("GFLOP/img", _measured(_cost_cell("gflop_per_image", 1.0, 2))),
+    Column("TFLOP/s", _measured(_cost_cell("achieved_tflops", 1.0, 3))),
+    Column("Eff. %", _measured(_cost_cell("efficiency", 100.0, 1))),
+    Column("Peak mem", _measured(_peak_memory)),
+    Column("Status", _status),
+]
+
+
+def axis_columns(configs: Sequence[BenchmarkConfig]) -> list[Column]:
+    """A column for each axis the table shows for `configs` (see `bench.axes.shown`)."""
+    return [Column(axis.header, lambda r, b, axis=axis: axis.cell(axis.of(r.config)))
+            for axis in axes.shown(configs)]
+
+
+def relative_baselines(results: Sequence[BenchmarkResult]) -> list[float | None]:
+    """For each result, the images/sec of the measured result of the sweep's first depth whose
+    other axes are all equal (None when there is none)."""
+    if not results:
+        return []
+    first_depth = results[0].config.depth
+    by_key = {axes.comparison_key(result.config): result.stats.images_per_sec
+              for result in results if result.ok and result.config.depth == first_depth}
+    return [by_key.get(axes.comparison_key(result.config)) for result in results]
+
+
+def table(results: Sequence[BenchmarkResult], table_format: str = "github",
+          columns: Sequence[Column] | None = None) -> str:
+    """The comparison table, one row per configuration.
+
+    Args:
+      results: results in sweep order.
+      table_format: any tabulate format ('github', 'plain', 'grid', ...).
+      columns: columns to show (default: the shown axes, then FIGURE_COLUMNS).
+
+    Returns:
+      The table as text.
+    """
+    if columns is None:
+        columns = axis_columns([result.config for result in results]) + FIGURE_COLUMNS
+    baselines = relative_baselines(results)
+    rows = [[column.value(result, baseline) for column in columns]
+            for result, baseline in zip(results, baselines, strict=True)]
+    return tabulate.tabulate(rows, headers=[column.header for column in columns],
+                             tablefmt=table_format, disable_numparse=True)
+
+
+def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkConfig]) -> list[str]:
+    """Lines explaining the table: the relative column, '(!)' marks, configurations not run."""
+    others = ["batch", "mode"] + [axis.header.lower() for axis in axes.varying(
+        [result.config for result in results]) if not axis.always_shown]
+    first_depth = results[0].config.depth if results else None
+    lines = [f"Relative: images/sec divided by that of depth {first_depth} with the same "
+             f"{', '.join(others[:-1])} and {others[-1]}.",
+             "GFLOP/img: FLOPs of one step (TensorFlow's profiler) / batch; TFLOP/s: FLOPs per "
+             "step / mean step time; Eff. %: TFLOP/s / the matrix-product probe's TFLOP/s."]
+    if any(result.extra.peak_memory and result.extra.peak_memory.is_process_rss
+           for result in results):
+        lines.append("Peak mem *: peak resident set size of the process (CPU), which includes "
+                     "TensorFlow and the graph; on a GPU it is the allocator's peak.")
+    if any(result.ok and result.warnings for result in results):
+        lines.append("(!): figures to treat with care; see the WARNING lines above.")
+    if not_run:
+        lines.append("Not run (sweep interrupted): " + "; ".join(c.label for c in not_run))
+    return lines

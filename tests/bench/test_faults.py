@@ -1,0 +1,22 @@
+"""Test-only fault injection: which configurations a spec selects, and what it raises."""
+
+import pytest
+
+from bench import faults
+from bench.config import BenchmarkConfig
+
+
+def test_inactive_without_the_variable(monkeypatch):
+    monkeypatch.delenv(faults.ENV_VAR, raising=False)
+    assert not faults.active()
+    faults.inject(BenchmarkConfig())  # nothing happens
+
+
+def test_a_spec_selects_by_depth_batch_and_mode(monkeypatch):
+    monkeypatch.setenv(faults.ENV_VAR, "error:50:*:train,error:101:8:forward")
+    assert faults.active()
+    faults.inject(BenchmarkConfig(depth=50, batch_size=8, mode="forward"))
+    with pytest.raises(RuntimeError, match="injected failure for resnet_v2_50 batch 3 train"):
+        faults.inject(BenchmarkConfig(depth=50, batch_size=3, mode="train"))
+    with pytest.raises(RuntimeError, match="resnet_v2_101 batch 8 forward"):
+        faults.inject(BenchmarkConfig(depth=101, batch_size=8, mode="forward"))

@@ -1,0 +1,100 @@
+"""Measuring one configuration in this process (bench/measure.py): what is timed and recorded,
+errors as failed results, the special burn-in steps, FLOPs of an NCHW step."""
+
+import io
+import re
+
+import pytest
+import tensorflow as tf
+
+import bench
+from bench import faults, graphs, measure, report
+from bench.config import BenchmarkConfig
+
+PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), duration = \d+\.\d{3}$")
+
+
+@pytest.fixture(scope="module")
+def forward_run():
+    """One tiny forward configuration run in this process, with its progress lines."""
+    progress = io.StringIO()
+    config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=10, num_batches=3,
+                             burn_in=1, device="cpu", display_every=1, peak_probe_size=256)
+    return bench.run(config, progress=progress), progress.getvalue()
+
+
+def test_a_run_keeps_raw_times_progress_phases_and_facts(forward_run):
+    result, progress = forward_run
+    assert result.ok and result.status == "ok"
+    assert len(result.measurement.step_times_s) == 3
+    assert len(result.measurement.burn_in_times_s) == 1
+    steps = [PROGRESS_LINE.match(line).group(1) for line in progress.splitlines()]
+    assert steps == ["1", "2", "3"]
+    assert result.param_count > 23_000_000
+    assert result.environment["device"] == "cpu" and result.config.device == "cpu"
+    assert {"peak_probe", "graph_build", "flop_count", "session_init", "burn_in", "measure",
+            "numerics_check", "session_close", "total"} <= set(result.phases_s)
+    assert result.phases_s["measure"] == result.measurement.loop_wall_s
+    assert result.stats.images_per_sec == pytest.approx(1 / result.stats.mean_s)
+    extra = result.extra
+    assert extra.peak_probe.matrix_size == 256 and extra.datasheet_peak is None
+    assert extra.flops.per_step > 0 and extra.loss_scale == "none"
+    assert extra.peak_memory.kind.startswith("process_peak_rss")
+    assert extra.numerics.gradients_finite is None  # forward computes no gradient
+
+
+@pytest.mark.parametrize("kind, expected_kind", [("error", "error"), ("oom", "oom")])
+def test_an_error_becomes_a_failed_result(monkeypatch, tiny, kind, expected_kind):
+    monkeypatch.setenv(faults.ENV_VAR, f"{kind}:50:1:forward")
+    config = BenchmarkConfig(mode="forward", **dict(tiny, peak_probe=False))
+    result = measure.run_in_process(config, {"device": "cpu"})
+    assert result.status == "failed" and result.measurement is None
+    assert result.failure.kind == expected_kind
+    assert "\n" not in result.failure.message
+    assert result.phases_s["total"] > 0
+    if kind == "error":
+        assert result.failure.message == (
+            "RuntimeError: injected failure for resnet_v2_50 batch 1 forward")
+        assert any("Traceback" in line or "RuntimeError" in line for line in
+                   result.failure.details)
+    else:
+        assert result.failure.short == "OOM"
+
+
+def test_a_tensorflow_error_is_summarised_by_its_cause(tiny):
+    # 16 x 100000 x 100000 x 3 float32 images (1.9 TB): the allocator refuses them when the
+    # initializer runs, and TensorFlow's message starts with 'Graph execution error:'.
+    config = BenchmarkConfig(**dict(tiny, batch_size=16, image_size=100_000, burn_in=0,
+                                    peak_probe=False))
+    result = measure.run_in_process(config, {"device": "cpu"})
+    assert result.status == "failed" and result.failure.kind == "oom"
+    message = result.failure.message
+    assert message.startswith("ResourceExhaustedError: OOM when allocating tensor with shape[16,")
+    assert "Graph execution error" not in message
+    (line,) = report.summary_lines(result)
+    assert line.endswith(f"FAILED: {message}")
+    assert result.to_record()["failure"]["message"] == message
+
+
+@pytest.mark.parametrize("xla", [False, True])
+def test_trace_takes_the_last_burn_in_step_never_the_cold_one(tiny, xla):
+    config = BenchmarkConfig(**dict(tiny, burn_in=3, trace="step.json", xla=xla))
+    special = measure.special_burn_in(config)
+    full_trace = tf.compat.v1.RunOptions.FULL_TRACE
+    traced = [index for index, (options, _) in special.items() if options.trace_level == full_trace]
+    assert traced == [2]
+    assert (0 in special) == xla  # the XLA check reads the first step's executed graphs
+    assert all(isinstance(metadata, tf.compat.v1.RunMetadata) for _, metadata in special.values())
+    assert measure.special_burn_in(BenchmarkConfig(**dict(tiny, burn_in=0, xla=True))) == {}
+
+
+def test_nchw_step_flops_are_counted_on_its_nhwc_twin(tiny):
+    # TensorFlow's profiler refuses NCHW pooling / backward convolutions; the harness counts the
+    # same step built in NHWC, which must give the NHWC step's own count.
+    nchw = BenchmarkConfig(mode="forward-backward", data_format="NCHW", **tiny)
+    nhwc = BenchmarkConfig(mode="forward-backward", data_format="NHWC", **tiny)
+    nchw_count = measure.count_flops(nchw, graphs.build_timed_graph(nchw))
+    nhwc_count = measure.count_flops(nhwc, graphs.build_timed_graph(nhwc))
+    assert nchw_count.counted_on == "the NHWC twin of the timed graph"
+    assert nhwc_count.counted_on == "the timed graph"
+    assert nchw_count.per_step == nhwc_count.per_step > 0 and nhwc_count.error is None
