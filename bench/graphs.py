@@ -3,23 +3,11 @@
 Inputs are synthetic and live on the device: random images and integer labels are local,
 non-trainable variables initialised once, so no step copies data from the host.
 
-Targets (what `session.run` fetches each step):
-- forward: inference graph (`is_training=False`); the fetch is the sum of the logits, a scalar that
-  depends on every logit, so nothing large is copied to the host.
-- forward-backward: training-mode graph, softmax cross-entropy against the synthetic labels and the
-  gradients of that loss with respect to every trainable variable; no variable changes. The fetch
-  is a scalar built from one element of every gradient (see `_scalar_reading_every`). With a
-  dynamic loss scale, the burn-in steps but the last also run the scaler's state update (harness
-  state, not a model variable) so the measured steps use a scale at which the gradients are finite.
-- train: forward-backward plus the weight-decay losses, a momentum-SGD update of every trainable
-  variable and the batch-norm moving-average updates; the fetch is the op grouping them.
+What each step fetches, per mode, is built by `bench.targets`.
 
 Precision (bench/precision.py): the network is built under a custom getter that keeps every
 variable in float32 and hands the layers cast reads in the compute type; the synthetic images are
-stored in the compute type; logits are cast to float32 for the loss, and the weight-decay losses
-are computed from the float32 variables and summed in float32. Where gradients are computed a
-loss scale may apply (fp16: dynamic by default); in 'train' a dynamic scale skips the update of a
-step with non-finite gradients.
+stored in the compute type.
 
 XLA (bench/xla.py): with `xla`, the network and the mode's target (loss, gradients, update) are
 built inside `tf.xla.experimental.jit_scope()`; the synthetic inputs and initializers are not.
@@ -34,9 +22,9 @@ import tf_slim as slim
 
 from bench import device as device_lib
 from bench import precision as precision_lib
+from bench import targets
 from bench import xla as xla_lib
 from bench.config import BenchmarkConfig
-from bench.loss_scale import effective_loss_scale
 from slim_resnet import get_network, resnet_arg_scope
 
 tf1 = tf.compat.v1
@@ -48,54 +36,25 @@ class TimedGraph:
 
     Attributes:
       graph: the tf.Graph (finalized).
-      target: the fetch timed by every step.
       initializer: op initialising every variable, synthetic inputs included.
       param_count: number of trainable parameters of the network.
       images, labels: the synthetic inputs (reads of their variables).
       logits: the network's logits, in the compute dtype.
-      loss: the loss gradients are taken of (None in 'forward').
-      gradients: float32 gradients, one per trainable variable (None in 'forward').
-      variables: the trainable variables, in the order of `gradients` (None in 'forward').
-      loss_scale: the loss scale in effect where gradients are computed: 'none', 'dynamic' or
-        the static value ('none' in 'forward').
-      burn_in_target: what burn-in steps but the last fetch when it differs from `target`, else
-        None. In 'forward-backward' with a dynamic loss scale: the target plus the scaler's state
-        update, so the scale settles (halves while gradients overflow) before the measured steps,
-        which use it unchanged (the last burn-in step runs `target`, warming its executor).
-      gradients_finite: scalar bool tensor, whether every gradient is finite (None in 'forward');
-        fetched once after the measured steps, untimed.
-      loss_scale_state: reads of the dynamic scaler's state, {'loss_scale', 'skipped_steps'}, or
-        None without a dynamic loss scale.
+      step: the mode's fetch and the tensors around it (bench.targets.Step).
     """
 
     graph: tf.Graph
-    target: object
     initializer: tf.Operation
     param_count: int
     images: tf.Tensor
     labels: tf.Tensor
     logits: tf.Tensor
-    loss: tf.Tensor | None = None
-    gradients: list | None = None
-    variables: list | None = None
-    loss_scale: str = "none"
-    burn_in_target: object = None
-    gradients_finite: tf.Tensor | None = None
-    loss_scale_state: dict | None = None
+    step: targets.Step
 
-
-@dataclasses.dataclass
-class _Step:
-    """What a mode's target builder returns: the fetch and the tensors around it."""
-
-    target: object
-    loss: tf.Tensor | None = None
-    gradients: list | None = None
-    variables: list | None = None
-    loss_scale: str = "none"
-    burn_in_target: object = None
-    gradients_finite: tf.Tensor | None = None
-    loss_scale_state: dict | None = None
+    @property
+    def target(self):
+        """The fetch timed by every step."""
+        return self.step.target
 
 
 def compute_dtype(config: BenchmarkConfig) -> tf.DType:
@@ -178,99 +137,6 @@ def build_network(images: tf.Tensor, config: BenchmarkConfig, is_training: bool)
     return logits
 
 
-def classification_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    """Mean softmax cross-entropy, computed in float32.
-
-    Args:
-      logits: [N, num_classes].
-      labels: [N] int32.
-
-    Returns:
-      Scalar float32 loss.
-    """
-    per_image = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=labels, logits=tf.cast(logits, tf.float32)
-    )  # [N]
-    return tf.reduce_mean(per_image)
-
-
-def _scalar_reading_every(tensors: list[tf.Tensor]) -> tf.Tensor:
-    """A float32 scalar that data-depends on every tensor in `tensors`.
-
-    TensorFlow 2.21's graph optimizer removes stateless work that is only reached through control
-    dependencies: `tf.group(*grads)` or an identity under control dependencies on the gradients
-    runs no gradient op at all. A data dependency cannot be pruned, and since every op produces its
-    whole output, reading one element of each tensor forces every gradient op to run while adding
-    only a few tiny slices and one sum to the step (cheaper than reducing every gradient, and no
-    host copy of the gradients).
-
-    Args:
-      tensors: the tensors to force, any shapes.
-
-    Returns:
-      Scalar float32 tensor.
-    """
-    first_elements = [tf.cast(tf.reshape(tensor, [-1])[0], tf.float32) for tensor in tensors]
-    return tf.add_n(first_elements, name="read_every_gradient")
-
-
-def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> _Step:
-    """Target of 'forward': a scalar depending on every logit."""
-    del labels, config
-    return _Step(tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits"))
-
-
-def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig,
-               with_weight_decay: bool) -> tuple[_Step, object]:
-    """The loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
-    loss when a loss scale applies, as a _Step without its target yet; and the scaler (or None)."""
-    loss = classification_loss(logits, labels)
-    if with_weight_decay:
-        weight_decay = precision_lib.sum_in_float32(tf1.losses.get_regularization_losses())
-        loss = tf.add(loss, weight_decay, name="total_loss")
-    variables = tf1.trainable_variables()
-    setting = effective_loss_scale(config.loss_scale, config.precision)
-    scaler = precision_lib.make_loss_scaler(setting)
-    gradients = precision_lib.scaled_gradients(loss, variables, scaler)
-    finite = tf.identity(precision_lib.all_finite_op(gradients), name="gradients_finite")
-    state = scaler.state() if isinstance(scaler, precision_lib.DynamicLossScaler) else None
-    step = _Step(None, loss=loss, gradients=gradients, variables=variables,
-                 loss_scale=setting.describe(), gradients_finite=finite, loss_scale_state=state)
-    return step, scaler
-
-
-def _forward_backward_target(logits: tf.Tensor, labels: tf.Tensor,
-                             config: BenchmarkConfig) -> _Step:
-    """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated.
-
-    A dynamic loss scale is adjusted in burn-in steps only (their fetch adds the scaler's state
-    update, the step's `burn_in_target`); measured steps use the settled scale.
-    """
-    step, scaler = _gradients(logits, labels, config, with_weight_decay=False)
-    step.target = _scalar_reading_every(step.gradients)
-    if isinstance(scaler, precision_lib.DynamicLossScaler):
-        step.burn_in_target = [step.target, scaler.update_state(step.gradients_finite)]
-    return step
-
-
-def _train_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> _Step:
-    """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates."""
-    step, scaler = _gradients(logits, labels, config, with_weight_decay=True)
-    optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
-    apply_gradients = precision_lib.apply_gradients(
-        optimizer, list(zip(step.gradients, step.variables, strict=True)), scaler)
-    batch_norm_updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
-    step.target = tf.group(apply_gradients, *batch_norm_updates, name="train_step")
-    return step
-
-
-TARGET_BUILDERS = {
-    "forward": _forward_target,
-    "forward-backward": _forward_backward_target,
-    "train": _train_target,
-}
-
-
 def count_parameters(variables: list[tf.Variable]) -> int:
     """Total number of elements of `variables` (static shapes).
 
@@ -299,16 +165,12 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
         with xla_lib.jit_scope(config.xla):
             logits = build_network(images, config, is_training=config.mode != "forward")
             param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
-            step = TARGET_BUILDERS[config.mode](logits, labels, config)
+            step = targets.build_step(logits, labels, config)
         initializer = tf.group(
             tf1.global_variables_initializer(), tf1.local_variables_initializer(), name="init"
         )
     graph.finalize()
-    return TimedGraph(graph, step.target, initializer, param_count, images, labels, logits,
-                      loss=step.loss, gradients=step.gradients, variables=step.variables,
-                      loss_scale=step.loss_scale, burn_in_target=step.burn_in_target,
-                      gradients_finite=step.gradients_finite,
-                      loss_scale_state=step.loss_scale_state)
+    return TimedGraph(graph, initializer, param_count, images, labels, logits, step)
 
 
 def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:

@@ -82,7 +82,7 @@ def benchmark(config: BenchmarkConfig, environment: dict,
         scale_states = []
 
         def before_measured() -> None:
-            scale_states.append(numerics.read_loss_scale_state(session, timed))
+            scale_states.append(numerics.read_loss_scale_state(session, timed.step))
             tracker.reset()
 
         def on_special_burn_in(index: int, run_metadata) -> None:
@@ -94,11 +94,12 @@ def benchmark(config: BenchmarkConfig, environment: dict,
             special_burn_in=special_burn_in(config),
             on_special_burn_in=on_special_burn_in,
             before_measured=before_measured,
-            burn_in_fetch=timed.burn_in_target,
+            burn_in_fetch=timed.step.burn_in_target,
         )
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
-            checks = numerics.check_after_measurement(session, timed, config, scale_states[0])
+            checks = numerics.check_after_measurement(session, timed.step, config,
+                                                     scale_states[0])
         if config.xla and "xla_compiled" not in burn_in_facts:  # no burn-in: check afterwards
             burn_in_facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
@@ -107,7 +108,7 @@ def benchmark(config: BenchmarkConfig, environment: dict,
     phases_s.update(burn_in=sum(measurement.burn_in_times_s), measure=measurement.loop_wall_s,
                     session_close=timing.clock() - close_start)
     extra = Extras(peak_probe=probe, datasheet_peak=datasheet, flops=flop_count,
-                   loss_scale=timed.loss_scale, peak_memory=peak_memory, numerics=checks,
+                   loss_scale=timed.step.loss_scale, peak_memory=peak_memory, numerics=checks,
                    **burn_in_facts)
     return BenchmarkResult(config=config, measurement=measurement, param_count=timed.param_count,
                            environment=environment, phases_s=phases_s, started_at=started_at,

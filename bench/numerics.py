@@ -7,27 +7,27 @@ from bench.config import BenchmarkConfig
 from bench.extras import Numerics
 
 
-def read_loss_scale_state(session, timed) -> dict | None:
+def read_loss_scale_state(session, step) -> dict | None:
     """The dynamic loss scaler's state now ({'loss_scale': float, 'skipped_steps': int}), or None
     without a dynamic loss scale.
 
     Args:
       session: the session the steps run in.
-      timed: the bench.graphs.TimedGraph.
+      step: the bench.targets.Step the session runs.
     """
-    if timed.loss_scale_state is None:
+    if step.loss_scale_state is None:
         return None
-    values = session.run(timed.loss_scale_state)
+    values = session.run(step.loss_scale_state)
     return {"loss_scale": float(values["loss_scale"]), "skipped_steps": int(values["skipped_steps"])}
 
 
-def check_after_measurement(session, timed, config: BenchmarkConfig,
+def check_after_measurement(session, step, config: BenchmarkConfig,
                             state_before: dict | None) -> Numerics:
     """The checks run once after the measured steps.
 
     Args:
       session: the session the steps ran in.
-      timed: the bench.graphs.TimedGraph.
+      step: the bench.targets.Step the session runs.
       config: the configuration.
       state_before: the loss scaler's state read just before the measured steps (or None).
 
@@ -37,12 +37,12 @@ def check_after_measurement(session, timed, config: BenchmarkConfig,
       measured steps and, in 'train', how many measured steps skipped their update. Empty for
       'forward'.
     """
-    if timed.gradients_finite is None:
+    if step.gradients_finite is None:
         return Numerics()
-    finite = bool(session.run(timed.gradients_finite))
+    finite = bool(session.run(step.gradients_finite))
     if state_before is None:
         return Numerics(gradients_finite=finite)
-    state_after = read_loss_scale_state(session, timed)
+    state_after = read_loss_scale_state(session, step)
     skipped = None
     if config.mode == "train":
         skipped = state_after["skipped_steps"] - state_before["skipped_steps"]

@@ -190,3 +190,16 @@ def traced_op_types():
                 if event.get("ph") == "X" and "op" in event.get("args", {})}
 
     return op_types
+
+
+@pytest.fixture
+def table_rows():
+    """table_rows(text) -> the rows of the github-format table in `text`, as dicts."""
+
+    def parse(text):
+        lines = [line for line in text.splitlines() if line.startswith("|")]
+        header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+        return [dict(zip(header, [cell.strip() for cell in line.strip("|").split("|")],
+                         strict=True)) for line in lines[2:]]
+
+    return parse

@@ -28,14 +28,6 @@ CLASSIC_SUMMARY = re.compile(
     r"\d+\.\d{3} \+/- \d+\.\d{3} sec / batch$", re.MULTILINE)
 
 
-def table_rows(text):
-    """Rows of the github table in `text` as dicts."""
-    lines = [line for line in text.splitlines() if line.startswith("|")]
-    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    return [dict(zip(header, [c.strip() for c in line.strip("|").split("|")], strict=True))
-            for line in lines[2:]]
-
-
 def json_records(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
@@ -168,7 +160,7 @@ def test_json_and_csv_formats(capsys, tmp_path, tiny_args):
     assert len(output.read_text().splitlines()) == 2  # appended, not overwritten
 
 
-def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(capsys, tmp_path,
+def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(table_rows, capsys, tmp_path,
                                                                         tiny_args):
     output = tmp_path / "sweep.jsonl"
     assert cli.main(["--batch", "1", *tiny_args, "--precision", "fp32", "bf16", "--image-size",
@@ -254,7 +246,7 @@ def test_bf16_xla_with_trace_through_a_child(tmp_path, run_bench, tiny_args, han
 
 
 @pytest.mark.slow
-def test_sweep_survives_failing_children_and_records_them(tmp_path, run_bench, tiny_args,
+def test_sweep_survives_failing_children_and_records_them(table_rows, tmp_path, run_bench, tiny_args,
                                                           hand_count):
     """Also: the table's cost columns, per-configuration traces, clean output."""
     output = tmp_path / "sweep.jsonl"
@@ -327,7 +319,7 @@ def signal_after_first_record(signum, output, *args):
 
 
 @pytest.mark.slow
-def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path, tiny_args):
+def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(table_rows, tmp_path, tiny_args):
     """Also runs with --verbose, which lets TensorFlow's C++ log lines through."""
     output = tmp_path / "sweep.jsonl"
     process, stdout, stderr = signal_after_first_record(
@@ -351,7 +343,7 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(tmp_path, tiny
 
 
 @pytest.mark.slow
-def test_sigterm_stops_the_sweep_like_ctrl_c(tmp_path, tiny_args):
+def test_sigterm_stops_the_sweep_like_ctrl_c(table_rows, tmp_path, tiny_args):
     """`kill` or a batch scheduler's SIGTERM: finished rows kept, the running one marked."""
     output = tmp_path / "sweep.jsonl"
     process, stdout, stderr = signal_after_first_record(

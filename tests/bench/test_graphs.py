@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench import graphs
+from bench import graphs, targets
 from bench.config import BenchmarkConfig
 
 tf1 = tf.compat.v1
@@ -41,12 +41,12 @@ def sessions():
 def test_forward_backward_target_executes_every_gradient_op(sessions):
     timed, session = sessions["forward-backward"]
     # Reference: the ops that run when the gradients themselves are fetched.
-    reference = {name for name in executed_ops(session, timed.gradients)
+    reference = {name for name in executed_ops(session, timed.step.gradients)
                  if name.startswith("gradients/")}
     assert any("Conv2DBackpropFilter" in name for name in reference)
     assert len(reference) > 200
     assert reference <= executed_ops(session, timed.target)
-    assert len(timed.gradients) == len(timed.variables) > 0
+    assert len(timed.step.gradients) == len(timed.step.variables) > 0
 
 
 def test_grouping_the_gradients_would_run_none_of_them():
@@ -56,7 +56,7 @@ def test_grouping_the_gradients_would_run_none_of_them():
     with graph.as_default():
         images, labels = graphs.synthetic_inputs(config, tf.float32)
         logits = graphs.build_network(images, config, is_training=True)
-        gradients = tf.gradients(graphs.classification_loss(logits, labels),
+        gradients = tf.gradients(targets.classification_loss(logits, labels),
                                  tf1.trainable_variables())
         grouped = tf.group(*gradients)
         initializer = [tf1.global_variables_initializer(), tf1.local_variables_initializer()]

@@ -14,8 +14,8 @@ import tensorflow as tf
 import bench
 from bench import graphs, timing
 from bench.config import BenchmarkConfig
-from bench.precision import DYNAMIC_INITIAL_SCALE
 from bench.result import BenchmarkResult
+from bench.scalers import DYNAMIC_INITIAL_SCALE
 
 FP16 = dict(depth=50, batch_size=2, image_size=64, num_classes=10, num_batches=2, device="cpu",
             precision="fp16", peak_probe=False)
@@ -30,15 +30,15 @@ def test_forward_backward_burn_in_settles_the_default_loss_scale():
     config = BenchmarkConfig(mode="forward-backward", burn_in=SETTLING_BURN_IN, **FP16)
     assert config.loss_scale == "auto"
     timed = graphs.build_timed_graph(config)
-    gradients = timed.gradients
+    gradients = timed.step.gradients
     with tf.compat.v1.Session(graph=timed.graph, config=graphs.session_config(config)) as session:
         session.run(timed.initializer)
         cold = session.run(gradients)
         assert _finite_gradient_count(cold) < len(gradients)  # 2^15 overflows: the case at hand
         timing.measure_steps(session, timed.target, config.burn_in, config.num_batches,
-                             burn_in_fetch=timed.burn_in_target)
+                             burn_in_fetch=timed.step.burn_in_target)
         settled = session.run(gradients)
-        scale = session.run(timed.loss_scale_state)["loss_scale"]
+        scale = session.run(timed.step.loss_scale_state)["loss_scale"]
     assert _finite_gradient_count(settled) == len(gradients)
     assert scale < DYNAMIC_INITIAL_SCALE
 

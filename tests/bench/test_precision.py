@@ -1,4 +1,5 @@
-"""Mixed precision: fp32 master variables, low-precision compute, loss scaling (bench/precision.py).
+"""Mixed precision: fp32 master variables and low-precision compute (bench/precision.py), checked
+against fp32 through the whole step, loss scaling (bench/scalers.py) included.
 
 The resnet comparisons build an fp32 network and an fp16/bf16 one sharing the same float32 variables
 in one graph, so both see identical weights and inputs.
@@ -24,8 +25,8 @@ import pytest
 import tensorflow as tf
 import tf_slim as slim
 
-from bench import precision
-from bench.loss_scale import effective_loss_scale, parse_loss_scale
+from bench import precision, scalers
+from bench.loss_scale import effective_loss_scale
 from slim_resnet import resnet_arg_scope, resnet_v2_50
 
 BATCH = 2
@@ -55,11 +56,6 @@ def test_compute_dtype(name, dtype):
 def test_unknown_precision_is_refused(bad):
     with pytest.raises(ValueError, match='precision must be one of fp32, fp16, bf16'):
         precision.compute_dtype(bad)
-
-
-def test_an_unresolved_loss_scale_is_refused():
-    with pytest.raises(ValueError, match="resolve loss scale 'auto'"):
-        precision.make_loss_scaler(parse_loss_scale('auto'))
 
 
 def test_getter_creates_float32_masters_and_reads_in_compute_dtype():
@@ -142,93 +138,6 @@ def test_weight_decay_of_the_timed_graph_is_float32_on_the_masters(name):
     np.testing.assert_allclose(loss_values, expected, rtol=1e-5)
 
 
-def _tiny_loss(value_dtype, input_value):
-    """loss = 1e-4 * sum(w * x) with a float32 master w read in `value_dtype`; dloss/dw = 1e-4 * x."""
-    x = tf.constant(input_value, tf.float32)
-    with precision.precision_scope('fp16' if value_dtype == tf.float16 else 'fp32'):
-        w = tf.compat.v1.get_variable(
-            'w', [4], dtype=value_dtype, initializer=tf.compat.v1.ones_initializer()
-        )
-    product = w * tf.cast(x, value_dtype)
-    return 1e-4 * precision.to_float32(tf.reduce_sum(product))
-
-
-def test_loss_scaling_rescues_fp16_gradients_that_underflow():
-    # d loss / d w = 1e-4 * 1e-4 = 1e-8, below float16's smallest subnormal (6e-8): it flushes to zero
-    # in the float16 part of the backward pass unless the loss is scaled up first.
-    with tf.Graph().as_default():
-        loss = _tiny_loss(tf.float16, 1e-4)
-        variables = tf.compat.v1.trainable_variables()
-        plain = precision.scaled_gradients(loss, variables)
-        scaled = precision.scaled_gradients(loss, variables, precision.StaticLossScaler(1024))
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            plain_value, scaled_value = session.run([plain[0], scaled[0]])
-    assert plain_value.dtype == np.float32
-    np.testing.assert_array_equal(plain_value, 0.0)
-    np.testing.assert_allclose(scaled_value, 1e-8, rtol=5e-3)  # x = 1e-4 is rounded to float16.
-
-
-def test_static_scale_gives_the_unscaled_gradients_in_fp32():
-    with tf.Graph().as_default():
-        loss = _tiny_loss(tf.float32, 3.0)
-        variables = tf.compat.v1.trainable_variables()
-        plain = precision.scaled_gradients(loss, variables)
-        scaled = precision.scaled_gradients(loss, variables, precision.StaticLossScaler(512))
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            plain_value, scaled_value = session.run([plain[0], scaled[0]])
-    np.testing.assert_allclose(plain_value, 3e-4, rtol=1e-6)
-    np.testing.assert_array_equal(scaled_value, plain_value)  # A power-of-two scale is exact.
-
-
-def test_dynamic_scaler_skips_overflows_halves_and_grows():
-    with tf.Graph().as_default():
-        x = tf.compat.v1.placeholder(tf.float32, [])
-        with precision.precision_scope('fp16'):
-            w = tf.compat.v1.get_variable(
-                'w', [3], dtype=tf.float16, initializer=tf.compat.v1.ones_initializer()
-            )
-        loss = precision.to_float32(tf.reduce_sum(w * tf.cast(x, tf.float16)))
-        scaler = precision.DynamicLossScaler(initial_scale=1024.0, growth_interval=2)
-        variables = tf.compat.v1.trainable_variables()
-        grads = precision.scaled_gradients(loss, variables, scaler)
-        optimizer = tf.compat.v1.train.GradientDescentOptimizer(0.5)
-        train_op = precision.apply_gradients(optimizer, list(zip(grads, variables, strict=True)), scaler)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-
-            def step(value):
-                session.run(train_op, {x: value})
-                return session.run([variables[0], scaler.scale_variable, scaler.good_steps])
-
-            def skipped():
-                return session.run(scaler.state())['skipped_steps']
-
-            weights, scale, good = step(1.0)  # Finite: applied, one good step.
-            np.testing.assert_allclose(weights, 0.5)
-            assert (scale, good) == (1024.0, 1)
-            assert skipped() == 0
-            weights, scale, good = step(np.inf)  # Overflow: skipped, scale halved, counter reset.
-            np.testing.assert_allclose(weights, 0.5)
-            assert (scale, good, skipped()) == (512.0, 0, 1)
-            step(1.0)
-            weights, scale, good = step(1.0)  # Second finite step in a row: the scale doubles.
-            np.testing.assert_allclose(weights, -0.5)
-            assert (scale, good, skipped()) == (1024.0, 0, 1)
-            # The state update alone (a forward-backward burn-in) moves the scale and nothing else.
-            session.run(scaler.update_state(tf.constant(False)))
-            np.testing.assert_allclose(session.run(variables[0]), -0.5)
-            assert (session.run(scaler.scale_variable), skipped()) == (512.0, 2)
-        names = sorted(v.op.name for v in tf.compat.v1.global_variables())
-        assert names == ['loss_scale', 'loss_scale_good_steps', 'loss_scale_skipped_steps', 'w']
-        assert [v.op.name for v in tf.compat.v1.trainable_variables()] == ['w']
-
-
-# ---------------------------------------------------------------------------------------------
-# resnet_v2_50, fp32 against fp16 / bf16 on shared float32 variables.
-
-
 def _network(images, precision_name, is_training, reuse):
     with slim.arg_scope(resnet_arg_scope()), precision.precision_scope(precision_name):
         logits, _ = resnet_v2_50(
@@ -286,13 +195,13 @@ def _run_pair(precision_name):
         grads32 = tf.gradients(loss32, variables)
         loss_low, low_updates = _training_loss(images, labels, precision_name, None)
         setting = effective_loss_scale(STATIC_SCALE[precision_name], precision_name)
-        scaler = precision.make_loss_scaler(setting)
-        grads_low = precision.scaled_gradients(loss_low, variables, scaler)
+        scaler = scalers.make_loss_scaler(setting)
+        grads_low = scalers.scaled_gradients(loss_low, variables, scaler)
 
         # train: one momentum step on the low-precision gradients, with the moving-average updates.
         optimizer = tf.compat.v1.train.MomentumOptimizer(LEARNING_RATE, momentum=0.9)
         with tf.control_dependencies(low_updates):
-            train_op = precision.apply_gradients(
+            train_op = scalers.apply_gradients(
                 optimizer, list(zip(grads_low, variables, strict=True)), scaler
             )
 

@@ -7,16 +7,8 @@ from bench.extras import Extras, FlopCount, PeakMemory, PeakProbe
 from bench.result import Failure
 
 
-def rows(table_text):
-    """Parses a github-format table into a list of dicts."""
-    lines = [line for line in table_text.splitlines() if line.startswith("|")]
-    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    return [dict(zip(header, [cell.strip() for cell in line.strip("|").split("|")], strict=True))
-            for line in lines[2:]]
-
-
-def test_one_row_per_configuration_and_relative_throughput(sweep_results):
-    parsed = rows(table.table(sweep_results))
+def test_one_row_per_configuration_and_relative_throughput(sweep_results, table_rows):
+    parsed = table_rows(table.table(sweep_results))
     assert list(parsed[0]) == ["Depth", "Batch", "Mode", "Mean ± sd (ms)", "Median (ms)",
                                "Images/sec", "Relative", "GFLOP/img", "TFLOP/s", "Eff. %",
                                "Peak mem", "Status"]
@@ -33,11 +25,11 @@ def test_one_row_per_configuration_and_relative_throughput(sweep_results):
     assert killed["Status"] == "killed by signal 9 (SIGKILL)"
 
 
-def test_a_column_for_every_axis_that_varies_and_none_for_the_others(make_measured):
+def test_a_column_for_every_axis_that_varies_and_none_for_the_others(make_measured, table_rows):
     results = [make_measured(depth, 4, "forward", [0.1 * depth / 50] * 10, precision=precision,
                              xla=xla)
                for depth in (101, 50) for precision in ("fp32", "bf16") for xla in (False,)]
-    parsed = rows(table.table(results))
+    parsed = table_rows(table.table(results))
     assert list(parsed[0])[:4] == ["Depth", "Batch", "Mode", "Precision"]
     assert "XLA" not in parsed[0] and "Layout" not in parsed[0] and "Image" not in parsed[0]
     assert [(r["Depth"], r["Precision"], r["Relative"]) for r in parsed] == [
@@ -45,35 +37,35 @@ def test_a_column_for_every_axis_that_varies_and_none_for_the_others(make_measur
         ("50", "bf16", "2.02")]  # against the first depth of the sweep, 101, same precision
     with_xla = results + [make_measured(101, 4, "forward", [0.1] * 10, xla=True,
                                         image_size=299)]
-    header = list(rows(table.table(with_xla))[0])
+    header = list(table_rows(table.table(with_xla))[0])
     assert header[:6] == ["Depth", "Batch", "Mode", "Precision", "XLA", "Image"]
-    assert rows(table.table(with_xla))[-1]["XLA"] == "on"
+    assert table_rows(table.table(with_xla))[-1]["XLA"] == "on"
 
 
-def test_relative_is_empty_when_the_baseline_failed(make_measured, make_failed):
+def test_relative_is_empty_when_the_baseline_failed(make_measured, make_failed, table_rows):
     results = [make_failed(50, 1, "forward", Failure("oom", "OOM")),
                make_measured(101, 1, "forward", [0.1] * 10)]
-    assert [r["Relative"] for r in rows(table.table(results))] == ["", ""]
+    assert [r["Relative"] for r in table_rows(table.table(results))] == ["", ""]
 
 
-def test_cost_columns(make_measured):
+def test_cost_columns(make_measured, table_rows):
     result = make_measured(50, 8, "forward", [0.1, 0.1])
     result.extra = Extras(flops=FlopCount(40 * 10**9), peak_probe=PeakProbe("fp32", "cpu", 1000, 1,
                                                                              [0.0025]),
                           peak_memory=PeakMemory(3 * 1024**3, "process_peak_rss", "RSS"))
-    row = rows(table.table([result]))[0]
+    row = table_rows(table.table([result]))[0]
     assert (row["GFLOP/img"], row["TFLOP/s"], row["Eff. %"]) == ("5.00", "0.400", "50.0")
     assert row["Peak mem"] == "3.00 GiB *"
-    bare = rows(table.table([make_measured(50, 8, "forward", [0.1, 0.1])]))[0]
+    bare = table_rows(table.table([make_measured(50, 8, "forward", [0.1, 0.1])]))[0]
     assert (bare["GFLOP/img"], bare["TFLOP/s"], bare["Eff. %"], bare["Peak mem"]) == (
         "", "", "", "")
 
 
-def test_columns_can_grow(make_measured):
+def test_columns_can_grow(make_measured, table_rows):
     results = [make_measured(50, 1, "forward", [0.1])]
     extra = table.Column("Params", lambda result, baseline: result.param_count)
     columns = table.axis_columns([r.config for r in results]) + table.FIGURE_COLUMNS + [extra]
-    assert rows(table.table(results, "github", columns))[0]["Params"] == "25568360"
+    assert table_rows(table.table(results, "github", columns))[0]["Params"] == "25568360"
 
 
 def test_footnotes_name_the_baseline_and_what_was_not_run(sweep_results, make_measured):
