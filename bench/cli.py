@@ -1,7 +1,8 @@
 """`python -m bench`: the command line. Parses and checks the flags, runs the sweep, prints.
 
 Every sweep axis (`bench.axes.AXES`) is a flag taking one or more values; the sweep is their
-product. Exit status: 0 every configuration measured; 1 at least one failed (its row says why);
+product. Exit status: 0 every configuration measured and recorded; 1 at least one failed (its row says
+why) or a record could not be written to --output (one line each, the sweep goes on);
 2 bad input (one line on stderr, nothing built); 130 interrupted by Ctrl-C or SIGTERM (finished
 rows kept).
 """
@@ -278,6 +279,7 @@ def _run(configs: list[BenchmarkConfig], environment_info: dict, args: argparse.
         _print_lines(report.header_lines(environment_info, configs, isolate), human)
     position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
+    unsaved: list = []
 
     def on_start(config: BenchmarkConfig) -> None:
         if human is not None:
@@ -285,13 +287,21 @@ def _run(configs: list[BenchmarkConfig], environment_info: dict, args: argparse.
                          human)
 
     def on_result(result) -> None:
-        if sink is not None:
-            sink.write(result)
         if human is not None:
             _print_lines(report.summary_lines(result), human)
+        if sink is not None:
+            try:
+                sink.write(result)
+            except OSError as error:
+                unsaved.append(result)
+                print(f"{PROG}: warning: the record of {result.config.label} could not be written "
+                      f"to {sink.path} ({error.strerror or error}); it is kept in the output below",
+                      file=sys.stderr, flush=True)
 
-    return sweep.run_sweep(configs, environment_info, isolate=isolate, progress=human,
-                           on_start=on_start, on_result=on_result, quiet=quiet)
+    outcome = sweep.run_sweep(configs, environment_info, isolate=isolate, progress=human,
+                              on_start=on_start, on_result=on_result, quiet=quiet)
+    outcome.unsaved = unsaved
+    return outcome
 
 
 def _finish(outcome: sweep.SweepOutcome, args: argparse.Namespace, human: IO[str] | None) -> int:
@@ -306,9 +316,12 @@ def _finish(outcome: sweep.SweepOutcome, args: argparse.Namespace, human: IO[str
         print(report.render(outcome.results, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
             _print_lines(table.footnotes(outcome.results, outcome.not_run), sys.stdout)
+    if outcome.unsaved:
+        print(f"{PROG}: {len(outcome.unsaved)} record(s) could not be written to {args.output}; "
+              "they are in the output above", file=sys.stderr, flush=True)
     if outcome.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if outcome.any_failed else EXIT_OK
+    return EXIT_FAILED if outcome.any_failed or outcome.unsaved else EXIT_OK
 
 
 def _print_lines(lines: Sequence[str], stream: IO[str]) -> None:

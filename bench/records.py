@@ -8,6 +8,7 @@ flattened to dotted keys. No TensorFlow here.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -122,14 +123,33 @@ class JsonLinesFile:
     def write(self, result: BenchmarkResult) -> None:
         """Appends one record and forces it to disk (fsync applies to regular files only).
 
+        A record that cannot be written whole is taken out again (a regular file is truncated to
+        its length before the write), so the file never holds half a line.
+
         Raises:
           OSError: if the record could not be written (e.g. the disk is full).
         """
-        self._file.write(json_line(result) + "\n")
-        self._file.flush()
-        if self._regular:
-            os.fsync(self._file.fileno())
+        start = self._file.tell() if self._regular else None
+        try:
+            self._file.write(json_line(result) + "\n")
+            self._file.flush()
+            if self._regular:
+                os.fsync(self._file.fileno())
+        except OSError:
+            self._discard_unwritten(start)
+            raise
+
+    def _discard_unwritten(self, start: int | None) -> None:
+        """Drops what a failed write left in the buffer and, for a regular file, on disk."""
+        with contextlib.suppress(OSError, ValueError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+            if start is not None:
+                self._file.truncate(start)
 
     def close(self) -> None:
-        """Closes the file."""
-        self._file.close()
+        """Closes the file (a failure to flush what is left is not raised: every record was
+        flushed when written)."""
+        with contextlib.suppress(OSError):
+            self._file.close()

@@ -51,7 +51,7 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
         f"TensorFlow {environment['tensorflow_version']}, Python {environment['python_version']}",
         "Device: " + device_description(environment),
     ]
-    if environment.get("cuda_build"):
+    if environment.get("cuda_build") and environment["device"] == "gpu":
         lines.append(f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} "
                      "(TensorFlow build)")
     sizes = listing("image_size", lambda size: f"{size}x{size}x3")

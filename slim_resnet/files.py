@@ -21,7 +21,9 @@ def output_path_problem(path, example='results.json'):
     example: a file name shown in the hint when `path` is a directory.
 
   Returns:
-    None, or a short reason such as 'directory /abs/out does not exist'.
+    None, or a short reason such as 'directory /abs/out does not exist'. For a new file, one is
+    created and removed in the directory to be sure (virtual and read-only file systems refuse
+    what their modes allow).
   """
   directory = os.path.dirname(os.path.abspath(path))
   if os.path.isdir(path):
@@ -34,6 +36,18 @@ def output_path_problem(path, example='results.json'):
     return None
   if not os.access(directory, os.W_OK | os.X_OK):
     return f'cannot create a file in {directory} (not writable)'
+  return _creation_problem(directory)
+
+
+def _creation_problem(directory):
+  """Why no file can be created in `directory` although its modes allow it (a read-only or
+  virtual file system such as /proc), found by creating and removing a temporary file; or None."""
+  try:
+    descriptor, probe = tempfile.mkstemp(prefix='.write-check-', dir=directory)
+  except OSError as error:
+    return f'cannot create a file in {directory} ({error.strerror or error})'
+  os.close(descriptor)
+  os.remove(probe)
   return None
 
 

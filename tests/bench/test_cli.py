@@ -360,3 +360,34 @@ def test_sigterm_stops_the_sweep_like_ctrl_c(table_rows, tmp_path, tiny_args):
     assert [(r["config"]["batch_size"], r["status"]) for r in records] == [
         (1, "ok"), (2, "interrupted")]
     assert records[1]["failure"]["message"] == "interrupted (SIGTERM)"
+
+
+# --- records that cannot be written ------------------------------------------------------------
+
+def test_a_record_that_cannot_be_written_is_one_line_and_the_sweep_goes_on(capsys, tiny_args,
+                                                                            table_rows):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    args = ["--batch", "1", "2", *tiny_args, "--no-peak-probe", "--in-process", "--output",
+            "/dev/full"]
+    assert cli.main(args) == 1
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "could not be written" in line]
+    assert len(warnings) == 3  # one per record, and the closing count
+    assert warnings[0].startswith("python -m bench: warning: the record of resnet_v2_50 batch 1 "
+                                  "forward could not be written to /dev/full (No space left on ")
+    assert "Traceback" not in captured.err
+    assert [row["Status"][:2] for row in table_rows(captured.out)] == ["ok", "ok"]
+
+
+def test_records_go_to_a_character_device_without_fsync(capsys, tiny_args):
+    assert cli.main(["--batch", "1", *tiny_args, "--no-peak-probe", "--in-process", "--quiet",
+                     "--output", "/dev/null"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_an_output_on_a_virtual_file_system_is_refused_before_tensorflow(run_bench):
+    completed = run_bench("--output", "/proc/r.jsonl", "--batch", "1")
+    assert completed.returncode == 2
+    assert completed.stderr == ("python -m bench: error: --output /proc/r.jsonl: cannot create a "
+                                "file in /proc (No such file or directory)\n")

@@ -53,11 +53,17 @@ def test_header_names_versions_device_cuda_images_and_threads(environment_info):
     text = "\n".join(lines)
     assert lines[0] == "TensorFlow 2.21.0, Python 3.11.7"
     assert "CPU: Test CPU (2 cores, 2 usable)" in text
-    assert "CUDA 12.5.1, cuDNN 9" in text
+    assert "CUDA" not in text  # TensorFlow's CUDA build says nothing about a CPU run
     assert "Images: 64x64x3 synthetic, on the device; data format NHWC; 1000 classes" in text
     assert "intra-op 2, inter-op TensorFlow default" in text
     assert lines[-1] == ("Sweep: 2 configuration(s): depth 50, 101 x batch 8 x mode forward; "
                          "10 burn-in + 100 measured steps; one child process each")
+
+
+def test_header_names_the_cuda_build_for_a_gpu_run(environment_info):
+    gpu = dict(environment_info, device="gpu", device_name="NVIDIA H100 80GB HBM3")
+    lines = report.header_lines(gpu, [BenchmarkConfig(data_format="NCHW")], isolate=True)
+    assert lines[1:3] == ["Device: GPU: NVIDIA H100 80GB HBM3", "CUDA 12.5.1, cuDNN 9 (TensorFlow build)"]
 
 
 def test_header_lists_every_varying_axis(environment_info):

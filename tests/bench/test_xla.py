@@ -56,7 +56,10 @@ def _resnet_modes(enabled):
     conditioned (see test_precision.py) and rounding differences stay rounding-sized.
 
     Returns:
-      {mode: (compiled?, values)}; 'train' values are the variables' changes in one momentum step.
+      {mode: (compiled?, values)} for 'forward' and 'train'; 'train' values are the variables'
+      changes in one momentum step from zero velocity, i.e. -learning rate x the gradients, so they
+      check the compiled backward pass too (a separate forward-backward compilation would check
+      the same numbers at the cost of a third compilation).
     """
     graph = tf.Graph()
     with graph.as_default():
@@ -82,7 +85,6 @@ def _resnet_modes(enabled):
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(damp)
             results['forward'] = xla.ran_with_xla(session, logits)
-            results['forward-backward'] = xla.ran_with_xla(session, [loss] + gradients)
             before = session.run(variables)
             compiled, _ = xla.ran_with_xla(session, train_op)
             after = session.run(variables)
@@ -96,7 +98,7 @@ def resnet_results():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('mode', ['forward', 'forward-backward', 'train'])
+@pytest.mark.parametrize('mode', ['forward', 'train'])
 def test_resnet_step_compiles_and_matches(resnet_results, mode):
     with_xla, without_xla = resnet_results
     compiled, values = with_xla[mode]

@@ -24,6 +24,13 @@ def test_problems_are_one_short_reason(tmp_path):
       f'directory {tmp_path / "missing"} does not exist')
 
 
+def test_a_virtual_file_system_is_refused_before_any_work():
+  if not os.path.isdir('/proc/self'):
+    pytest.skip('no /proc here')
+  assert files.output_path_problem('/proc/r.jsonl') == (
+      'cannot create a file in /proc (No such file or directory)')
+
+
 def test_unwritable_places_are_refused(tmp_path):
   locked = tmp_path / 'locked'
   locked.mkdir()
