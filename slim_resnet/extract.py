@@ -8,12 +8,11 @@
 be decoded are skipped with a warning naming them and listed in the output. The output's layout and
 its atomic write are `slim_resnet.feature_file`'s.
 
-Bad input (no such folder, no images, unknown end point, too small an image size, an output that
-cannot be written, a checkpoint that does not match) is one line on stderr and exit code 2. Ctrl-C is
-one line and exit code 130.
+Exit codes: 0 done; 2 bad input (no such folder, no images, unknown end point, too small an image
+size, an output that cannot be written, a checkpoint that does not match), one line on stderr,
+before any image is processed; 130 Ctrl-C, one line.
 """
 
-import argparse
 import sys
 import warnings
 
@@ -27,15 +26,15 @@ import tf_slim as slim  # noqa: E402
 
 from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
-from slim_resnet import files, image_folder, preprocessing  # noqa: E402
+from slim_resnet import extract_flags, files, image_folder  # noqa: E402
 from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
 from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
 from slim_resnet.progress import format_progress  # noqa: E402
 from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
-from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
+from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, get_network  # noqa: E402
 
 PROG = 'python -m slim_resnet.extract'
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # Also what the parser exits with.
 EXIT_INTERRUPTED = 130
 
 
@@ -43,51 +42,9 @@ class UsageError(Exception):
   """Bad input: reported as one line on stderr with exit code 2."""
 
 
-class _Parser(argparse.ArgumentParser):
-  """An ArgumentParser whose errors are one line (no usage block) and exit code 2."""
-
-  def error(self, message):
-    self.exit(EXIT_USAGE, f'{self.prog}: error: {message}\n')
-
-
-def _positive_int(text):
-  try:
-    value = int(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f'must be a positive integer, got {text!r}') from None
-  if value < 1:
-    raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
-  return value
-
-
 def build_parser():
-  """Returns the command-line parser."""
-  parser = _Parser(prog=PROG,
-                   description='Extract ResNet v2 end-point features from a folder of images.')
-  parser.add_argument('--depth', type=int, default=50, choices=VALID_DEPTHS,
-                      help='network depth (default 50)')
-  parser.add_argument('--checkpoint', help='TF-Slim checkpoint (prefix, file or directory); '
-                      'without one the weights are random')
-  parser.add_argument('--images', required=True,
-                      help='folder of images, flat or one sub-folder per class')
-  parser.add_argument('--end-point', dest='end_points', nargs='+', action='extend',
-                      help='end points to store: full names or short forms (block1..block4, '
-                      'global_pool, logits, predictions, block4/unit_3/bottleneck_v2, ...); '
-                      'default global_pool')
-  parser.add_argument('--image-size', type=_positive_int, default=224,
-                      help=f'square input size in pixels, at least {MIN_IMAGE_SIZE} (default 224)')
-  parser.add_argument('--preprocessing', default=preprocessing.DEFAULT_PREPROCESSING,
-                      choices=sorted(preprocessing.PREPROCESSING),
-                      help='inception: [-1, 1] as the official v2 checkpoints (default); vgg: mean '
-                      'subtraction; none: raw [0, 255]')
-  parser.add_argument('--batch', type=_positive_int, default=32, help='batch size (default 32)')
-  parser.add_argument('--num-classes', type=_positive_int,
-                      help='classes of the logits layer; default: read from the checkpoint '
-                      '(1001 for the official ones), or no logits')
-  parser.add_argument('--output', required=True, help='output .npz file')
-  parser.add_argument('--verbose', action='store_true',
-                      help="let TensorFlow's own log lines and Python warnings through")
-  return parser
+  """Returns the command-line parser (`slim_resnet.extract_flags`)."""
+  return extract_flags.build_parser(PROG)
 
 
 def _say(message):
