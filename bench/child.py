@@ -5,13 +5,16 @@ code or the kernel's OOM killer then ends only that configuration, whose row rep
 sweep goes on. Every configuration also starts from the same state (no allocator caches, thread
 pools or graph-optimizer caches left over from the previous one).
 
-The protocol: the parent (`run_in_child`) writes a job file (the configuration, the environment
-description, whether progress is wanted, where to write the result, when it spawned the child) and
-starts a fresh interpreter (`entry`) rather than a fork (forking a process that has started TensorFlow's
-thread pools is unsafe) or multiprocessing's spawn (which would re-import the CLI's `__main__`).
-The child (`main`) measures in its own process and writes its result as one JSON record (the
---output schema) through a temporary file and a rename, so the parent never reads half a file;
-exit status 0 measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
+The protocol: the parent (`run_in_child`) starts a fresh interpreter (`entry`) and writes it a job
+on its stdin (the configuration, the environment description, whether progress is wanted, when it
+spawned the child, the parent's pid); a fresh interpreter rather than a fork (forking a process
+that has started TensorFlow's thread pools is unsafe) or multiprocessing's spawn (which would
+re-import the CLI's `__main__`).
+The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), measures in
+its own process and writes its result as one JSON record (the --output schema) to a pipe the
+parent passed it; a record cut short by the child's death does not parse and counts as no result.
+Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
+measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
 decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
 (progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
 lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for failure reports, and
@@ -25,12 +28,14 @@ adds (interpreter start, TensorFlow import, exit) is measured and kept in the re
 from __future__ import annotations
 
 import collections
+import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -40,11 +45,11 @@ from bench import failures, timing
 from bench.config import BenchmarkConfig
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
-from slim_resnet.files import atomic_output
 
 # What the child interpreter runs: `entry` with the job file's path (a `-c` command rather than
 # `-m bench.child`, since the package's __init__ has imported this module already).
 CHILD_COMMAND = "import sys; from bench.child import entry; entry(sys.argv[1])"
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 # Seconds a child gets to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 10.0
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,32 +93,35 @@ def run_in_child(config: BenchmarkConfig, environment: dict, quiet: Quiet = Quie
     Raises:
       KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
     """
-    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        job_path = os.path.join(workdir, "job.json")
-        result_path = os.path.join(workdir, "result.json")
-        spawned_at = time.time()
-        job = {"config": config.to_dict(), "environment": environment,
-               "progress": progress is not None, "result_path": result_path,
-               "spawned_at": spawned_at}
-        with open(job_path, "w", encoding="utf-8") as job_file:
-            json.dump(job, job_file)
-        start = timing.clock()
-        child = subprocess.Popen([sys.executable, "-c", CHILD_COMMAND, job_path],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    spawned_at = time.time()
+    job = {"config": config.to_dict(), "environment": environment,
+           "progress": progress is not None, "spawned_at": spawned_at, "parent_pid": os.getpid()}
+    result_read, result_write = os.pipe()
+    start = timing.clock()
+    try:
+        child = subprocess.Popen([sys.executable, "-c", CHILD_COMMAND, str(result_write)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, pass_fds=(result_write,),
                                  env=_child_environment(quiet))
-        pumps = [_LinePump(child.stdout, progress, show=lambda line: True),
-                 _LinePump(child.stderr, sys.stderr, show=quiet.shows)]
-        for pump in pumps:
-            pump.start()
-        try:
-            returncode = child.wait()
-        finally:
-            if child.poll() is None:
-                _stop(child)
-            for pump in pumps:
-                pump.join(timeout=STOP_GRACE_S)
-        total_s = timing.clock() - start
-        result = _read_result(result_path)
+    finally:
+        os.close(result_write)
+    reader = _ResultReader(result_read)
+    pumps = [_LinePump(child.stdout, progress, show=lambda line: True),
+             _LinePump(child.stderr, sys.stderr, show=quiet.shows)]
+    for thread in [reader, *pumps]:
+        thread.start()
+    try:
+        with contextlib.suppress(BrokenPipeError):  # a child that died at once
+            child.stdin.write(json.dumps(job).encode("utf-8"))
+            child.stdin.close()
+        returncode = child.wait()
+    finally:
+        if child.poll() is None:
+            _stop(child)
+        for thread in [reader, *pumps]:
+            thread.join(timeout=STOP_GRACE_S)
+    total_s = timing.clock() - start
+    result = reader.result()
     if result is None:
         started_at = failures.utc_from_timestamp(spawned_at)
         result = failures.failed_result(config, environment,
@@ -121,6 +129,26 @@ def run_in_child(config: BenchmarkConfig, environment: dict, quiet: Quiet = Quie
                                         started_at=started_at)
     _add_child_phases(result.phases_s, total_s)
     return result
+
+
+class _ResultReader(threading.Thread):
+    """Reads the child's result, one JSON record, from the pipe it writes it to at the end."""
+
+    def __init__(self, descriptor: int):
+        super().__init__(daemon=True)
+        self._descriptor = descriptor
+        self._data = b""
+
+    def run(self) -> None:
+        with os.fdopen(self._descriptor, "rb") as pipe:
+            self._data = pipe.read()
+
+    def result(self) -> BenchmarkResult | None:
+        """The child's result, or None if it wrote none (or died while writing it)."""
+        try:
+            return BenchmarkResult.from_record(json.loads(self._data))
+        except ValueError:
+            return None
 
 
 def _child_environment(quiet: Quiet) -> dict[str, str]:
@@ -139,15 +167,6 @@ def _stop(child: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
-
-
-def _read_result(path: str) -> BenchmarkResult | None:
-    """The result the child wrote, or None if it wrote none."""
-    try:
-        with open(path, encoding="utf-8") as result_file:
-            return BenchmarkResult.from_record(json.load(result_file))
-    except FileNotFoundError:
-        return None
 
 
 def _add_child_phases(phases_s: dict, total_s: float) -> None:
@@ -170,16 +189,26 @@ def _add_child_phases(phases_s: dict, total_s: float) -> None:
 # The child's end.
 
 
-def main(job_path: str) -> int:
-    """Runs the job in `job_path` in this (child) process.
+def _die_with_parent(parent_pid: int) -> None:
+    """Makes the kernel SIGKILL this process when its parent dies (Linux), so a child never
+    outlives a parent that was killed itself; exits at once if the parent is already gone."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def main(result_fd: int) -> int:
+    """Runs the job read from stdin in this (child) process; writes the result to `result_fd`.
 
     Returns:
       0 if the configuration was measured, 1 if it failed.
     """
     entered_at = time.time()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with open(job_path, encoding="utf-8") as job_file:
-        job = json.load(job_file)
+    job = json.loads(sys.stdin.buffer.read())
+    _die_with_parent(job["parent_pid"])
     import_start = timing.clock()
     Quiet.from_environment().import_tensorflow()
     from bench import measure  # the TensorFlow side: graphs, model, tf-slim
@@ -190,18 +219,18 @@ def main(job_path: str) -> int:
     result = measure.run_in_process(config, job["environment"], progress=progress)
     result.phases_s.pop("total", None)  # the parent measures the total from outside
     result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
-    with atomic_output(job["result_path"]) as result_file:
-        json.dump(result.to_record(), result_file)
+    with os.fdopen(result_fd, "w", encoding="utf-8") as result_pipe:
+        json.dump(result.to_record(), result_pipe)
     return 0 if result.ok else 1
 
 
-def entry(job_path: str) -> None:
+def entry(result_fd: str) -> None:
     """The child interpreter's entry point (CHILD_COMMAND): `main`, then a fast exit.
 
     Everything is written and the session closed by then: the interpreter's slow shutdown of
     TensorFlow (about a second) would only add to the per-configuration overhead.
     """
-    exit_status = main(job_path)
+    exit_status = main(int(result_fd))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(exit_status)

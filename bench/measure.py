@@ -32,8 +32,8 @@ def _phase(phases_s: dict, name: str) -> Iterator[None]:
     phases_s[name] = timing.clock() - start
 
 
-def benchmark(config: BenchmarkConfig, environment: dict,
-              progress: IO[str] | None = None) -> BenchmarkResult:
+def benchmark(config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None,
+              phases_s: dict | None = None) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
     In order: the peak probe (same device, precision and threads; optional), the graph, its FLOP
@@ -47,12 +47,14 @@ def benchmark(config: BenchmarkConfig, environment: dict,
       config: a prepared configuration (device and data format resolved).
       environment: the environment dict to attach to the result.
       progress: stream for the every-`display_every`-steps lines, or None.
+      phases_s: where the phase times go as each phase ends (a new dict by default), so a
+        caller keeps those of a run that failed.
 
     Returns:
       A BenchmarkResult with status 'ok'.
     """
     started_at = utc_now()
-    phases_s: dict = {}
+    phases_s = {} if phases_s is None else phases_s
     session_settings = graphs.session_config(config)
     probe = None
     if config.peak_probe:
@@ -120,13 +122,18 @@ def run_in_process(config: BenchmarkConfig, environment: dict,
     """`benchmark`, with errors turned into a failed result (Ctrl-C still propagates).
 
     Returns:
-      The BenchmarkResult, status 'ok' or 'failed', with the total time in phases_s['total'].
+      The BenchmarkResult, status 'ok' or 'failed', with the total time in phases_s['total']. A
+      failed one keeps the phases it finished, and 'failed_run' is the rest of the time until
+      the error, so the phases add up to the time spent (none of it is mistaken for teardown).
     """
     start = timing.clock()
+    phases_s: dict = {}
     try:
-        result = benchmark(config, environment, progress)
+        result = benchmark(config, environment, progress, phases_s)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
+        elapsed = timing.clock() - start
         result = failed_result(config, environment, from_exception(error))
+        result.phases_s = dict(phases_s, failed_run=max(elapsed - sum(phases_s.values()), 0.0))
     result.phases_s["total"] = timing.clock() - start
     return result
 

@@ -287,6 +287,12 @@ def test_sweep_survives_failing_children_and_records_them(table_rows, tmp_path, 
     assert records[3]["failure"]["signal"] == 9
     assert records[2]["failure"]["message"] == (  # the error's first line only
         "RuntimeError: injected failure for resnet_v2_50 batch 2 forward")
+    # The failed child's work is booked as such, not as teardown (which would inflate the
+    # child-process overhead).
+    failed_phases = records[2]["phases_s"]
+    assert {"graph_build", "session_init", "failed_run", "teardown"} <= set(failed_phases)
+    assert failed_phases["child_overhead"] == pytest.approx(
+        failed_phases["process_start"] + failed_phases["tf_import"] + failed_phases["teardown"])
     measured = records[0]
     assert len(measured["step_times_s"]) == 2
     assert measured["extra"]["trace_file"] == str(tmp_path / "step.50_1_forward.json")
