@@ -1,4 +1,4 @@
-"""Test-wide settings: quiet TensorFlow, a fixed NumPy generator per test, the shared manifest."""
+"""Test-wide settings: quiet TensorFlow, a fixed NumPy generator per test, the official layout."""
 
 import json
 import os
@@ -11,10 +11,11 @@ warnings.filterwarnings('ignore', category=UserWarning)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-# ../shared beside the checkout (there in CI too): data tests may read, see shared/fixtures/README.md.
-MANIFEST_PATH = os.path.normpath(os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'fixtures',
-    'slim_resnet_v2_manifest.json'))
+# The layout of the official TF-Slim ResNet v2 graphs (names and shapes: plain facts), kept in the
+# repository so every clone runs every test: a copy of ../shared/fixtures/slim_resnet_v2_manifest.json
+# (its README says how it was made), compared with it by tests/test_manifest.py where it is there.
+MANIFEST_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
+                             'slim_resnet_v2_manifest.json')
 
 
 @pytest.fixture
@@ -25,12 +26,7 @@ def rng():
 
 @pytest.fixture(scope='session')
 def manifest():
-  """The layout of the official TF-Slim ResNet v2 graphs (shared/fixtures), by model name.
-
-  Skips, naming the path, where the shared folder is not beside this checkout.
-  """
-  if not os.path.exists(MANIFEST_PATH):
-    pytest.skip(f'the shared fixture {MANIFEST_PATH} is not beside this checkout')
+  """The layout of the official TF-Slim ResNet v2 graphs (tests/data), by model name."""
   with open(MANIFEST_PATH, encoding='utf-8') as manifest_file:
     return json.load(manifest_file)
 
