@@ -128,8 +128,11 @@ def _build_model(args, images, num_classes, requested):
   network = get_network(args.depth)
   scope = f'resnet_v2_{args.depth}'
   try:
-    with slim.arg_scope(resnet_arg_scope()):
-      _, end_points = network(images, num_classes=num_classes, is_training=False, scope=scope)
+    with warnings.catch_warnings():
+      # tf-slim's layers call Keras' deprecated `layer.apply`; that warning is noise for users here.
+      warnings.filterwarnings('ignore', message='`layer.apply` is deprecated', category=UserWarning)
+      with slim.arg_scope(resnet_arg_scope()):
+        _, end_points = network(images, num_classes=num_classes, is_training=False, scope=scope)
   except ValueError as error:
     raise UsageError(f'--image-size {args.image_size}: {error}') from error
   try:
@@ -188,8 +191,6 @@ def extract(args):
 def main(argv=None):
   """Command-line entry point; returns the exit code."""
   args = build_parser().parse_args(argv)
-  # tf-slim's layers call Keras' deprecated `layer.apply`; that warning is noise for users here.
-  warnings.filterwarnings('ignore', message='`layer.apply` is deprecated')
   try:
     extract(args)
   except UsageError as error:

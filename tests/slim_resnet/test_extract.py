@@ -5,6 +5,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -173,6 +174,24 @@ def test_unwritable_output_is_refused_before_any_work(where, reason, class_folde
   assert _exit_code(['--images', str(class_folder), '--output', output]) == 2
   assert capsys.readouterr().err.splitlines() == [
       f'python -m slim_resnet.extract: error: --output {output}: {reason.format(tmp=tmp_path)}']
+
+
+def test_building_the_model_prints_no_keras_deprecation_warning(class_folder, tmp_path):
+  # A fresh interpreter with Python's default warning filters (tests hide UserWarnings), through the
+  # Python API (extract.extract, which unlike main() does not quiet anything).
+  script = textwrap.dedent(f"""
+      from slim_resnet import extract
+      args = extract.build_parser().parse_args(
+          ['--images', {str(class_folder / 'cats')!r}, '--image-size', '32', '--end-point', 'block1',
+           '--output', {str(tmp_path / 'out.npz')!r}])
+      extract.extract(args)
+      """)
+  environment = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL='3')
+  environment.pop('PYTHONWARNINGS', None)
+  result = subprocess.run([sys.executable, '-W', 'default', '-c', script], capture_output=True,
+                          text=True, env=environment, timeout=300)
+  assert result.returncode == 0, result.stderr
+  assert 'layer.apply' not in result.stderr
 
 
 def _exit_code(argv):
