@@ -161,8 +161,8 @@ def _mismatch_hint(comparison):
   return 'pass exclude for variables that should keep their initial values'
 
 
-def _mismatch_summary(checkpoint, comparison):
-  """Returns the one-line form of a `CheckpointMismatchError`."""
+def _mismatch_summary(checkpoint, comparison, hint=None):
+  """Returns the one-line form of a `CheckpointMismatchError`, with `hint` or the default one."""
   parts = []
   if comparison.missing:
     names = [_missing_name(g, c) for g, c in comparison.missing]
@@ -171,8 +171,9 @@ def _mismatch_summary(checkpoint, comparison):
     descriptions = [mismatch.describe() for mismatch in comparison.mismatched]
     parts.append(f'{plural(len(descriptions), "shape/dtype mismatch", "shape/dtype mismatches")} '
                  f'({listing(descriptions, 3, "; ")})')
+  hint = _mismatch_hint(comparison) if hint is None else hint
   return (f'checkpoint {checkpoint} does not match the graph, nothing restored: '
-          f'{"; ".join(parts)}; {_mismatch_hint(comparison)}')
+          f'{"; ".join(parts)}; {hint}')
 
 
 def _mismatch_report(checkpoint, comparison):
@@ -198,6 +199,11 @@ class CheckpointMismatchError(CheckpointError):
     self.comparison = comparison
     super().__init__(_mismatch_report(checkpoint, comparison))
 
-  def summary(self):
-    """Returns the error on one line (for command lines)."""
-    return _mismatch_summary(self.checkpoint, self.comparison)
+  def summary(self, hint=None):
+    """Returns the error on one line (for command lines).
+
+    Args:
+      hint: what to do about it, instead of the Python API's hint (which names `scope_map` or
+        `exclude`): a command line says which of its own flags to use.
+    """
+    return _mismatch_summary(self.checkpoint, self.comparison, hint)

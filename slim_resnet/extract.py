@@ -31,7 +31,8 @@ from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
 from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
 from slim_resnet.progress import format_progress  # noqa: E402
 from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
-from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, get_network  # noqa: E402
+from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
+from slim_resnet.wording import listing  # noqa: E402
 
 PROG = 'python -m slim_resnet.extract'
 EXIT_USAGE = 2  # Also what the parser exits with.
@@ -77,6 +78,41 @@ def _stored_variables(checkpoint):
     raise UsageError(f'--checkpoint {checkpoint}: {error}') from error
 
 
+def _check_checkpoint_depth(args, stored):
+  """Refuses a checkpoint saved from another depth than --depth, naming the --depth it needs.
+
+  Raises:
+    UsageError: if the checkpoint has no resnet_v2_<depth> variables but those of one other depth.
+  """
+  scopes = checkpoint_lib.top_level_scopes(stored)
+  if f'resnet_v2_{args.depth}' in scopes:
+    return
+  saved_depths = [depth for depth in VALID_DEPTHS if f'resnet_v2_{depth}' in scopes]
+  if len(saved_depths) == 1:
+    depth = saved_depths[0]
+    raise UsageError(f'--checkpoint {args.checkpoint}: its variables are under resnet_v2_{depth}/, '
+                     f'none under resnet_v2_{args.depth}/: the checkpoint looks like '
+                     f'resnet_v2_{depth}: pass --depth {depth}')
+
+
+def _mismatch_hint(args, comparison):
+  """What to do about a checkpoint that does not match, in terms of this command's flags.
+
+  The Python API's hints name `scope_map` and `exclude`, which have no flags here.
+  """
+  scope = f'resnet_v2_{args.depth}'
+  if comparison.nothing_matched:
+    return (f"nothing matched: the checkpoint's top-level scopes are "
+            f'{listing(comparison.checkpoint_scopes)}, not {scope}; give a checkpoint saved from '
+            f'resnet_v2 under its own scope, and its depth with --depth')
+  names = [graph_name for graph_name, _ in comparison.missing]
+  names += [mismatch.graph_name for mismatch in comparison.mismatched]
+  if args.num_classes and all(name.startswith(f'{scope}/logits/') for name in names):
+    return ('the logits differ: leave out --num-classes to use the checkpoint\'s class count, or '
+            'extract no logits/predictions')
+  return f'the checkpoint was not saved from {scope} (another depth or another network?)'
+
+
 def _num_classes(args, requested, stored):
   """The logits' class count: --num-classes, else the checkpoint's, else None.
 
@@ -106,7 +142,7 @@ def _restore_or_warn(session, args, graph):
       warnings.simplefilter('always', checkpoint_lib.UnusedCheckpointVariablesWarning)
       restorer = checkpoint_lib.make_restorer(args.checkpoint, graph=graph)
   except checkpoint_lib.CheckpointMismatchError as error:
-    raise UsageError(error.summary()) from error
+    raise UsageError(error.summary(hint=_mismatch_hint(args, error.comparison))) from error
   except checkpoint_lib.CheckpointError as error:
     raise UsageError(f'--checkpoint {args.checkpoint}: {error}') from error
   for warning in caught:
@@ -157,6 +193,8 @@ def extract(args):
     raise UsageError(f'--output {args.output}: {problem}')
   folder = _list_images(args)
   stored = _stored_variables(args.checkpoint)
+  if stored is not None:
+    _check_checkpoint_depth(args, stored)
   num_classes = _num_classes(args, requested, stored)
 
   graph = tf.Graph()

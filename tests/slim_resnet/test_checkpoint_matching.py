@@ -94,3 +94,10 @@ def test_exclude_entry_matching_nothing_is_refused(graph_variables):
   checkpoint_matching.check_exclude_matches(['a', 'c/w'], variables)
   with pytest.raises(CheckpointError, match='exclude a/wx, e matches no variable to restore'):
     checkpoint_matching.check_exclude_matches(['a/wx', 'a/w', 'e'], variables)
+
+
+def test_a_command_line_gives_its_own_hint(graph_variables):
+  comparison = checkpoint_matching.compare_with_checkpoint([graph_variables['a/extra']], CHECKPOINT)
+  error = checkpoint_matching.CheckpointMismatchError('/ckpt/model', comparison)
+  assert error.summary(hint='pass --depth 101').endswith('(a/extra); pass --depth 101')
+  assert str(error).splitlines()[0] == error.summary()  # The report keeps the API's hint.

@@ -143,16 +143,23 @@ BAD_INPUTS = {
     'checkpoint variables missing': (
         ['--images', '{images}', '--checkpoint', '{tiny}', '--image-size', '32'],
         'variables missing from it (resnet_v2_50/'),
+    'checkpoint of another class count': (
+        ['--images', '{images}', '--checkpoint', '{saved}', '--num-classes', '5', '--image-size', '32',
+         '--end-point', 'logits'],
+        'the logits differ: leave out --num-classes to use the checkpoint\'s class count'),
     'depth': (['--images', '{images}', '--depth', '51'], 'invalid choice: 51'),
     'batch': (['--images', '{images}', '--batch', 'x'], "--batch: must be a positive integer"),
 }
 
 
 @pytest.mark.parametrize('case', sorted(BAD_INPUTS))
-def test_bad_input_is_one_line_and_exit_code_2(case, class_folder, save_checkpoint, tmp_path, capsys):
+def test_bad_input_is_one_line_and_exit_code_2(case, class_folder, save_checkpoint, request, tmp_path,
+                                               capsys):
   (tmp_path / 'empty').mkdir()
   places = {'missing': str(tmp_path / 'missing'), 'empty': str(tmp_path / 'empty'),
-            'images': str(class_folder), 'tiny': ''}
+            'images': str(class_folder), 'tiny': '', 'saved': ''}
+  if 'another class count' in case:
+    places['saved'] = request.getfixturevalue('saved_checkpoint')['path']
   if 'checkpoint variables' in case:  # A checkpoint holding a single unrelated variable.
     places['tiny'] = save_checkpoint(str(tmp_path), {'something/else': np.zeros([3], np.float32)})
   argv, expected = BAD_INPUTS[case]
@@ -162,7 +169,36 @@ def test_bad_input_is_one_line_and_exit_code_2(case, class_folder, save_checkpoi
   error_lines = capsys.readouterr().err.strip().splitlines()
   assert len(error_lines) == 1, error_lines
   assert expected in error_lines[0]
+  # The Python API's hints name arguments that have no flag here.
+  assert 'scope_map' not in error_lines[0] and 'pass exclude' not in error_lines[0]
   assert not output.exists()
+
+
+def test_checkpoint_of_another_depth_says_which_depth_to_pass(class_folder, save_checkpoint, tmp_path,
+                                                              capsys):
+  prefix = save_checkpoint(str(tmp_path), {
+      'resnet_v2_101/conv1/weights': np.zeros([7, 7, 3, 64], np.float32),
+      'resnet_v2_101/logits/biases': np.zeros([1001], np.float32),
+      'global_step': np.array(10, np.int64)})
+  output = tmp_path / 'out.npz'
+  assert _exit_code(['--images', str(class_folder), '--checkpoint', prefix, '--end-point', 'logits',
+                     '--output', str(output)]) == 2
+  assert capsys.readouterr().err.splitlines() == [
+      f'python -m slim_resnet.extract: error: --checkpoint {prefix}: its variables are under '
+      'resnet_v2_101/, none under resnet_v2_50/: the checkpoint looks like resnet_v2_101: pass '
+      '--depth 101']
+  assert not output.exists()
+
+
+def test_a_scope_nothing_matches_is_explained_in_terms_of_flags(class_folder, save_checkpoint,
+                                                                tmp_path, capsys):
+  prefix = save_checkpoint(str(tmp_path), {'tower_0/resnet_v2_50/conv1/biases': np.zeros([64], np.float32)})
+  assert _exit_code(['--images', str(class_folder), '--checkpoint', prefix, '--image-size', '32',
+                     '--end-point', 'block1', '--output', str(tmp_path / 'out.npz')]) == 2
+  [line] = capsys.readouterr().err.splitlines()
+  assert line.endswith("nothing matched: the checkpoint's top-level scopes are tower_0, not "
+                       'resnet_v2_50; give a checkpoint saved from resnet_v2 under its own scope, '
+                       'and its depth with --depth')
 
 
 @pytest.mark.parametrize('where, reason', [
