@@ -10,7 +10,8 @@ its atomic write are `slim_resnet.feature_file`'s.
 
 Exit codes: 0 done; 2 bad input (no such folder, no images, unknown end point, too small an image
 size, an output that cannot be written, a checkpoint that does not match), one line on stderr,
-before any image is processed; 130 Ctrl-C, one line.
+before any image is processed; 1 the output could not be written at the end, one line; 130 Ctrl-C,
+one line.
 """
 
 import sys
@@ -35,12 +36,17 @@ from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # n
 from slim_resnet.wording import listing  # noqa: E402
 
 PROG = 'python -m slim_resnet.extract'
+EXIT_OUTPUT_FAILED = 1
 EXIT_USAGE = 2  # Also what the parser exits with.
 EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
   """Bad input: reported as one line on stderr with exit code 2."""
+
+
+class OutputError(Exception):
+  """The features could not be written at the end: one line on stderr, exit code 1."""
 
 
 def build_parser():
@@ -178,11 +184,27 @@ def _build_model(args, images, num_classes, requested):
   return {name: end_points[name] for name in names}
 
 
+def _write(path, arrays):
+  """Writes the .npz file.
+
+  Raises:
+    OutputError: if it cannot be created or renamed into place (the folder went away or became
+      read-only, the target became a folder, the disk is full, ...).
+  """
+  try:
+    write_feature_file(path, arrays)
+  except OSError as error:
+    reason = files.output_path_problem(path, example='features.npz') or error.strerror or str(error)
+    raise OutputError(f'--output {path}: cannot write the features: {reason}; nothing was '
+                      'written') from error
+
+
 def extract(args):
   """Runs the whole extraction described by parsed `args`; returns the written arrays.
 
   Raises:
     UsageError: for bad input (see the module docstring).
+    OutputError: if the output cannot be written at the end.
   """
   requested = args.end_points or ['global_pool']
   if args.image_size < MIN_IMAGE_SIZE:
@@ -219,7 +241,7 @@ def extract(args):
                      'read')
   arrays = feature_arrays(folder, extraction, list(selected), args.depth, args.image_size,
                           args.preprocessing, args.checkpoint)
-  write_feature_file(args.output, arrays)
+  _write(args.output, arrays)
   _say(format_progress(extraction.progress))
   _say(f'extract: wrote {len(extraction.kept_indices)} rows of {", ".join(selected)} to '
        f'{args.output} ({len(extraction.skipped_indices)} skipped)')
@@ -234,6 +256,9 @@ def main(argv=None):
   except UsageError as error:
     _say(f'{PROG}: error: {error}')
     return EXIT_USAGE
+  except OutputError as error:
+    _say(f'{PROG}: error: {error}')
+    return EXIT_OUTPUT_FAILED
   except KeyboardInterrupt:
     # The output is only ever renamed into place once complete, so there is nothing to clean up.
     _say(f'{PROG}: interrupted; {args.output} was not written')

@@ -1,4 +1,4 @@
-"""`python -m slim_resnet.extract` end to end, against the Python API, and its bad-input handling."""
+"""`python -m slim_resnet.extract` end to end, against the Python API; bad input and failures."""
 
 import os
 import pathlib
@@ -210,6 +210,49 @@ def test_unwritable_output_is_refused_before_any_work(where, reason, class_folde
   assert _exit_code(['--images', str(class_folder), '--output', output]) == 2
   assert capsys.readouterr().err.splitlines() == [
       f'python -m slim_resnet.extract: error: --output {output}: {reason.format(tmp=tmp_path)}']
+
+
+@pytest.mark.parametrize('breakage', ['the target became a folder', 'the folder was removed',
+                                      'the folder became read-only'])
+def test_an_output_that_cannot_be_written_at_the_end_is_one_line_and_exit_1(
+    breakage, class_folder, tmp_path, monkeypatch, capsys):
+  folder = tmp_path / 'out'
+  folder.mkdir()
+  output = folder / 'features.npz'
+  if breakage == 'the folder became read-only':
+    folder.chmod(0o500)
+    writable = os.access(folder, os.W_OK)
+    folder.chmod(0o700)
+    if writable:
+      pytest.skip('running with permissions that ignore file modes (root)')
+  reasons = {'the target became a folder': 'is a directory; give a file name, e.g. features.npz',
+             'the folder was removed': f'directory {folder} does not exist',
+             'the folder became read-only': f'cannot create a file in {folder} (not writable)'}
+  real_run = extract.run_extraction
+
+  def run_then_break(*args, **kwargs):  # The output's folder was fine when the run started.
+    extraction = real_run(*args, **kwargs)
+    if breakage == 'the target became a folder':
+      output.mkdir()
+    elif breakage == 'the folder was removed':
+      folder.rmdir()
+    else:
+      folder.chmod(0o500)
+    return extraction
+
+  monkeypatch.setattr(extract, 'run_extraction', run_then_break)
+  try:
+    code = extract.main(['--images', str(class_folder), '--image-size', '32', '--end-point', 'block1',
+                         '--output', str(output)])
+  finally:
+    if folder.exists():
+      folder.chmod(0o700)
+  err = capsys.readouterr().err
+  assert code == 1, err
+  assert 'Traceback' not in err
+  assert err.splitlines()[-1] == (f'python -m slim_resnet.extract: error: --output {output}: cannot '
+                                  f'write the features: {reasons[breakage]}; nothing was written')
+  assert not list(tmp_path.glob('**/.*.tmp'))
 
 
 def test_building_the_model_prints_no_keras_deprecation_warning(class_folder, tmp_path):
