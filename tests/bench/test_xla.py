@@ -56,10 +56,11 @@ def _resnet_modes(enabled):
     conditioned (see test_precision.py) and rounding differences stay rounding-sized.
 
     Returns:
-      {mode: (compiled?, values)} for 'forward' and 'train'; 'train' values are the variables'
-      changes in one momentum step from zero velocity, i.e. -learning rate x the gradients, so they
-      check the compiled backward pass too (a separate forward-backward compilation would check
-      the same numbers at the cost of a third compilation).
+      {'train': (compiled?, values)}: the variables' changes in one momentum step from zero
+      velocity, i.e. -learning rate x the gradients, so they check the compiled forward and
+      backward passes and the update in one compilation (each further compilation of ResNet-50
+      costs about a minute on a 2-core CPU; the forward pass alone is compiled and checked through
+      the harness in test_cli and in `test_small_step_compiles_only_when_enabled` here).
     """
     graph = tf.Graph()
     with graph.as_default():
@@ -68,7 +69,6 @@ def _resnet_modes(enabled):
         labels = tf.constant([1, 2])
         with xla.jit_scope(enabled), slim.arg_scope(resnet_arg_scope()):
             train_logits, _ = resnet_v2_50(images, num_classes=10, is_training=True)
-            logits, _ = resnet_v2_50(images, num_classes=10, is_training=False, reuse=True)
             loss = tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=train_logits)
             )
@@ -84,7 +84,6 @@ def _resnet_modes(enabled):
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(damp)
-            results['forward'] = xla.ran_with_xla(session, logits)
             before = session.run(variables)
             compiled, _ = xla.ran_with_xla(session, train_op)
             after = session.run(variables)
@@ -98,8 +97,8 @@ def resnet_results():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('mode', ['forward', 'train'])
-def test_resnet_step_compiles_and_matches(resnet_results, mode):
+@pytest.mark.parametrize('mode', ['train'])
+def test_resnet_train_step_compiles_and_matches(resnet_results, mode):
     with_xla, without_xla = resnet_results
     compiled, values = with_xla[mode]
     plain, expected = without_xla[mode]
@@ -111,7 +110,6 @@ def test_resnet_step_compiles_and_matches(resnet_results, mode):
     assert np.isfinite(flat).all()
     # fp32 rounding in a different order: XLA's CPU convolutions are its own, the plain graph runs
     # oneDNN's. Measured relative L2 differences: ~2e-6 in every mode on an earlier machine; on an
-    # AMD EPYC (2026-12-01) under 1e-4 forward but 3e-3 for gradients and updates (training-mode
-    # batch norm over 2 images amplifies the rounding). A step that compiled wrongly is off by O(1).
-    tolerance = 1e-4 if mode == 'forward' else 2e-2
-    assert np.linalg.norm(flat - flat_expected) / np.linalg.norm(flat_expected) < tolerance
+    # AMD EPYC (2026-12-01) 3e-3 for the update (training-mode batch norm over 2 images amplifies
+    # the rounding). A step that compiled wrongly is off by O(1).
+    assert np.linalg.norm(flat - flat_expected) / np.linalg.norm(flat_expected) < 2e-2
