@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bench.config import DATA_FORMATS, MODES, PRECISIONS, BenchmarkConfig
@@ -168,6 +169,18 @@ def shown(configs: Sequence[BenchmarkConfig]) -> list[Axis]:
     """The axes the table shows for `configs`: those always shown, and those that vary."""
     moving = varying(configs)
     return [axis for axis in AXES if axis.always_shown or axis in moving]
+
+
+def with_trace_paths(configs: list[BenchmarkConfig], trace: str | None) -> list[BenchmarkConfig]:
+    """Gives each configuration its own trace file when a sweep has several: 'step.json' becomes
+    'step.50_8_forward.json', plus '_<value>' for every other axis the sweep varies
+    ('step.50_8_forward_xla_299px.json'); a single configuration writes to the file as given."""
+    if trace is None or len(configs) < 2:
+        return configs
+    root, extension = os.path.splitext(trace)
+    named = shown(configs)
+    return [dataclasses.replace(config, trace=root + "." + "_".join(
+        axis.in_file_name(axis.of(config)) for axis in named) + extension) for config in configs]
 
 
 def comparison_key(config: BenchmarkConfig, leave_out: str = "depth") -> tuple:

@@ -10,8 +10,6 @@ rows kept).
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import sys
 from collections.abc import Sequence
 from typing import IO
@@ -176,7 +174,7 @@ def _main(argv: list[str]) -> int:
         configs, environment_info = sweep.prepare(configs, quiet=quiet)
     except ConfigError as error:
         raise UsageError(config_error_line(error)) from None
-    configs = _with_trace_paths(configs, args.trace)
+    configs = axes.with_trace_paths(configs, args.trace)
     sink = _open_output(args.output)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
@@ -223,19 +221,6 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "peak_probe": not args.no_peak_probe,
         "peak_probe_size": args.peak_probe_size,
     }
-
-
-def _with_trace_paths(configs: list[BenchmarkConfig], trace: str | None) -> list[BenchmarkConfig]:
-    """Gives each configuration its own trace file when a sweep has several: 'step.json' becomes
-    'step.50_8_forward.json' (plus '_<value>' for every other axis the sweep varies); a single
-    configuration writes to the file as given."""
-    if trace is None or len(configs) < 2:
-        return configs
-    root, extension = os.path.splitext(trace)
-    named = [axis for axis in axes.AXES
-             if axis.always_shown or axis in axes.varying(configs)]
-    return [dataclasses.replace(config, trace=root + "." + "_".join(
-        axis.in_file_name(axis.of(config)) for axis in named) + extension) for config in configs]
 
 
 def config_error_line(error: ConfigError) -> str:

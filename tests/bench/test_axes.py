@@ -69,3 +69,15 @@ def test_comparison_key_leaves_out_one_axis():
     b = BenchmarkConfig(depth=101, precision="bf16")
     c = BenchmarkConfig(depth=101, precision="fp32")
     assert axes.comparison_key(a) == axes.comparison_key(b) != axes.comparison_key(c)
+
+
+def test_trace_files_are_named_by_every_axis_that_varies():
+    configs = bench.expand_sweep([50], [8], ["forward", "train"], trace="out/step.json")
+    named = axes.with_trace_paths(configs, "out/step.json")
+    assert [c.trace for c in named] == ["out/step.50_8_forward.json", "out/step.50_8_train.json"]
+    configs = axes.expand({"depth": [50], "batch_size": [8], "mode": ["forward"],
+                           "xla": [False, True], "image_size": [224, 299]})
+    assert [c.trace for c in axes.with_trace_paths(configs, "step.json")] == [
+        "step.50_8_forward_noxla_224px.json", "step.50_8_forward_noxla_299px.json",
+        "step.50_8_forward_xla_224px.json", "step.50_8_forward_xla_299px.json"]
+    assert axes.with_trace_paths(configs[:1], "step.json")[0].trace is None  # one: as given

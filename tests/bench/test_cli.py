@@ -124,20 +124,6 @@ def test_help_shows_every_flag_default_and_examples(run_bench):
     assert text.count("python -m bench --depth") >= 4
 
 
-def test_trace_files_are_named_by_every_axis_that_varies():
-    configs = bench.expand_sweep([50], [8], ["forward", "train"], trace="out/step.json")
-    named = cli._with_trace_paths(configs, "out/step.json")
-    assert [c.trace for c in named] == ["out/step.50_8_forward.json", "out/step.50_8_train.json"]
-    from bench import axes
-
-    configs = axes.expand({"depth": [50], "batch_size": [8], "mode": ["forward"],
-                           "xla": [False, True], "image_size": [224, 299]})
-    assert [c.trace for c in cli._with_trace_paths(configs, "step.json")] == [
-        "step.50_8_forward_noxla_224px.json", "step.50_8_forward_noxla_299px.json",
-        "step.50_8_forward_xla_224px.json", "step.50_8_forward_xla_299px.json"]
-    assert cli._with_trace_paths(configs[:1], "step.json")[0].trace is None  # one: as given
-
-
 # --- sweeps in this process --------------------------------------------------------------------
 
 def test_json_and_csv_formats(capsys, tmp_path, tiny_args):
