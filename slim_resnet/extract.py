@@ -10,16 +10,23 @@ its atomic write are `slim_resnet.feature_file`'s.
 
 Exit codes: 0 done; 2 bad input (no such folder, no images, unknown end point, too small an image
 size, an output that cannot be written, a checkpoint that does not match), one line on stderr,
-before any image is processed; 1 the output could not be written at the end, one line; 130 Ctrl-C,
-one line.
+before any image is processed; 1 the output could not be written at the end, one line; 130 Ctrl-C
+and 143 SIGTERM, one line, no file left behind.
 """
 
+import os
+import signal
 import sys
 import warnings
 
+PROG = 'python -m slim_resnet.extract'
+
 if __name__ == '__main__':
-  # Run as a command: drop TensorFlow's start-up log lines before anything imports it.
+  # Run as a command: Ctrl-C or SIGTERM while TensorFlow loads is one line, and TensorFlow's start-up
+  # log lines are dropped before anything imports it.
+  from slim_resnet.interrupts import exit_on_stop_signals
   from slim_resnet.quiet import quiet_tensorflow_import
+  exit_on_stop_signals(f'{PROG}: interrupted while starting; nothing was written')
   quiet_tensorflow_import(verbose='--verbose' in sys.argv[1:])
 
 import tensorflow as tf  # noqa: E402
@@ -27,7 +34,7 @@ import tf_slim as slim  # noqa: E402
 
 from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
-from slim_resnet import extract_flags, files, image_folder  # noqa: E402
+from slim_resnet import extract_flags, files, image_folder, interrupts  # noqa: E402
 from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
 from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
 from slim_resnet.progress import format_progress  # noqa: E402
@@ -35,10 +42,8 @@ from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
 from slim_resnet.wording import listing  # noqa: E402
 
-PROG = 'python -m slim_resnet.extract'
 EXIT_OUTPUT_FAILED = 1
-EXIT_USAGE = 2  # Also what the parser exits with.
-EXIT_INTERRUPTED = 130
+EXIT_USAGE = 2  # Also what the parser exits with. A signal N exits with 128 + N (Ctrl-C 130, SIGTERM 143).
 
 
 class UsageError(Exception):
@@ -184,6 +189,21 @@ def _build_model(args, images, num_classes, requested):
   return {name: end_points[name] for name in names}
 
 
+def _file_identity(path):
+  """What tells a file replaced by a rename from the one there before: (device, inode), or None."""
+  try:
+    status = os.stat(path)
+  except OSError:
+    return None
+  return status.st_dev, status.st_ino
+
+
+def _output_path_problem(path):
+  """Why `path` cannot be written, or None (`slim_resnet.files.output_path_problem`)."""
+  with interrupts.deferred():  # It may create and remove a file to be sure: never cut in between.
+    return files.output_path_problem(path, example='features.npz')
+
+
 def _write(path, arrays):
   """Writes the .npz file.
 
@@ -194,7 +214,7 @@ def _write(path, arrays):
   try:
     write_feature_file(path, arrays)
   except OSError as error:
-    reason = files.output_path_problem(path, example='features.npz') or error.strerror or str(error)
+    reason = _output_path_problem(path) or error.strerror or str(error)
     raise OutputError(f'--output {path}: cannot write the features: {reason}; nothing was '
                       'written') from error
 
@@ -210,7 +230,7 @@ def extract(args):
   if args.image_size < MIN_IMAGE_SIZE:
     raise UsageError(f'--image-size {args.image_size}: too small for end point(s) '
                      f'{", ".join(requested)}; resnet_v2 needs at least {MIN_IMAGE_SIZE} pixels')
-  problem = files.output_path_problem(args.output, example='features.npz')
+  problem = _output_path_problem(args.output)
   if problem:
     raise UsageError(f'--output {args.output}: {problem}')
   folder = _list_images(args)
@@ -251,18 +271,25 @@ def extract(args):
 def main(argv=None):
   """Command-line entry point; returns the exit code."""
   args = build_parser().parse_args(argv)
+  before = _file_identity(args.output)
   try:
-    extract(args)
+    # Ctrl-C and SIGTERM raise KeyboardInterrupt; the .npz write removes its temporary file then.
+    with interrupts.stop_signals_interrupt():
+      extract(args)
   except UsageError as error:
     _say(f'{PROG}: error: {error}')
     return EXIT_USAGE
   except OutputError as error:
     _say(f'{PROG}: error: {error}')
     return EXIT_OUTPUT_FAILED
-  except KeyboardInterrupt:
-    # The output is only ever renamed into place once complete, so there is nothing to clean up.
-    _say(f'{PROG}: interrupted; {args.output} was not written')
-    return EXIT_INTERRUPTED
+  except KeyboardInterrupt as interrupt:
+    signum = getattr(interrupt, 'signum', signal.SIGINT)
+    how = 'interrupted' if signum == signal.SIGINT else f'interrupted by {signal.Signals(signum).name}'
+    if _file_identity(args.output) not in (None, before):
+      _say(f'{PROG}: {how} after {args.output} was written')
+    else:
+      _say(f'{PROG}: {how}; {args.output} was not written')
+    return 128 + signum
   return 0
 
 

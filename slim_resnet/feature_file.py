@@ -12,12 +12,15 @@ The file holds:
 
 It is written to a temporary file in the same folder and renamed into place
 (`slim_resnet.files.atomic_output`), so an interrupted run never leaves a partial file and an older
-file of that name survives until the new one is complete.
+file of that name survives until the new one is complete. Ctrl-C or SIGTERM (under
+`slim_resnet.interrupts.stop_signals_interrupt`) during the write removes the temporary file.
 """
+
+import contextlib
 
 import numpy as np
 
-from slim_resnet import files
+from slim_resnet import files, interrupts
 
 
 def feature_arrays(folder, extraction, end_point_names, depth, image_size, preprocessing_name,
@@ -52,8 +55,14 @@ def feature_arrays(folder, extraction, end_point_names, depth, image_size, prepr
 def write_feature_file(path, arrays):
   """Writes `arrays` ({key: array}) to `path` as .npz, through a temporary file and a rename.
 
-  An existing file at `path` stays untouched until the new one is complete; on any failure the
-  temporary file is removed.
+  An existing file at `path` stays untouched until the new one is complete; on any failure, Ctrl-C
+  and SIGTERM included, the temporary file is removed.
+
+  Raises:
+    OSError: if the file cannot be created, written or renamed into place.
   """
-  with files.atomic_output(path, binary=True) as stream:
+  with contextlib.ExitStack() as stack:
+    # A signal between creating the temporary file and arranging its removal would leave it behind.
+    with interrupts.deferred():
+      stream = stack.enter_context(files.atomic_output(path, binary=True))
     np.savez(stream, **arrays)

@@ -1,4 +1,4 @@
-"""`python -m slim_resnet.extract` end to end, against the Python API; bad input and failures."""
+"""`python -m slim_resnet.extract` end to end, against the Python API; bad input, failures, signals."""
 
 import os
 import pathlib
@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -281,29 +282,83 @@ def _exit_code(argv):
     return exit_.code
 
 
-@pytest.mark.slow
-def test_ctrl_c_is_one_line_exit_130_and_writes_nothing(tmp_path):
-  folder = tmp_path / 'many'
-  folder.mkdir()
+@pytest.fixture(scope='module')
+def many_images(tmp_path_factory):
+  """600 PNG images of 64x64 pixels: minutes of work at batch 1, to be interrupted."""
+  folder = tmp_path_factory.mktemp('many')
   pixels = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
   for index in range(600):
     Image.fromarray(pixels).save(folder / f'{index:03d}.png')
-  output = tmp_path / 'features.npz'
+  return folder
+
+
+def _start(argv):
+  """Starts `python -m slim_resnet.extract` with `argv`; stderr is a text pipe."""
   environment = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-  process = subprocess.Popen(
-      [sys.executable, '-m', 'slim_resnet.extract', '--images', str(folder), '--image-size', '64',
-       '--batch', '1', '--end-point', 'block4', '--output', str(output)],
-      stderr=subprocess.PIPE, text=True, env=environment)
+  return subprocess.Popen([sys.executable, '-m', 'slim_resnet.extract', *argv],
+                          stderr=subprocess.PIPE, text=True, env=environment)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('signum, code, how', [(signal.SIGINT, 130, 'interrupted'),
+                                               (signal.SIGTERM, 143, 'interrupted by SIGTERM')])
+def test_a_stop_signal_during_extraction_is_one_line_and_writes_nothing(signum, code, how, many_images,
+                                                                        tmp_path):
+  output = tmp_path / 'features.npz'
+  process = _start(['--images', str(many_images), '--image-size', '64', '--batch', '1',
+                    '--end-point', 'block4', '--output', str(output)])
   seen = []
   for line in process.stderr:  # Signal once extraction is under way.
     seen.append(line)
     if 'images in' in line:
       break
-  process.send_signal(signal.SIGINT)
+  process.send_signal(signum)
   rest = process.stderr.read()
   process.wait(timeout=120)
-  assert process.returncode == 130, ''.join(seen) + rest
+  assert process.returncode == code, ''.join(seen) + rest
   assert 'Traceback' not in rest
   assert rest.strip().splitlines()[-1] == (
-      f'python -m slim_resnet.extract: interrupted; {output} was not written')
-  assert sorted(path.name for path in tmp_path.iterdir()) == ['many']  # No output, no temporary file.
+      f'python -m slim_resnet.extract: {how}; {output} was not written')
+  assert list(tmp_path.iterdir()) == []  # No output, no temporary file.
+
+
+@pytest.mark.slow
+def test_sigterm_during_the_npz_write_leaves_no_file(tmp_path):
+  images = tmp_path / 'images'
+  images.mkdir()
+  pixels = np.random.default_rng(4).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+  for index in range(40):
+    Image.fromarray(pixels).save(images / f'{index:02d}.png')
+  folder = tmp_path / 'out'
+  folder.mkdir()
+  output = folder / 'features.npz'
+  # conv1 at 448 pixels is 224 x 224 x 64 floats, 12.8 MB an image: the write takes a while.
+  process = _start(['--images', str(images), '--image-size', '448', '--batch', '8',
+                    '--end-point', 'conv1', '--output', str(output)])
+  deadline = time.monotonic() + 240
+  while not list(folder.glob('.features.npz.*.tmp')):  # The write has begun.
+    assert process.poll() is None, process.stderr.read()
+    assert time.monotonic() < deadline
+    time.sleep(0.002)
+  process.send_signal(signal.SIGTERM)
+  err = process.communicate(timeout=120)[1]
+  assert process.returncode == 143, err
+  assert 'Traceback' not in err
+  assert err.strip().splitlines()[-1] == (
+      f'python -m slim_resnet.extract: interrupted by SIGTERM; {output} was not written')
+  assert list(folder.iterdir()) == []  # No partial output, no temporary file.
+
+
+def test_sigterm_while_starting_is_one_line_exit_143(class_folder, tmp_path):
+  output = tmp_path / 'features.npz'
+  process = _start(['--images', str(class_folder), '--output', str(output)])
+  time.sleep(1.0)  # Importing TensorFlow takes seconds.
+  process.send_signal(signal.SIGTERM)
+  err = process.communicate(timeout=120)[1]
+  assert process.returncode == 143, err
+  lines = err.strip().splitlines()
+  assert 'Traceback' not in err
+  if lines[-1] != f'python -m slim_resnet.extract: interrupted by SIGTERM; {output} was not written':
+    # The usual case: TensorFlow was still loading.
+    assert lines == ['python -m slim_resnet.extract: interrupted while starting; nothing was written']
+  assert list(tmp_path.iterdir()) == []

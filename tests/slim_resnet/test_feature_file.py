@@ -1,9 +1,13 @@
 """slim_resnet.feature_file: the arrays of a features .npz, and its all-or-nothing write."""
 
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 
-from slim_resnet import feature_file
+from slim_resnet import feature_file, interrupts
 from slim_resnet.extraction import Extraction
 from slim_resnet.image_folder import ImageFolder
 from slim_resnet.progress import Progress
@@ -39,5 +43,25 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 
   with pytest.raises(RuntimeError, match='disk full'):
     feature_file.write_feature_file(str(output), {'new': np.zeros(2), 'bad': Unwritable()})
+  assert np.load(output)['old'].tolist() == [0, 1, 2]
+  assert sorted(path.name for path in tmp_path.iterdir()) == ['features.npz']
+
+
+def test_sigterm_during_the_write_removes_the_temporary_file(tmp_path):
+  output = tmp_path / 'features.npz'
+  feature_file.write_feature_file(str(output), {'old': np.arange(3)})
+
+  class SignalsWhileWritten:
+    """An array whose conversion, once the first array is in the file, sends a real SIGTERM."""
+
+    def __array__(self, dtype=None, copy=None):
+      os.kill(os.getpid(), signal.SIGTERM)
+      time.sleep(0.1)  # The handler runs here, between bytecodes.
+      return np.zeros(3)
+
+  with pytest.raises(interrupts.Interrupted) as raised:
+    with interrupts.stop_signals_interrupt():
+      feature_file.write_feature_file(str(output), {'first': np.ones(1000), 'then': SignalsWhileWritten()})
+  assert raised.value.signum == signal.SIGTERM
   assert np.load(output)['old'].tolist() == [0, 1, 2]
   assert sorted(path.name for path in tmp_path.iterdir()) == ['features.npz']
