@@ -8,6 +8,9 @@
 be decoded are skipped with a warning naming them and listed in the output. The output's layout and
 its atomic write are `slim_resnet.feature_file`'s.
 
+Images of more than --max-pixels pixels are skipped likewise, without being decoded where the file's
+header gives the size.
+
 Exit codes: 0 done; 2 bad input (no such folder, no images, unknown end point, too small an image
 size, an output that cannot be written, a checkpoint that does not match), one line on stderr,
 before any image is processed; 1 the output could not be written at the end, one line; 130 Ctrl-C
@@ -34,7 +37,7 @@ import tf_slim as slim  # noqa: E402
 
 from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
-from slim_resnet import extract_flags, files, image_folder, interrupts  # noqa: E402
+from slim_resnet import extract_flags, files, image_decoding, image_folder, interrupts  # noqa: E402
 from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
 from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
 from slim_resnet.progress import format_progress  # noqa: E402
@@ -241,12 +244,12 @@ def extract(args):
 
   graph = tf.Graph()
   with graph.as_default():
-    dataset = image_folder.build_dataset(folder, args.image_size, args.preprocessing, args.batch)
+    dataset = image_folder.build_dataset(folder, args.image_size, args.preprocessing, args.batch,
+                                         max_pixels=args.max_pixels)
     iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
     indices, images = iterator.get_next()  # [B], [B, size, size, 3]
     selected = _build_model(args, images, num_classes, requested)
-    path_placeholder = tf.compat.v1.placeholder(tf.string, [])
-    probe = image_folder.decode_image(path_placeholder)
+    probe = image_decoding.ImageProbe(args.max_pixels)
     with tf.compat.v1.Session(graph=graph) as session:
       session.run(tf.compat.v1.global_variables_initializer())
       _restore_or_warn(session, args, graph)
@@ -254,7 +257,7 @@ def extract(args):
            + (f' ({len(folder.class_names)} class folders)' if folder.class_names else ''))
       session.run(iterator.initializer)
       extraction = run_extraction(session, dict(selected, index=indices), folder, probe,
-                                  path_placeholder, report=_say)
+                                  report=_say)
 
   if not extraction.kept_indices:
     raise UsageError(f'--images {args.images}: none of the {len(folder.files)} images could be '

@@ -6,7 +6,7 @@ input.
 
 import argparse
 
-from slim_resnet import preprocessing
+from slim_resnet import image_decoding, preprocessing
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS
 
 EXIT_USAGE = 2
@@ -53,6 +53,9 @@ def build_parser(prog):
   parser.add_argument('--num-classes', type=_positive_int,
                       help='classes of the logits layer; default: read from the checkpoint '
                       '(1001 for the official ones), or no logits')
+  parser.add_argument('--max-pixels', type=_positive_int, default=image_decoding.DEFAULT_MAX_PIXELS,
+                      help='skip images of more pixels (height x width) than this, with a warning '
+                      f'(default {image_decoding.DEFAULT_MAX_PIXELS}: 50 megapixels)')
   parser.add_argument('--output', required=True, help='output .npz file')
   parser.add_argument('--verbose', action='store_true',
                       help="let TensorFlow's own log lines and Python warnings through")

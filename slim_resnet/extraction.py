@@ -1,8 +1,8 @@
 """Running an image folder's dataset through a restored network: features, skipped files, progress.
 
 `run_extraction` pulls batches until the dataset ends, keeps every requested end point's values in
-memory, tells which files the dataset dropped (and why, by decoding each one again on its own), and
-reports progress every `PROGRESS_INTERVAL_SECONDS`.
+memory, tells which files the dataset dropped (and why: too many pixels, or the decoder's error for
+that file on its own), and reports progress every `PROGRESS_INTERVAL_SECONDS`.
 """
 
 import dataclasses
@@ -11,7 +11,6 @@ import sys
 
 import tensorflow as tf
 
-from slim_resnet import quiet
 from slim_resnet.progress import PROGRESS_INTERVAL_SECONDS, Progress, format_progress
 
 
@@ -36,33 +35,15 @@ class Extraction:
   progress: Progress
 
 
-def failure_reason(session, probe, path_placeholder, path):
-  """Why `path` could not be used: the decoder's error, or a generic note.
-
-  Args:
-    session: a session of the probe's graph.
-    probe: a decode op for the file at `path_placeholder`.
-    path_placeholder: a string placeholder.
-    path: the file.
-
-  Returns:
-    One line.
-  """
-  try:
-    session.run(probe, {path_placeholder: path})
-  except tf.errors.OpError as error:
-    return quiet.first_cause_line(error.message)
-  return 'decoded, but preprocessing failed'
-
-
-def run_extraction(session, fetches, folder, probe, path_placeholder, report=print_to_stderr):
+def run_extraction(session, fetches, folder, probe, report=print_to_stderr):
   """Runs the input pipeline to its end, collecting features and noting skipped files.
 
   Args:
     session: session with the model restored and the dataset's iterator initialised.
     fetches: {'index': [B] int64, end-point name: [B, ...] tensor}.
     folder: the `ImageFolder`.
-    probe, path_placeholder: a decode op for one path, to tell why a file was skipped.
+    probe: an `ImageProbe` in the session's graph, built with the dataset's `max_pixels`, to tell
+      why a file was skipped.
     report: called with each warning and progress line.
 
   Returns:
@@ -75,9 +56,12 @@ def run_extraction(session, fetches, folder, probe, path_placeholder, report=pri
 
   def note_skipped(indices):
     for index in indices:
-      path = os.path.join(folder.root, folder.files[index])
-      reason = failure_reason(session, probe, path_placeholder, path)
-      report(f'warning: skipped unreadable file {folder.files[index]}: {reason}')
+      reason = probe.why_dropped(session, os.path.join(folder.root, folder.files[index]))
+      if reason.too_large:
+        report(f'warning: skipped large image {folder.files[index]}: {reason.message}, more than '
+               f'--max-pixels {probe.max_pixels}')
+      else:
+        report(f'warning: skipped unreadable file {folder.files[index]}: {reason.message}')
       skipped.append(index)
 
   while True:

@@ -5,7 +5,9 @@ A folder is either flat (images directly in it) or holds one sub-folder per clas
 recursively inside it. Hidden files and folders are ignored, and so are files without an image
 extension. JPEG, PNG, GIF (first frame) and BMP are decoded by TensorFlow; a file that fails to read,
 decode or preprocess is dropped from the dataset, whose batches carry each image's file index so the
-caller can tell which ones.
+caller can tell which ones (`slim_resnet.image_decoding.ImageProbe` tells why). With `max_pixels`,
+an image of more pixels is dropped too, without being decoded where its header gives its size
+(`slim_resnet.image_decoding.read_image`).
 """
 
 import dataclasses
@@ -15,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from slim_resnet import preprocessing
+from slim_resnet.image_decoding import read_image
 
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png')
 
@@ -95,29 +98,18 @@ def list_images(root):
   return folder
 
 
-def decode_image(path):
-  """Reads and decodes one image file.
-
-  Args:
-    path: a string tensor.
-
-  Returns:
-    A uint8 tensor [height, width, 3] (the first frame of a GIF).
-  """
-  return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-
-
-def build_dataset(folder, image_size, preprocessing_name, batch_size):
+def build_dataset(folder, image_size, preprocessing_name, batch_size, max_pixels=None):
   """A dataset of (file index [B], images [B, size, size, 3]) batches over `folder.files`.
 
-  Files are decoded in parallel and kept in order. Files that fail to read, decode or preprocess are
-  dropped; the indices show which ones survived.
+  Files are decoded in parallel and kept in order. Files that fail to read, decode or preprocess, and
+  images of more than `max_pixels` pixels, are dropped; the indices show which ones survived.
 
   Args:
     folder: an `ImageFolder`.
     image_size: the square output size.
     preprocessing_name: a key of `slim_resnet.preprocessing.PREPROCESSING`.
     batch_size: images per batch (the last batch may be smaller).
+    max_pixels: the largest height x width accepted, or None for no limit.
 
   Returns:
     A `tf.data.Dataset`.
@@ -126,7 +118,7 @@ def build_dataset(folder, image_size, preprocessing_name, batch_size):
   dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), paths))
 
   def load(index, path):
-    image = preprocessing.preprocess(decode_image(path), image_size, preprocessing_name)
+    image = preprocessing.preprocess(read_image(path, max_pixels), image_size, preprocessing_name)
     return index, image
 
   dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

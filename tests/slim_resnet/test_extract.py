@@ -150,6 +150,8 @@ BAD_INPUTS = {
         'the logits differ: leave out --num-classes to use the checkpoint\'s class count'),
     'depth': (['--images', '{images}', '--depth', '51'], 'invalid choice: 51'),
     'batch': (['--images', '{images}', '--batch', 'x'], "--batch: must be a positive integer"),
+    'max pixels': (['--images', '{images}', '--max-pixels', '0'],
+                   '--max-pixels: must be a positive integer, got 0'),
 }
 
 
@@ -200,6 +202,23 @@ def test_a_scope_nothing_matches_is_explained_in_terms_of_flags(class_folder, sa
   assert line.endswith("nothing matched: the checkpoint's top-level scopes are tower_0, not "
                        'resnet_v2_50; give a checkpoint saved from resnet_v2 under its own scope, '
                        'and its depth with --depth')
+
+
+def test_images_over_max_pixels_are_skipped_with_their_size(class_folder, tmp_path, capsys):
+  output = tmp_path / 'out.npz'
+  # cats/a.png 52x40, cats/b.jpg 44x56 and cats/c.png 36x36 pixels are at most 2464 pixels;
+  # dogs/d.png 48x64 and dogs/e.jpeg 70x50 are more.
+  assert extract.main(['--images', str(class_folder), '--image-size', '32', '--end-point', 'block1',
+                       '--max-pixels', '2500', '--output', str(output)]) == 0
+  warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith('warning:')]
+  assert warnings[1:] == [
+      'warning: skipped large image dogs/d.png: 48x64 = 3072 pixels, more than --max-pixels 2500',
+      'warning: skipped large image dogs/e.jpeg: 70x50 = 3500 pixels, more than --max-pixels 2500']
+  assert warnings[0].startswith('warning: skipped unreadable file dogs/broken.jpg: ')
+  arrays = np.load(output)
+  assert arrays['files'].tolist() == ['cats/a.png', 'cats/b.jpg', 'cats/c.png']
+  assert arrays['skipped_files'].tolist() == ['dogs/broken.jpg', 'dogs/d.png', 'dogs/e.jpeg']
+  assert arrays['resnet_v2_50/block1'].shape[0] == 3
 
 
 @pytest.mark.parametrize('where, reason', [

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from PIL import Image
 
 from slim_resnet import image_folder
@@ -75,8 +74,9 @@ def test_dataset_drops_unreadable_files_and_keeps_the_order(class_folder):
   assert all(images.dtype == np.float32 for _, images in batches)
 
 
-def test_decode_image_gives_rgb_uint8(tmp_path):
-  Image.fromarray(np.full((5, 7), 200, np.uint8)).save(tmp_path / 'gray.png')  # One channel.
-  decoded = image_folder.decode_image(tf.constant(str(tmp_path / 'gray.png'))).numpy()
-  assert decoded.shape == (5, 7, 3) and decoded.dtype == np.uint8
-  assert (decoded == 200).all()
+def test_dataset_drops_images_over_max_pixels(class_folder):
+  folder = image_folder.list_images(str(class_folder))
+  # dogs/d.png is 48x64 = 3072 pixels and dogs/e.jpeg 70x50 = 3500; the others are at most 2464.
+  dataset = image_folder.build_dataset(folder, 32, 'none', batch_size=8, max_pixels=3072)
+  [(indices, _)] = list(dataset.as_numpy_iterator())
+  assert [folder.files[i] for i in indices] == ['cats/a.png', 'cats/b.jpg', 'cats/c.png', 'dogs/d.png']
