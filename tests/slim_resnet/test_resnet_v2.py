@@ -39,7 +39,7 @@ OFFICIAL_PARAMETER_COUNTS = {50: 25_570_409, 101: 44_579_945, 152: 60_238_953, 2
 
 
 @pytest.mark.parametrize('depth', resnet_v2.VALID_DEPTHS)
-def test_graph_matches_the_official_layout(request, depth):
+def test_graph_matches_the_official_layout(manifest, depth):
   # One test per depth, so that each depth is built once (152 and 200 take many seconds), on
   # whichever worker runs it.
   built = OfficialLayout(depth)
@@ -49,8 +49,7 @@ def test_graph_matches_the_official_layout(request, depth):
   assert built.end_points['global_pool'] == [1, 1, 2048]
   assert built.end_points[f'resnet_v2_{depth}/spatial_squeeze'] == [1001]
 
-  # What follows needs the shared manifest; this skips (after the checks above) when it is absent.
-  expected = request.getfixturevalue('manifest')[f'resnet_v2_{depth}']
+  expected = manifest[f'resnet_v2_{depth}']
   assert built.variables == expected['global_variables']
   assert built.trainable == expected['trainable_variables']
   assert built.model_variables == set(expected['global_variables'])
