@@ -23,6 +23,9 @@ Differences from the nets in tf-slim 1.1.0 and tensorflow/models: batch norm is 
 `frozen_stages` freezes the root and the first blocks for fine-tuning; inputs are validated.
 """
 
+import contextlib
+import warnings
+
 import tensorflow as tf
 import tf_slim as slim
 
@@ -187,6 +190,15 @@ def _classifier(net, end_points, num_classes, global_pool, spatial_squeeze, data
   return net
 
 
+@contextlib.contextmanager
+def _quiet_layer_apply():
+  """Hides Keras' "`layer.apply` is deprecated" warning, which tf-slim's conv2d and max_pool2d
+  trigger for every layer: it is about tf-slim's internals, and users cannot act on it."""
+  with warnings.catch_warnings():
+    warnings.filterwarnings('ignore', message='`layer.apply` is deprecated', category=UserWarning)
+    yield
+
+
 def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=True,
               output_stride=None, include_root_block=True, spatial_squeeze=True, reuse=None,
               scope=None, frozen_stages=None):
@@ -224,7 +236,8 @@ def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
   blocks = [resnet_utils.Block(block.scope, _frozen(block.unit_fn), block.args)
             if index < num_frozen else block for index, block in enumerate(blocks)]
 
-  with tf.compat.v1.variable_scope(scope, 'resnet_v2', [inputs], reuse=reuse) as net_scope:
+  with _quiet_layer_apply(), tf.compat.v1.variable_scope(
+      scope, 'resnet_v2', [inputs], reuse=reuse) as net_scope:
     end_points_collection = net_scope.original_name_scope + '_end_points'
     with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
                         outputs_collections=end_points_collection):

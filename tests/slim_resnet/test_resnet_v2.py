@@ -245,3 +245,31 @@ def test_get_network_returns_the_builders():
       slim_resnet.resnet_v2_50, slim_resnet.resnet_v2_101, slim_resnet.resnet_v2_152,
       slim_resnet.resnet_v2_200]
   assert all(builder.default_image_size == 224 for builder in resnet_v2.NETWORKS.values())
+
+
+_BUILD_WITH_WARNINGS_ON = '''
+import tensorflow as tf
+import tf_slim as slim
+from slim_resnet import resnet_arg_scope, resnet_v2_50
+with tf.Graph().as_default():
+  images = tf.compat.v1.placeholder(tf.float32, [1, 32, 32, 3])
+  with slim.arg_scope(resnet_arg_scope()):
+    resnet_v2_50(images, num_classes=10, is_training=False)
+print('built')
+'''
+
+
+def test_building_prints_no_keras_layer_apply_warning():
+  # tf-slim's layers call Keras' deprecated `layer.apply` for every layer; in a fresh interpreter
+  # with every warning shown, building the network must not print it.
+  import os
+  import subprocess
+  import sys
+
+  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  completed = subprocess.run(
+      [sys.executable, '-W', 'default', '-c', _BUILD_WITH_WARNINGS_ON], cwd=root,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'), capture_output=True, text=True, timeout=120,
+      check=True)
+  assert completed.stdout.strip().endswith('built')
+  assert 'layer.apply' not in completed.stderr
