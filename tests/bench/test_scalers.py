@@ -25,31 +25,29 @@ def _tiny_loss(value_dtype, input_value):
     return 1e-4 * precision.to_float32(tf.reduce_sum(product))
 
 
+def _plain_and_scaled_gradient(value_dtype, input_value, scale):
+    """The tiny loss's weight gradient without a loss scale and with a static `scale`."""
+    with tf.Graph().as_default():
+        loss = _tiny_loss(value_dtype, input_value)
+        variables = tf.compat.v1.trainable_variables()
+        plain = scalers.scaled_gradients(loss, variables)
+        scaled = scalers.scaled_gradients(loss, variables, scalers.StaticLossScaler(scale))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return session.run([plain[0], scaled[0]])
+
+
 def test_loss_scaling_rescues_fp16_gradients_that_underflow():
     # d loss / d w = 1e-4 * 1e-4 = 1e-8, below float16's smallest subnormal (6e-8): it flushes to zero
     # in the float16 part of the backward pass unless the loss is scaled up first.
-    with tf.Graph().as_default():
-        loss = _tiny_loss(tf.float16, 1e-4)
-        variables = tf.compat.v1.trainable_variables()
-        plain = scalers.scaled_gradients(loss, variables)
-        scaled = scalers.scaled_gradients(loss, variables, scalers.StaticLossScaler(1024))
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            plain_value, scaled_value = session.run([plain[0], scaled[0]])
+    plain_value, scaled_value = _plain_and_scaled_gradient(tf.float16, 1e-4, 1024)
     assert plain_value.dtype == np.float32
     np.testing.assert_array_equal(plain_value, 0.0)
     np.testing.assert_allclose(scaled_value, 1e-8, rtol=5e-3)  # x = 1e-4 is rounded to float16.
 
 
 def test_static_scale_gives_the_unscaled_gradients_in_fp32():
-    with tf.Graph().as_default():
-        loss = _tiny_loss(tf.float32, 3.0)
-        variables = tf.compat.v1.trainable_variables()
-        plain = scalers.scaled_gradients(loss, variables)
-        scaled = scalers.scaled_gradients(loss, variables, scalers.StaticLossScaler(512))
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            plain_value, scaled_value = session.run([plain[0], scaled[0]])
+    plain_value, scaled_value = _plain_and_scaled_gradient(tf.float32, 3.0, 512)
     np.testing.assert_allclose(plain_value, 3e-4, rtol=1e-6)
     np.testing.assert_array_equal(scaled_value, plain_value)  # A power-of-two scale is exact.
 
