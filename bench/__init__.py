@@ -8,6 +8,14 @@ from bench.sweep import SweepOutcome, prepare, run, run_sweep
 from bench.timing import Measurement
 
 __all__ = [
-    "BenchmarkConfig", "BenchmarkResult", "ConfigError", "Failure", "Measurement",
-    "SweepOutcome", "expand_sweep", "prepare", "run", "run_sweep",
+    "BenchmarkConfig",
+    "BenchmarkResult",
+    "ConfigError",
+    "Failure",
+    "Measurement",
+    "SweepOutcome",
+    "expand_sweep",
+    "prepare",
+    "run",
+    "run_sweep",
 ]

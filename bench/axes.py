@@ -84,20 +84,24 @@ def _depths(token: str) -> list[int]:
 
 def _integers(field: str) -> Callable[[str], list[int]]:
     """A parser of one integer token for `field`."""
+
     def parse(token: str) -> list[int]:
         try:
             return [int(token)]
         except ValueError:
             raise ConfigError(field, token, "must be an integer") from None
+
     return parse
 
 
 def _choice(field: str, choices: Sequence[str]) -> Callable[[str], list[str]]:
     """A parser accepting one of `choices` for `field`."""
+
     def parse(token: str) -> list[str]:
         if token not in choices:
             raise ConfigError(field, token, "choose from " + ", ".join(choices))
         return [token]
+
     return parse
 
 
@@ -113,24 +117,79 @@ def _on_off(value: object) -> str:
 
 
 AXES: tuple[Axis, ...] = (
-    Axis("depth", "--depth", "Depth", "network depths: 50 101 152 200, or all", "50",
-         _depths, metavar="DEPTH", always_shown=True),
-    Axis("batch_size", "--batch", "Batch", "batch sizes (positive integers)", "32",
-         _integers("batch_size"), metavar="N", always_shown=True, arg_type=int),
-    Axis("mode", "--mode", "Mode", "what a step computes", "forward", _choice("mode", MODES),
-         choices=MODES, always_shown=True),
-    Axis("precision", "--precision", "Precision", "compute types; variables, batch-norm "
-         "statistics and the loss stay fp32", "fp32", _choice("precision", PRECISIONS),
-         choices=PRECISIONS),
-    Axis("xla", "--xla", "XLA", "compile the step with XLA: off, on, or both (--xla alone means "
-         "on; the record says whether it really ran compiled)", "off", _xla,
-         choices=tuple(XLA_WORDS), cell=_on_off, in_file_name=lambda value: "xla" if value else "noxla"),
-    Axis("data_format", "--data-format", "Layout", "activation layouts; auto: NCHW on a GPU "
-         "(cuDNN's native layout), NHWC on the CPU (NCHW is refused there)", "auto",
-         _choice("data_format", DATA_FORMATS), choices=DATA_FORMATS),
-    Axis("image_size", "--image-size", "Image", "image heights and widths (at least 32)", "224",
-         _integers("image_size"), metavar="N", in_file_name=lambda value: f"{value}px",
-         arg_type=int),
+    Axis(
+        "depth",
+        "--depth",
+        "Depth",
+        "network depths: 50 101 152 200, or all",
+        "50",
+        _depths,
+        metavar="DEPTH",
+        always_shown=True,
+    ),
+    Axis(
+        "batch_size",
+        "--batch",
+        "Batch",
+        "batch sizes (positive integers)",
+        "32",
+        _integers("batch_size"),
+        metavar="N",
+        always_shown=True,
+        arg_type=int,
+    ),
+    Axis(
+        "mode",
+        "--mode",
+        "Mode",
+        "what a step computes",
+        "forward",
+        _choice("mode", MODES),
+        choices=MODES,
+        always_shown=True,
+    ),
+    Axis(
+        "precision",
+        "--precision",
+        "Precision",
+        "compute types; variables, batch-norm statistics and the loss stay fp32",
+        "fp32",
+        _choice("precision", PRECISIONS),
+        choices=PRECISIONS,
+    ),
+    Axis(
+        "xla",
+        "--xla",
+        "XLA",
+        "compile the step with XLA: off, on, or both (--xla alone means "
+        "on; the record says whether it really ran compiled)",
+        "off",
+        _xla,
+        choices=tuple(XLA_WORDS),
+        cell=_on_off,
+        in_file_name=lambda value: "xla" if value else "noxla",
+    ),
+    Axis(
+        "data_format",
+        "--data-format",
+        "Layout",
+        "activation layouts; auto: NCHW on a GPU "
+        "(cuDNN's native layout), NHWC on the CPU (NCHW is refused there)",
+        "auto",
+        _choice("data_format", DATA_FORMATS),
+        choices=DATA_FORMATS,
+    ),
+    Axis(
+        "image_size",
+        "--image-size",
+        "Image",
+        "image heights and widths (at least 32)",
+        "224",
+        _integers("image_size"),
+        metavar="N",
+        in_file_name=lambda value: f"{value}px",
+        arg_type=int,
+    ),
 )
 AXIS_OF_FIELD: Mapping[str, Axis] = {axis.field: axis for axis in AXES}
 
@@ -148,16 +207,18 @@ def expand(values: Mapping[str, Sequence], **common) -> list[BenchmarkConfig]:
     """
     fields = [axis.field for axis in AXES if axis.field in values]
     combinations = itertools.product(*(_unique(values[field]) for field in fields))
-    configs = [BenchmarkConfig(**common, **dict(zip(fields, combination, strict=True)))
-               for combination in combinations]
+    configs = [
+        BenchmarkConfig(**common, **dict(zip(fields, combination, strict=True)))
+        for combination in combinations
+    ]
     return _unique(configs)
 
 
-def expand_sweep(depths: Iterable[int], batch_sizes: Iterable[int], modes: Iterable[str],
-                 **common) -> list[BenchmarkConfig]:
+def expand_sweep(
+    depths: Iterable[int], batch_sizes: Iterable[int], modes: Iterable[str], **common
+) -> list[BenchmarkConfig]:
     """Every combination depth x batch size x mode, in that nesting order (see `expand`)."""
-    return expand({"depth": list(depths), "batch_size": list(batch_sizes), "mode": list(modes)},
-                  **common)
+    return expand({"depth": list(depths), "batch_size": list(batch_sizes), "mode": list(modes)}, **common)
 
 
 def varying(configs: Sequence[BenchmarkConfig]) -> list[Axis]:
@@ -179,8 +240,13 @@ def with_trace_paths(configs: list[BenchmarkConfig], trace: str | None) -> list[
         return configs
     root, extension = os.path.splitext(trace)
     named = shown(configs)
-    return [dataclasses.replace(config, trace=root + "." + "_".join(
-        axis.in_file_name(axis.of(config)) for axis in named) + extension) for config in configs]
+    return [
+        dataclasses.replace(
+            config,
+            trace=root + "." + "_".join(axis.in_file_name(axis.of(config)) for axis in named) + extension,
+        )
+        for config in configs
+    ]
 
 
 def comparison_key(config: BenchmarkConfig, leave_out: str = "depth") -> tuple:

@@ -59,8 +59,7 @@ class _LinePump(threading.Thread):
     """Copies a child's output stream to one of ours line by line, as the lines arrive, and keeps
     the last lines (all of them, shown or not) for failure reports."""
 
-    def __init__(self, source: IO[bytes], destination: IO[str] | None,
-                 show: Callable[[str], bool]):
+    def __init__(self, source: IO[bytes], destination: IO[str] | None, show: Callable[[str], bool]):
         super().__init__(daemon=True)
         self._source = source
         self._destination = destination
@@ -76,8 +75,9 @@ class _LinePump(threading.Thread):
         self._source.close()
 
 
-def run_in_child(config: BenchmarkConfig, environment: dict, quiet: Quiet = Quiet(),
-                 progress: IO[str] | None = None) -> BenchmarkResult:
+def run_in_child(
+    config: BenchmarkConfig, environment: dict, quiet: Quiet = Quiet(), progress: IO[str] | None = None
+) -> BenchmarkResult:
     """Runs one prepared configuration in a fresh child interpreter (see `entry`).
 
     Args:
@@ -94,20 +94,31 @@ def run_in_child(config: BenchmarkConfig, environment: dict, quiet: Quiet = Quie
       KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
     """
     spawned_at = time.time()
-    job = {"config": config.to_dict(), "environment": environment,
-           "progress": progress is not None, "spawned_at": spawned_at, "parent_pid": os.getpid()}
+    job = {
+        "config": config.to_dict(),
+        "environment": environment,
+        "progress": progress is not None,
+        "spawned_at": spawned_at,
+        "parent_pid": os.getpid(),
+    }
     result_read, result_write = os.pipe()
     start = timing.clock()
     try:
-        child = subprocess.Popen([sys.executable, "-c", CHILD_COMMAND, str(result_write)],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, pass_fds=(result_write,),
-                                 env=_child_environment(quiet))
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD_COMMAND, str(result_write)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(result_write,),
+            env=_child_environment(quiet),
+        )
     finally:
         os.close(result_write)
     reader = _ResultReader(result_read)
-    pumps = [_LinePump(child.stdout, progress, show=lambda line: True),
-             _LinePump(child.stderr, sys.stderr, show=quiet.shows)]
+    pumps = [
+        _LinePump(child.stdout, progress, show=lambda line: True),
+        _LinePump(child.stderr, sys.stderr, show=quiet.shows),
+    ]
     for thread in [reader, *pumps]:
         thread.start()
     try:
@@ -124,9 +135,9 @@ def run_in_child(config: BenchmarkConfig, environment: dict, quiet: Quiet = Quie
     result = reader.result()
     if result is None:
         started_at = failures.utc_from_timestamp(spawned_at)
-        result = failures.failed_result(config, environment,
-                                        failures.from_exit(returncode, list(pumps[1].tail)),
-                                        started_at=started_at)
+        result = failures.failed_result(
+            config, environment, failures.from_exit(returncode, list(pumps[1].tail)), started_at=started_at
+        )
     _add_child_phases(result.phases_s, total_s)
     return result
 
@@ -181,8 +192,9 @@ def _add_child_phases(phases_s: dict, total_s: float) -> None:
         return
     accounted = sum(value for key, value in phases_s.items() if key != "total")
     phases_s["teardown"] = max(total_s - accounted, 0.0)
-    phases_s["child_overhead"] = (phases_s["process_start"] + phases_s.get("tf_import", 0.0)
-                                  + phases_s["teardown"])
+    phases_s["child_overhead"] = (
+        phases_s["process_start"] + phases_s.get("tf_import", 0.0) + phases_s["teardown"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`python -m bench`: the command line. Parses and checks the flags, runs the sweep, prints.
+"""`python -m bench`: the command line. Checks the flags (`bench.flags`), runs the sweep, prints.
 
 Every sweep axis (`bench.axes.AXES`) is a flag taking one or more values; the sweep is their
 product. Exit status: 0 every configuration measured and recorded; 1 at least one failed (its row says
@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import IO
 
 from bench import axes, records, report, sweep, table
-from bench.config import DEVICES, BenchmarkConfig
+from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
+from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
 from bench.quiet import Quiet
 from bench.signals import raise_on_sigterm
 from slim_resnet.files import output_path_problem
@@ -25,120 +26,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-
-PROG = "python -m bench"
-
-# BenchmarkConfig fields that are not sweep axes -> the flag that sets them, for error messages.
-_OTHER_FLAGS = {
-    "num_batches": "--num-batches",
-    "burn_in": "--burn-in",
-    "num_classes": "--num-classes",
-    "seed": "--seed",
-    "device": "--device",
-    "intra_op_threads": "--intra-op-threads",
-    "inter_op_threads": "--inter-op-threads",
-    "display_every": "--display-every",
-    "loss_scale": "--loss-scale",
-    "peak_probe_size": "--peak-probe-size",
-}
-FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
-
-EXAMPLES = """\
-examples:
-  python -m bench --depth 152 --batch 32 --mode forward-backward
-  python -m bench --depth 50 101 --batch 8 --mode forward forward-backward --num-batches 20 \\
-      --burn-in 3 --output results.jsonl
-  python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
-  python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
-  python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
-"""
-
-
-class UsageError(Exception):
-    """Bad command-line input; the message is the one line shown to the user."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str):
-        raise UsageError(message)
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the examples' line breaks."""
-
-
-def _add_axis(group: argparse._ArgumentGroup, axis: axes.Axis) -> None:
-    """One flag for a sweep axis: one or more values; the default is a single value so that
-    --help shows it plainly (see `_tokens`). --xla alone means on."""
-    group.add_argument(axis.flag, nargs="*" if axis.field == "xla" else "+", type=axis.arg_type,
-                       choices=axis.choices, default=axis.default, metavar=axis.metavar,
-                       help=axis.help)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (every flag with its default; examples in the epilog)."""
-    parser = _Parser(
-        prog=PROG,
-        description="Time TF-Slim ResNet v2 networks in graph mode on synthetic on-device inputs. "
-        "Every flag of the first group takes several values; the sweep runs every combination, "
-        "one child process per configuration.",
-        epilog=EXAMPLES,
-        formatter_class=_HelpFormatter,
-    )
-    sweep_group = parser.add_argument_group("what to run (every combination is run)")
-    for axis in axes.AXES:
-        _add_axis(sweep_group, axis)
-    steps = parser.add_argument_group("steps and inputs")
-    steps.add_argument("--num-batches", type=int, default=100, help="measured steps")
-    steps.add_argument("--burn-in", type=int, default=10,
-                       help="unmeasured steps before them (the first is the cold step; in "
-                       "forward-backward a dynamic loss scale settles during them)")
-    steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
-    steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
-    device = parser.add_argument_group("device and threads")
-    device.add_argument("--device", choices=DEVICES, default="auto",
-                        help="auto: the first GPU TensorFlow sees, else the CPU")
-    device.add_argument("--intra-op-threads", type=int, default=0,
-                        help="TensorFlow intra-op threads (0: TensorFlow's default)")
-    device.add_argument("--inter-op-threads", type=int, default=0,
-                        help="TensorFlow inter-op threads (0: TensorFlow's default)")
-    device.add_argument("--in-process", action="store_true",
-                        help="run every configuration in this process instead of one child "
-                        "process each (a crash then ends the sweep)")
-    compute = parser.add_argument_group("loss scale, cost, trace")
-    compute.add_argument("--loss-scale", default="auto",
-                         help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
-                         "static value such as 1024; applies where gradients are computed. The "
-                         "record says whether the gradients were finite and, in train, how many "
-                         "measured steps skipped their update (warned about)")
-    compute.add_argument("--no-peak-probe", action="store_true",
-                         help="skip the matrix-product probe of the device's attainable TFLOP/s "
-                         "(no efficiency then)")
-    compute.add_argument("--peak-probe-size", type=int, default=0, metavar="N",
-                         help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU")
-    compute.add_argument("--trace", metavar="FILE",
-                         help="write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the "
-                         "last burn-in step to FILE (needs --burn-in 2 or more, so the traced "
-                         "step is not the cold one); with several configurations FILE gets "
-                         "'.<depth>_<batch>_<mode>' (and any other varying setting) before its "
-                         "extension")
-    output = parser.add_argument_group("output")
-    output.add_argument("--output", metavar="FILE",
-                        help="append one JSON record per configuration to FILE (JSON Lines), "
-                        "flushed as each configuration finishes")
-    output.add_argument("--format", choices=report.OUTPUT_FORMATS, default="table",
-                        help="final output on stdout; with json/csv, progress goes to stderr")
-    output.add_argument("--table-format", default="github",
-                        help="tabulate table format (github, plain, grid, pipe, ...)")
-    output.add_argument("--display-every", type=int, default=10,
-                        help="print a progress line every N measured steps")
-    output.add_argument("--quiet", action="store_true",
-                        help="print only the final output (no header, progress or summaries)")
-    output.add_argument("--verbose", action="store_true",
-                        help="let TensorFlow's C++ log lines and Python warnings through")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -234,8 +121,10 @@ def _check_table_format(table_format: str) -> None:
     import tabulate
 
     if table_format not in tabulate.tabulate_formats:
-        raise UsageError(f"--table-format {table_format}: unknown; choose from "
-                         + ", ".join(sorted(tabulate.tabulate_formats)))
+        raise UsageError(
+            f"--table-format {table_format}: unknown; choose from "
+            + ", ".join(sorted(tabulate.tabulate_formats))
+        )
 
 
 def _check_path(flag: str, path: str | None, example: str) -> None:
@@ -255,9 +144,14 @@ def _open_output(path: str | None) -> records.JsonLinesFile | None:
         raise UsageError(f"--output {path}: cannot open for appending ({error.strerror})") from None
 
 
-def _run(configs: list[BenchmarkConfig], environment_info: dict, args: argparse.Namespace,
-         quiet: Quiet, human: IO[str] | None,
-         sink: records.JsonLinesFile | None) -> sweep.SweepOutcome:
+def _run(
+    configs: list[BenchmarkConfig],
+    environment_info: dict,
+    args: argparse.Namespace,
+    quiet: Quiet,
+    human: IO[str] | None,
+    sink: records.JsonLinesFile | None,
+) -> sweep.SweepOutcome:
     """Prints the header, runs the sweep, writes and summarises each result as it arrives."""
     isolate = not args.in_process
     if human is not None:
@@ -268,8 +162,7 @@ def _run(configs: list[BenchmarkConfig], environment_info: dict, args: argparse.
 
     def on_start(config: BenchmarkConfig) -> None:
         if human is not None:
-            _print_lines(["", report.start_line(config, next(position), len(configs), moving)],
-                         human)
+            _print_lines(["", report.start_line(config, next(position), len(configs), moving)], human)
 
     def on_result(result) -> None:
         if human is not None:
@@ -279,12 +172,22 @@ def _run(configs: list[BenchmarkConfig], environment_info: dict, args: argparse.
                 sink.write(result)
             except OSError as error:
                 unsaved.append(result)
-                print(f"{PROG}: warning: the record of {result.config.label} could not be written "
-                      f"to {sink.path} ({error.strerror or error}); it is kept in the output below",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{PROG}: warning: the record of {result.config.label} could not be written "
+                    f"to {sink.path} ({error.strerror or error}); it is kept in the output below",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-    outcome = sweep.run_sweep(configs, environment_info, isolate=isolate, progress=human,
-                              on_start=on_start, on_result=on_result, quiet=quiet)
+    outcome = sweep.run_sweep(
+        configs,
+        environment_info,
+        isolate=isolate,
+        progress=human,
+        on_start=on_start,
+        on_result=on_result,
+        quiet=quiet,
+    )
     outcome.unsaved = unsaved
     return outcome
 
@@ -295,15 +198,23 @@ def _finish(outcome: sweep.SweepOutcome, args: argparse.Namespace, human: IO[str
         overhead = report.overhead_line(outcome.results)
         _print_lines([""] + ([overhead] if overhead else []), human)
     if outcome.interrupted:
-        print(f"Interrupted: {sum(r.ok for r in outcome.results)} configuration(s) finished, "
-              f"{len(outcome.not_run)} not run.", file=sys.stderr, flush=True)
+        print(
+            f"Interrupted: {sum(r.ok for r in outcome.results)} configuration(s) finished, "
+            f"{len(outcome.not_run)} not run.",
+            file=sys.stderr,
+            flush=True,
+        )
     if outcome.results:
         print(report.render(outcome.results, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
             _print_lines(table.footnotes(outcome.results, outcome.not_run), sys.stdout)
     if outcome.unsaved:
-        print(f"{PROG}: {len(outcome.unsaved)} record(s) could not be written to {args.output}; "
-              "they are in the output above", file=sys.stderr, flush=True)
+        print(
+            f"{PROG}: {len(outcome.unsaved)} record(s) could not be written to {args.output}; "
+            "they are in the output above",
+            file=sys.stderr,
+            flush=True,
+        )
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if outcome.any_failed or outcome.unsaved else EXIT_OK

@@ -14,8 +14,16 @@ from bench.errors import ConfigError
 from bench.loss_scale import parse_loss_scale
 from slim_resnet.family import MIN_IMAGE_SIZE, VALID_DEPTHS
 
-__all__ = ["BenchmarkConfig", "ConfigError", "DATA_FORMATS", "DEVICES", "MODES", "MODE_TITLES",
-           "PRECISIONS", "MIN_BURN_IN_WITH_TRACE"]
+__all__ = [
+    "BenchmarkConfig",
+    "ConfigError",
+    "DATA_FORMATS",
+    "DEVICES",
+    "MODES",
+    "MODE_TITLES",
+    "PRECISIONS",
+    "MIN_BURN_IN_WITH_TRACE",
+]
 
 MODES = ("forward", "forward-backward", "train")
 DEVICES = ("auto", "gpu", "cpu")
@@ -125,8 +133,11 @@ class BenchmarkConfig:
           ConfigError: naming the first field with a value that is not allowed.
         """
         if not _is_int(self.depth) or self.depth not in VALID_DEPTHS:
-            raise ConfigError("depth", self.depth, "not a ResNet v2 depth; choose from "
-                              + ", ".join(str(depth) for depth in VALID_DEPTHS))
+            raise ConfigError(
+                "depth",
+                self.depth,
+                "not a ResNet v2 depth; choose from " + ", ".join(str(depth) for depth in VALID_DEPTHS),
+            )
         _require_choice("mode", self.mode, MODES)
         _require_choice("device", self.device, DEVICES)
         _require_choice("data_format", self.data_format, DATA_FORMATS)
@@ -135,8 +146,9 @@ class BenchmarkConfig:
         _require_int_at_least("burn_in", self.burn_in, 0)
         _require_int_at_least("image_size", self.image_size, 1)
         if self.image_size < MIN_IMAGE_SIZE:
-            raise ConfigError("image_size", self.image_size,
-                              f"too small for the network; must be at least {MIN_IMAGE_SIZE}")
+            raise ConfigError(
+                "image_size", self.image_size, f"too small for the network; must be at least {MIN_IMAGE_SIZE}"
+            )
         _require_int_at_least("num_classes", self.num_classes, 1)
         _require_int_at_least("intra_op_threads", self.intra_op_threads, 0)
         _require_int_at_least("inter_op_threads", self.inter_op_threads, 0)
@@ -146,10 +158,13 @@ class BenchmarkConfig:
         parse_loss_scale(self.loss_scale)
         _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
         if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
-            raise ConfigError("burn_in", self.burn_in,
-                              f"--trace needs at least {MIN_BURN_IN_WITH_TRACE} burn-in steps (the "
-                              "trace is taken from the last one, so neither the cold step nor a "
-                              "measured step carries the tracing overhead)")
+            raise ConfigError(
+                "burn_in",
+                self.burn_in,
+                f"--trace needs at least {MIN_BURN_IN_WITH_TRACE} burn-in steps (the "
+                "trace is taken from the last one, so neither the cold step nor a "
+                "measured step carries the tracing overhead)",
+            )
         return self
 
 

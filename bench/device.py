@@ -77,9 +77,12 @@ def resolve_data_format(requested: str, device: str) -> str:
     if requested == "auto":
         return _AUTO_DATA_FORMAT[device]
     if requested == "NCHW" and device == "cpu":
-        raise ConfigError("data_format", requested,
-                          "not available on the CPU (TensorFlow's own CPU convolution and "
-                          "max-pooling kernels are NHWC only); use NHWC or auto")
+        raise ConfigError(
+            "data_format",
+            requested,
+            "not available on the CPU (TensorFlow's own CPU convolution and "
+            "max-pooling kernels are NHWC only); use NHWC or auto",
+        )
     return requested
 
 
@@ -90,8 +93,9 @@ def resolve(config: BenchmarkConfig, gpu_names: list[str]) -> BenchmarkConfig:
       ConfigError: for a GPU that is not there, or NCHW on the CPU.
     """
     device = resolve_device(config.device, gpu_names)
-    return dataclasses.replace(config, device=device,
-                               data_format=resolve_data_format(config.data_format, device))
+    return dataclasses.replace(
+        config, device=device, data_format=resolve_data_format(config.data_format, device)
+    )
 
 
 def device_string(device: str, index: int = 0) -> str:

@@ -30,8 +30,7 @@ class FlopCount:
     error: str | None = None
 
     def to_dict(self) -> dict:
-        values = {"per_step": self.per_step, "by_op_type": self.by_op_type,
-                  "counted_on": self.counted_on}
+        values = {"per_step": self.per_step, "by_op_type": self.by_op_type, "counted_on": self.counted_on}
         if self.error is not None:
             values["error"] = self.error
         return values
@@ -128,15 +127,18 @@ class Numerics:
         found = []
         change = ""
         if self.loss_scale_before is not None:
-            change = (f" (dynamic loss scale {self.loss_scale_before:g} -> "
-                      f"{self.loss_scale_after:g})")
+            change = f" (dynamic loss scale {self.loss_scale_before:g} -> {self.loss_scale_after:g})"
         if (self.skipped_updates or 0) > 0:
-            found.append(f"{self.skipped_updates} of {num_batches} measured steps skipped the "
-                         f"optimizer update (non-finite gradients){change}; raise --burn-in so the "
-                         "loss scale settles first, or set --loss-scale")
+            found.append(
+                f"{self.skipped_updates} of {num_batches} measured steps skipped the "
+                f"optimizer update (non-finite gradients){change}; raise --burn-in so the "
+                "loss scale settles first, or set --loss-scale"
+            )
         if self.gradients_finite is False:
-            found.append(f"gradients are not all finite after the measured steps{change}: the "
-                         "timed steps computed NaN/inf; raise --burn-in or set --loss-scale")
+            found.append(
+                f"gradients are not all finite after the measured steps{change}: the "
+                "timed steps computed NaN/inf; raise --burn-in or set --loss-scale"
+            )
         return found
 
 
@@ -177,12 +179,16 @@ class Extras:
         if self.peak_probe is not None:
             values["peak_probe"] = self.peak_probe.to_dict()
         if self.flops is not None or self.datasheet_peak is not None:
-            values["datasheet_peak"] = (None if self.datasheet_peak is None
-                                        else dataclasses.asdict(self.datasheet_peak))
+            values["datasheet_peak"] = (
+                None if self.datasheet_peak is None else dataclasses.asdict(self.datasheet_peak)
+            )
         if self.flops is not None:
             values["flops"] = self.flops.to_dict()
-        optional = {"loss_scale": self.loss_scale, "xla_compiled": self.xla_compiled,
-                    "trace_file": self.trace_file}
+        optional = {
+            "loss_scale": self.loss_scale,
+            "xla_compiled": self.xla_compiled,
+            "trace_file": self.trace_file,
+        }
         values.update({key: value for key, value in optional.items() if value is not None})
         if self.peak_memory is not None:
             values["peak_memory"] = dataclasses.asdict(self.peak_memory)
@@ -199,8 +205,9 @@ class Extras:
         flops = values.get("flops")
         memory = values.get("peak_memory")
         return cls(
-            peak_probe=None if not probe else PeakProbe(
-                **{key: value for key, value in probe.items() if key != "best_tflops"}),
+            peak_probe=None
+            if not probe
+            else PeakProbe(**{key: value for key, value in probe.items() if key != "best_tflops"}),
             datasheet_peak=DatasheetPeak(**datasheet) if datasheet else None,
             flops=FlopCount(**flops) if flops else None,
             loss_scale=values.get("loss_scale"),

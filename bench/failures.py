@@ -25,8 +25,7 @@ def utc_now() -> str:
 
 def utc_from_timestamp(seconds: float) -> str:
     """A `time.time()` value as UTC ISO 8601 with seconds."""
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(
-        timespec="seconds")
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def from_exception(error: BaseException) -> Failure:
@@ -79,16 +78,25 @@ def from_exit(returncode: int, stderr_tail: list[str]) -> Failure:
     return Failure("exit", last_line, returncode, None, list(stderr_tail))
 
 
-def failed_result(config: BenchmarkConfig, environment: dict, failure: Failure,
-                  started_at: str | None = None) -> BenchmarkResult:
+def failed_result(
+    config: BenchmarkConfig, environment: dict, failure: Failure, started_at: str | None = None
+) -> BenchmarkResult:
     """The result of a configuration that produced no measurement."""
-    return BenchmarkResult(config=config, status=STATUS_FAILED, failure=failure,
-                           environment=environment, started_at=started_at or utc_now())
+    return BenchmarkResult(
+        config=config,
+        status=STATUS_FAILED,
+        failure=failure,
+        environment=environment,
+        started_at=started_at or utc_now(),
+    )
 
 
-def interrupted_result(config: BenchmarkConfig, environment: dict,
-                       reason: str = "Ctrl-C") -> BenchmarkResult:
+def interrupted_result(config: BenchmarkConfig, environment: dict, reason: str = "Ctrl-C") -> BenchmarkResult:
     """The result recorded for a configuration stopped by Ctrl-C (or `reason`, e.g. 'SIGTERM')."""
-    return BenchmarkResult(config=config, status=STATUS_INTERRUPTED,
-                           failure=Failure(kind="interrupted", message=f"interrupted ({reason})"),
-                           environment=environment, started_at=utc_now())
+    return BenchmarkResult(
+        config=config,
+        status=STATUS_INTERRUPTED,
+        failure=Failure(kind="interrupted", message=f"interrupted ({reason})"),
+        environment=environment,
+        started_at=utc_now(),
+    )

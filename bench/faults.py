@@ -24,8 +24,7 @@ def active() -> bool:
 def _selects(spec: str, config: BenchmarkConfig) -> bool:
     depth, batch, mode = spec.split(":")[1:]
     actual = (str(config.depth), str(config.batch_size), config.mode)
-    return all(wanted in ("*", value) for wanted, value in zip((depth, batch, mode), actual,
-                                                                strict=True))
+    return all(wanted in ("*", value) for wanted, value in zip((depth, batch, mode), actual, strict=True))
 
 
 def inject(config: BenchmarkConfig) -> None:
@@ -44,5 +43,6 @@ def inject(config: BenchmarkConfig) -> None:
             import tensorflow as tf
 
             raise tf.errors.ResourceExhaustedError(
-                None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)")
+                None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)"
+            )
         raise RuntimeError(f"injected failure for {config.label}\n(second line of the message)")

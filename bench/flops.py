@@ -27,13 +27,15 @@ same. Here an NCHW graph, or one with incomplete static shapes, is refused with 
 than undercounted.
 """
 
+from __future__ import annotations
+
 import collections
 import dataclasses
 
 import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
-_FLOPS_STATISTIC = 'flops'
+_FLOPS_STATISTIC = "flops"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +56,7 @@ class FlopCount:
 def _profiler_total(graph):
     """The total float operations TensorFlow's profiler reports for `graph`."""
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    options['output'] = 'none'
+    options["output"] = "none"
     return int(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
 
 
@@ -81,18 +83,18 @@ def _refuse_uncountable(failures):
     """Raises ValueError describing ops the profiler would silently leave out, if there are any."""
     if not failures:
         return
-    nchw = [name for name, message in failures if 'NHWC' in message]
+    nchw = [name for name, message in failures if "NHWC" in message]
     names = nchw or [name for name, _ in failures]
-    shown = ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
     if nchw:
         raise ValueError(
             f"cannot count FLOPs: TensorFlow's profiler only counts pooling and backward "
-            f'convolutions in NHWC, and {len(nchw)} ops are NCHW ({shown}); count an NHWC '
-            f'build of the same step'
+            f"convolutions in NHWC, and {len(nchw)} ops are NCHW ({shown}); count an NHWC "
+            f"build of the same step"
         )
     raise ValueError(
-        f'cannot count FLOPs: {len(names)} ops have incomplete static shapes ({shown}); '
-        f'build the graph with a fixed batch size and image size'
+        f"cannot count FLOPs: {len(names)} ops have incomplete static shapes ({shown}); "
+        f"build the graph with a fixed batch size and image size"
     )
 
 
@@ -116,7 +118,7 @@ def _needed_op_names(fetch_ops):
     return needed
 
 
-def prune_to_fetches(graph, fetches):
+def prune_to_fetches(graph: tf.Graph, fetches) -> tf.Graph:
     """A new tf.Graph holding only the ops that `fetches` (tensors/ops of `graph`) depend on.
 
     Colocation hints are dropped (they may name ops that were pruned); names are unchanged.
@@ -130,14 +132,14 @@ def prune_to_fetches(graph, fetches):
         if node.name in needed:
             kept = pruned_def.node.add()
             kept.CopyFrom(node)
-            kept.attr.pop('_class', None)
+            kept.attr.pop("_class", None)
     pruned = tf.Graph()
     with pruned.as_default():
-        tf.compat.v1.import_graph_def(pruned_def, name='')
+        tf.compat.v1.import_graph_def(pruned_def, name="")
     return pruned
 
 
-def graph_flops(graph):
+def graph_flops(graph: tf.Graph) -> FlopCount:
     """Float operations of every op in `graph` (the profiler pointed at the whole graph).
 
     Raises:
@@ -149,7 +151,7 @@ def graph_flops(graph):
     return FlopCount(total=_profiler_total(graph), by_op_type=by_type, num_ops=len(graph.get_operations()))
 
 
-def step_flops(graph, fetches):
+def step_flops(graph: tf.Graph, fetches) -> FlopCount:
     """Float operations of one `session.run(fetches)`: the profiler on the graph pruned to `fetches`.
 
     Args:

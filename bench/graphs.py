@@ -107,11 +107,19 @@ def synthetic_inputs(config: BenchmarkConfig, dtype: tf.DType) -> tuple[tf.Tenso
     local = [tf1.GraphKeys.LOCAL_VARIABLES]
     with tf1.variable_scope("synthetic_inputs"):
         images = tf1.get_variable(
-            "images", input_shape(config), dtype=dtype, trainable=False, collections=local,
+            "images",
+            input_shape(config),
+            dtype=dtype,
+            trainable=False,
+            collections=local,
             initializer=tf1.random_uniform_initializer(-1.0, 1.0),
         )
         labels = tf1.get_variable(
-            "labels", [config.batch_size], dtype=tf.int32, trainable=False, collections=local,
+            "labels",
+            [config.batch_size],
+            dtype=tf.int32,
+            trainable=False,
+            collections=local,
             initializer=tf1.random_uniform_initializer(0, config.num_classes, dtype=tf.int32),
         )
     return images.read_value(), labels.read_value()

@@ -32,8 +32,9 @@ def _phase(phases_s: dict, name: str) -> Iterator[None]:
     phases_s[name] = timing.clock() - start
 
 
-def benchmark(config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None,
-              phases_s: dict | None = None) -> BenchmarkResult:
+def benchmark(
+    config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None, phases_s: dict | None = None
+) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
     In order: the peak probe (same device, precision and threads; optional), the graph, its FLOP
@@ -59,14 +60,19 @@ def benchmark(config: BenchmarkConfig, environment: dict, progress: IO[str] | No
     probe = None
     if config.peak_probe:
         with _phase(phases_s, "peak_probe"):
-            probe = peak.probe_peak_tflops(config.precision, config.device,
-                                           matrix_size=config.peak_probe_size or None,
-                                           session_config=session_settings)
+            probe = peak.probe_peak_tflops(
+                config.precision,
+                config.device,
+                matrix_size=config.peak_probe_size or None,
+                session_config=session_settings,
+            )
     datasheet = None
     if config.device == "gpu":
         datasheet = peak.datasheet_peak(
-            environment.get("device_name"), config.precision,
-            tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled())
+            environment.get("device_name"),
+            config.precision,
+            tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
+        )
     with _phase(phases_s, "graph_build"):
         timed = graphs.build_timed_graph(config)
     with _phase(phases_s, "flop_count"):
@@ -91,7 +97,10 @@ def benchmark(config: BenchmarkConfig, environment: dict, progress: IO[str] | No
             burn_in_facts.update(_burn_in_facts(config, index, run_metadata))
 
         measurement = timing.measure_steps(
-            session, timed.target, config.burn_in, config.num_batches,
+            session,
+            timed.target,
+            config.burn_in,
+            config.num_batches,
             on_step=_progress_printer(progress, config.display_every),
             special_burn_in=special_burn_in(config),
             on_special_burn_in=on_special_burn_in,
@@ -100,25 +109,40 @@ def benchmark(config: BenchmarkConfig, environment: dict, progress: IO[str] | No
         )
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
-            checks = numerics.check_after_measurement(session, timed.step, config,
-                                                     scale_states[0])
+            checks = numerics.check_after_measurement(session, timed.step, config, scale_states[0])
         if config.xla and "xla_compiled" not in burn_in_facts:  # no burn-in: check afterwards
             burn_in_facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
         close_start = timing.clock()
         session.close()
-    phases_s.update(burn_in=sum(measurement.burn_in_times_s), measure=measurement.loop_wall_s,
-                    session_close=timing.clock() - close_start)
-    extra = Extras(peak_probe=probe, datasheet_peak=datasheet, flops=flop_count,
-                   loss_scale=timed.step.loss_scale, peak_memory=peak_memory, numerics=checks,
-                   **burn_in_facts)
-    return BenchmarkResult(config=config, measurement=measurement, param_count=timed.param_count,
-                           environment=environment, phases_s=phases_s, started_at=started_at,
-                           extra=extra)
+    phases_s.update(
+        burn_in=sum(measurement.burn_in_times_s),
+        measure=measurement.loop_wall_s,
+        session_close=timing.clock() - close_start,
+    )
+    extra = Extras(
+        peak_probe=probe,
+        datasheet_peak=datasheet,
+        flops=flop_count,
+        loss_scale=timed.step.loss_scale,
+        peak_memory=peak_memory,
+        numerics=checks,
+        **burn_in_facts,
+    )
+    return BenchmarkResult(
+        config=config,
+        measurement=measurement,
+        param_count=timed.param_count,
+        environment=environment,
+        phases_s=phases_s,
+        started_at=started_at,
+        extra=extra,
+    )
 
 
-def run_in_process(config: BenchmarkConfig, environment: dict,
-                   progress: IO[str] | None = None) -> BenchmarkResult:
+def run_in_process(
+    config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None
+) -> BenchmarkResult:
     """`benchmark`, with errors turned into a failed result (Ctrl-C still propagates).
 
     Returns:

@@ -16,19 +16,21 @@ Use: `tracker = memory_tracker(device)`; `tracker.reset()` just before the measu
 `tracker.peak_bytes()` just after them; record `tracker.kind` and `tracker.label` with the value.
 """
 
+from __future__ import annotations
+
 import resource
 
-_CLEAR_REFS = '/proc/self/clear_refs'
-_STATUS = '/proc/self/status'
-_RESET_PEAK_RSS = '5'  # clear_refs command: reset the peak resident set size to the current one.
+_CLEAR_REFS = "/proc/self/clear_refs"
+_STATUS = "/proc/self/status"
+_RESET_PEAK_RSS = "5"  # clear_refs command: reset the peak resident set size to the current one.
 
 
 def _read_status_kib(field):
     """A 'kB' field of /proc/self/status (e.g. 'VmHWM') in KiB, or None if unavailable."""
     try:
-        with open(_STATUS, encoding='ascii') as status:
+        with open(_STATUS, encoding="ascii") as status:
             for line in status:
-                name, _, value = line.partition(':')
+                name, _, value = line.partition(":")
                 if name == field:
                     return int(value.split()[0])
     except (OSError, ValueError, IndexError):
@@ -45,21 +47,21 @@ class ProcessPeakRss:
     """
 
     def __init__(self):
-        self.kind = 'process_peak_rss'
-        self.label = 'process peak RSS (VmHWM, reset before the measured steps)'
+        self.kind = "process_peak_rss"
+        self.label = "process peak RSS (VmHWM, reset before the measured steps)"
 
     def reset(self):
         """Resets the high-water mark to the current RSS; falls back to since-start if impossible."""
         try:
-            with open(_CLEAR_REFS, 'w', encoding='ascii') as clear_refs:
+            with open(_CLEAR_REFS, "w", encoding="ascii") as clear_refs:
                 clear_refs.write(_RESET_PEAK_RSS)
         except OSError:
-            self.kind = 'process_peak_rss_since_start'
-            self.label = 'process peak RSS since the process started (peak reset not possible here)'
+            self.kind = "process_peak_rss_since_start"
+            self.label = "process peak RSS since the process started (peak reset not possible here)"
 
     def peak_bytes(self):
         """The peak RSS in bytes."""
-        peak_kib = _read_status_kib('VmHWM')
+        peak_kib = _read_status_kib("VmHWM")
         if peak_kib is None:  # No /proc: getrusage's maximum (KiB on Linux).
             peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak_kib * 1024
@@ -76,17 +78,17 @@ class GpuAllocatorPeak:
       label: human-readable description of the figure.
     """
 
-    def __init__(self, tf, device='GPU:0'):
+    def __init__(self, tf, device="GPU:0"):
         """Args: tf: the tensorflow module; device: the GPU, as TensorFlow names it."""
         self._tf = tf
         self.device = device
-        self.kind = 'gpu_allocator_peak'
-        self.label = f'TensorFlow allocator peak on {device} (reset before the measured steps)'
+        self.kind = "gpu_allocator_peak"
+        self.label = f"TensorFlow allocator peak on {device} (reset before the measured steps)"
 
     def _unavailable(self, error):
-        self.kind = 'unavailable'
-        first_line = (str(error).splitlines() or [''])[0]
-        self.label = f'GPU allocator statistics unavailable ({type(error).__name__}: {first_line})'
+        self.kind = "unavailable"
+        first_line = (str(error).splitlines() or [""])[0]
+        self.label = f"GPU allocator statistics unavailable ({type(error).__name__}: {first_line})"
 
     def reset(self):
         """Resets the allocator's peak to the bytes currently in use."""
@@ -97,16 +99,16 @@ class GpuAllocatorPeak:
 
     def peak_bytes(self):
         """The most bytes in use at once since the last reset, or None if unavailable."""
-        if self.kind == 'unavailable':
+        if self.kind == "unavailable":
             return None
         try:
-            return int(self._tf.config.experimental.get_memory_info(self.device)['peak'])
+            return int(self._tf.config.experimental.get_memory_info(self.device)["peak"])
         except Exception as error:  # noqa: BLE001
             self._unavailable(error)
             return None
 
 
-def memory_tracker(device, tf=None):
+def memory_tracker(device: str, tf=None) -> GpuAllocatorPeak | ProcessPeakRss:
     """The peak-memory measure for a resolved device.
 
     Args:
@@ -119,10 +121,10 @@ def memory_tracker(device, tf=None):
     Raises:
       ValueError: for another device.
     """
-    if device == 'gpu':
+    if device == "gpu":
         if tf is None:
             import tensorflow as tf
         return GpuAllocatorPeak(tf)
-    if device == 'cpu':
+    if device == "cpu":
         return ProcessPeakRss()
     raise ValueError(f"device must be 'gpu' or 'cpu', got {device!r}")

@@ -21,8 +21,7 @@ def read_loss_scale_state(session, step) -> dict | None:
     return {"loss_scale": float(values["loss_scale"]), "skipped_steps": int(values["skipped_steps"])}
 
 
-def check_after_measurement(session, step, config: BenchmarkConfig,
-                            state_before: dict | None) -> Numerics:
+def check_after_measurement(session, step, config: BenchmarkConfig, state_before: dict | None) -> Numerics:
     """The checks run once after the measured steps.
 
     Args:
@@ -46,5 +45,9 @@ def check_after_measurement(session, step, config: BenchmarkConfig,
     skipped = None
     if config.mode == "train":
         skipped = state_after["skipped_steps"] - state_before["skipped_steps"]
-    return Numerics(gradients_finite=finite, loss_scale_before=state_before["loss_scale"],
-                    loss_scale_after=state_after["loss_scale"], skipped_updates=skipped)
+    return Numerics(
+        gradients_finite=finite,
+        loss_scale_before=state_before["loss_scale"],
+        loss_scale_after=state_after["loss_scale"],
+        skipped_updates=skipped,
+    )

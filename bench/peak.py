@@ -12,6 +12,8 @@ sparsity; for fp32 on Ampere and later TensorFlow runs convolutions and products
 default, so the TF32 tensor-core figure applies then).
 """
 
+from __future__ import annotations
+
 import dataclasses
 import time
 
@@ -23,13 +25,15 @@ from bench.extras import DatasheetPeak, PeakProbe
 
 # Square matrix size and chain length per device: large enough to reach the device's matmul rate,
 # short enough to take about a second per precision (CPU: 2 x 2048^3 x 2 = 34 GFLOP per run).
-DEFAULT_MATRIX_SIZE = {'gpu': 8192, 'cpu': 2048}
-DEFAULT_CHAIN_LENGTH = {'gpu': 8, 'cpu': 2}
+DEFAULT_MATRIX_SIZE = {"gpu": 8192, "cpu": 2048}
+DEFAULT_CHAIN_LENGTH = {"gpu": 8, "cpu": 2}
 DEFAULT_REPEATS = 5
 DEFAULT_WARMUP = 2
 
 
-def build_probe_graph(precision, device, matrix_size, chain_length, seed=0):
+def build_probe_graph(
+    precision: str, device: str, matrix_size: int, chain_length: int, seed: int = 0
+) -> tuple:
     """A graph computing sum(x @ w @ w ... @ w) with `chain_length` products in the compute dtype.
 
     x ~ N(0, 1) and w ~ N(0, 1/n) are variables (so nothing is constant-folded), which keeps the
@@ -43,8 +47,8 @@ def build_probe_graph(precision, device, matrix_size, chain_length, seed=0):
     with graph.as_default(), tf.device(device_string(device)):
         tf.compat.v1.set_random_seed(seed)
         shape = [matrix_size, matrix_size]
-        x = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape), dtype), name='x')
-        w = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape, stddev=matrix_size**-0.5), dtype), name='w')
+        x = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape), dtype), name="x")
+        w = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape, stddev=matrix_size**-0.5), dtype), name="w")
         product = x.read_value()
         for _ in range(chain_length):
             product = tf.matmul(product, w)
@@ -85,7 +89,7 @@ def probe_peak_tflops(
     chain_length = chain_length or DEFAULT_CHAIN_LENGTH.get(device)
     device_string(device)
     if matrix_size < 1 or chain_length < 1 or repeats < 1 or warmup < 0:
-        raise ValueError('matrix size, chain length and repeats must be positive, warmup >= 0')
+        raise ValueError("matrix size, chain length and repeats must be positive, warmup >= 0")
     graph, initializer, fetch, _ = build_probe_graph(precision, device, matrix_size, chain_length)
     run_times_s = []
     with tf.compat.v1.Session(graph=graph, config=session_config) as session:
@@ -122,37 +126,39 @@ class GpuPeaks:
     source: str
 
 
-_H100_SOURCE = 'NVIDIA H100 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h100)'
-_H200_SOURCE = 'NVIDIA H200 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h200)'
-_A100_SOURCE = 'NVIDIA A100 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/a100)'
-_V100_SOURCE = 'NVIDIA Tesla V100 GPU datasheet (nvidia.com/en-us/data-center/v100)'
+_H100_SOURCE = "NVIDIA H100 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h100)"
+_H200_SOURCE = "NVIDIA H200 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h200)"
+_A100_SOURCE = "NVIDIA A100 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/a100)"
+_V100_SOURCE = "NVIDIA Tesla V100 GPU datasheet (nvidia.com/en-us/data-center/v100)"
 
 # (substrings that must all appear in the lower-cased device name, peaks); first match wins, so
 # the more specific variants come first.
 _KNOWN_GPUS = (
-    (('h200', 'nvl'), GpuPeaks('H200 NVL', 60.0, 417.5, 835.5, 835.5, _H200_SOURCE)),
-    (('h200',), GpuPeaks('H200 SXM', 67.0, 494.7, 989.4, 989.4, _H200_SOURCE)),
-    (('h100', 'nvl'), GpuPeaks('H100 NVL', 60.0, 417.5, 835.5, 835.5, _H100_SOURCE)),
-    (('h100', 'pcie'), GpuPeaks('H100 PCIe', 51.0, 378.0, 756.5, 756.5, _H100_SOURCE)),
-    (('h100',), GpuPeaks('H100 SXM5', 67.0, 494.7, 989.4, 989.4, _H100_SOURCE)),
-    (('a100',), GpuPeaks('A100 (SXM4 / PCIe)', 19.5, 156.0, 312.0, 312.0, _A100_SOURCE)),
-    (('v100s',), GpuPeaks('V100S PCIe', 16.4, None, 130.0, None, _V100_SOURCE)),
-    (('v100', 'pcie'), GpuPeaks('V100 PCIe', 14.0, None, 112.0, None, _V100_SOURCE)),
-    (('v100', 'sxm2'), GpuPeaks('V100 SXM2', 15.7, None, 125.0, None, _V100_SOURCE)),
+    (("h200", "nvl"), GpuPeaks("H200 NVL", 60.0, 417.5, 835.5, 835.5, _H200_SOURCE)),
+    (("h200",), GpuPeaks("H200 SXM", 67.0, 494.7, 989.4, 989.4, _H200_SOURCE)),
+    (("h100", "nvl"), GpuPeaks("H100 NVL", 60.0, 417.5, 835.5, 835.5, _H100_SOURCE)),
+    (("h100", "pcie"), GpuPeaks("H100 PCIe", 51.0, 378.0, 756.5, 756.5, _H100_SOURCE)),
+    (("h100",), GpuPeaks("H100 SXM5", 67.0, 494.7, 989.4, 989.4, _H100_SOURCE)),
+    (("a100",), GpuPeaks("A100 (SXM4 / PCIe)", 19.5, 156.0, 312.0, 312.0, _A100_SOURCE)),
+    (("v100s",), GpuPeaks("V100S PCIe", 16.4, None, 130.0, None, _V100_SOURCE)),
+    (("v100", "pcie"), GpuPeaks("V100 PCIe", 14.0, None, 112.0, None, _V100_SOURCE)),
+    (("v100", "sxm2"), GpuPeaks("V100 SXM2", 15.7, None, 125.0, None, _V100_SOURCE)),
 )
 
 
-def known_gpu(device_name):
+def known_gpu(device_name: str | None) -> GpuPeaks | None:
     """The GpuPeaks of a device name TensorFlow reports (e.g. 'NVIDIA H100 80GB HBM3',
     'Tesla V100-SXM2-16GB'), or None for a GPU (or CPU) not in the table."""
-    name = (device_name or '').lower()
+    name = (device_name or "").lower()
     for needles, peaks in _KNOWN_GPUS:
         if all(needle in name for needle in needles):
             return peaks
     return None
 
 
-def datasheet_peak(device_name, precision, tf32_enabled=True):
+def datasheet_peak(
+    device_name: str | None, precision: str, tf32_enabled: bool = True
+) -> DatasheetPeak | None:
     """The datasheet peak for `precision` on a known GPU, or None (unknown GPU, CPU, or no hardware
     path for that precision, e.g. bf16 on a V100).
 
@@ -166,14 +172,14 @@ def datasheet_peak(device_name, precision, tf32_enabled=True):
     peaks = known_gpu(device_name)
     if peaks is None:
         return None
-    if precision == 'fp32':
+    if precision == "fp32":
         if tf32_enabled and peaks.tf32 is not None:
-            value, basis = peaks.tf32, 'TF32 tensor core, dense'
+            value, basis = peaks.tf32, "TF32 tensor core, dense"
         else:
-            value, basis = peaks.fp32, 'FP32'
+            value, basis = peaks.fp32, "FP32"
     else:
         value = getattr(peaks, precision)
-        basis = f'{precision.upper()} tensor core, dense'
+        basis = f"{precision.upper()} tensor core, dense"
     if value is None:
         return None
     return DatasheetPeak(peaks.model, value, basis, peaks.source)

@@ -30,21 +30,26 @@ Typical use:
     train_op = scalers.apply_gradients(optimizer, list(zip(grads, variables)), scaler)
 """
 
+from __future__ import annotations
+
 import contextlib
+from collections.abc import Iterator
 
 import tensorflow as tf
 import tf_slim as slim
 
 from bench.config import PRECISIONS
 
-_COMPUTE_DTYPES = {'fp32': tf.float32, 'fp16': tf.float16, 'bf16': tf.bfloat16}
-def check_precision(precision):
+_COMPUTE_DTYPES = {"fp32": tf.float32, "fp16": tf.float16, "bf16": tf.bfloat16}
+
+
+def check_precision(precision: str) -> None:
     """Raises ValueError unless `precision` is one of PRECISIONS."""
     if precision not in _COMPUTE_DTYPES:
-        raise ValueError(f'precision must be one of {", ".join(PRECISIONS)}, got {precision!r}')
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
 
-def compute_dtype(precision):
+def compute_dtype(precision: str) -> tf.DType:
     """The dtype activations and convolutions compute in: fp32 -> float32, fp16 -> float16, bf16 ->
     bfloat16.
 
@@ -79,16 +84,16 @@ def float32_master_getter(dtype):
 
     # Variable stores call custom getters with keyword arguments only: the parameter must be `getter`.
     def master_getter(getter, name, *args, **kwargs):
-        requested = kwargs.get('dtype')
+        requested = kwargs.get("dtype")
         if dtype == tf.float32 or requested is None or tf.as_dtype(requested) != dtype:
             return getter(name, *args, **kwargs)
-        kwargs['dtype'] = tf.float32
-        regularizer = kwargs.pop('regularizer', None)
+        kwargs["dtype"] = tf.float32
+        regularizer = kwargs.pop("regularizer", None)
         existed = _has_operation(tf.compat.v1.get_default_graph(), name)
         master = getter(name, *args, **kwargs)
         if regularizer is not None and not existed:
             _add_float32_regularization(master, name, regularizer)
-        read = tf.cast(master, dtype, name=f'{master.op.name}/read_{dtype.name}')
+        read = tf.cast(master, dtype, name=f"{master.op.name}/read_{dtype.name}")
         masters[read.ref()] = master
         return read
 
@@ -108,7 +113,7 @@ def _has_operation(graph, name):
 def _add_float32_regularization(master, name, regularizer):
     """Adds `regularizer(master)` to REGULARIZATION_LOSSES (where `get_variable` would have put the
     loss of the variable it regularizes), unless the regularizer returns None."""
-    with tf.compat.v1.colocate_with(master), tf.name_scope(f'{name}/Regularizer/'):
+    with tf.compat.v1.colocate_with(master), tf.name_scope(f"{name}/Regularizer/"):
         loss = regularizer(master)
     if loss is not None:
         tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss)
@@ -147,7 +152,7 @@ def float32_regularizers(current_scope, masters):
         scope[key] = {
             argument: (
                 float32_regularizer(value, masters)
-                if argument.endswith('_regularizer') and value is not None
+                if argument.endswith("_regularizer") and value is not None
                 else value
             )
             for argument, value in arguments.items()
@@ -156,7 +161,7 @@ def float32_regularizers(current_scope, masters):
 
 
 @contextlib.contextmanager
-def precision_scope(precision, scope=None):
+def precision_scope(precision: str, scope: str | None = None) -> Iterator:
     """A variable scope in which low-precision variable requests get float32 masters (see
     `float32_master_getter`), and an arg scope whose weight regularizers act on those masters, so
     every weight-decay loss is float32. For fp32 nothing changes.
@@ -182,13 +187,13 @@ def precision_scope(precision, scope=None):
     else:
         entered = tf.compat.v1.variable_scope(scope, custom_getter=getter)
     arg_scope = slim.current_arg_scope()
-    if precision != 'fp32':
+    if precision != "fp32":
         arg_scope = float32_regularizers(arg_scope, getter.masters)
     with entered as variable_scope, slim.arg_scope(arg_scope):
         yield variable_scope
 
 
-def cast_to_compute(images, precision):
+def cast_to_compute(images: tf.Tensor, precision: str) -> tf.Tensor:
     """Casts `images` (any float dtype, any shape) to the compute dtype of `precision`."""
     dtype = compute_dtype(precision)
     return images if images.dtype == dtype else tf.cast(images, dtype)

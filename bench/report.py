@@ -52,30 +52,40 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
         "Device: " + device_description(environment),
     ]
     if environment.get("cuda_build") and environment["device"] == "gpu":
-        lines.append(f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} "
-                     "(TensorFlow build)")
+        lines.append(
+            f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} (TensorFlow build)"
+        )
     sizes = listing("image_size", lambda size: f"{size}x{size}x3")
     lines += [
         f"Images: {sizes} synthetic, on the device; data format {listing('data_format')}; "
         f"{first.num_classes} classes",
-        f"Threads: intra-op {_threads(first.intra_op_threads)}, "
-        f"inter-op {_threads(first.inter_op_threads)}",
-        "Precision: " + "; ".join(dict.fromkeys(
-            f"{config.precision} ({_precision_words(config.precision)})" for config in configs))
-        + "; loss scale " + "; ".join(dict.fromkeys(_loss_scale_words(c) for c in configs))
+        f"Threads: intra-op {_threads(first.intra_op_threads)}, inter-op {_threads(first.inter_op_threads)}",
+        "Precision: "
+        + "; ".join(
+            dict.fromkeys(f"{config.precision} ({_precision_words(config.precision)})" for config in configs)
+        )
+        + "; loss scale "
+        + "; ".join(dict.fromkeys(_loss_scale_words(c) for c in configs))
         + f"; XLA {listing('xla', axes.AXIS_OF_FIELD['xla'].cell)}",
         "Cost: FLOPs per step counted by TensorFlow's profiler on the timed graph; "
-        + ("efficiency = achieved TFLOP/s / a matrix-product probe run just before each "
-           "configuration on the same device and precision" if first.peak_probe
-           else "no peak probe (--no-peak-probe): no efficiency"),
+        + (
+            "efficiency = achieved TFLOP/s / a matrix-product probe run just before each "
+            "configuration on the same device and precision"
+            if first.peak_probe
+            else "no peak probe (--no-peak-probe): no efficiency"
+        ),
     ]
     traces = [config.trace for config in configs if config.trace]
     if traces:
-        lines.append(f"Trace: Chrome trace of each configuration's last burn-in step -> {traces[0]}"
-                     + (f" and {len(traces) - 1} more" if len(traces) > 1 else ""))
-    lines.append(f"Sweep: {len(configs)} configuration(s): {_sweep_axes(configs)}; "
-                 f"{first.burn_in} burn-in + {first.num_batches} measured steps; "
-                 + ("one child process each" if isolate else "all in this process"))
+        lines.append(
+            f"Trace: Chrome trace of each configuration's last burn-in step -> {traces[0]}"
+            + (f" and {len(traces) - 1} more" if len(traces) > 1 else "")
+        )
+    lines.append(
+        f"Sweep: {len(configs)} configuration(s): {_sweep_axes(configs)}; "
+        f"{first.burn_in} burn-in + {first.num_batches} measured steps; "
+        + ("one child process each" if isolate else "all in this process")
+    )
     return lines
 
 
@@ -108,8 +118,10 @@ def device_description(environment: dict) -> str:
     """'GPU: <name>' or 'CPU: <model> (<n> cores, <m> usable)'."""
     if environment["device"] == "gpu":
         return f"GPU: {environment['device_name']}"
-    return (f"CPU: {environment['cpu_model']} ({environment['cpu_count']} cores, "
-            f"{environment['usable_cpu_count']} usable)")
+    return (
+        f"CPU: {environment['cpu_model']} ({environment['cpu_count']} cores, "
+        f"{environment['usable_cpu_count']} usable)"
+    )
 
 
 def _threads(count: int) -> str:
@@ -117,12 +129,14 @@ def _threads(count: int) -> str:
     return "TensorFlow default" if count == 0 else str(count)
 
 
-def start_line(config: BenchmarkConfig, index: int, total: int,
-               varying: Sequence[axes.Axis] = ()) -> str:
+def start_line(config: BenchmarkConfig, index: int, total: int, varying: Sequence[axes.Axis] = ()) -> str:
     """Line printed when a configuration starts, e.g. '== [1/4] resnet_v2_50 batch 8 forward';
     the layout and image size are added when the sweep varies them (the label names the rest)."""
-    extras = [f"{axis.header.lower()} {axis.cell(axis.of(config))}" for axis in varying
-              if axis.field in ("data_format", "image_size")]
+    extras = [
+        f"{axis.header.lower()} {axis.cell(axis.of(config))}"
+        for axis in varying
+        if axis.field in ("data_format", "image_size")
+    ]
     return f"== [{index}/{total}] {config.label}" + (f" ({', '.join(extras)})" if extras else "")
 
 
@@ -151,8 +165,7 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
     stats = result.stats
     title = MODE_TITLES[result.config.mode]
     lines = [
-        f"{now}: {title} across {stats.num_steps} steps, "
-        f"{stats.mean_s:.3f} +/- {stats.sd_s:.3f} sec / batch",
+        f"{now}: {title} across {stats.num_steps} steps, {stats.mean_s:.3f} +/- {stats.sd_s:.3f} sec / batch",
         f"{now}: {stats.images_per_sec:.2f} images/sec (batch {result.config.batch_size}); "
         f"median {stats.median_s:.3f} s, p10 {stats.p10_s:.3f} s, p90 {stats.p90_s:.3f} s, "
         f"min {stats.min_s:.3f} s, max {stats.max_s:.3f} s, cold step {stats.cold_step_s:.3f} s; "
@@ -174,21 +187,25 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
     extra = result.extra
     lines = []
     if cost.gflop_per_image is not None:
-        line = (f"  cost: {cost.gflop_per_image:.3f} GFLOP/image, "
-                f"{cost.achieved_tflops:.3f} TFLOP/s achieved")
+        line = f"  cost: {cost.gflop_per_image:.3f} GFLOP/image, {cost.achieved_tflops:.3f} TFLOP/s achieved"
         probe = extra.peak_probe
         if probe and cost.efficiency is not None:
-            line += (f"; probe {probe.best_tflops:.3f} TFLOP/s ({probe.precision} matmul "
-                     f"{probe.matrix_size}x{probe.matrix_size}): efficiency "
-                     f"{100 * cost.efficiency:.1f}%")
+            line += (
+                f"; probe {probe.best_tflops:.3f} TFLOP/s ({probe.precision} matmul "
+                f"{probe.matrix_size}x{probe.matrix_size}): efficiency "
+                f"{100 * cost.efficiency:.1f}%"
+            )
         lines.append(line)
     datasheet = extra.datasheet_peak
     if datasheet and cost.efficiency_vs_datasheet is not None:
-        lines.append(f"  datasheet: {datasheet.model} {datasheet.tflops:g} TFLOP/s "
-                     f"({datasheet.basis}): {100 * cost.efficiency_vs_datasheet:.1f}% of it")
+        lines.append(
+            f"  datasheet: {datasheet.model} {datasheet.tflops:g} TFLOP/s "
+            f"({datasheet.basis}): {100 * cost.efficiency_vs_datasheet:.1f}% of it"
+        )
     if extra.peak_memory:
-        lines.append(f"  peak memory: {format_bytes(extra.peak_memory.bytes) or 'n/a'} "
-                     f"({extra.peak_memory.label})")
+        lines.append(
+            f"  peak memory: {format_bytes(extra.peak_memory.bytes) or 'n/a'} ({extra.peak_memory.label})"
+        )
     facts = []
     if result.config.xla:
         words = {True: "compiled (_XlaRun executed)", False: "NOT compiled (no _XlaRun executed)"}
@@ -226,12 +243,13 @@ def overhead_line(results: Sequence[BenchmarkResult]) -> str:
     overheads = [r.phases_s["child_overhead"] for r in results if "child_overhead" in r.phases_s]
     if not overheads:
         return ""
-    return (f"Child-process overhead per configuration (process start + TensorFlow import + exit): "
-            f"mean {sum(overheads) / len(overheads):.2f} s over {len(overheads)}, not in any timing")
+    return (
+        f"Child-process overhead per configuration (process start + TensorFlow import + exit): "
+        f"mean {sum(overheads) / len(overheads):.2f} s over {len(overheads)}, not in any timing"
+    )
 
 
-def render(results: Sequence[BenchmarkResult], output_format: str,
-           table_format: str = "github") -> str:
+def render(results: Sequence[BenchmarkResult], output_format: str, table_format: str = "github") -> str:
     """The final output in the chosen format.
 
     Args:

@@ -153,8 +153,9 @@ class BenchmarkResult:
         datasheet = extra.datasheet_peak.tflops if extra.datasheet_peak else None
         memory = extra.peak_memory
         return Cost(
-            gflop_per_image=(None if flops_per_step is None
-                             else flops_per_step / self.config.batch_size / 1e9),
+            gflop_per_image=(
+                None if flops_per_step is None else flops_per_step / self.config.batch_size / 1e9
+            ),
             achieved_tflops=achieved,
             attainable_tflops=attainable,
             efficiency=_ratio(achieved, attainable),

@@ -8,6 +8,8 @@ scale applies is decided by `bench.loss_scale` (the grammar, and 'auto' = dynami
 this module builds it. bfloat16 has float32's exponent range and needs no scaling.
 """
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 # Dynamic loss scaling: start high (fp16 overflows show up in the first steps and halve it quickly),
@@ -25,7 +27,7 @@ class StaticLossScaler:
 
     def scale(self):
         """The current loss scale, a float32 scalar tensor."""
-        return tf.constant(self.value, tf.float32, name='loss_scale')
+        return tf.constant(self.value, tf.float32, name="loss_scale")
 
     def apply_gradients(self, optimizer, grads_and_vars, global_step=None):
         """Applies already-unscaled gradients with `optimizer` (the static scale never skips a step)."""
@@ -51,16 +53,16 @@ class DynamicLossScaler:
         self.growth_interval = int(growth_interval)
         self.factor = float(factor)
         self.scale_variable = tf.compat.v1.get_variable(
-            'loss_scale',
+            "loss_scale",
             initializer=tf.constant(float(initial_scale), tf.float32),
             trainable=False,
             use_resource=True,
         )
         self.good_steps = tf.compat.v1.get_variable(
-            'loss_scale_good_steps', initializer=tf.constant(0, tf.int64), trainable=False, use_resource=True
+            "loss_scale_good_steps", initializer=tf.constant(0, tf.int64), trainable=False, use_resource=True
         )
         self.skipped_steps = tf.compat.v1.get_variable(
-            'loss_scale_skipped_steps',
+            "loss_scale_skipped_steps",
             initializer=tf.constant(0, tf.int64),
             trainable=False,
             use_resource=True,
@@ -74,8 +76,8 @@ class DynamicLossScaler:
         """{'loss_scale': float32 scalar, 'skipped_steps': int64 scalar}: reads of the state, to fetch
         before and after a run of steps."""
         return {
-            'loss_scale': self.scale_variable.read_value(),
-            'skipped_steps': self.skipped_steps.read_value(),
+            "loss_scale": self.scale_variable.read_value(),
+            "skipped_steps": self.skipped_steps.read_value(),
         }
 
     def update_state(self, all_finite):
@@ -124,18 +126,18 @@ class DynamicLossScaler:
         def skip():
             return tf.constant(False)
 
-        applied = tf.cond(all_finite, apply, skip, name='apply_if_finite')
+        applied = tf.cond(all_finite, apply, skip, name="apply_if_finite")
         with tf.control_dependencies([applied]):
             return self.update_state(all_finite)
 
 
-def all_finite_op(tensors):
+def all_finite_op(tensors: list) -> tf.Tensor:
     """A scalar bool tensor: True when every element of every tensor (None entries skipped) is finite."""
     checks = [tf.reduce_all(tf.math.is_finite(tensor)) for tensor in tensors if tensor is not None]
     return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
 
 
-def make_loss_scaler(setting):
+def make_loss_scaler(setting) -> StaticLossScaler | DynamicLossScaler | None:
     """The scaler for a resolved setting (`bench.loss_scale.effective_loss_scale`), or None when
     no scaling is wanted. Creates the dynamic scaler's variables in the current graph.
 
@@ -145,16 +147,16 @@ def make_loss_scaler(setting):
     Raises:
       ValueError: for kind 'auto' (resolve it for the precision first).
     """
-    if setting.kind == 'auto':
+    if setting.kind == "auto":
         raise ValueError("resolve loss scale 'auto' for the precision first (effective_loss_scale)")
-    if setting.kind == 'static':
+    if setting.kind == "static":
         return StaticLossScaler(setting.value)
-    if setting.kind == 'dynamic':
+    if setting.kind == "dynamic":
         return DynamicLossScaler()
     return None
 
 
-def scaled_gradients(loss, variables, scaler=None):
+def scaled_gradients(loss: tf.Tensor, variables: list, scaler=None) -> list:
     """Gradients of `loss` with respect to `variables`, computed on the scaled loss and unscaled.
 
     Args:
@@ -174,7 +176,7 @@ def scaled_gradients(loss, variables, scaler=None):
     return [None if grad is None else grad * tf.cast(inverse, grad.dtype) for grad in gradients]
 
 
-def apply_gradients(optimizer, grads_and_vars, scaler=None, global_step=None):
+def apply_gradients(optimizer, grads_and_vars, scaler=None, global_step=None) -> tf.Operation:
     """`optimizer.apply_gradients`, skipping non-finite steps when `scaler` is dynamic."""
     if scaler is None:
         return optimizer.apply_gradients(grads_and_vars, global_step=global_step)

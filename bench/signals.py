@@ -28,8 +28,10 @@ def deferred_stop() -> Iterator[None]:
         yield
         return
     received = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
-                for signum in STOP_SIGNALS}
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+        for signum in STOP_SIGNALS
+    }
     try:
         yield
     finally:

@@ -179,8 +179,7 @@ def reliability_warnings(stats: StepStatistics) -> list[str]:
     warnings = []
     if stats.num_steps < MIN_TRUSTED_STEPS:
         warnings.append(
-            f"only {stats.num_steps} measured steps (fewer than {MIN_TRUSTED_STEPS}); "
-            "the mean is uncertain"
+            f"only {stats.num_steps} measured steps (fewer than {MIN_TRUSTED_STEPS}); the mean is uncertain"
         )
     if stats.median_s > 0:
         limit = HIGH_SPREAD_FRACTION * stats.median_s

@@ -45,8 +45,9 @@ class SweepOutcome:
         return any(not result.ok for result in self.results)
 
 
-def prepare(configs: Sequence[BenchmarkConfig], verbose: bool = False,
-            quiet: Quiet | None = None) -> tuple[list[BenchmarkConfig], dict]:
+def prepare(
+    configs: Sequence[BenchmarkConfig], verbose: bool = False, quiet: Quiet | None = None
+) -> tuple[list[BenchmarkConfig], dict]:
     """Validates every configuration, resolves device and data format, describes the environment.
 
     Validation (`BenchmarkConfig.validate`) runs before TensorFlow is imported, so bad input
@@ -75,8 +76,9 @@ def prepare(configs: Sequence[BenchmarkConfig], verbose: bool = False,
     return resolved, environment_lib.describe_environment(tf, used, gpu_names)
 
 
-def run(config: BenchmarkConfig, isolate: bool = False, verbose: bool = False,
-        progress: IO[str] | None = None) -> BenchmarkResult:
+def run(
+    config: BenchmarkConfig, isolate: bool = False, verbose: bool = False, progress: IO[str] | None = None
+) -> BenchmarkResult:
     """Benchmarks one configuration: the Python API behind the command line.
 
     Args:
@@ -97,8 +99,9 @@ def run(config: BenchmarkConfig, isolate: bool = False, verbose: bool = False,
     return _run_one(resolved, environment, isolate, quiet, progress)
 
 
-def _run_one(config: BenchmarkConfig, environment: dict, isolate: bool, quiet: Quiet,
-             progress: IO[str] | None) -> BenchmarkResult:
+def _run_one(
+    config: BenchmarkConfig, environment: dict, isolate: bool, quiet: Quiet, progress: IO[str] | None
+) -> BenchmarkResult:
     """One prepared configuration, in a child process or in this one."""
     if isolate:
         return child.run_in_child(config, environment, quiet=quiet, progress=progress)
@@ -145,16 +148,20 @@ def run_sweep(
         # Every finished configuration has its result; the next one is the interrupted one.
         index = len(results)
         if index < len(configs):
-            interrupted = failures.interrupted_result(configs[index], environment,
-                                                      reason=str(stop) or "Ctrl-C")
+            interrupted = failures.interrupted_result(
+                configs[index], environment, reason=str(stop) or "Ctrl-C"
+            )
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C changes nothing
                 _deliver(interrupted, results, on_result)
-        return SweepOutcome(results, list(configs[index + 1:]), interrupted=True)
+        return SweepOutcome(results, list(configs[index + 1 :]), interrupted=True)
     return SweepOutcome(results, [])
 
 
-def _deliver(result: BenchmarkResult, results: list[BenchmarkResult],
-             on_result: Callable[[BenchmarkResult], None] | None) -> None:
+def _deliver(
+    result: BenchmarkResult,
+    results: list[BenchmarkResult],
+    on_result: Callable[[BenchmarkResult], None] | None,
+) -> None:
     """Appends `result` and hands it to `on_result` with Ctrl-C and SIGTERM deferred."""
     with deferred_stop():
         results.append(result)

@@ -87,8 +87,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 FIGURE_COLUMNS: list[Column] = [
-    Column("Mean ± sd (ms)", _measured(
-        lambda r, b: f"{r.stats.mean_s * 1e3:.1f} ± {r.stats.sd_s * 1e3:.1f}")),
+    Column(
+        "Mean ± sd (ms)", _measured(lambda r, b: f"{r.stats.mean_s * 1e3:.1f} ± {r.stats.sd_s * 1e3:.1f}")
+    ),
     Column("Median (ms)", _measured(lambda r, b: f"{r.stats.median_s * 1e3:.1f}")),
     Column("Images/sec", _measured(lambda r, b: f"{r.stats.images_per_sec:.2f}")),
     Column("Relative", _measured(_relative)),
@@ -102,8 +103,10 @@ FIGURE_COLUMNS: list[Column] = [
 
 def axis_columns(configs: Sequence[BenchmarkConfig]) -> list[Column]:
     """A column for each axis the table shows for `configs` (see `bench.axes.shown`)."""
-    return [Column(axis.header, lambda r, b, axis=axis: axis.cell(axis.of(r.config)))
-            for axis in axes.shown(configs)]
+    return [
+        Column(axis.header, lambda r, b, axis=axis: axis.cell(axis.of(r.config)))
+        for axis in axes.shown(configs)
+    ]
 
 
 def relative_baselines(results: Sequence[BenchmarkResult]) -> list[float | None]:
@@ -112,13 +115,17 @@ def relative_baselines(results: Sequence[BenchmarkResult]) -> list[float | None]
     if not results:
         return []
     first_depth = results[0].config.depth
-    by_key = {axes.comparison_key(result.config): result.stats.images_per_sec
-              for result in results if result.ok and result.config.depth == first_depth}
+    by_key = {
+        axes.comparison_key(result.config): result.stats.images_per_sec
+        for result in results
+        if result.ok and result.config.depth == first_depth
+    }
     return [by_key.get(axes.comparison_key(result.config)) for result in results]
 
 
-def table(results: Sequence[BenchmarkResult], table_format: str = "github",
-          columns: Sequence[Column] | None = None) -> str:
+def table(
+    results: Sequence[BenchmarkResult], table_format: str = "github", columns: Sequence[Column] | None = None
+) -> str:
     """The comparison table, one row per configuration.
 
     Args:
@@ -132,25 +139,34 @@ def table(results: Sequence[BenchmarkResult], table_format: str = "github",
     if columns is None:
         columns = axis_columns([result.config for result in results]) + FIGURE_COLUMNS
     baselines = relative_baselines(results)
-    rows = [[column.value(result, baseline) for column in columns]
-            for result, baseline in zip(results, baselines, strict=True)]
-    return tabulate.tabulate(rows, headers=[column.header for column in columns],
-                             tablefmt=table_format, disable_numparse=True)
+    rows = [
+        [column.value(result, baseline) for column in columns]
+        for result, baseline in zip(results, baselines, strict=True)
+    ]
+    return tabulate.tabulate(
+        rows, headers=[column.header for column in columns], tablefmt=table_format, disable_numparse=True
+    )
 
 
 def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkConfig]) -> list[str]:
     """Lines explaining the table: the relative column, '(!)' marks, configurations not run."""
-    others = ["batch", "mode"] + [axis.header.lower() for axis in axes.varying(
-        [result.config for result in results]) if not axis.always_shown]
+    others = ["batch", "mode"] + [
+        axis.header.lower()
+        for axis in axes.varying([result.config for result in results])
+        if not axis.always_shown
+    ]
     first_depth = results[0].config.depth if results else None
-    lines = [f"Relative: images/sec divided by that of depth {first_depth} with the same "
-             f"{', '.join(others[:-1])} and {others[-1]}.",
-             "GFLOP/img: FLOPs of one step (TensorFlow's profiler) / batch; TFLOP/s: FLOPs per "
-             "step / mean step time; Eff. %: TFLOP/s / the matrix-product probe's TFLOP/s."]
-    if any(result.extra.peak_memory and result.extra.peak_memory.is_process_rss
-           for result in results):
-        lines.append("Peak mem *: peak resident set size of the process (CPU), which includes "
-                     "TensorFlow and the graph; on a GPU it is the allocator's peak.")
+    lines = [
+        f"Relative: images/sec divided by that of depth {first_depth} with the same "
+        f"{', '.join(others[:-1])} and {others[-1]}.",
+        "GFLOP/img: FLOPs of one step (TensorFlow's profiler) / batch; TFLOP/s: FLOPs per "
+        "step / mean step time; Eff. %: TFLOP/s / the matrix-product probe's TFLOP/s.",
+    ]
+    if any(result.extra.peak_memory and result.extra.peak_memory.is_process_rss for result in results):
+        lines.append(
+            "Peak mem *: peak resident set size of the process (CPU), which includes "
+            "TensorFlow and the graph; on a GPU it is the allocator's peak."
+        )
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")
     if not_run:

@@ -104,8 +104,9 @@ def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfi
     return Step(tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits"))
 
 
-def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig,
-               with_weight_decay: bool) -> tuple[Step, object]:
+def _gradients(
+    logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, with_weight_decay: bool
+) -> tuple[Step, object]:
     """The loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
     loss when a loss scale applies, as a Step without its target yet; and the scaler (or None)."""
     loss = classification_loss(logits, labels)
@@ -118,13 +119,19 @@ def _gradients(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig,
     gradients = scalers.scaled_gradients(loss, variables, scaler)
     finite = tf.identity(scalers.all_finite_op(gradients), name="gradients_finite")
     state = scaler.state() if isinstance(scaler, scalers.DynamicLossScaler) else None
-    step = Step(None, loss=loss, gradients=gradients, variables=variables,
-                 loss_scale=setting.describe(), gradients_finite=finite, loss_scale_state=state)
+    step = Step(
+        None,
+        loss=loss,
+        gradients=gradients,
+        variables=variables,
+        loss_scale=setting.describe(),
+        gradients_finite=finite,
+        loss_scale_state=state,
+    )
     return step, scaler
 
 
-def _forward_backward_target(logits: tf.Tensor, labels: tf.Tensor,
-                             config: BenchmarkConfig) -> Step:
+def _forward_backward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> Step:
     """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated.
 
     A dynamic loss scale is adjusted in burn-in steps only (their fetch adds the scaler's state
@@ -142,7 +149,8 @@ def _train_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig)
     step, scaler = _gradients(logits, labels, config, with_weight_decay=True)
     optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
     apply_gradients = scalers.apply_gradients(
-        optimizer, list(zip(step.gradients, step.variables, strict=True)), scaler)
+        optimizer, list(zip(step.gradients, step.variables, strict=True)), scaler
+    )
     batch_norm_updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
     step.target = tf.group(apply_gradients, *batch_norm_updates, name="train_step")
     return step

@@ -9,17 +9,19 @@ turned into Chrome's trace-event JSON by TensorFlow's `timeline.Timeline`.
 Open the file in chrome://tracing (Load) or https://ui.perfetto.dev (Open trace file).
 """
 
+from __future__ import annotations
+
 from slim_resnet.files import atomic_output
 
 
-def chrome_trace(run_metadata):
+def chrome_trace(run_metadata) -> str:
     """The step's Chrome trace-event JSON (a string) from a traced run's RunMetadata."""
     from tensorflow.python.client import timeline
 
     return timeline.Timeline(run_metadata.step_stats).generate_chrome_trace_format()
 
 
-def write_chrome_trace(path, run_metadata):
+def write_chrome_trace(path: str, run_metadata) -> None:
     """Writes the Chrome trace of a traced run to `path`, replacing it atomically."""
     with atomic_output(path) as trace_file:
         trace_file.write(chrome_trace(run_metadata))

@@ -11,15 +11,18 @@ A compiled cluster runs as a `_XlaCompile` / `_XlaRun` pair in the graph the run
 checks for `_XlaRun` there.
 """
 
+from __future__ import annotations
+
 import contextlib
+from collections.abc import Iterator
 
 import tensorflow as tf
 
-XLA_RUN_OP = '_XlaRun'
+XLA_RUN_OP = "_XlaRun"
 
 
 @contextlib.contextmanager
-def jit_scope(enabled):
+def jit_scope(enabled: bool) -> Iterator[None]:
     """Marks the ops built inside for XLA compilation when `enabled`, else does nothing.
 
     Args:
@@ -35,12 +38,12 @@ def jit_scope(enabled):
         yield
 
 
-def partition_graph_options():
+def partition_graph_options() -> tf.compat.v1.RunOptions:
     """RunOptions asking the runtime for the graphs it actually executes."""
     return tf.compat.v1.RunOptions(output_partition_graphs=True)
 
 
-def executed_op_types(run_metadata):
+def executed_op_types(run_metadata) -> set[str]:
     """The op types in the partition graphs of a step run with `partition_graph_options()`.
 
     Args:
@@ -52,7 +55,7 @@ def executed_op_types(run_metadata):
     return {node.op for graph_def in run_metadata.partition_graphs for node in graph_def.node}
 
 
-def ran_with_xla(session, fetches):
+def ran_with_xla(session, fetches) -> tuple[bool, object]:
     """Runs `fetches` once and tells whether an XLA-compiled cluster executed.
 
     Args:

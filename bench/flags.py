@@ -1,0 +1,172 @@
+"""The flags of `python -m bench`: names, defaults, help, examples, and the one-line usage error.
+
+Every sweep axis of `bench.axes` gets a flag taking one or more values; the other flags set what
+every configuration of a sweep shares. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import axes, report
+from bench.config import DEVICES
+
+PROG = "python -m bench"
+
+# BenchmarkConfig fields that are not sweep axes -> the flag that sets them, for error messages.
+_OTHER_FLAGS = {
+    "num_batches": "--num-batches",
+    "burn_in": "--burn-in",
+    "num_classes": "--num-classes",
+    "seed": "--seed",
+    "device": "--device",
+    "intra_op_threads": "--intra-op-threads",
+    "inter_op_threads": "--inter-op-threads",
+    "display_every": "--display-every",
+    "loss_scale": "--loss-scale",
+    "peak_probe_size": "--peak-probe-size",
+}
+FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
+
+EXAMPLES = """\
+examples:
+  python -m bench --depth 152 --batch 32 --mode forward-backward
+  python -m bench --depth 50 101 --batch 8 --mode forward forward-backward --num-batches 20 \\
+      --burn-in 3 --output results.jsonl
+  python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
+  python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
+  python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+"""
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line shown to the user."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the examples' line breaks."""
+
+
+def _add_axis(group: argparse._ArgumentGroup, axis: axes.Axis) -> None:
+    """One flag for a sweep axis: one or more values; the default is a single value so that
+    --help shows it plainly (see `_tokens`). --xla alone means on."""
+    group.add_argument(
+        axis.flag,
+        nargs="*" if axis.field == "xla" else "+",
+        type=axis.arg_type,
+        choices=axis.choices,
+        default=axis.default,
+        metavar=axis.metavar,
+        help=axis.help,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (every flag with its default; examples in the epilog)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Time TF-Slim ResNet v2 networks in graph mode on synthetic on-device inputs. "
+        "Every flag of the first group takes several values; the sweep runs every combination, "
+        "one child process per configuration.",
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
+    )
+    sweep_group = parser.add_argument_group("what to run (every combination is run)")
+    for axis in axes.AXES:
+        _add_axis(sweep_group, axis)
+    steps = parser.add_argument_group("steps and inputs")
+    steps.add_argument("--num-batches", type=int, default=100, help="measured steps")
+    steps.add_argument(
+        "--burn-in",
+        type=int,
+        default=10,
+        help="unmeasured steps before them (the first is the cold step; in "
+        "forward-backward a dynamic loss scale settles during them)",
+    )
+    steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
+    steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
+    device = parser.add_argument_group("device and threads")
+    device.add_argument(
+        "--device", choices=DEVICES, default="auto", help="auto: the first GPU TensorFlow sees, else the CPU"
+    )
+    device.add_argument(
+        "--intra-op-threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra-op threads (0: TensorFlow's default)",
+    )
+    device.add_argument(
+        "--inter-op-threads",
+        type=int,
+        default=0,
+        help="TensorFlow inter-op threads (0: TensorFlow's default)",
+    )
+    device.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run every configuration in this process instead of one child "
+        "process each (a crash then ends the sweep)",
+    )
+    compute = parser.add_argument_group("loss scale, cost, trace")
+    compute.add_argument(
+        "--loss-scale",
+        default="auto",
+        help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
+        "static value such as 1024; applies where gradients are computed. The "
+        "record says whether the gradients were finite and, in train, how many "
+        "measured steps skipped their update (warned about)",
+    )
+    compute.add_argument(
+        "--no-peak-probe",
+        action="store_true",
+        help="skip the matrix-product probe of the device's attainable TFLOP/s (no efficiency then)",
+    )
+    compute.add_argument(
+        "--peak-probe-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU",
+    )
+    compute.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the "
+        "last burn-in step to FILE (needs --burn-in 2 or more, so the traced "
+        "step is not the cold one); with several configurations FILE gets "
+        "'.<depth>_<batch>_<mode>' (and any other varying setting) before its "
+        "extension",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--output",
+        metavar="FILE",
+        help="append one JSON record per configuration to FILE (JSON Lines), "
+        "flushed as each configuration finishes",
+    )
+    output.add_argument(
+        "--format",
+        choices=report.OUTPUT_FORMATS,
+        default="table",
+        help="final output on stdout; with json/csv, progress goes to stderr",
+    )
+    output.add_argument(
+        "--table-format", default="github", help="tabulate table format (github, plain, grid, pipe, ...)"
+    )
+    output.add_argument(
+        "--display-every", type=int, default=10, help="print a progress line every N measured steps"
+    )
+    output.add_argument(
+        "--quiet", action="store_true", help="print only the final output (no header, progress or summaries)"
+    )
+    output.add_argument(
+        "--verbose", action="store_true", help="let TensorFlow's C++ log lines and Python warnings through"
+    )
+    return parser

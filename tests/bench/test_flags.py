@@ -1,0 +1,20 @@
+"""The flags of `python -m bench`: one per sweep axis, the shared settings, one-line errors."""
+
+import pytest
+
+from bench import axes, flags
+
+
+def test_every_axis_has_a_flag_taking_several_values_with_a_single_default():
+    parser = flags.build_parser()
+    args = parser.parse_args([])
+    assert (args.depth, args.batch, args.mode, args.precision, args.xla) == (
+        "50", 32, "forward", "fp32", "off")
+    args = parser.parse_args(["--batch", "1", "8", "--xla", "--image-size", "224", "299"])
+    assert (args.batch, args.xla, args.image_size) == ([1, 8], [], [224, 299])  # --xla alone: on
+    assert set(flags.FLAG_OF_FIELD) >= {axis.field for axis in axes.AXES}
+
+
+def test_a_parse_error_is_a_usage_error_not_an_exit():
+    with pytest.raises(flags.UsageError, match="argument --batch: invalid int value: 'x'"):
+        flags.build_parser().parse_args(["--batch", "x"])
