@@ -19,6 +19,7 @@ from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
 from bench.quiet import Quiet
+from bench.result import BenchmarkResult
 from bench.signals import raise_on_sigterm
 from slim_resnet.files import output_path_problem
 
@@ -52,7 +53,6 @@ def _main(argv: list[str]) -> int:
     """main() without the usage-error handling."""
     args = build_parser().parse_args(argv)
     quiet = Quiet(args.verbose)
-    quiet.silence_python_warnings()
     _check_table_format(args.table_format)
     _check_path("--output", args.output, "results.jsonl")
     _check_path("--trace", args.trace, "step.json")
@@ -65,11 +65,11 @@ def _main(argv: list[str]) -> int:
     sink = _open_output(args.output)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
-        outcome = _run(configs, environment_info, args, quiet, human, sink)
+        outcome, unsaved = _run(configs, environment_info, args, quiet, human, sink)
     finally:
         if sink is not None:
             sink.close()
-    return _finish(outcome, args, human)
+    return _finish(outcome, unsaved, args, human)
 
 
 def _tokens(value) -> list:
@@ -85,7 +85,7 @@ def _axis_values(args: argparse.Namespace) -> dict[str, list]:
     """
     values = {}
     for axis in axes.AXES:
-        tokens = _tokens(getattr(args, axis.field if axis.field != "batch_size" else "batch"))
+        tokens = _tokens(getattr(args, axis.field))
         if axis.field == "xla" and not tokens:
             tokens = ["on"]
         values[axis.field] = axis.values(tokens)
@@ -151,14 +151,18 @@ def _run(
     quiet: Quiet,
     human: IO[str] | None,
     sink: records.JsonLinesFile | None,
-) -> sweep.SweepOutcome:
-    """Prints the header, runs the sweep, writes and summarises each result as it arrives."""
+) -> tuple[sweep.SweepOutcome, list[BenchmarkResult]]:
+    """Prints the header, runs the sweep, writes and summarises each result as it arrives.
+
+    Returns:
+      (the sweep's outcome, the results whose record could not be written to --output).
+    """
     isolate = not args.in_process
     if human is not None:
         _print_lines(report.header_lines(environment_info, configs, isolate), human)
     position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
-    unsaved: list = []
+    unsaved: list[BenchmarkResult] = []
 
     def on_start(config: BenchmarkConfig) -> None:
         if human is not None:
@@ -188,11 +192,15 @@ def _run(
         on_result=on_result,
         quiet=quiet,
     )
-    outcome.unsaved = unsaved
-    return outcome
+    return outcome, unsaved
 
 
-def _finish(outcome: sweep.SweepOutcome, args: argparse.Namespace, human: IO[str] | None) -> int:
+def _finish(
+    outcome: sweep.SweepOutcome,
+    unsaved: list[BenchmarkResult],
+    args: argparse.Namespace,
+    human: IO[str] | None,
+) -> int:
     """Prints the final output and returns the exit status."""
     if human is not None:
         overhead = report.overhead_line(outcome.results)
@@ -208,16 +216,16 @@ def _finish(outcome: sweep.SweepOutcome, args: argparse.Namespace, human: IO[str
         print(report.render(outcome.results, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
             _print_lines(table.footnotes(outcome.results, outcome.not_run), sys.stdout)
-    if outcome.unsaved:
+    if unsaved:
         print(
-            f"{PROG}: {len(outcome.unsaved)} record(s) could not be written to {args.output}; "
+            f"{PROG}: {len(unsaved)} record(s) could not be written to {args.output}; "
             "they are in the output above",
             file=sys.stderr,
             flush=True,
         )
     if outcome.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if outcome.any_failed or outcome.unsaved else EXIT_OK
+    return EXIT_FAILED if outcome.any_failed or unsaved else EXIT_OK
 
 
 def _print_lines(lines: Sequence[str], stream: IO[str]) -> None:

@@ -59,6 +59,7 @@ def _add_axis(group: argparse._ArgumentGroup, axis: axes.Axis) -> None:
     --help shows it plainly (see `_tokens`). --xla alone means on."""
     group.add_argument(
         axis.flag,
+        dest=axis.field,
         nargs="*" if axis.field == "xla" else "+",
         type=axis.arg_type,
         choices=axis.choices,

@@ -44,11 +44,6 @@ class Quiet:
 
         return tf
 
-    def silence_python_warnings(self) -> None:
-        """Hides Python deprecation/user warnings and TensorFlow's Python log below ERROR."""
-        if not self.verbose:
-            _shared.silence_python_warnings()
-
     def child_environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """The environment of a child process that will import TensorFlow.
 

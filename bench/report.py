@@ -91,12 +91,10 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
 
 def _sweep_axes(configs: Sequence[BenchmarkConfig]) -> str:
     """'depth 50, 101 x batch 8 x mode forward' plus every other axis that varies."""
-    moving = axes.varying(configs)
     parts = []
-    for axis in axes.AXES:
-        if axis.always_shown or axis in moving:
-            values = dict.fromkeys(axis.cell(axis.of(config)) for config in configs)
-            parts.append(f"{axis.header.lower()} {', '.join(values)}")
+    for axis in axes.shown(configs):
+        values = dict.fromkeys(axis.cell(axis.of(config)) for config in configs)
+        parts.append(f"{axis.header.lower()} {', '.join(values)}")
     return " x ".join(parts)
 
 

@@ -31,13 +31,11 @@ class SweepOutcome:
         included, marked 'interrupted').
       not_run: configurations never started because the sweep was interrupted.
       interrupted: whether Ctrl-C (or SIGTERM) stopped the sweep.
-      unsaved: results whose record could not be written where the caller wanted it.
     """
 
     results: list[BenchmarkResult]
     not_run: list[BenchmarkConfig]
     interrupted: bool = False
-    unsaved: list[BenchmarkResult] = dataclasses.field(default_factory=list)
 
     @property
     def any_failed(self) -> bool:

@@ -8,10 +8,10 @@ from bench import axes, flags
 def test_every_axis_has_a_flag_taking_several_values_with_a_single_default():
     parser = flags.build_parser()
     args = parser.parse_args([])
-    assert (args.depth, args.batch, args.mode, args.precision, args.xla) == (
+    assert (args.depth, args.batch_size, args.mode, args.precision, args.xla) == (
         "50", 32, "forward", "fp32", "off")
     args = parser.parse_args(["--batch", "1", "8", "--xla", "--image-size", "224", "299"])
-    assert (args.batch, args.xla, args.image_size) == ([1, 8], [], [224, 299])  # --xla alone: on
+    assert (args.batch_size, args.xla, args.image_size) == ([1, 8], [], [224, 299])  # --xla alone: on
     assert set(flags.FLAG_OF_FIELD) >= {axis.field for axis in axes.AXES}
 
 
