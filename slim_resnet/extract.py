@@ -178,11 +178,8 @@ def _build_model(args, images, num_classes, requested):
   network = get_network(args.depth)
   scope = f'resnet_v2_{args.depth}'
   try:
-    with warnings.catch_warnings():
-      # tf-slim's layers call Keras' deprecated `layer.apply`; that warning is noise for users here.
-      warnings.filterwarnings('ignore', message='`layer.apply` is deprecated', category=UserWarning)
-      with slim.arg_scope(resnet_arg_scope()):
-        _, end_points = network(images, num_classes=num_classes, is_training=False, scope=scope)
+    with slim.arg_scope(resnet_arg_scope()):
+      _, end_points = network(images, num_classes=num_classes, is_training=False, scope=scope)
   except ValueError as error:
     raise UsageError(f'--image-size {args.image_size}: {error}') from error
   try:

@@ -73,6 +73,16 @@ def silence_python_warnings():
   logging.getLogger('tensorflow').setLevel(logging.ERROR)
 
 
+@contextlib.contextmanager
+def layer_apply_hidden():
+  """Hides Keras' "`layer.apply` is deprecated" warning inside the block: tf-slim's conv2d and
+  max_pool2d trigger it for every layer; it is about tf-slim's internals, and users cannot act on it.
+  (`slim_resnet.resnet_v2` builds every network inside this.)"""
+  with warnings.catch_warnings():
+    warnings.filterwarnings('ignore', message='`layer.apply` is deprecated', category=UserWarning)
+    yield
+
+
 def quiet_tensorflow_import(verbose=False):
   """Imports TensorFlow and tf-slim with their start-up log lines dropped.
 

@@ -23,13 +23,10 @@ Differences from the nets in tf-slim 1.1.0 and tensorflow/models: batch norm is 
 `frozen_stages` freezes the root and the first blocks for fine-tuning; inputs are validated.
 """
 
-import contextlib
-import warnings
-
 import tensorflow as tf
 import tf_slim as slim
 
-from slim_resnet import resnet_utils
+from slim_resnet import quiet, resnet_utils
 from slim_resnet.batch_norm import batch_norm, channel_axis
 from slim_resnet.family import MIN_IMAGE_SIZE, UNITS_PER_BLOCK, VALID_DEPTHS  # noqa: F401
 
@@ -190,15 +187,6 @@ def _classifier(net, end_points, num_classes, global_pool, spatial_squeeze, data
   return net
 
 
-@contextlib.contextmanager
-def _quiet_layer_apply():
-  """Hides Keras' "`layer.apply` is deprecated" warning, which tf-slim's conv2d and max_pool2d
-  trigger for every layer: it is about tf-slim's internals, and users cannot act on it."""
-  with warnings.catch_warnings():
-    warnings.filterwarnings('ignore', message='`layer.apply` is deprecated', category=UserWarning)
-    yield
-
-
 def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=True,
               output_stride=None, include_root_block=True, spatial_squeeze=True, reuse=None,
               scope=None, frozen_stages=None):
@@ -236,7 +224,7 @@ def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
   blocks = [resnet_utils.Block(block.scope, _frozen(block.unit_fn), block.args)
             if index < num_frozen else block for index, block in enumerate(blocks)]
 
-  with _quiet_layer_apply(), tf.compat.v1.variable_scope(
+  with quiet.layer_apply_hidden(), tf.compat.v1.variable_scope(
       scope, 'resnet_v2', [inputs], reuse=reuse) as net_scope:
     end_points_collection = net_scope.original_name_scope + '_end_points'
     with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
