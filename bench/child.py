@@ -10,10 +10,13 @@ on its stdin (the configuration, the environment description, whether progress i
 spawned the child, the parent's pid); a fresh interpreter rather than a fork (forking a process
 that has started TensorFlow's thread pools is unsafe) or multiprocessing's spawn (which would
 re-import the CLI's `__main__`).
-The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), measures in
-its own process and writes its result as one JSON record (the --output schema) to a pipe the
-parent passed it; a record cut short by the child's death does not parse and counts as no result.
-Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
+The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), bounds its
+own memory when asked (`bench.limits`), measures in its own process and writes JSON lines to a
+pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`, `{"step_s": t}`) and
+at the end its result (`{"record": ...}`, the --output schema). A record cut short by the child's
+death does not parse and counts as no result; the steps streamed before it are kept, so a child
+stopped at its --timeout, killed or crashed still leaves the steps it finished in its row's
+record. Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
 measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
 decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
 (progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
@@ -41,8 +44,10 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-from bench import failures, timing
+from bench import failures, faults, timing
+from bench import limits as limits_lib
 from bench.config import BenchmarkConfig
+from bench.limits import Limits
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
 
@@ -76,7 +81,11 @@ class _LinePump(threading.Thread):
 
 
 def run_in_child(
-    config: BenchmarkConfig, environment: dict, quiet: Quiet = Quiet(), progress: IO[str] | None = None
+    config: BenchmarkConfig,
+    environment: dict,
+    quiet: Quiet = Quiet(),
+    progress: IO[str] | None = None,
+    limits: Limits = Limits(),
 ) -> BenchmarkResult:
     """Runs one prepared configuration in a fresh child interpreter (see `entry`).
 
@@ -85,10 +94,14 @@ def run_in_child(
       environment: the environment dict.
       quiet: what TensorFlow may print (the child inherits it).
       progress: stream the child's progress lines are copied to as they come (None: none).
+      limits: the child's bounds: its memory (it applies that itself), its wall time from its
+        start (then it is stopped, see `_stop`), the GPU memory cap.
 
     Returns:
-      The child's own BenchmarkResult, or a failed one built from its exit status and the tail
-      of its stderr; phases_s gains 'total', 'teardown' and 'child_overhead'.
+      The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
+      its --timeout) or a failed one built from its exit status and the tail of its stderr,
+      either with the steps it finished; phases_s gains 'total', 'teardown' and
+      'child_overhead'.
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
@@ -100,6 +113,7 @@ def run_in_child(
         "progress": progress is not None,
         "spawned_at": spawned_at,
         "parent_pid": os.getpid(),
+        "limits": limits.to_dict(),
     }
     result_read, result_write = os.pipe()
     start = timing.clock()
@@ -115,6 +129,7 @@ def run_in_child(
     finally:
         os.close(result_write)
     reader = _ResultReader(result_read)
+    timed_out = False
     pumps = [
         _LinePump(child.stdout, progress, show=lambda line: True),
         _LinePump(child.stderr, sys.stderr, show=quiet.shows),
@@ -125,7 +140,11 @@ def run_in_child(
         with contextlib.suppress(BrokenPipeError):  # a child that died at once
             child.stdin.write(json.dumps(job).encode("utf-8"))
             child.stdin.close()
-        returncode = child.wait()
+        try:
+            returncode = child.wait(timeout=limits.timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            returncode = _stop(child)
     finally:
         if child.poll() is None:
             _stop(child)
@@ -134,32 +153,67 @@ def run_in_child(
     total_s = timing.clock() - start
     result = reader.result()
     if result is None:
-        started_at = failures.utc_from_timestamp(spawned_at)
-        result = failures.failed_result(
-            config, environment, failures.from_exit(returncode, list(pumps[1].tail)), started_at=started_at
-        )
+        result = _result_without_record(config, environment, limits, reader, returncode, pumps[1], timed_out)
+        result.started_at = failures.utc_from_timestamp(spawned_at)
     _add_child_phases(result.phases_s, total_s)
     return result
 
 
+def _result_without_record(
+    config: BenchmarkConfig,
+    environment: dict,
+    limits: Limits,
+    reader: _ResultReader,
+    returncode: int,
+    stderr: _LinePump,
+    timed_out: bool,
+) -> BenchmarkResult:
+    """The result of a child that wrote no record: stopped at its timeout, or failed; with the
+    steps it streamed before it ended."""
+    if timed_out:
+        return failures.timeout_result(
+            config, environment, limits, "", reader.step_times_s, reader.burn_in_times_s
+        )
+    failure = failures.from_exit(returncode, list(stderr.tail), limits)
+    result = failures.failed_result(config, environment, failure)
+    result.limits = limits
+    if reader.step_times_s or reader.burn_in_times_s:
+        loop_s = sum(reader.step_times_s)
+        result.measurement = timing.Measurement(reader.step_times_s, reader.burn_in_times_s, loop_s)
+    return result
+
+
 class _ResultReader(threading.Thread):
-    """Reads the child's result, one JSON record, from the pipe it writes it to at the end."""
+    """Reads what the child streams to its result pipe: each finished step, then its record."""
 
     def __init__(self, descriptor: int):
         super().__init__(daemon=True)
         self._descriptor = descriptor
-        self._data = b""
+        self.step_times_s: list[float] = []
+        self.burn_in_times_s: list[float] = []
+        self._record: dict | None = None
 
     def run(self) -> None:
         with os.fdopen(self._descriptor, "rb") as pipe:
-            self._data = pipe.read()
+            for line in pipe:
+                self._take(line)
+
+    def _take(self, line: bytes) -> None:
+        """One JSON line; a line cut short by the child's death is ignored."""
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if "step_s" in message:
+            self.step_times_s.append(message["step_s"])
+        elif "burn_in_s" in message:
+            self.burn_in_times_s.append(message["burn_in_s"])
+        elif "record" in message:
+            self._record = message["record"]
 
     def result(self) -> BenchmarkResult | None:
         """The child's result, or None if it wrote none (or died while writing it)."""
-        try:
-            return BenchmarkResult.from_record(json.loads(self._data))
-        except ValueError:
-            return None
+        return None if self._record is None else BenchmarkResult.from_record(self._record)
 
 
 def _child_environment(quiet: Quiet) -> dict[str, str]:
@@ -170,14 +224,18 @@ def _child_environment(quiet: Quiet) -> dict[str, str]:
     return env
 
 
-def _stop(child: subprocess.Popen) -> None:
-    """Ends a child: SIGTERM, then SIGKILL if it has not exited after STOP_GRACE_S."""
+def _stop(child: subprocess.Popen) -> int:
+    """Ends a child: SIGTERM, then SIGKILL if it has not exited after STOP_GRACE_S.
+
+    Returns:
+      Its exit status.
+    """
     child.terminate()
     try:
-        child.wait(timeout=STOP_GRACE_S)
+        return child.wait(timeout=STOP_GRACE_S)
     except subprocess.TimeoutExpired:
         child.kill()
-        child.wait()
+        return child.wait()
 
 
 def _add_child_phases(phases_s: dict, total_s: float) -> None:
@@ -221,18 +279,34 @@ def main(result_fd: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     job = json.loads(sys.stdin.buffer.read())
     _die_with_parent(job["parent_pid"])
+    limits = Limits.from_dict(job.get("limits"))
+    limits_lib.apply_memory_limit(limits.memory_bytes)  # before TensorFlow, so it counts all
+    config = BenchmarkConfig.from_dict(job["config"])
+    if faults.active():
+        faults.stall(config)
+    result_pipe = os.fdopen(result_fd, "w", encoding="utf-8")
+
+    def send(message: dict) -> None:
+        result_pipe.write(json.dumps(message) + "\n")
+        result_pipe.flush()
+
     import_start = timing.clock()
     Quiet.from_environment().import_tensorflow()
     from bench import measure  # the TensorFlow side: graphs, model, tf-slim
 
     tf_import_s = timing.clock() - import_start
-    config = BenchmarkConfig.from_dict(job["config"])
     progress = sys.stdout if job.get("progress") else None
-    result = measure.run_in_process(config, job["environment"], progress=progress)
+    result = measure.run_in_process(
+        config,
+        job["environment"],
+        progress=progress,
+        limits=limits,
+        on_step_time=lambda kind, seconds: send({"step_s" if kind == "measured" else "burn_in_s": seconds}),
+    )
     result.phases_s.pop("total", None)  # the parent measures the total from outside
     result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
-    with os.fdopen(result_fd, "w", encoding="utf-8") as result_pipe:
-        json.dump(result.to_record(), result_pipe)
+    send({"record": result.to_record()})
+    result_pipe.close()
     return 0 if result.ok else 1
 
 

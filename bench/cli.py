@@ -14,10 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, report, sweep, table
+from bench import axes, records, report, resume, sweep, table
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
+from bench.limits import Limits
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
 from bench.signals import raise_on_sigterm
@@ -56,20 +57,28 @@ def _main(argv: list[str]) -> int:
     _check_table_format(args.table_format)
     _check_path("--output", args.output, "results.jsonl")
     _check_path("--trace", args.trace, "step.json")
+    if args.resume and args.output is None:
+        raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
     try:
+        limits = Limits.from_text(args.memory_limit, args.gpu_memory_limit, args.timeout)
         configs = axes.expand(_axis_values(args), **_common_settings(args))
-        configs, environment_info = sweep.prepare(configs, quiet=quiet)
+        configs, environment_info = sweep.prepare(
+            configs, quiet=quiet, limits=limits, isolate=not args.in_process
+        )
+        configs = axes.with_trace_paths(configs, args.trace)
+        plan = resume.plan(configs, args.output, environment_info) if args.resume else None
     except ConfigError as error:
         raise UsageError(config_error_line(error)) from None
-    configs = axes.with_trace_paths(configs, args.trace)
     sink = _open_output(args.output)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
+    stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     try:
-        outcome, unsaved = _run(configs, environment_info, args, quiet, human, sink)
+        outcome, unsaved = _run(configs, plan, environment_info, args, quiet, human, sink, limits, stamp)
     finally:
         if sink is not None:
             sink.close()
-    return _finish(outcome, unsaved, args, human)
+    shown = outcome.results if plan is None else resume.in_sweep_order(configs, plan.reused, outcome.results)
+    return _finish(outcome, shown, unsaved, args, human)
 
 
 def _tokens(value) -> list:
@@ -146,29 +155,37 @@ def _open_output(path: str | None) -> records.JsonLinesFile | None:
 
 def _run(
     configs: list[BenchmarkConfig],
+    plan: resume.ResumePlan | None,
     environment_info: dict,
     args: argparse.Namespace,
     quiet: Quiet,
     human: IO[str] | None,
     sink: records.JsonLinesFile | None,
+    limits: Limits,
+    stamp: tuple[str, str],
 ) -> tuple[sweep.SweepOutcome, list[BenchmarkResult]]:
-    """Prints the header, runs the sweep, writes and summarises each result as it arrives.
+    """Prints the header, runs the sweep (what --resume left of it), writes and summarises each
+    result as it arrives, stamped with the sweep's (id, command line).
 
     Returns:
       (the sweep's outcome, the results whose record could not be written to --output).
     """
     isolate = not args.in_process
+    to_run = configs if plan is None else plan.to_run
     if human is not None:
         _print_lines(report.header_lines(environment_info, configs, isolate), human)
-    position = iter(range(1, len(configs) + 1))
+        if plan is not None:
+            _print_lines(_resume_lines(plan, args.output), human)
+    position = iter(range(1, len(to_run) + 1))
     moving = axes.varying(configs)
     unsaved: list[BenchmarkResult] = []
 
     def on_start(config: BenchmarkConfig) -> None:
         if human is not None:
-            _print_lines(["", report.start_line(config, next(position), len(configs), moving)], human)
+            _print_lines(["", report.start_line(config, next(position), len(to_run), moving)], human)
 
     def on_result(result) -> None:
+        result.sweep_id, result.command = stamp
         if human is not None:
             _print_lines(report.summary_lines(result), human)
         if sink is not None:
@@ -184,24 +201,41 @@ def _run(
                 )
 
     outcome = sweep.run_sweep(
-        configs,
+        to_run,
         environment_info,
         isolate=isolate,
         progress=human,
         on_start=on_start,
         on_result=on_result,
         quiet=quiet,
+        limits=limits,
     )
     return outcome, unsaved
 
 
+def _resume_lines(plan: resume.ResumePlan, path: str) -> list[str]:
+    """What --resume found, for the header."""
+    lines = [
+        f"Resuming: {len(plan.reused)} configuration(s) already recorded ok in {path}"
+        + (f" (sweep {plan.sweep_id})" if plan.sweep_id else "")
+        + f", {len(plan.to_run)} to run"
+    ]
+    if plan.other_machine:
+        lines.append(
+            f"  {len(plan.other_machine)} of them recorded on another machine or TensorFlow: run again"
+        )
+    return lines
+
+
 def _finish(
     outcome: sweep.SweepOutcome,
+    shown: list[BenchmarkResult],
     unsaved: list[BenchmarkResult],
     args: argparse.Namespace,
     human: IO[str] | None,
 ) -> int:
-    """Prints the final output and returns the exit status."""
+    """Prints the final output (`shown`: this sweep's results with the resumed ones) and returns
+    the exit status."""
     if human is not None:
         overhead = report.overhead_line(outcome.results)
         _print_lines([""] + ([overhead] if overhead else []), human)
@@ -212,10 +246,10 @@ def _finish(
             file=sys.stderr,
             flush=True,
         )
-    if outcome.results:
-        print(report.render(outcome.results, args.format, args.table_format), flush=True)
+    if shown:
+        print(report.render(shown, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
-            _print_lines(table.footnotes(outcome.results, outcome.not_run), sys.stdout)
+            _print_lines(table.footnotes(shown, outcome.not_run), sys.stdout)
     if unsaved:
         print(
             f"{PROG}: {len(unsaved)} record(s) could not be written to {args.output}; "

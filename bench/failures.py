@@ -11,11 +11,15 @@ import sys
 import traceback
 
 from bench.config import BenchmarkConfig
-from bench.result import STATUS_FAILED, STATUS_INTERRUPTED, BenchmarkResult, Failure
+from bench.limits import Limits, format_size
+from bench.result import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_TIMEOUT, BenchmarkResult, Failure
+from bench.timing import Measurement
 from slim_resnet.quiet import error_summary
 
 # Lines of a traceback or of a failed child's stderr kept in its failure record.
 TAIL_LINES = 20
+# What a process that ran out of memory leaves in its last stderr lines (Python, C++, libc).
+_OUT_OF_MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
 
 
 def utc_now() -> str:
@@ -28,8 +32,11 @@ def utc_from_timestamp(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def from_exception(error: BaseException) -> Failure:
+def from_exception(error: BaseException, limits: Limits = Limits()) -> Failure:
     """Describes an exception: kind 'oom' for out-of-memory errors, else 'error'.
+
+    An out-of-memory error under a memory bound names it (`Failure.limit`): the GPU bound for
+    an allocation on a GPU, the child's memory bound otherwise.
 
     Returns:
       A Failure whose message is the exception type and the first line of its message that names
@@ -39,8 +46,17 @@ def from_exception(error: BaseException) -> Failure:
     """
     details = traceback.format_exception(type(error), error, error.__traceback__)
     tail = "".join(details).splitlines()[-TAIL_LINES:]
-    kind = "oom" if _is_out_of_memory(error) else "error"
-    return Failure(kind=kind, message=error_summary(error), details=tail)
+    if not _is_out_of_memory(error):
+        return Failure(kind="error", message=error_summary(error), details=tail)
+    on_gpu = "device:GPU" in str(error) or "GPU_" in str(error)
+    return Failure(kind="oom", message=error_summary(error), details=tail, limit=limit_hit(limits, on_gpu))
+
+
+def limit_hit(limits: Limits, on_gpu: bool = False) -> str | None:
+    """The memory bound an out-of-memory error ran into, in words, or None without one."""
+    if on_gpu:
+        return f"GPU memory limit {format_size(limits.gpu_memory_bytes)}" if limits.gpu_memory_bytes else None
+    return limits.memory_text() or None
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
@@ -51,18 +67,26 @@ def _is_out_of_memory(error: BaseException) -> bool:
     return tf is not None and isinstance(error, tf.errors.ResourceExhaustedError)
 
 
-def from_exit(returncode: int, stderr_tail: list[str]) -> Failure:
+def from_exit(returncode: int, stderr_tail: list[str], limits: Limits = Limits()) -> Failure:
     """Describes a child that exited without writing a result.
 
     Args:
       returncode: its exit status (negative: killed by that signal).
       stderr_tail: the last lines of its stderr.
+      limits: the bounds it ran under.
 
     Returns:
-      A Failure of kind 'signal' ('killed by signal 9 (SIGKILL)', plus the fatal log line if
-      there was one) or 'exit' (its last stderr line, or 'exited with status N').
+      A Failure of kind 'oom' when it ran out of memory under a memory bound outside
+      TensorFlow's allocator (e.g. a MemoryError while importing, or C++'s std::bad_alloc),
+      'signal' ('killed by signal 9 (SIGKILL)', plus the fatal log line if there was one) or
+      'exit' (its last stderr line, or 'exited with status N').
     """
     meaningful = [line.strip() for line in stderr_tail if line.strip()]
+    out_of_memory = [line for line in meaningful if any(sign in line for sign in _OUT_OF_MEMORY_SIGNS)]
+    if limits.memory_bytes is not None and out_of_memory:
+        number = -returncode if returncode < 0 else None
+        message = f"out of memory ({out_of_memory[-1].split('what():')[-1].strip()})"
+        return Failure("oom", message, returncode, number, list(stderr_tail), limits.memory_text())
     if returncode < 0:
         number = -returncode
         try:
@@ -88,6 +112,40 @@ def failed_result(
         failure=failure,
         environment=environment,
         started_at=started_at or utc_now(),
+    )
+
+
+def timeout_result(
+    config: BenchmarkConfig,
+    environment: dict,
+    limits: Limits,
+    started_at: str,
+    step_times_s: list[float],
+    burn_in_times_s: list[float],
+) -> BenchmarkResult:
+    """The result of a configuration stopped at its --timeout, with the steps it finished.
+
+    Its measurement (when a step finished) holds those steps; loop_wall_s is then the sum of
+    the measured steps, the loop not having ended.
+    """
+    measured = f"{len(step_times_s)} of {config.num_batches} measured steps"
+    if not step_times_s:
+        measured += f", {len(burn_in_times_s)} of {config.burn_in} burn-in steps"
+    measurement = None
+    if step_times_s or burn_in_times_s:
+        measurement = Measurement(list(step_times_s), list(burn_in_times_s), sum(step_times_s))
+    return BenchmarkResult(
+        config=config,
+        status=STATUS_TIMEOUT,
+        measurement=measurement,
+        failure=Failure(
+            kind="timeout",
+            message=f"timeout after {limits.timeout_s:g} s ({measured} finished)",
+            limit=f"timeout {limits.timeout_s:g} s",
+        ),
+        environment=environment,
+        started_at=started_at,
+        limits=limits,
     )
 
 

@@ -2,18 +2,23 @@
 
 BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE', '*' matching anything; KIND
 is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
-SIGKILLs itself; use it with child processes only). A normal run checks `active()` once and goes
-no further.
+SIGKILLs itself), all once the session is initialised; 'killstep' (SIGKILL right after measured
+step KILL_AFTER_STEP) or 'stall' (a child that never gets going: it sleeps before importing
+TensorFlow). 'kill', 'killstep' and 'stall' are for child processes only. A normal run checks
+`active()` once per configuration and goes no further.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 from bench.config import BenchmarkConfig
 
 ENV_VAR = "BENCH_TEST_FAULT"
+# The measured step after which 'killstep' kills the process.
+KILL_AFTER_STEP = 2
 
 
 def active() -> bool:
@@ -27,18 +32,39 @@ def _selects(spec: str, config: BenchmarkConfig) -> bool:
     return all(wanted in ("*", value) for wanted, value in zip((depth, batch, mode), actual, strict=True))
 
 
+def _selected_kinds(config: BenchmarkConfig) -> list[str]:
+    """The KINDs of the specs that select `config`."""
+    specs = filter(None, os.environ.get(ENV_VAR, "").split(","))
+    return [spec.split(":")[0] for spec in specs if _selects(spec, config)]
+
+
+def stall(config: BenchmarkConfig) -> None:
+    """Sleeps for good when a 'stall' spec selects `config` (until a signal ends the process)."""
+    while "stall" in _selected_kinds(config):
+        time.sleep(3600)
+
+
+def kill_after_step(config: BenchmarkConfig) -> int | None:
+    """The measured step after which to SIGKILL this process ('killstep'), or None."""
+    return KILL_AFTER_STEP if "killstep" in _selected_kinds(config) else None
+
+
+def kill_now() -> None:
+    """SIGKILLs this process."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def inject(config: BenchmarkConfig) -> None:
     """Fails on purpose when a BENCH_TEST_FAULT spec selects `config`.
 
     Raises:
       RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
     """
-    for spec in filter(None, os.environ.get(ENV_VAR, "").split(",")):
-        if not _selects(spec, config):
+    for kind in _selected_kinds(config):
+        if kind in ("stall", "killstep"):
             continue
-        kind = spec.split(":")[0]
         if kind == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
+            kill_now()
         if kind == "oom":
             import tensorflow as tf
 

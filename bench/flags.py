@@ -25,6 +25,9 @@ _OTHER_FLAGS = {
     "display_every": "--display-every",
     "loss_scale": "--loss-scale",
     "peak_probe_size": "--peak-probe-size",
+    "memory_limit": "--memory-limit",
+    "gpu_memory_limit": "--gpu-memory-limit",
+    "timeout": "--timeout",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
 
@@ -36,6 +39,8 @@ examples:
   python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
   python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
   python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+  python -m bench --depth all --batch 64 --mode train --memory-limit 6GiB --timeout 600 \
+      --output sweep.jsonl --resume
 """
 
 
@@ -115,6 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every configuration in this process instead of one child "
         "process each (a crash then ends the sweep)",
     )
+    bounds = parser.add_argument_group("bounds on each configuration (its child process)")
+    bounds.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="bound each child's memory (its data segment: heap and anonymous mappings, "
+        "RLIMIT_DATA) to SIZE, e.g. 6GiB; a configuration that needs more is a row "
+        "'OOM (memory limit 6 GiB)' and the sweep goes on",
+    )
+    bounds.add_argument(
+        "--gpu-memory-limit",
+        metavar="SIZE",
+        help="on a GPU, let TensorFlow allocate at most SIZE on each device (e.g. 8GiB, to "
+        "stand in for a smaller card)",
+    )
+    bounds.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a configuration still running SECONDS after its child started: its row says "
+        "'timeout', the steps it finished are kept in its record, the sweep goes on",
+    )
     compute = parser.add_argument_group("loss scale, cost, trace")
     compute.add_argument(
         "--loss-scale",
@@ -151,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append one JSON record per configuration to FILE (JSON Lines), "
         "flushed as each configuration finishes",
+    )
+    output.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --output FILE: configurations FILE already holds an 'ok' record of (same "
+        "settings) are not run again; the table shows them with the new ones",
     )
     output.add_argument(
         "--format",

@@ -181,11 +181,14 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
     return TimedGraph(graph, initializer, param_count, images, labels, logits, step)
 
 
-def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:
-    """Session settings: thread pools, soft placement, GPUs hidden when the CPU is measured.
+def session_config(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -> tf1.ConfigProto:
+    """Session settings: thread pools, soft placement, GPUs hidden when the CPU is measured, and
+    a cap on each GPU's memory.
 
     Args:
       config: threads and resolved device.
+      gpu_memory_limit_mb: on a GPU, the MiB TensorFlow may allocate on each visible device
+        (one virtual device per GPU with that memory limit), or None.
 
     Returns:
       A ConfigProto.
@@ -197,4 +200,7 @@ def session_config(config: BenchmarkConfig) -> tf1.ConfigProto:
     )
     if config.device == "cpu":
         proto.device_count["GPU"] = 0
+    elif gpu_memory_limit_mb is not None:
+        for _ in tf.config.list_physical_devices("GPU"):  # one entry per visible GPU, in order
+            proto.gpu_options.experimental.virtual_devices.add().memory_limit_mb.append(gpu_memory_limit_mb)
     return proto

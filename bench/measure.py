@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 import tensorflow as tf
@@ -19,7 +19,11 @@ from bench import faults, flops, graphs, memory, numerics, peak, report, timing,
 from bench.config import BenchmarkConfig
 from bench.extras import Extras, FlopCount, PeakMemory
 from bench.failures import failed_result, from_exception, utc_now
+from bench.limits import Limits
 from bench.result import BenchmarkResult
+
+# Told of each finished step: ('burn_in' or 'measured', seconds), e.g. to stream it to the parent.
+StepObserver = Callable[[str, float], None]
 
 tf1 = tf.compat.v1
 
@@ -33,7 +37,12 @@ def _phase(phases_s: dict, name: str) -> Iterator[None]:
 
 
 def benchmark(
-    config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None, phases_s: dict | None = None
+    config: BenchmarkConfig,
+    environment: dict,
+    progress: IO[str] | None = None,
+    phases_s: dict | None = None,
+    limits: Limits = Limits(),
+    on_step_time: StepObserver | None = None,
 ) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
@@ -50,13 +59,15 @@ def benchmark(
       progress: stream for the every-`display_every`-steps lines, or None.
       phases_s: where the phase times go as each phase ends (a new dict by default), so a
         caller keeps those of a run that failed.
+      limits: the bounds to run under (here: the GPU memory cap, in the session's settings).
+      on_step_time: told of every step as it finishes (outside the timed interval).
 
     Returns:
       A BenchmarkResult with status 'ok'.
     """
     started_at = utc_now()
     phases_s = {} if phases_s is None else phases_s
-    session_settings = graphs.session_config(config)
+    session_settings = graphs.session_config(config, limits.gpu_memory_limit_mb)
     probe = None
     if config.peak_probe:
         with _phase(phases_s, "peak_probe"):
@@ -101,11 +112,12 @@ def benchmark(
             timed.target,
             config.burn_in,
             config.num_batches,
-            on_step=_progress_printer(progress, config.display_every),
+            on_step=_step_callback(progress, config, on_step_time),
             special_burn_in=special_burn_in(config),
             on_special_burn_in=on_special_burn_in,
             before_measured=before_measured,
             burn_in_fetch=timed.step.burn_in_target,
+            on_burn_in_step=None if on_step_time is None else lambda _, s: on_step_time("burn_in", s),
         )
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
@@ -131,6 +143,7 @@ def benchmark(
     )
     return BenchmarkResult(
         config=config,
+        limits=limits,
         measurement=measurement,
         param_count=timed.param_count,
         environment=environment,
@@ -141,7 +154,11 @@ def benchmark(
 
 
 def run_in_process(
-    config: BenchmarkConfig, environment: dict, progress: IO[str] | None = None
+    config: BenchmarkConfig,
+    environment: dict,
+    progress: IO[str] | None = None,
+    limits: Limits = Limits(),
+    on_step_time: StepObserver | None = None,
 ) -> BenchmarkResult:
     """`benchmark`, with errors turned into a failed result (Ctrl-C still propagates).
 
@@ -153,10 +170,11 @@ def run_in_process(
     start = timing.clock()
     phases_s: dict = {}
     try:
-        result = benchmark(config, environment, progress, phases_s)
+        result = benchmark(config, environment, progress, phases_s, limits, on_step_time)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
         elapsed = timing.clock() - start
-        result = failed_result(config, environment, from_exception(error))
+        result = failed_result(config, environment, from_exception(error, limits))
+        result.limits = limits
         result.phases_s = dict(phases_s, failed_run=max(elapsed - sum(phases_s.values()), 0.0))
     result.phases_s["total"] = timing.clock() - start
     return result
@@ -206,13 +224,19 @@ def _burn_in_facts(config: BenchmarkConfig, index: int, run_metadata) -> dict:
     return facts
 
 
-def _progress_printer(stream: IO[str] | None, display_every: int):
-    """on_step callback printing a progress line every `display_every` measured steps."""
-    if stream is None:
+def _step_callback(stream: IO[str] | None, config: BenchmarkConfig, on_step_time: StepObserver | None):
+    """on_step callback: a progress line every `display_every` measured steps (when there is a
+    stream), and every step to `on_step_time` (when given)."""
+    kill_after = faults.kill_after_step(config) if faults.active() else None
+    if stream is None and on_step_time is None and kill_after is None:
         return None
 
     def on_step(step: int, duration_s: float) -> None:
-        if step % display_every == 0:
+        if on_step_time is not None:
+            on_step_time("measured", duration_s)
+        if stream is not None and step % config.display_every == 0:
             print(report.progress_line(step, duration_s), file=stream, flush=True)
+        if step == kill_after:
+            faults.kill_now()
 
     return on_step

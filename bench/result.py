@@ -15,12 +15,14 @@ import functools
 from bench import stats as stats_lib
 from bench.config import BenchmarkConfig
 from bench.extras import Extras
+from bench.limits import Limits
 from bench.timing import Measurement
 
 RECORD_SCHEMA = "slim-resnet-bench/1"
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_INTERRUPTED = "interrupted"
+STATUS_TIMEOUT = "timeout"
 
 
 @dataclasses.dataclass
@@ -28,11 +30,12 @@ class Failure:
     """Why a configuration produced no measurement.
 
     Attributes:
-      kind: 'oom', 'error', 'signal', 'exit' or 'interrupted'.
+      kind: 'oom', 'error', 'signal', 'exit', 'interrupted' or 'timeout'.
       message: one line, e.g. 'OOM', 'killed by signal 9 (SIGKILL)', 'ValueError: ...'.
       exit_code: the child process's exit status, when it ran in one.
       signal: the signal number that ended the child, if any.
       details: further lines (the tail of the child's stderr, a traceback's last lines).
+      limit: the bound that was hit, in words ('memory limit 6 GiB'), when one was.
     """
 
     kind: str
@@ -40,19 +43,23 @@ class Failure:
     exit_code: int | None = None
     signal: int | None = None
     details: list[str] = dataclasses.field(default_factory=list)
+    limit: str | None = None
 
     @property
     def short(self) -> str:
         """What the table's status column shows."""
         if self.kind == "oom":
-            return "OOM"
-        if self.kind in ("signal", "interrupted"):
+            return f"OOM ({self.limit})" if self.limit else "OOM"
+        if self.kind in ("signal", "interrupted", "timeout"):
             return self.message
         return f"error: {self.message}"
 
     def to_dict(self) -> dict:
-        """JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """JSON-ready dict ('limit' only when a bound was hit, so older records keep their keys)."""
+        values = dataclasses.asdict(self)
+        if values["limit"] is None:
+            del values["limit"]
+        return values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +105,9 @@ class BenchmarkResult:
         'numerics_check', 'session_close', 'teardown', 'child_overhead', 'total'.
       started_at: UTC ISO-8601 time the configuration started.
       extra: the typed facts recorded beside the step times (bench.extras.Extras).
+      limits: the bounds its child process ran under.
+      sweep_id: the sweep it belongs to ('' outside a command-line sweep).
+      command: the command line of that sweep.
     """
 
     config: BenchmarkConfig
@@ -109,6 +119,9 @@ class BenchmarkResult:
     phases_s: dict = dataclasses.field(default_factory=dict)
     started_at: str = ""
     extra: Extras = dataclasses.field(default_factory=Extras)
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    sweep_id: str = ""
+    command: str = ""
 
     @property
     def ok(self) -> bool:
@@ -118,8 +131,9 @@ class BenchmarkResult:
     @functools.cached_property
     def stats(self) -> stats_lib.StepStatistics | None:
         """Statistics derived from the raw step times (None without a measurement); computed once,
-        since the record, the table, the warnings and the cost figures all read them."""
-        if self.measurement is None:
+        since the record, the table, the warnings and the cost figures all read them. A run
+        stopped before its first measured step (a timeout) has burn-in times only: no statistics."""
+        if self.measurement is None or not self.measurement.step_times_s:
             return None
         return stats_lib.summarize(
             self.measurement.step_times_s,
@@ -174,8 +188,10 @@ class BenchmarkResult:
         """
         summary = self.stats
         cost = self.cost
+        sweep = {"sweep_id": self.sweep_id, "command": self.command} if self.sweep_id else {}
         return {
             "schema": RECORD_SCHEMA,
+            **sweep,
             "label": self.config.label,
             "status": self.status,
             "started_at": self.started_at,
@@ -190,6 +206,7 @@ class BenchmarkResult:
             "phases_s": self.phases_s,
             "failure": self.failure.to_dict() if self.failure else None,
             "extra": self.extra.to_dict(),
+            **({"limits": self.limits.to_dict()} if self.limits.any else {}),
         }
 
     @classmethod
@@ -203,12 +220,11 @@ class BenchmarkResult:
           The BenchmarkResult.
         """
         measurement = None
-        if record.get("stats") is not None:
-            measurement = Measurement(
-                step_times_s=list(record["step_times_s"]),
-                burn_in_times_s=list(record.get("burn_in_times_s", [])),
-                loop_wall_s=record["stats"]["loop_wall_s"],
-            )
+        step_times_s = list(record.get("step_times_s") or [])
+        burn_in_times_s = list(record.get("burn_in_times_s") or [])
+        if record.get("stats") is not None or step_times_s or burn_in_times_s:
+            loop_wall_s = (record.get("stats") or {}).get("loop_wall_s", sum(step_times_s))
+            measurement = Measurement(step_times_s, burn_in_times_s, loop_wall_s)
         failure = Failure(**record["failure"]) if record.get("failure") else None
         return cls(
             config=BenchmarkConfig.from_dict(record["config"]),
@@ -220,6 +236,9 @@ class BenchmarkResult:
             phases_s=record.get("phases_s") or {},
             started_at=record.get("started_at", ""),
             extra=Extras.from_dict(record.get("extra")),
+            limits=Limits.from_dict(record.get("limits")),
+            sweep_id=record.get("sweep_id", ""),
+            command=record.get("command", ""),
         )
 
 

@@ -17,6 +17,8 @@ from typing import IO
 from bench import child, device, failures
 from bench import environment as environment_lib
 from bench.config import BenchmarkConfig
+from bench.errors import ConfigError
+from bench.limits import Limits, format_size
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
 from bench.signals import deferred_stop
@@ -44,7 +46,11 @@ class SweepOutcome:
 
 
 def prepare(
-    configs: Sequence[BenchmarkConfig], verbose: bool = False, quiet: Quiet | None = None
+    configs: Sequence[BenchmarkConfig],
+    verbose: bool = False,
+    quiet: Quiet | None = None,
+    limits: Limits = Limits(),
+    isolate: bool = True,
 ) -> tuple[list[BenchmarkConfig], dict]:
     """Validates every configuration, resolves device and data format, describes the environment.
 
@@ -57,25 +63,50 @@ def prepare(
       configs: configurations, possibly with device and data format 'auto'.
       verbose: let TensorFlow's log lines through (ignored when `quiet` is given).
       quiet: the Quiet setting to use.
+      limits: the bounds the configurations will run under.
+      isolate: whether they will run in child processes.
 
     Returns:
       (resolved configurations, environment dict).
 
     Raises:
-      ConfigError: for the first configuration with a value that is not allowed.
+      ConfigError: for the first configuration with a value that is not allowed, or bounds that
+        cannot apply (see `check_limits`).
     """
     quiet = quiet or Quiet(verbose)
     for config in configs:
         config.validate()
+    check_limits(limits, isolate)
     tf = quiet.import_tensorflow()
     gpu_names = device.visible_gpu_names(tf)
     resolved = list(dict.fromkeys(device.resolve(config, gpu_names) for config in configs))
+    if limits.gpu_memory_bytes is not None and not any(config.device == "gpu" for config in resolved):
+        raise ConfigError(
+            "gpu_memory_limit",
+            format_size(limits.gpu_memory_bytes),
+            "caps a GPU's memory, and every configuration runs on the CPU",
+        )
     used = resolved[0].device if resolved else "cpu"
     return resolved, environment_lib.describe_environment(tf, used, gpu_names)
 
 
+def check_limits(limits: Limits, isolate: bool) -> None:
+    """Raises ConfigError if a bound needs child processes and the sweep runs in this process."""
+    if isolate:
+        return
+    needs_children = "bounds child processes: drop --in-process"
+    if limits.memory_bytes is not None:
+        raise ConfigError("memory_limit", format_size(limits.memory_bytes), needs_children)
+    if limits.timeout_s is not None:
+        raise ConfigError("timeout", f"{limits.timeout_s:g}", needs_children)
+
+
 def run(
-    config: BenchmarkConfig, isolate: bool = False, verbose: bool = False, progress: IO[str] | None = None
+    config: BenchmarkConfig,
+    isolate: bool = False,
+    verbose: bool = False,
+    progress: IO[str] | None = None,
+    limits: Limits = Limits(),
 ) -> BenchmarkResult:
     """Benchmarks one configuration: the Python API behind the command line.
 
@@ -84,6 +115,7 @@ def run(
       isolate: run it in a child process instead of this one.
       verbose: let TensorFlow's log lines through.
       progress: where progress lines go (None: no progress lines).
+      limits: bounds on the run (memory and time need `isolate`).
 
     Returns:
       The BenchmarkResult (status 'failed' with the reason if the run raised an error).
@@ -93,19 +125,24 @@ def run(
       KeyboardInterrupt: on Ctrl-C.
     """
     quiet = Quiet(verbose)
-    (resolved,), environment = prepare([config], quiet=quiet)
-    return _run_one(resolved, environment, isolate, quiet, progress)
+    (resolved,), environment = prepare([config], quiet=quiet, limits=limits, isolate=isolate)
+    return _run_one(resolved, environment, isolate, quiet, progress, limits)
 
 
 def _run_one(
-    config: BenchmarkConfig, environment: dict, isolate: bool, quiet: Quiet, progress: IO[str] | None
+    config: BenchmarkConfig,
+    environment: dict,
+    isolate: bool,
+    quiet: Quiet,
+    progress: IO[str] | None,
+    limits: Limits,
 ) -> BenchmarkResult:
     """One prepared configuration, in a child process or in this one."""
     if isolate:
-        return child.run_in_child(config, environment, quiet=quiet, progress=progress)
+        return child.run_in_child(config, environment, quiet=quiet, progress=progress, limits=limits)
     from bench import measure  # the TensorFlow side, loaded only to measure in this process
 
-    return measure.run_in_process(config, environment, progress=progress)
+    return measure.run_in_process(config, environment, progress=progress, limits=limits)
 
 
 def run_sweep(
@@ -117,6 +154,7 @@ def run_sweep(
     on_start: Callable[[BenchmarkConfig], None] | None = None,
     on_result: Callable[[BenchmarkResult], None] | None = None,
     quiet: Quiet | None = None,
+    limits: Limits = Limits(),
 ) -> SweepOutcome:
     """Runs prepared configurations one after another; Ctrl-C stops the sweep cleanly.
 
@@ -131,6 +169,7 @@ def run_sweep(
         with Ctrl-C and SIGTERM deferred until it returns, so a record being written is never
         cut short.
       quiet: the Quiet setting to use.
+      limits: the bounds every configuration runs under (see `bench.limits`).
 
     Returns:
       A SweepOutcome.
@@ -141,7 +180,7 @@ def run_sweep(
         for config in configs:
             if on_start is not None:
                 on_start(config)
-            _deliver(_run_one(config, environment, isolate, quiet, progress), results, on_result)
+            _deliver(_run_one(config, environment, isolate, quiet, progress, limits), results, on_result)
     except KeyboardInterrupt as stop:
         # Every finished configuration has its result; the next one is the interrupted one.
         index = len(results)

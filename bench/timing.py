@@ -54,6 +54,7 @@ def measure_steps(
     on_special_burn_in: Callable[[int, object], None] | None = None,
     before_measured: Callable[[], None] | None = None,
     burn_in_fetch=None,
+    on_burn_in_step: Callable[[int, float], None] | None = None,
 ) -> Measurement:
     """Runs `burn_in` unmeasured then `num_steps` measured steps of `session.run(fetch)`.
 
@@ -74,6 +75,8 @@ def measure_steps(
         `fetch`), e.g. the step plus an update of harness state such as a dynamic loss scale. The
         last burn-in step always runs `fetch`: a session builds one executor per distinct fetch,
         and its first run is slow, so the measured fetch must have run once before timing.
+      on_burn_in_step: called as (burn-in index starting at 0, duration_s) after each burn-in
+        step, outside the timed interval.
 
     Returns:
       A Measurement.
@@ -87,13 +90,15 @@ def measure_steps(
             start = clock()
             run(step_fetch)
             burn_in_times_s.append(clock() - start)
-            continue
-        options, run_metadata = special_burn_in[index]
-        start = clock()
-        run(step_fetch, options=options, run_metadata=run_metadata)
-        burn_in_times_s.append(clock() - start)
-        if on_special_burn_in is not None:
-            on_special_burn_in(index, run_metadata)
+        else:
+            options, run_metadata = special_burn_in[index]
+            start = clock()
+            run(step_fetch, options=options, run_metadata=run_metadata)
+            burn_in_times_s.append(clock() - start)
+            if on_special_burn_in is not None:
+                on_special_burn_in(index, run_metadata)
+        if on_burn_in_step is not None:
+            on_burn_in_step(index, burn_in_times_s[-1])
 
     if before_measured is not None:
         before_measured()

@@ -2,6 +2,7 @@
 child that dies is a failure named by its exit; a child dies with its parent."""
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import bench
 from bench import child, faults
 from bench.config import BenchmarkConfig
+from bench.limits import Limits
 from bench.quiet import Quiet
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -59,6 +61,15 @@ def _children_of(pid):
     return found
 
 
+def _is_bench_child(pid):
+    """True if `pid` runs bench.child's entry point."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return child.CHILD_COMMAND.encode() in cmdline.read()
+    except OSError:
+        return False
+
+
 def _alive(pid):
     """True while `pid` runs (a zombie waiting to be reaped counts as dead)."""
     try:
@@ -82,10 +93,12 @@ def test_a_child_dies_with_its_killed_parent_and_leaves_no_files(tmp_path, tiny_
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not _children_of(parent.pid):
+        # The measuring child (the parent may also run short-lived helpers, e.g. while it
+        # describes the machine).
+        while not (measuring := [pid for pid in _children_of(parent.pid) if _is_bench_child(pid)]):
             assert parent.poll() is None and time.monotonic() < deadline, "no child started"
             time.sleep(0.05)
-        (child_pid,) = _children_of(parent.pid)
+        (child_pid,) = measuring
     finally:
         parent.kill()
         parent.wait()
@@ -94,3 +107,41 @@ def test_a_child_dies_with_its_killed_parent_and_leaves_no_files(tmp_path, tiny_
         time.sleep(0.1)
     assert not _alive(child_pid), "the child outlived its SIGKILLed parent"
     assert os.listdir(temporary) == []
+
+
+def test_a_child_past_its_timeout_is_stopped_and_recorded_as_timeout(monkeypatch, tiny):
+    monkeypatch.setenv(faults.ENV_VAR, "stall:50:*:*")  # never gets going
+    configs, environment = bench.prepare([BenchmarkConfig(**dict(tiny, peak_probe=False))])
+    start = time.monotonic()
+    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(timeout_s=1.5))
+    assert time.monotonic() - start < 1.5 + child.STOP_GRACE_S
+    assert result.status == "timeout" and not result.ok
+    assert result.failure.short == (
+        "timeout after 1.5 s (0 of 2 measured steps, 0 of 1 burn-in steps finished)")
+    assert result.limits.timeout_s == 1.5 and result.measurement is None
+    record = result.to_record()
+    assert record["limits"]["timeout_s"] == 1.5 and record["failure"]["limit"] == "timeout 1.5 s"
+
+
+def test_the_steps_a_child_finished_before_it_died_are_kept(monkeypatch, tiny):
+    monkeypatch.setenv(faults.ENV_VAR, "killstep:50:*:*")
+    config = BenchmarkConfig(**dict(tiny, num_batches=5, burn_in=2, peak_probe=False))
+    configs, environment = bench.prepare([config])
+    result = child.run_in_child(configs[0], environment, Quiet())
+    assert result.status == "failed" and result.failure.message == "killed by signal 9 (SIGKILL)"
+    kept = result.measurement
+    assert len(kept.step_times_s) == faults.KILL_AFTER_STEP and len(kept.burn_in_times_s) == 2
+    assert all(seconds > 0 for seconds in kept.step_times_s + kept.burn_in_times_s)
+    again = type(result).from_record(json.loads(json.dumps(result.to_record())))
+    assert again.measurement.step_times_s == kept.step_times_s and not again.ok
+
+
+def test_a_configuration_over_the_memory_limit_is_an_oom_row_naming_it(tiny):
+    # A batch of 64 at 224 px needs well over 1 GiB for its activations alone (the first
+    # convolution's output is 64 x 112 x 112 x 64 floats, 205 MB); building the graph does not.
+    config = BenchmarkConfig(**dict(tiny, batch_size=64, image_size=224, peak_probe=False))
+    configs, environment = bench.prepare([config])
+    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30))
+    assert result.status == "failed" and result.failure.kind == "oom", result.failure
+    assert result.failure.short == "OOM (memory limit 1 GiB)"
+    assert result.limits.memory_bytes == 2**30

@@ -66,6 +66,19 @@ def json_records(text):
      "--data-format NCHW: not available on the CPU"),
     (["--data-format", "NHWC", "NCHW", "--device", "cpu"],
      "--data-format NCHW: not available on the CPU"),
+    (["--memory-limit", "3XB"],
+     "--memory-limit 3XB: not a size; use a number with a unit, such as 512MiB, 6GiB or 8GB"),
+    (["--memory-limit", "100MiB"],
+     "--memory-limit 100MiB: too small: a child needs at least 512 MiB to import TensorFlow"),
+    (["--gpu-memory-limit", "lots"], "--gpu-memory-limit lots: not a size; use"),
+    (["--gpu-memory-limit", "4GiB", "--device", "cpu"],
+     "--gpu-memory-limit 4 GiB: caps a GPU's memory, and every configuration runs on the CPU"),
+    (["--timeout", "0"], "--timeout 0.0: must be a positive number of seconds"),
+    (["--timeout", "soon"], "argument --timeout: invalid float value: 'soon'"),
+    (["--timeout", "5", "--in-process"], "--timeout 5: bounds child processes: drop --in-process"),
+    (["--memory-limit", "6GiB", "--in-process"],
+     "--memory-limit 6 GiB: bounds child processes: drop --in-process"),
+    (["--resume"], "--resume: needs --output FILE (the records to resume from and append to)"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(capsys, args, expected):
     assert cli.main(args) == 2
@@ -378,3 +391,31 @@ def test_an_output_on_a_virtual_file_system_is_refused_before_tensorflow(run_ben
     assert completed.returncode == 2
     assert completed.stderr == ("python -m bench: error: --output /proc/r.jsonl: cannot create a "
                                 "file in /proc (No such file or directory)\n")
+
+
+def test_resume_runs_only_what_the_output_lacks_and_shows_it_all(capsys, table_rows, tmp_path,
+                                                                  tiny_args):
+    output = tmp_path / "sweep.jsonl"
+    common = ["--depth", "50", "--mode", "forward", *tiny_args, "--no-peak-probe", "--in-process",
+              "--output", str(output)]
+    assert cli.main(["--batch", "1", *common]) == 0
+    capsys.readouterr()
+    (first,) = json_records(output.read_text())
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", first["sweep_id"])
+    assert first["command"] == "python -m bench --batch 1 " + " ".join(common)
+
+    # Nothing left to run: no new record, the table shows the recorded one.
+    assert cli.main(["--batch", "1", *common, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert (f"Resuming: 1 configuration(s) already recorded ok in {output} "
+            f"(sweep {first['sweep_id']}), 0 to run") in out
+    assert [(row["Batch"], row["Status"]) for row in table_rows(out)] == [("1", "ok (!)")]
+    assert len(json_records(output.read_text())) == 1
+
+    # One more batch size: only it runs, in the same sweep; the table has both, in sweep order.
+    assert cli.main(["--batch", "2", "1", *common, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert [row["Batch"] for row in table_rows(out)] == ["2", "1"]
+    records = json_records(output.read_text())
+    assert [r["config"]["batch_size"] for r in records] == [1, 2]
+    assert records[1]["sweep_id"] == first["sweep_id"] and records[1]["command"].endswith("--resume")
