@@ -20,6 +20,9 @@ PANEL_WIDTH_IN = 5.6
 PANEL_HEIGHT_IN = 4.2
 FAILURE_LINE_IN = 0.2
 LISTED_FAILURES = 12
+# Up to this many lines per panel, the legend goes inside the axes; beyond, below them.
+LEGEND_INSIDE = 5
+LEGEND_LINE_IN = 0.19
 DPI = 100
 # The id of the text below the panels that lists what was not measured.
 FAILURES_GID = "not-measured"
@@ -60,12 +63,16 @@ def draw(spec: PlotSpec):
     from matplotlib.figure import Figure
 
     listed = _failure_lines(spec.failures)
+    most_lines = max(len(panel.series) for panel in spec.panels)
+    legend_below = most_lines > LEGEND_INSIDE
     height = PANEL_HEIGHT_IN + FAILURE_LINE_IN * len(listed)
+    if legend_below:
+        height += LEGEND_LINE_IN * most_lines
     figure = Figure(figsize=(PANEL_WIDTH_IN * len(spec.panels), height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(spec.title, fontsize="medium")
     for panel, axes in zip(spec.panels, figure.subplots(1, len(spec.panels), squeeze=False)[0], strict=True):
-        _draw_panel(panel, axes)
+        _draw_panel(panel, axes, legend_below)
     if listed:
         # Below the panels: constrained layout leaves the space reserved here free of axes.
         bottom = (FAILURE_LINE_IN * len(listed) + 0.1) / height
@@ -84,8 +91,9 @@ def _failure_lines(failures: tuple[str, ...]) -> list[str]:
     return ["Not plotted (not measured):"] + shown
 
 
-def _draw_panel(panel: Panel, axes) -> None:
-    """One panel's lines, error bars, ticks and labels on `axes`."""
+def _draw_panel(panel: Panel, axes, legend_below: bool) -> None:
+    """One panel's lines, error bars, ticks and labels on `axes`; the legend inside, or below the
+    axes when the panels have many lines (the figure is made taller for it)."""
     for series in panel.series:
         xs = [point.x for point in series.points]
         ys = [point.y for point in series.points]
@@ -113,7 +121,10 @@ def _draw_panel(panel: Panel, axes) -> None:
     axes.set_xlabel(panel.x_label)
     axes.set_ylabel(panel.y_label)
     axes.grid(True, alpha=0.3)
-    axes.legend(fontsize="small")
+    if legend_below:
+        axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
+    else:
+        axes.legend(fontsize="small")
 
 
 def save(figure, path: str) -> None:

@@ -24,6 +24,8 @@ from bench.result import BenchmarkResult
 UNLABELLED_FIELDS = ("trace", "display_every", "device")
 # Between the values of a facet that takes several in one file.
 SEPARATOR = " / "
+# Axes the title never names: every legend does.
+TITLE_SKIPS = ("depth", "batch_size", "mode")
 # How many environments the title names before it counts them instead.
 TITLE_ENVIRONMENTS = 3
 
@@ -237,17 +239,27 @@ def device_words(environment: dict) -> str:
 
 def title(sources: Sequence[Source]) -> str:
     """'ResNet v2 throughput: CPU AMD EPYC, TensorFlow 2.21.0', naming each environment of the
-    measured records (counted when there are more than TITLE_ENVIRONMENTS)."""
+    measured records (counted when there are more than TITLE_ENVIRONMENTS), and a second line with
+    the values every measured record shares of the axes other than depth, batch and mode, e.g.
+    'every configuration: 64 px, fp32, NHWC, XLA off' (a device count only when it is not 1)."""
+    measured = [entry for source in sources for entry in source.entries if entry.result.ok]
     environments = list(
         dict.fromkeys(
             f"{device_words(env)}, TensorFlow {env.get('tensorflow_version') or 'unknown'}"
-            for source in sources
-            for env in (entry.result.environment for entry in source.entries if entry.result.ok)
+            for env in (entry.result.environment for entry in measured)
         )
     )
     if len(environments) > TITLE_ENVIRONMENTS:
-        return f"ResNet v2 throughput: {len(environments)} environments (see the legends)"
-    return "ResNet v2 throughput: " + "; ".join(environments)
+        first = f"ResNet v2 throughput: {len(environments)} environments (see the legends)"
+    else:
+        first = "ResNet v2 throughput: " + "; ".join(environments)
+    shared = []
+    named = [axis.field for axis in axes.AXES if axis.field not in ("image_size", *TITLE_SKIPS)]
+    for field in ("image_size", *named, "replicas"):
+        values = {entry.value(field) for entry in measured}
+        if len(values) == 1 and values != {1}:  # the only value 1 can have is a device count
+            shared.append(value_words(field, *values))
+    return first + ("\nevery configuration: " + ", ".join(shared) if shared else "")
 
 
 def failures(sources: Sequence[Source], shown_fields: Sequence[str] = ()) -> list[str]:

@@ -167,7 +167,7 @@ def _throughput_panel(
 
 def _scaling_panel(measured: Sequence[Group], sources: Sequence[Source], within: set[str]) -> Panel:
     """Scaling efficiency against the device count: (images/sec per device) divided by that at
-    the line's fewest devices, for lines with at least two device counts."""
+    the line's fewest devices (normally 1), for lines with at least two device counts."""
     fields = _line_fields("replicas", ("depth", "batch_size", "mode"), within)
     series = []
     fewest = set()
@@ -183,10 +183,11 @@ def _scaling_panel(measured: Sequence[Group], sources: Sequence[Source], within:
             for group, efficiency in zip(members, _efficiencies(members, per_device), strict=True)
         ]
         series.append(Series(label, tuple(points)))
-    if fewest == {1}:
-        y_label = "scaling efficiency (images/sec per device / 1 device's)"
+    if len(fewest) == 1:
+        (count,) = fewest
+        y_label = f"scaling efficiency vs {value_words('replicas', count)}"
     else:
-        y_label = "scaling efficiency (images/sec per device / that at the fewest devices)"
+        y_label = "scaling efficiency vs the fewest devices"
     return Panel("Scaling efficiency", "replicas", "devices", y_label, tuple(series))
 
 

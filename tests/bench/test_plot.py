@@ -64,7 +64,9 @@ def test_the_lines_hold_the_records_values(schema1_spec, schema1_figure):
 
 
 def test_title_and_failures_are_written_on_the_figure(schema1_figure):
-    assert schema1_figure.get_suptitle() == "ResNet v2 throughput: CPU AMD EPYC, TensorFlow 2.21.0"
+    assert schema1_figure.get_suptitle() == (
+        "ResNet v2 throughput: CPU AMD EPYC, TensorFlow 2.21.0\nevery configuration: 32 px, XLA off, NHWC"
+    )
     (below,) = [text for text in schema1_figure.texts if text.get_gid() == plot.FAILURES_GID]
     assert below.get_text().splitlines() == [
         "Not plotted (not measured):",
@@ -129,3 +131,22 @@ def test_only_png_and_svg_are_written(schema1_figure, tmp_path):
     with pytest.raises(ValueError, match="not a .png or .svg"):
         plot.save(schema1_figure, str(tmp_path / "plot.jpg"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_many_lines_put_the_legend_below_a_taller_figure():
+    series = tuple(
+        plot_panels.Series(f"batch {batch}, forward", (plot_panels.Point(50, 10.0 * batch),))
+        for batch in range(1, plot.LEGEND_INSIDE + 2)
+    )
+    panel = plot_panels.Panel("Images/sec by depth", "depth", "depth", "images/sec", series)
+    figure = plot.draw(plot_panels.PlotSpec("t", (panel,), ()))
+    (axes,) = figure.axes
+    assert figure.get_size_inches()[1] == pytest.approx(
+        plot.PANEL_HEIGHT_IN + plot.LEGEND_LINE_IN * len(series)
+    )
+    legend = axes.get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == [s.label for s in series]
+    assert tuple(legend.get_bbox_to_anchor().transformed(axes.transAxes.inverted()).bounds[:2]) == (
+        pytest.approx(0.5),
+        pytest.approx(-0.15),
+    )

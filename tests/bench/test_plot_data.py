@@ -68,7 +68,8 @@ def test_files_are_labelled_by_the_environment_that_differs(make_measured, make_
     assert [source.label for source in sources] == ["TensorFlow 2.20.0", "TensorFlow 2.21.0"]
     assert plot_data.failures(sources) == ["TensorFlow 2.21.0: resnet_v2_101 batch 8 train: OOM"]
     assert plot_data.title(sources) == (
-        "ResNet v2 throughput: CPU Test CPU, TensorFlow 2.20.0; CPU Test CPU, TensorFlow 2.21.0"
+        "ResNet v2 throughput: CPU Test CPU, TensorFlow 2.20.0; CPU Test CPU, TensorFlow 2.21.0\n"
+        "every configuration: 224 px, fp32, XLA off, auto"
     )
 
 
@@ -100,18 +101,29 @@ def test_files_that_differ_in_nothing_are_labelled_by_name(make_measured, record
     assert plot_data.read_sources([a])[0].label == ""
 
 
-def test_the_title_names_device_and_tensorflow(make_measured, records_file):
-    gpu = make_measured(50, 8, "forward", [0.1] * 10)
-    gpu.environment.update(device="gpu", device_name="NVIDIA A100-SXM4-40GB")
-    sources = plot_data.read_sources([records_file("r.jsonl", [gpu])])
-    assert plot_data.title(sources) == "ResNet v2 throughput: GPU NVIDIA A100-SXM4-40GB, TensorFlow 2.21.0"
+def test_the_title_names_device_tensorflow_and_what_every_configuration_shares(make_measured, records_file):
+    gpu = [
+        make_measured(50, 8, "forward", [0.1] * 10, precision=precision, data_format="NCHW")
+        for precision in ("fp16", "bf16")
+    ]
+    for result in gpu:
+        result.environment.update(device="gpu", device_name="NVIDIA A100-SXM4-40GB")
+    sources = plot_data.read_sources(
+        [records_file("r.jsonl", gpu, {0: {"config": {"replicas": 2}}, 1: {"config": {"replicas": 2}}})]
+    )
+    assert plot_data.title(sources) == (
+        "ResNet v2 throughput: GPU NVIDIA A100-SXM4-40GB, TensorFlow 2.21.0\n"
+        "every configuration: 224 px, XLA off, NCHW, 2 devices"
+    )
     many = []
     for version in ("2.17.0", "2.18.0", "2.19.0", "2.20.0"):
-        result = make_measured(50, 8, "forward", [0.1] * 10)
+        result = make_measured(50, 8, "forward", [0.1] * 10, image_size=64 if many else 32)
         result.environment["tensorflow_version"] = version
         many.append(result)
     sources = plot_data.read_sources([records_file("m.jsonl", many)])
-    assert plot_data.title(sources) == "ResNet v2 throughput: 4 environments (see the legends)"
+    assert plot_data.title(sources) == (
+        "ResNet v2 throughput: 4 environments (see the legends)\nevery configuration: fp32, XLA off, auto"
+    )
 
 
 def test_nothing_to_plot_says_what_the_files_hold(make_failed, records_file, tmp_path):
