@@ -110,7 +110,7 @@ def _main(argv: list[str]) -> int:
 
 
 def _read(paths: Sequence[str]) -> list[plot_data.Source]:
-    """The labelled sources, or UsageError naming the file that cannot be read or is not records."""
+    """The sources, or UsageError naming the file that cannot be read or is not records."""
     try:
         return plot_data.read_sources(paths)
     except OSError as error:

@@ -15,7 +15,8 @@ import dataclasses
 from collections.abc import Sequence
 
 from bench import axes
-from bench.plot_data import Group, Source, failures, groups, title, value_words
+from bench.plot_data import Group, Source, groups
+from bench.plot_labels import failures, label_sources, title, value_words
 
 # Fields a line can be split by, in the order their words appear in a legend.
 SPLITTING_FIELDS = tuple(axis.field for axis in axes.AXES) + ("replicas",)
@@ -83,11 +84,13 @@ class PlotSpec:
 
 
 def build(sources: Sequence[Source]) -> PlotSpec:
-    """The figure for the records of `sources` (labelled, see `bench.plot_data.read_sources`).
+    """The figure for the records of `sources` (`bench.plot_data.read_sources`), each file
+    labelled by what differs between them (`bench.plot_labels.label_sources`).
 
     Raises:
       NothingToPlot: if no file holds a measured record.
     """
+    sources = label_sources(list(sources))
     measured = groups(sources)
     within = _varying_within_a_file(measured)
     x_fields = [field for field in ("depth", "batch_size") if _distinct(measured, field) > 1]
