@@ -34,14 +34,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line.
 
     Args:
-      argv: arguments without the program name (default sys.argv[1:]).
+      argv: arguments without the program name (default sys.argv[1:]); a first argument 'plot'
+        hands the rest to `bench.plot_cli`.
 
     Returns:
       The exit status (see the module docstring).
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["plot"]:
+        from bench import plot_cli
+
+        return plot_cli.main(argv[1:])
     try:
         with raise_on_sigterm():
-            return _main(list(sys.argv[1:] if argv is None else argv))
+            return _main(argv)
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -52,16 +52,32 @@ def read_records(path: str) -> list[BenchmarkResult]:
       OSError: if the file cannot be read.
       ValueError: naming the line that is not a JSON record.
     """
-    results = []
+    return [result for _, result in read_records_with_json(path)]
+
+
+def read_records_with_json(path: str) -> list[tuple[dict, BenchmarkResult]]:
+    """Each record of a JSON Lines file as parsed JSON and as the result rebuilt from it, for
+    readers of keys that `BenchmarkResult` does not keep (blank lines skipped).
+
+    Raises:
+      OSError: if the file cannot be read.
+      ValueError: naming the line that is not a JSON record (or the file, if it is not UTF-8 text).
+    """
+    pairs = []
     with open(path, encoding="utf-8") as records:
-        for number, line in enumerate(records, start=1):
-            if not line.strip():
-                continue
-            try:
-                results.append(BenchmarkResult.from_record(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a benchmark record ({error})") from None
-    return results
+        try:
+            lines = list(records)
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: not a text file ({error.reason} at byte {error.start})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            pairs.append((record, BenchmarkResult.from_record(record)))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"{path}:{number}: not a benchmark record ({error})") from None
+    return pairs
 
 
 def flatten_record(record: dict, prefix: str = "") -> dict:

@@ -203,3 +203,26 @@ def table_rows():
                          strict=True)) for line in lines[2:]]
 
     return parse
+
+
+@pytest.fixture
+def records_file(tmp_path):
+    """records_file(name, results, extra=None) -> the path of a JSON Lines file in tmp_path holding
+    the records of `results` as bench.records writes them; extra[i], a dict, adds top-level keys to
+    record i, and its "config" dict adds config keys (the keys of other branches' records:
+    "repeat", config "replicas")."""
+    from bench import records
+
+    def write(name, results, extra=None):
+        lines = []
+        for index, result in enumerate(results):
+            record = json.loads(records.json_line(result))
+            added = dict((extra or {}).get(index, {}))
+            record["config"].update(added.pop("config", {}))
+            record.update(added)
+            lines.append(json.dumps(record))
+        path = tmp_path / name
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        return str(path)
+
+    return write

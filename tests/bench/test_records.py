@@ -60,6 +60,20 @@ def test_a_line_that_is_not_a_record_is_named(tmp_path):
         records.read_records(str(path))
 
 
+def test_records_read_back_with_their_json(tmp_path, sweep_results):
+    path = tmp_path / "results.jsonl"
+    path.write_text(records.json_lines(sweep_results[:2]) + "\n")
+    pairs = records.read_records_with_json(str(path))
+    assert [record["label"] for record, _ in pairs] == [r.config.label for r in sweep_results[:2]]
+    assert [result.stats for _, result in pairs] == [r.stats for r in sweep_results[:2]]
+    path.write_text("[1, 2]\n")
+    with pytest.raises(ValueError, match=r"results.jsonl:1: not a benchmark record"):
+        records.read_records(str(path))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff")
+    with pytest.raises(ValueError, match=r"results.jsonl: not a text file"):
+        records.read_records(str(path))
+
+
 @pytest.fixture(scope="module")
 def schema1():
     """Records written by the harness before its restructuring (main of 2026-12-01, three
