@@ -154,3 +154,14 @@ def test_parameter_count_matches_the_official_layout(manifest):
     config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=1001,
                              device="cpu")
     assert graphs.build_timed_graph(config).param_count == expected == 25_570_409
+
+
+def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(monkeypatch):
+    # This machine has no GPU: TensorFlow's device listing stands in for one with two.
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU:0", "GPU:1"])
+    proto = graphs.session_config(BenchmarkConfig(device="gpu"), gpu_memory_limit_mb=4096)
+    devices = proto.gpu_options.experimental.virtual_devices
+    assert [list(device.memory_limit_mb) for device in devices] == [[4096.0], [4096.0]]
+    assert not graphs.session_config(BenchmarkConfig(device="gpu")).gpu_options.experimental.virtual_devices
+    cpu = graphs.session_config(BenchmarkConfig(device="cpu"), gpu_memory_limit_mb=4096)
+    assert cpu.device_count["GPU"] == 0 and not cpu.gpu_options.experimental.virtual_devices
