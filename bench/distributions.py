@@ -103,10 +103,17 @@ def t_two_sided_p(t: float, df: float) -> float:
     return incomplete_beta(df / (df + t * t), df / 2.0, 0.5)
 
 
+def t_density(t: float, df: float) -> float:
+    """The density of Student's t distribution with `df` (finite) degrees of freedom at t."""
+    log_scale = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_scale - (df + 1) / 2 * math.log1p(t * t / df))
+
+
 @functools.lru_cache(maxsize=256)
 def t_quantile(probability: float, df: float) -> float:
     """The t value below which `probability` of the distribution lies (0.975 -> the two-sided 95%
-    critical value), found by bisection on `t_cdf`.
+    critical value): Newton's method on `t_cdf` from the normal quantile, kept inside a bracket
+    that bisection narrows whenever a Newton step would leave it.
 
     Raises:
       ValueError: if probability is outside (0, 1) or df is not positive.
@@ -122,15 +129,21 @@ def t_quantile(probability: float, df: float) -> float:
     low, high = 0.0, 1.0
     while t_cdf(high, df) < probability:
         low, high = high, high * 2.0
+    guess = min(max(_NORMAL.inv_cdf(probability), low), high)
     for _ in range(200):
-        middle = (low + high) / 2.0
-        if t_cdf(middle, df) < probability:
-            low = middle
+        excess = t_cdf(guess, df) - probability
+        if excess < 0:
+            low = guess
         else:
-            high = middle
-        if high - low <= 1e-13 * max(1.0, high):
-            break
-    return (low + high) / 2.0
+            high = guess
+        step = excess / t_density(guess, df)
+        following = guess - step
+        if not low < following < high:
+            following = (low + high) / 2.0
+        if abs(following - guess) <= 1e-13 * max(1.0, guess):
+            return following
+        guess = following
+    return guess
 
 
 def f_survival(f: float, df1: float, df2: float) -> float:
