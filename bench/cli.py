@@ -4,7 +4,8 @@ Every sweep axis (`bench.axes.AXES`) is a flag taking one or more values; the sw
 product. Exit status: 0 every configuration measured and recorded; 1 at least one failed (its row says
 why) or a record could not be written to --output (one line each, the sweep goes on);
 2 bad input (one line on stderr, nothing built); 130 interrupted by Ctrl-C or SIGTERM (finished
-rows kept).
+rows kept). `--repeat N` runs each configuration in N interleaved child processes (`bench.repeats`).
+`python -m bench compare ...` is the compare verb (`bench.compare_cli`, its own flags and exit codes).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, report, sweep, table
+from bench import axes, records, repeats, report, sweep, table
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
@@ -38,9 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
       The exit status (see the module docstring).
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        from bench import compare_cli
+
+        return compare_cli.main(argv[1:])
     try:
         with raise_on_sigterm():
-            return _main(list(sys.argv[1:] if argv is None else argv))
+            return _main(argv)
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -56,20 +62,23 @@ def _main(argv: list[str]) -> int:
     _check_table_format(args.table_format)
     _check_path("--output", args.output, "results.jsonl")
     _check_path("--trace", args.trace, "step.json")
+    problem = repeats.count_problem(args.repeat, args.in_process)
+    if problem:
+        raise UsageError(problem)
     try:
         configs = axes.expand(_axis_values(args), **_common_settings(args))
         configs, environment_info = sweep.prepare(configs, quiet=quiet)
     except ConfigError as error:
         raise UsageError(config_error_line(error)) from None
-    configs = axes.with_trace_paths(configs, args.trace)
+    schedule = repeats.Schedule(axes.with_trace_paths(configs, args.trace), args.repeat)
     sink = _open_output(args.output)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
-        outcome, unsaved = _run(configs, environment_info, args, quiet, human, sink)
+        outcome, unsaved = _run(schedule, environment_info, args, quiet, human, sink)
     finally:
         if sink is not None:
             sink.close()
-    return _finish(outcome, unsaved, args, human)
+    return _finish(outcome, unsaved, args, human, schedule)
 
 
 def _tokens(value) -> list:
@@ -145,7 +154,7 @@ def _open_output(path: str | None) -> records.JsonLinesFile | None:
 
 
 def _run(
-    configs: list[BenchmarkConfig],
+    schedule: repeats.Schedule,
     environment_info: dict,
     args: argparse.Namespace,
     quiet: Quiet,
@@ -158,19 +167,24 @@ def _run(
       (the sweep's outcome, the results whose record could not be written to --output).
     """
     isolate = not args.in_process
+    configs = schedule.configs
     if human is not None:
-        _print_lines(report.header_lines(environment_info, configs, isolate), human)
+        header = report.header_lines(environment_info, schedule.distinct_configs, isolate)
+        _print_lines(header + ([schedule.header_line()] if schedule.repeated else []), human)
     position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
     unsaved: list[BenchmarkResult] = []
 
     def on_start(config: BenchmarkConfig) -> None:
+        index = next(position)
         if human is not None:
-            _print_lines(["", report.start_line(config, next(position), len(configs), moving)], human)
+            start = report.start_line(config, index, len(configs), moving) + schedule.start_note(index)
+            _print_lines(["", start], human)
 
     def on_result(result) -> None:
+        schedule.tag(result)
         if human is not None:
-            _print_lines(report.summary_lines(result), human)
+            _print_lines(report.summary_lines(result) + report.closing_lines(result), human)
         if sink is not None:
             try:
                 sink.write(result)
@@ -200,6 +214,7 @@ def _finish(
     unsaved: list[BenchmarkResult],
     args: argparse.Namespace,
     human: IO[str] | None,
+    schedule: repeats.Schedule,
 ) -> int:
     """Prints the final output and returns the exit status."""
     if human is not None:
@@ -212,7 +227,9 @@ def _finish(
             file=sys.stderr,
             flush=True,
         )
-    if outcome.results:
+    if outcome.results and schedule.repeated:
+        _repeats_output(outcome, args, human)
+    elif outcome.results:
         print(report.render(outcome.results, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
             _print_lines(table.footnotes(outcome.results, outcome.not_run), sys.stdout)
@@ -226,6 +243,19 @@ def _finish(
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if outcome.any_failed or unsaved else EXIT_OK
+
+
+def _repeats_output(outcome: sweep.SweepOutcome, args: argparse.Namespace, human: IO[str] | None) -> None:
+    """The final output of a repeated sweep: the per-process table (or JSON/CSV records), then the
+    summary over processes (on stdout with the table, else with the progress lines)."""
+    as_table = args.format == "table"
+    rendered = repeats.process_table(outcome.results, args.table_format) if as_table else None
+    print(rendered or report.render(outcome.results, args.format, args.table_format), flush=True)
+    summary_stream = sys.stdout if as_table else human
+    if summary_stream is not None:
+        _print_lines(repeats.summary_lines(outcome.results, args.table_format), summary_stream)
+    if outcome.not_run and as_table and not args.quiet:
+        _print_lines(table.footnotes([], outcome.not_run)[-1:], sys.stdout)
 
 
 def _print_lines(lines: Sequence[str], stream: IO[str]) -> None:

@@ -2,8 +2,10 @@
 
 BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE', '*' matching anything; KIND
 is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
-SIGKILLs itself; use it with child processes only). A normal run checks `active()` once and goes
-no further.
+SIGKILLs itself; use it with child processes only). KIND with '-once' ('kill-once') fails only the
+first process it selects: that process creates the file named by BENCH_TEST_FAULT_ONCE, and later
+processes that find it run normally (how a test fails one of a configuration's repeated processes).
+A normal run checks `active()` once and goes no further.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import signal
 from bench.config import BenchmarkConfig
 
 ENV_VAR = "BENCH_TEST_FAULT"
+ONCE_ENV_VAR = "BENCH_TEST_FAULT_ONCE"
+ONCE = "-once"
 
 
 def active() -> bool:
@@ -37,6 +41,10 @@ def inject(config: BenchmarkConfig) -> None:
         if not _selects(spec, config):
             continue
         kind = spec.split(":")[0]
+        if kind.endswith(ONCE):
+            if not _first_time():
+                continue
+            kind = kind[: -len(ONCE)]
         if kind == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
         if kind == "oom":
@@ -46,3 +54,15 @@ def inject(config: BenchmarkConfig) -> None:
                 None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)"
             )
         raise RuntimeError(f"injected failure for {config.label}\n(second line of the message)")
+
+
+def _first_time() -> bool:
+    """Creates the BENCH_TEST_FAULT_ONCE file; False if it was already there (or is not set)."""
+    path = os.environ.get(ONCE_ENV_VAR)
+    if not path:
+        return False
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True

@@ -36,6 +36,8 @@ examples:
   python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
   python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
   python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+  python -m bench --depth 50 101 --batch 8 --repeat 5 --output new.jsonl
+  python -m bench compare base.jsonl new.jsonl      (see python -m bench compare --help)
 """
 
 
@@ -93,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
     steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
+    steps.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="measure each configuration in N child processes, interleaved across the sweep (A B C "
+        "A B C ...); one record per process, and a summary over processes: mean, 95%% CI, spread",
+    )
     device = parser.add_argument_group("device and threads")
     device.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto: the first GPU TensorFlow sees, else the CPU"

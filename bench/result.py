@@ -56,6 +56,22 @@ class Failure:
 
 
 @dataclasses.dataclass(frozen=True)
+class Repeat:
+    """Which of a configuration's repeated processes a result is (`--repeat`).
+
+    Attributes:
+      index: 1-based position among the configuration's processes.
+      count: how many processes the configuration was to be measured in.
+    """
+
+    index: int
+    count: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
 class Cost:
     """Work, rate, efficiency and memory of a measured configuration (None where unknown).
 
@@ -98,6 +114,8 @@ class BenchmarkResult:
         'numerics_check', 'session_close', 'teardown', 'child_overhead', 'total'.
       started_at: UTC ISO-8601 time the configuration started.
       extra: the typed facts recorded beside the step times (bench.extras.Extras).
+      repeat: which repeated process this is (None for a single-process configuration; the
+        record then has no "repeat" key, like records written before --repeat existed).
     """
 
     config: BenchmarkConfig
@@ -109,6 +127,7 @@ class BenchmarkResult:
     phases_s: dict = dataclasses.field(default_factory=dict)
     started_at: str = ""
     extra: Extras = dataclasses.field(default_factory=Extras)
+    repeat: Repeat | None = None
 
     @property
     def ok(self) -> bool:
@@ -174,7 +193,7 @@ class BenchmarkResult:
         """
         summary = self.stats
         cost = self.cost
-        return {
+        record = {
             "schema": RECORD_SCHEMA,
             "label": self.config.label,
             "status": self.status,
@@ -191,6 +210,9 @@ class BenchmarkResult:
             "failure": self.failure.to_dict() if self.failure else None,
             "extra": self.extra.to_dict(),
         }
+        if self.repeat is not None:
+            record["repeat"] = self.repeat.to_dict()
+        return record
 
     @classmethod
     def from_record(cls, record: dict) -> BenchmarkResult:
@@ -220,6 +242,7 @@ class BenchmarkResult:
             phases_s=record.get("phases_s") or {},
             started_at=record.get("started_at", ""),
             extra=Extras.from_dict(record.get("extra")),
+            repeat=Repeat(**record["repeat"]) if record.get("repeat") else None,
         )
 
 
