@@ -15,12 +15,12 @@ import math
 
 import tabulate
 
-from bench import axes, records, significance
+from bench import axes, records, significance, stats
 from bench.compare import Comparison, Row
 
 METHOD = (
     "Welch's t-test at 5% on the log mean step time; observations: the process means where a file "
-    f"has 2+ processes of a configuration, else {significance.stats.BLOCKS} batch means of its steps"
+    f"has 2+ processes of a configuration, else {stats.BLOCKS} batch means of its steps"
 )
 
 

@@ -12,6 +12,7 @@ p < 0.01). Configurations are the same when every sweep axis is (`configuration_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import tabulate
@@ -152,7 +153,13 @@ def _figures(
     if sample is None:
         return [runs, "", "", "", "", ""]
     interval = sample.images_per_sec_interval
-    ci = f"{interval[0]:.2f} to {interval[1]:.2f}" if interval else ""
+    ci = ""
+    if interval:  # no upper bound when the interval of the mean step time reaches down to 0
+        ci = (
+            f"{interval[0]:.2f} or more"
+            if math.isinf(interval[1])
+            else f"{interval[0]:.2f} to {interval[1]:.2f}"
+        )
     if found is None:
         return [runs, f"{sample.images_per_sec:.2f}", ci, "", "", ""]
     agree = f"no (p = {found.p_value:.2g})" if found.disagree else "yes"

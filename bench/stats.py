@@ -202,11 +202,8 @@ def reliability_warnings(stats: StepStatistics) -> list[str]:
 
 
 def sample_sd(values: Sequence[float]) -> float:
-    """Sample standard deviation (n - 1 in the denominator), in two passes.
-
-    Raises:
-      ValueError: for fewer than two values.
-    """
+    """Sample standard deviation (n - 1 in the denominator), in two passes; ValueError for fewer
+    than two values."""
     if len(values) < 2:
         raise ValueError("a sample standard deviation needs at least two values")
     centre = mean(values)
@@ -214,31 +211,21 @@ def sample_sd(values: Sequence[float]) -> float:
 
 
 def standard_error(values: Sequence[float]) -> float:
-    """Standard error of the mean of independent values: sample sd / sqrt(n).
-
-    Raises:
-      ValueError: for fewer than two values.
-    """
+    """Standard error of the mean of independent values: sample sd / sqrt(n) (ValueError below 2)."""
     return sample_sd(values) / math.sqrt(len(values))
 
 
 def jitter(values: Sequence[float]) -> float:
-    """tf_cnn_benchmarks' jitter: 1.4826 x the median absolute deviation from the median.
-
-    Raises:
-      ValueError: if `values` is empty.
-    """
+    """tf_cnn_benchmarks' jitter: 1.4826 x the median absolute deviation from the median (ValueError
+    if `values` is empty)."""
     centre = median(values)
     return MAD_TO_SD * median([abs(value - centre) for value in values])
 
 
 def block_means(values: Sequence[float], blocks: int = BLOCKS) -> list[float]:
     """Means of `blocks` contiguous, nearly equal blocks of `values` (fewer when there are fewer
-    values: then each value is its own block); block sizes differ by at most one.
-
-    Raises:
-      ValueError: if `values` is empty.
-    """
+    values: then each value is its own block); block sizes differ by at most one. ValueError if
+    `values` is empty."""
     _require_values(values)
     count = min(blocks, len(values))
     size, extra = divmod(len(values), count)
@@ -277,22 +264,14 @@ def interval(centre: float, error: float, df: float, confidence: float = CONFIDE
 
 
 def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
-    """The mean of independent values with its t confidence interval (df = n - 1).
-
-    Raises:
-      ValueError: for fewer than two values.
-    """
+    """The mean of independent values with its t interval (df = n - 1; ValueError below 2 values)."""
     return interval(mean(values), standard_error(values), len(values) - 1, confidence)
 
 
 def step_mean_interval(step_times_s: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
     """The mean step time of one process with its t interval, the standard error taken from
     `BLOCKS` batch means (their sample sd / sqrt(blocks), df = blocks - 1) because consecutive
-    steps are not independent; the mean itself is that of every step.
-
-    Raises:
-      ValueError: for fewer than two steps.
-    """
+    steps are not independent; the mean itself is that of every step. ValueError below 2 steps."""
     blocks = block_means(step_times_s)
     return interval(mean(step_times_s), standard_error(blocks), len(blocks) - 1, confidence)
 
@@ -315,11 +294,7 @@ class StepDistribution:
 
 
 def step_distribution(step_times_s: Sequence[float]) -> StepDistribution:
-    """Percentiles, jitter and the interval of the mean of raw step times.
-
-    Raises:
-      ValueError: if `step_times_s` is empty.
-    """
+    """Percentiles, jitter and the interval of the mean of raw step times (ValueError if empty)."""
     return StepDistribution(
         p50_s=percentile(step_times_s, 0.50),
         p90_s=percentile(step_times_s, 0.90),
