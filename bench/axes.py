@@ -257,3 +257,14 @@ def comparison_key(config: BenchmarkConfig, leave_out: str = "depth") -> tuple:
 def _unique(values: Iterable) -> list:
     """The values with repeats dropped, first occurrence order kept."""
     return list(dict.fromkeys(values))
+
+
+def description(config: BenchmarkConfig, moving: Sequence[Axis] = ()) -> str:
+    """The configuration's label ('resnet_v2_50 batch 8 forward bf16 XLA'), plus the layout and
+    image size when they are among `moving` (the label names the other axes)."""
+    extras = [
+        f"{axis.header.lower()} {axis.cell(axis.of(config))}"
+        for axis in moving
+        if axis.field in ("data_format", "image_size")
+    ]
+    return config.label + (f" ({', '.join(extras)})" if extras else "")

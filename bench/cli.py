@@ -4,17 +4,21 @@ Every sweep axis (`bench.axes.AXES`) is a flag taking one or more values; the sw
 product. Exit status: 0 every configuration measured and recorded; 1 at least one failed (its row says
 why) or a record could not be written to --output (one line each, the sweep goes on);
 2 bad input (one line on stderr, nothing built); 130 interrupted by Ctrl-C or SIGTERM (finished
-rows kept).
+rows kept). `--repeat N` runs each configuration in N interleaved child processes (`bench.repeats`);
+`--resume` leaves out what the --output file already holds (`bench.resume`). The verbs
+`python -m bench compare ...` and `python -m bench plot ...` have their own modules
+(`bench.compare_cli`, `bench.plot_cli`), flags and exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, report, resume, sweep, table
+from bench import axes, records, repeats, report, resume, sweep, table
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
@@ -30,17 +34,32 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What the sweep runs: every configuration, what --resume found, the runs left in the order
+    they go (with repeats), the bounds, and the (sweep id, command line) each record carries."""
+
+    configs: list[BenchmarkConfig]
+    resumed: resume.ResumePlan | None
+    schedule: repeats.Schedule
+    limits: Limits
+    stamp: tuple[str, str]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line.
 
     Args:
-      argv: arguments without the program name (default sys.argv[1:]); a first argument 'plot'
-        hands the rest to `bench.plot_cli`.
+      argv: arguments without the program name (default sys.argv[1:]).
 
     Returns:
       The exit status (see the module docstring).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        from bench import compare_cli
+
+        return compare_cli.main(argv[1:])
     if argv[:1] == ["plot"]:
         from bench import plot_cli
 
@@ -63,6 +82,9 @@ def _main(argv: list[str]) -> int:
     _check_table_format(args.table_format)
     _check_path("--output", args.output, "results.jsonl")
     _check_path("--trace", args.trace, "step.json")
+    problem = repeats.count_problem(args.repeat, args.in_process)
+    if problem:
+        raise UsageError(problem)
     if args.resume and args.output is None:
         raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
     try:
@@ -72,19 +94,22 @@ def _main(argv: list[str]) -> int:
             configs, quiet=quiet, limits=limits, isolate=not args.in_process
         )
         configs = axes.with_trace_paths(configs, args.trace)
-        plan = resume.plan(configs, args.output, environment_info) if args.resume else None
+        plan = resume.plan(configs, args.output, environment_info, args.repeat) if args.resume else None
     except ConfigError as error:
         raise UsageError(config_error_line(error)) from None
+    stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
+    schedule = repeats.Schedule(configs if plan is None else plan.to_run, args.repeat)
     sink = _open_output(args.output)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
-    stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     try:
-        outcome, unsaved = _run(configs, plan, environment_info, args, quiet, human, sink, limits, stamp)
+        outcome, unsaved = _run(
+            _Plan(configs, plan, schedule, limits, stamp), environment_info, args, quiet, human, sink
+        )
     finally:
         if sink is not None:
             sink.close()
     shown = outcome.results if plan is None else resume.in_sweep_order(configs, plan.reused, outcome.results)
-    return _finish(outcome, shown, unsaved, args, human)
+    return _finish(outcome, shown, unsaved, args, human, schedule)
 
 
 def _tokens(value) -> list:
@@ -160,15 +185,12 @@ def _open_output(path: str | None) -> records.JsonLinesFile | None:
 
 
 def _run(
-    configs: list[BenchmarkConfig],
-    plan: resume.ResumePlan | None,
+    plan: _Plan,
     environment_info: dict,
     args: argparse.Namespace,
     quiet: Quiet,
     human: IO[str] | None,
     sink: records.JsonLinesFile | None,
-    limits: Limits,
-    stamp: tuple[str, str],
 ) -> tuple[sweep.SweepOutcome, list[BenchmarkResult]]:
     """Prints the header, runs the sweep (what --resume left of it), writes and summarises each
     result as it arrives, stamped with the sweep's (id, command line).
@@ -177,23 +199,28 @@ def _run(
       (the sweep's outcome, the results whose record could not be written to --output).
     """
     isolate = not args.in_process
-    to_run = configs if plan is None else plan.to_run
+    schedule = plan.schedule
+    configs = schedule.configs
     if human is not None:
-        _print_lines(report.header_lines(environment_info, configs, isolate), human)
-        if plan is not None:
-            _print_lines(_resume_lines(plan, args.output), human)
-    position = iter(range(1, len(to_run) + 1))
+        header = report.header_lines(environment_info, plan.configs, isolate)
+        header += [schedule.header_line()] if schedule.repeated else []
+        header += resume.header_lines(plan.resumed, args.output) if plan.resumed else []
+        _print_lines(header, human)
+    position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
     unsaved: list[BenchmarkResult] = []
 
     def on_start(config: BenchmarkConfig) -> None:
+        index = next(position)
         if human is not None:
-            _print_lines(["", report.start_line(config, next(position), len(to_run), moving)], human)
+            start = report.start_line(config, index, len(configs), moving) + schedule.start_note(index)
+            _print_lines(["", start], human)
 
     def on_result(result) -> None:
-        result.sweep_id, result.command = stamp
+        schedule.tag(result)
+        result.sweep_id, result.command = plan.stamp
         if human is not None:
-            _print_lines(report.summary_lines(result), human)
+            _print_lines(report.summary_lines(result) + report.closing_lines(result), human)
         if sink is not None:
             try:
                 sink.write(result)
@@ -207,30 +234,16 @@ def _run(
                 )
 
     outcome = sweep.run_sweep(
-        to_run,
+        configs,
         environment_info,
         isolate=isolate,
         progress=human,
         on_start=on_start,
         on_result=on_result,
         quiet=quiet,
-        limits=limits,
+        limits=plan.limits,
     )
     return outcome, unsaved
-
-
-def _resume_lines(plan: resume.ResumePlan, path: str) -> list[str]:
-    """What --resume found, for the header."""
-    lines = [
-        f"Resuming: {len(plan.reused)} configuration(s) already recorded ok in {path}"
-        + (f" (sweep {plan.sweep_id})" if plan.sweep_id else "")
-        + f", {len(plan.to_run)} to run"
-    ]
-    if plan.other_machine:
-        lines.append(
-            f"  {len(plan.other_machine)} of them recorded on another machine or TensorFlow: run again"
-        )
-    return lines
 
 
 def _finish(
@@ -239,6 +252,7 @@ def _finish(
     unsaved: list[BenchmarkResult],
     args: argparse.Namespace,
     human: IO[str] | None,
+    schedule: repeats.Schedule,
 ) -> int:
     """Prints the final output (`shown`: this sweep's results with the resumed ones) and returns
     the exit status."""
@@ -252,7 +266,9 @@ def _finish(
             file=sys.stderr,
             flush=True,
         )
-    if shown:
+    if shown and schedule.repeated:
+        _repeats_output(shown, outcome.not_run, args, human)
+    elif shown:
         print(report.render(shown, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
             _print_lines(table.footnotes(shown, outcome.not_run), sys.stdout)
@@ -266,6 +282,24 @@ def _finish(
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if outcome.any_failed or unsaved else EXIT_OK
+
+
+def _repeats_output(
+    results: list[BenchmarkResult],
+    not_run: list[BenchmarkConfig],
+    args: argparse.Namespace,
+    human: IO[str] | None,
+) -> None:
+    """The final output of a repeated sweep: the per-process table (or JSON/CSV records), then the
+    summary over processes (on stdout with the table, else with the progress lines)."""
+    as_table = args.format == "table"
+    rendered = repeats.process_table(results, args.table_format) if as_table else None
+    print(rendered or report.render(results, args.format, args.table_format), flush=True)
+    summary_stream = sys.stdout if as_table else human
+    if summary_stream is not None:
+        _print_lines(repeats.summary_lines(results, args.table_format), summary_stream)
+    if not_run and as_table and not args.quiet:
+        _print_lines(table.footnotes([], not_run)[-1:], sys.stdout)
 
 
 def _print_lines(lines: Sequence[str], stream: IO[str]) -> None:

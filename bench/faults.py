@@ -4,8 +4,11 @@ BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE', '*' matchi
 is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
 SIGKILLs itself), all once the session is initialised; 'killstep' (SIGKILL right after measured
 step KILL_AFTER_STEP) or 'stall' (a child that never gets going: it sleeps before importing
-TensorFlow). 'kill', 'killstep' and 'stall' are for child processes only. A normal run checks
-`active()` once per configuration and goes no further.
+TensorFlow). 'kill', 'killstep' and 'stall' are for child processes only. KIND with '-once'
+('kill-once') fails only the first process it selects: that process creates the file named by
+BENCH_TEST_FAULT_ONCE, and later processes that find it run normally (how a test fails one of a
+configuration's repeated processes). A normal run checks `active()` once per configuration and
+goes no further.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from bench.config import BenchmarkConfig
 ENV_VAR = "BENCH_TEST_FAULT"
 # The measured step after which 'killstep' kills the process.
 KILL_AFTER_STEP = 2
+ONCE_ENV_VAR = "BENCH_TEST_FAULT_ONCE"
+ONCE = "-once"
 
 
 def active() -> bool:
@@ -63,6 +68,10 @@ def inject(config: BenchmarkConfig) -> None:
     for kind in _selected_kinds(config):
         if kind in ("stall", "killstep"):
             continue
+        if kind.endswith(ONCE):
+            if not _first_time():
+                continue
+            kind = kind[: -len(ONCE)]
         if kind == "kill":
             kill_now()
         if kind == "oom":
@@ -72,3 +81,15 @@ def inject(config: BenchmarkConfig) -> None:
                 None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)"
             )
         raise RuntimeError(f"injected failure for {config.label}\n(second line of the message)")
+
+
+def _first_time() -> bool:
+    """Creates the BENCH_TEST_FAULT_ONCE file; False if it was already there (or is not set)."""
+    path = os.environ.get(ONCE_ENV_VAR)
+    if not path:
+        return False
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True

@@ -41,6 +41,8 @@ examples:
   python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
   python -m bench --depth all --batch 64 --mode train --memory-limit 6GiB --timeout 600 \
       --output sweep.jsonl --resume
+  python -m bench --depth 50 101 --batch 8 --repeat 5 --output new.jsonl
+  python -m bench compare base.jsonl new.jsonl      (see python -m bench compare --help)
 """
 
 
@@ -98,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
     steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
+    steps.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="measure each configuration in N child processes, interleaved across the sweep (A B C "
+        "A B C ...); one record per process, and a summary over processes: mean, 95%% CI, spread",
+    )
     device = parser.add_argument_group("device and threads")
     device.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto: the first GPU TensorFlow sees, else the CPU"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench import axes, records, table
+from bench import stats as stats_lib
 from bench.config import MODE_TITLES, BenchmarkConfig
 from bench.loss_scale import effective_loss_scale
 from bench.result import STATUS_INTERRUPTED, BenchmarkResult
@@ -175,6 +176,28 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
         lines.append(setup)
     lines += [f"WARNING: {warning}" for warning in result.warnings]
     return lines
+
+
+def closing_lines(result: BenchmarkResult) -> list[str]:
+    """The lines that end a measured configuration: latency percentiles, jitter and the mean's 95%
+    interval, then tf_cnn_benchmarks' closing line ('total images/sec: N' between two rules of
+    dashes; N = images of the measured steps / their loop's wall time), so its log parsers read ours.
+    Nothing for a failed configuration."""
+    if not result.ok:
+        return []
+    spread = stats_lib.step_distribution(result.measurement.step_times_s)
+    line = (
+        f"  latency: p50 {spread.p50_s:.4f} s, p90 {spread.p90_s:.4f} s, p99 {spread.p99_s:.4f} s, "
+        f"jitter {spread.jitter_s:.4f} s (1.4826 x MAD)"
+    )
+    if spread.mean is not None:
+        mean = spread.mean
+        line += (
+            f"; mean {mean.mean:.4f} s, standard error {mean.standard_error:.4f} s, 95% CI "
+            f"{mean.low:.4f} to {mean.high:.4f} s (t, {mean.df + 1} batch means)"
+        )
+    rule = "-" * 64
+    return [line, rule, f"total images/sec: {result.stats.total_images_per_sec:.2f}", rule]
 
 
 def cost_lines(result: BenchmarkResult) -> list[str]:

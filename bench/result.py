@@ -63,6 +63,22 @@ class Failure:
 
 
 @dataclasses.dataclass(frozen=True)
+class Repeat:
+    """Which of a configuration's repeated processes a result is (`--repeat`).
+
+    Attributes:
+      index: 1-based position among the configuration's processes.
+      count: how many processes the configuration was to be measured in.
+    """
+
+    index: int
+    count: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
 class Cost:
     """Work, rate, efficiency and memory of a measured configuration (None where unknown).
 
@@ -108,6 +124,8 @@ class BenchmarkResult:
       limits: the bounds its child process ran under.
       sweep_id: the sweep it belongs to ('' outside a command-line sweep).
       command: the command line of that sweep.
+      repeat: which repeated process this is (None for a single-process configuration; the
+        record then has no "repeat" key, like records written before --repeat existed).
     """
 
     config: BenchmarkConfig
@@ -122,6 +140,7 @@ class BenchmarkResult:
     limits: Limits = dataclasses.field(default_factory=Limits)
     sweep_id: str = ""
     command: str = ""
+    repeat: Repeat | None = None
 
     @property
     def ok(self) -> bool:
@@ -189,7 +208,7 @@ class BenchmarkResult:
         summary = self.stats
         cost = self.cost
         sweep = {"sweep_id": self.sweep_id, "command": self.command} if self.sweep_id else {}
-        return {
+        record = {
             "schema": RECORD_SCHEMA,
             **sweep,
             "label": self.config.label,
@@ -208,6 +227,9 @@ class BenchmarkResult:
             "extra": self.extra.to_dict(),
             **({"limits": self.limits.to_dict()} if self.limits.any else {}),
         }
+        if self.repeat is not None:
+            record["repeat"] = self.repeat.to_dict()
+        return record
 
     @classmethod
     def from_record(cls, record: dict) -> BenchmarkResult:
@@ -239,6 +261,7 @@ class BenchmarkResult:
             limits=Limits.from_dict(record.get("limits")),
             sweep_id=record.get("sweep_id", ""),
             command=record.get("command", ""),
+            repeat=Repeat(**record["repeat"]) if record.get("repeat") else None,
         )
 
 

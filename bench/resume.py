@@ -3,9 +3,10 @@
 Every record a command-line sweep writes carries the sweep's id and its command line, so the
 records of one sweep can be told apart in a file several sweeps appended to. With --resume, a
 configuration whose settings equal those of an 'ok' record in the file, measured on the same
-machine and TensorFlow, is not run again: that record stands for it in the table. The resumed
-sweep keeps the id of the sweep it continues when the reused records all come from one. No
-TensorFlow here.
+machine and TensorFlow, is not run again: that record stands for it in the table (with
+--repeat N, it takes N such records, the latest; a configuration with fewer runs all N again).
+The resumed sweep keeps the id of the sweep it continues when the reused records all come from
+one. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -43,24 +44,26 @@ class ResumePlan:
 
     Attributes:
       to_run: configurations still to measure, in sweep order.
-      reused: {configuration: its recorded 'ok' result} for those already measured.
+      reused: {configuration: its recorded 'ok' results (as many as the sweep's repeats)} for
+        those already measured.
       other_machine: configurations recorded 'ok' but on another machine or TensorFlow (run again).
       sweep_id: the id of the sweep the reused records belong to, when they share one.
     """
 
     to_run: list[BenchmarkConfig]
-    reused: dict[BenchmarkConfig, BenchmarkResult]
+    reused: dict[BenchmarkConfig, list[BenchmarkResult]]
     other_machine: list[BenchmarkConfig]
     sweep_id: str | None
 
 
-def plan(configs: Sequence[BenchmarkConfig], path: str, environment: dict) -> ResumePlan:
+def plan(configs: Sequence[BenchmarkConfig], path: str, environment: dict, repeats: int = 1) -> ResumePlan:
     """Splits a prepared sweep into what `path` already holds and what is left to run.
 
     Args:
       configs: the sweep's prepared configurations (device resolved, trace paths set).
       path: the --output file (a missing file holds nothing).
       environment: this machine's environment description.
+      repeats: the processes the sweep measures each configuration in (--repeat).
 
     Returns:
       A ResumePlan.
@@ -70,17 +73,20 @@ def plan(configs: Sequence[BenchmarkConfig], path: str, environment: dict) -> Re
     """
     recorded = _read(path)
     here = _machine(environment)
-    finished: dict[BenchmarkConfig, BenchmarkResult] = {}
+    finished: dict[BenchmarkConfig, list[BenchmarkResult]] = {}
     elsewhere: set[BenchmarkConfig] = set()
     for result in recorded:
         if not result.ok:
             continue
         if _machine(result.environment) == here:
-            finished[result.config] = result  # the latest record of a configuration wins
+            finished.setdefault(result.config, []).append(result)
         else:
             elsewhere.add(result.config)
-    reused = {config: finished[config] for config in configs if config in finished}
-    sweep_ids = {result.sweep_id for result in reused.values()}
+    # The latest `repeats` records of a configuration stand for it, when there are that many.
+    reused = {
+        config: finished[config][-repeats:] for config in configs if len(finished.get(config, [])) >= repeats
+    }
+    sweep_ids = {result.sweep_id for results in reused.values() for result in results}
     return ResumePlan(
         to_run=[config for config in configs if config not in reused],
         reused=reused,
@@ -89,16 +95,32 @@ def plan(configs: Sequence[BenchmarkConfig], path: str, environment: dict) -> Re
     )
 
 
+def header_lines(plan: ResumePlan, path: str) -> list[str]:
+    """What --resume found, for the header."""
+    lines = [
+        f"Resuming: {len(plan.reused)} configuration(s) already recorded ok in {path}"
+        + (f" (sweep {plan.sweep_id})" if plan.sweep_id else "")
+        + f", {len(plan.to_run)} to run"
+    ]
+    if plan.other_machine:
+        lines.append(
+            f"  {len(plan.other_machine)} of them recorded on another machine or TensorFlow: run again"
+        )
+    return lines
+
+
 def in_sweep_order(
     configs: Sequence[BenchmarkConfig],
-    reused: dict[BenchmarkConfig, BenchmarkResult],
+    reused: dict[BenchmarkConfig, list[BenchmarkResult]],
     new: Sequence[BenchmarkResult],
 ) -> list[BenchmarkResult]:
-    """The reused and the new results together, in the sweep's order (new ones not in `configs`,
-    such as none, go last)."""
-    by_config = {result.config: result for result in new}
-    ordered = [reused.get(config) or by_config.pop(config, None) for config in configs]
-    return [result for result in ordered if result is not None] + list(by_config.values())
+    """The reused and the new results together, configuration by configuration in the sweep's
+    order (a configuration's results in the order they were measured)."""
+    by_config: dict[BenchmarkConfig, list[BenchmarkResult]] = {}
+    for result in new:
+        by_config.setdefault(result.config, []).append(result)
+    ordered = [result for config in configs for result in reused.get(config, []) + by_config.pop(config, [])]
+    return ordered + [result for rest in by_config.values() for result in rest]
 
 
 def _read(path: str) -> list[BenchmarkResult]:

@@ -11,11 +11,20 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
+from bench import distributions
+
 # A run is flagged as noisy when its sd or its interquartile range exceeds this fraction of the
 # median step time.
 HIGH_SPREAD_FRACTION = 0.10
 # Fewer measured steps than this give a mean too uncertain to compare configurations by.
 MIN_TRUSTED_STEPS = 10
+# Confidence of every interval the harness reports.
+CONFIDENCE = 0.95
+# The measured steps of one process are cut into this many contiguous blocks ("batch means") to
+# estimate the standard error of their mean: consecutive steps are correlated, block means far less.
+BLOCKS = 10
+# tf_cnn_benchmarks' jitter: the median absolute deviation scaled to the sd of a normal distribution.
+MAD_TO_SD = 1.4826
 
 
 def mean(values: Sequence[float]) -> float:
@@ -190,6 +199,109 @@ def reliability_warnings(stats: StepStatistics) -> list[str]:
                 f"(over {HIGH_SPREAD_FRACTION:.0%}); is the machine busy?"
             )
     return warnings
+
+
+def sample_sd(values: Sequence[float]) -> float:
+    """Sample standard deviation (n - 1 in the denominator), in two passes; ValueError for fewer
+    than two values."""
+    if len(values) < 2:
+        raise ValueError("a sample standard deviation needs at least two values")
+    centre = mean(values)
+    return math.sqrt(math.fsum((value - centre) ** 2 for value in values) / (len(values) - 1))
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of independent values: sample sd / sqrt(n) (ValueError below 2)."""
+    return sample_sd(values) / math.sqrt(len(values))
+
+
+def jitter(values: Sequence[float]) -> float:
+    """tf_cnn_benchmarks' jitter: 1.4826 x the median absolute deviation from the median (ValueError
+    if `values` is empty)."""
+    centre = median(values)
+    return MAD_TO_SD * median([abs(value - centre) for value in values])
+
+
+def block_means(values: Sequence[float], blocks: int = BLOCKS) -> list[float]:
+    """Means of `blocks` contiguous, nearly equal blocks of `values` (fewer when there are fewer
+    values: then each value is its own block); block sizes differ by at most one. ValueError if
+    `values` is empty."""
+    _require_values(values)
+    count = min(blocks, len(values))
+    size, extra = divmod(len(values), count)
+    means, start = [], 0
+    for index in range(count):
+        stop = start + size + (1 if index < extra else 0)
+        means.append(mean(values[start:stop]))
+        start = stop
+    return means
+
+
+@dataclasses.dataclass(frozen=True)
+class MeanInterval:
+    """A mean with its standard error and t-based confidence interval.
+
+    Attributes:
+      mean: the estimate.
+      standard_error: its standard error.
+      df: degrees of freedom of the t quantile (independent observations - 1).
+      low, high: the interval mean -/+ t(df) x standard error.
+      confidence: its confidence level (0.95).
+    """
+
+    mean: float
+    standard_error: float
+    df: float
+    low: float
+    high: float
+    confidence: float = CONFIDENCE
+
+
+def interval(centre: float, error: float, df: float, confidence: float = CONFIDENCE) -> MeanInterval:
+    """The t interval centre -/+ t_(1 - (1 - confidence) / 2, df) x error."""
+    half = distributions.t_quantile(0.5 + confidence / 2, df) * error
+    return MeanInterval(centre, error, df, centre - half, centre + half, confidence)
+
+
+def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
+    """The mean of independent values with its t interval (df = n - 1; ValueError below 2 values)."""
+    return interval(mean(values), standard_error(values), len(values) - 1, confidence)
+
+
+def step_mean_interval(step_times_s: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
+    """The mean step time of one process with its t interval, the standard error taken from
+    `BLOCKS` batch means (their sample sd / sqrt(blocks), df = blocks - 1) because consecutive
+    steps are not independent; the mean itself is that of every step. ValueError below 2 steps."""
+    blocks = block_means(step_times_s)
+    return interval(mean(step_times_s), standard_error(blocks), len(blocks) - 1, confidence)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepDistribution:
+    """Latency figures of one process's measured steps, in seconds.
+
+    Attributes:
+      p50_s, p90_s, p99_s: step-time percentiles (p99 at batch 1 is what serving reads).
+      jitter_s: 1.4826 x the median absolute deviation.
+      mean: the mean step time with its batch-means interval (None for a single step).
+    """
+
+    p50_s: float
+    p90_s: float
+    p99_s: float
+    jitter_s: float
+    mean: MeanInterval | None
+
+
+def step_distribution(step_times_s: Sequence[float]) -> StepDistribution:
+    """Percentiles, jitter and the interval of the mean of raw step times (ValueError if empty)."""
+    return StepDistribution(
+        p50_s=percentile(step_times_s, 0.50),
+        p90_s=percentile(step_times_s, 0.90),
+        p99_s=percentile(step_times_s, 0.99),
+        jitter_s=jitter(step_times_s),
+        mean=step_mean_interval(step_times_s) if len(step_times_s) > 1 else None,
+    )
 
 
 def _safe_ratio(numerator: float, denominator: float) -> float:

@@ -98,9 +98,9 @@ def tiny():
     return dict(TINY)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_args():
-    """The tiny settings as command-line flags."""
+    """The tiny settings as command-line flags (session scope: module fixtures use them too)."""
     return list(TINY_ARGS)
 
 
@@ -117,7 +117,7 @@ def bench_command(*args):
     return [sys.executable, "-m", "bench", *args]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_bench():
     """run_bench(*args, env=None, timeout=300) -> CompletedProcess of `python -m bench ...`,
     text output captured; env defaults to `clean_environment()`; env_extra adds variables."""

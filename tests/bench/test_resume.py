@@ -38,8 +38,7 @@ def test_recorded_ok_configurations_are_reused_and_the_rest_run(tmp_path, sweep_
     assert list(plan.reused) == wanted[:3]
     assert plan.to_run == [extra, wanted[3], wanted[4]]
     assert plan.sweep_id == "S1" and plan.other_machine == []
-    assert [r.step_times_s for r in (plan.reused[c].measurement for c in wanted[:3])] == [
-        r.measurement.step_times_s for r in sweep_results[:3]]
+    assert [plan.reused[config] for config in wanted[:3]] == [[result] for result in sweep_results[:3]]
 
 
 def test_only_equal_settings_on_the_same_machine_and_tensorflow_count(tmp_path, make_measured,
@@ -70,10 +69,25 @@ def test_a_missing_file_resumes_nothing_and_a_bad_one_is_refused(tmp_path, make_
     assert raised.value.field == "output"
 
 
+def test_with_repeats_a_configuration_needs_that_many_ok_records(tmp_path, make_measured,
+                                                                 environment_info):
+    path = tmp_path / "sweep.jsonl"
+    twice = [make_measured(50, 8, "forward", [0.1 * run] * 3) for run in (1, 2, 3)]
+    once = make_measured(50, 8, "train", [0.3] * 3)
+    _write(path, [*twice, once])
+    plan = resume.plan([twice[0].config, once.config], str(path), environment_info, repeats=2)
+    assert plan.reused == {twice[0].config: twice[1:]}  # the latest two
+    assert plan.to_run == [once.config]
+
+
 def test_results_come_back_in_sweep_order(sweep_results):
     configs = [result.config for result in sweep_results]
-    reused = {configs[1]: sweep_results[1], configs[3]: sweep_results[3]}
+    reused = {configs[1]: [sweep_results[1]], configs[3]: [sweep_results[3]]}
     new = [sweep_results[4], sweep_results[0], sweep_results[2]]
     assert resume.in_sweep_order(configs, reused, new) == sweep_results
     # An interrupted sweep: configurations never run are simply absent.
     assert resume.in_sweep_order(configs, reused, new[:1]) == [sweep_results[i] for i in (1, 3, 4)]
+    # Repeats: a configuration's results stay together, reused ones first.
+    again = [sweep_results[0], sweep_results[4], sweep_results[0]]
+    assert resume.in_sweep_order(configs[:2], {configs[1]: [sweep_results[1]]}, again) == [
+        sweep_results[0], sweep_results[0], sweep_results[1], sweep_results[4]]

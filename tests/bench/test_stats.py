@@ -90,3 +90,62 @@ def test_high_spread_from_iqr_alone():
     summary = stats.summarize(values, 1, loop_wall_s=1.3, cold_step_s=1.0)
     assert summary.sd_s < 0.1 * summary.median_s < summary.iqr_s
     assert any("high spread" in warning for warning in stats.reliability_warnings(summary))
+
+
+def test_sample_sd_standard_error_and_jitter_against_numpy_and_hand_values(rng):
+    values = list(rng.lognormal(-2.0, 0.3, size=25))
+    assert stats.sample_sd(values) == pytest.approx(np.std(values, ddof=1), rel=1e-12)
+    assert stats.standard_error(values) == pytest.approx(np.std(values, ddof=1) / 5, rel=1e-12)
+    # Median 3; absolute deviations 2, 1, 0, 1, 7 -> their median 1.
+    assert stats.jitter([1.0, 2.0, 3.0, 4.0, 10.0]) == pytest.approx(1.4826)
+    with pytest.raises(ValueError, match="at least two"):
+        stats.sample_sd([1.0])
+
+
+def test_block_means_cut_contiguous_nearly_equal_blocks():
+    # Seven values in three blocks: sizes 3, 2, 2.
+    assert stats.block_means([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], blocks=3) == [2.0, 4.5, 6.5]
+    assert stats.block_means([4.0, 2.0], blocks=10) == [4.0, 2.0]  # one block per step
+    assert len(stats.block_means(list(range(105)))) == 10
+
+
+def test_mean_interval_uses_the_t_quantile():
+    interval = stats.mean_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    # sd sqrt(2.5), se sqrt(0.5), t(0.975, 4) = 2.776 from the table.
+    assert (interval.mean, interval.df) == (3.0, 4)
+    assert interval.standard_error == pytest.approx(math.sqrt(0.5))
+    assert interval.high - 3.0 == pytest.approx(2.776 * math.sqrt(0.5), abs=1e-3)
+    assert interval.low == pytest.approx(6.0 - interval.high)
+
+
+def ar1_series(rng, size, correlation, mean=0.1, noise=0.005):
+    """Step times whose deviations from `mean` follow an AR(1) process (stationary start)."""
+    shocks = rng.normal(0.0, noise, size=size)
+    values = [shocks[0] / math.sqrt(1 - correlation**2)]
+    for shock in shocks[1:]:
+        values.append(correlation * values[-1] + shock)
+    return [mean + value for value in values]
+
+
+def test_the_batch_means_interval_keeps_its_coverage_on_correlated_steps(rng):
+    """On steps correlated like a warm-up drift (AR(1), 0.6), an interval that treats steps as
+    independent covers the true mean far less often than 95%; the batch-means one does not."""
+    covered_blocks = covered_naive = 0
+    trials = 400
+    for _ in range(trials):
+        steps = ar1_series(rng, 100, 0.6)
+        blocked = stats.step_mean_interval(steps)
+        naive = stats.mean_interval(steps)
+        covered_blocks += blocked.low <= 0.1 <= blocked.high
+        covered_naive += naive.low <= 0.1 <= naive.high
+    assert covered_naive / trials < 0.85
+    assert 0.88 <= covered_blocks / trials <= 0.99
+
+
+def test_step_distribution_percentiles_and_single_step():
+    steps = [0.01 * (index + 1) for index in range(100)]  # 0.01 .. 1.00
+    distribution = stats.step_distribution(steps)
+    assert distribution.p50_s == pytest.approx(0.505)
+    assert distribution.p99_s == pytest.approx(0.01 + 0.99 * 0.99)
+    assert distribution.mean.mean == pytest.approx(0.505) and distribution.mean.df == 9
+    assert stats.step_distribution([0.2]).mean is None
