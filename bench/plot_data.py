@@ -12,10 +12,10 @@ No matplotlib and no TensorFlow here; `bench.plot_labels` words files, title and
 from __future__ import annotations
 
 import dataclasses
-import statistics
+import math
 from collections.abc import Sequence
 
-from bench import axes, records
+from bench import axes, records, significance
 from bench.config import BenchmarkConfig
 from bench.result import BenchmarkResult
 
@@ -75,17 +75,19 @@ class Group:
 
     @property
     def images_per_sec(self) -> float:
-        """The mean of the records' images/sec."""
-        return statistics.fmean(result.stats.images_per_sec for result in self.results)
+        """batch / the mean step time over its processes (`bench.significance.Sample`, as the
+        repeats summary and compare have it; one process: its own images/sec)."""
+        return significance.sample_of(self.results).images_per_sec
 
     @property
     def interval(self) -> tuple[float, float] | None:
-        """A (low, high) confidence interval of images/sec across processes, or None.
-
-        The hook for repeats: a group of two or more processes gets its interval here from
-        bench.stats once repeats are recorded; until then every group has none.
-        """
-        return None
+        """The 95% confidence interval of images/sec across processes (t over the process means,
+        as the repeats summary has it), or None: a single process, or an interval without an
+        upper bound (the mean step time's interval reaching down to 0)."""
+        if len(self.results) < 2:
+            return None
+        interval = significance.sample_of(self.results).images_per_sec_interval
+        return interval if interval and math.isfinite(interval[1]) else None
 
     def value(self, field: str) -> object:
         """The group's value of an axis field, or of 'replicas'."""

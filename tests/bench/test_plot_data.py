@@ -24,10 +24,22 @@ def test_records_of_one_configuration_form_one_group_of_their_mean(make_measured
     )
     groups = plot_data.groups(plot_data.read_sources([path]))
     assert [(g.config.depth, len(g.results)) for g in groups] == [(50, 2), (101, 1)]
-    assert groups[0].images_per_sec == pytest.approx((_ips(0.1, 8) + _ips(0.2, 8)) / 2)
+    # Over processes: batch / the mean of their mean step times.
+    assert groups[0].images_per_sec == pytest.approx(_ips(0.15, 8))
     assert groups[1].images_per_sec == pytest.approx(_ips(0.3, 8))
-    # The hook for repeats' confidence intervals: none until bench.stats provides them.
-    assert groups[0].interval is None
+    # Two processes this far apart: the step time's interval reaches below 0, no upper bound.
+    assert groups[0].interval is None and groups[1].interval is None
+
+
+def test_repeated_processes_get_the_t_interval_of_their_throughput(make_measured, records_file):
+    step_means = [0.100, 0.102, 0.098]
+    results = [make_measured(50, 8, "forward", [mean] * 10) for mean in step_means]
+    path = records_file("r.jsonl", results, {i: {"repeat": {"index": i + 1, "count": 3}} for i in range(3)})
+    (group,) = plot_data.groups(plot_data.read_sources([path]))
+    # t(0.975, 2 df) = 4.3027; the standard error of the three means is 0.002 / sqrt(3).
+    half = 4.302652729911275 * 0.002 / 3**0.5
+    low, high = group.interval
+    assert (low, high) == (pytest.approx(8 / (0.1 + half)), pytest.approx(8 / (0.1 - half)))
 
 
 def test_the_device_count_is_the_config_replicas_and_1_without_it(make_measured, records_file):
