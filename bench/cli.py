@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, report, resume, sweep, table
+from bench import axes, batch_max, records, report, resume, sweep, table
+from bench.batch_search import SearchSettings
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
@@ -67,10 +68,17 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
     try:
         limits = Limits.from_text(args.memory_limit, args.gpu_memory_limit, args.timeout)
+        search = batch_max.requested(
+            args.batch_size, args.device, limits, args.in_process, args.resume, args.trace
+        )
+        if search is not None:
+            args.batch_size = [search.start]  # where each configuration's search starts
         configs = axes.expand(_axis_values(args), **_common_settings(args))
         configs, environment_info = sweep.prepare(
             configs, quiet=quiet, limits=limits, isolate=not args.in_process
         )
+        if search is not None:
+            batch_max.check_devices(configs, limits)
         configs = axes.with_trace_paths(configs, args.trace)
         plan = resume.plan(configs, args.output, environment_info) if args.resume else None
     except ConfigError as error:
@@ -79,7 +87,9 @@ def _main(argv: list[str]) -> int:
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     try:
-        outcome, unsaved = _run(configs, plan, environment_info, args, quiet, human, sink, limits, stamp)
+        outcome, unsaved = _run(
+            configs, plan, environment_info, args, quiet, human, sink, limits, stamp, search
+        )
     finally:
         if sink is not None:
             sink.close()
@@ -169,17 +179,22 @@ def _run(
     sink: records.JsonLinesFile | None,
     limits: Limits,
     stamp: tuple[str, str],
+    search: SearchSettings | None = None,
 ) -> tuple[sweep.SweepOutcome, list[BenchmarkResult]]:
     """Prints the header, runs the sweep (what --resume left of it), writes and summarises each
-    result as it arrives, stamped with the sweep's (id, command line).
+    result as it arrives, stamped with the sweep's (id, command line); with `search`, each
+    configuration is a batch search whose tries are written and summarised as they end.
 
     Returns:
       (the sweep's outcome, the results whose record could not be written to --output).
     """
     isolate = not args.in_process
     to_run = configs if plan is None else plan.to_run
+    shown = configs if search is None else [batch_max.as_search(config) for config in configs]
     if human is not None:
-        _print_lines(report.header_lines(environment_info, configs, isolate), human)
+        _print_lines(report.header_lines(environment_info, shown, isolate), human)
+        if search is not None:
+            _print_lines(batch_max.header_lines(search, limits), human)
         if plan is not None:
             _print_lines(_resume_lines(plan, args.output), human)
     position = iter(range(1, len(to_run) + 1))
@@ -188,7 +203,8 @@ def _run(
 
     def on_start(config: BenchmarkConfig) -> None:
         if human is not None:
-            _print_lines(["", report.start_line(config, next(position), len(to_run), moving)], human)
+            named = config if search is None else batch_max.as_search(config)
+            _print_lines(["", report.start_line(named, next(position), len(to_run), moving)], human)
 
     def on_result(result) -> None:
         result.sweep_id, result.command = stamp
@@ -215,7 +231,10 @@ def _run(
         on_result=on_result,
         quiet=quiet,
         limits=limits,
-    )
+        run_one=None if search is None else batch_max.Runner(
+            environment_info, search, on_result, quiet, human, limits
+        ).run,
+    )  # fmt: skip
     return outcome, unsaved
 
 

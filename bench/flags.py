@@ -39,6 +39,7 @@ examples:
   python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
   python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
   python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+  python -m bench --depth all --batch max --mode train --memory-limit 6GiB --output search.jsonl
   python -m bench --depth all --batch 64 --mode train --memory-limit 6GiB --timeout 600 \
       --output sweep.jsonl --resume
 """

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 
 from bench import stats as stats_lib
+from bench.batch_search import SearchFacts
 from bench.config import BenchmarkConfig
 from bench.extras import Extras
 from bench.limits import Limits
@@ -108,6 +109,8 @@ class BenchmarkResult:
       limits: the bounds its child process ran under.
       sweep_id: the sweep it belongs to ('' outside a command-line sweep).
       command: the command line of that sweep.
+      batch_search: for a record of a `--batch max` search, what it says about the search (one
+        of its tries, or its result); None otherwise.
     """
 
     config: BenchmarkConfig
@@ -122,6 +125,7 @@ class BenchmarkResult:
     limits: Limits = dataclasses.field(default_factory=Limits)
     sweep_id: str = ""
     command: str = ""
+    batch_search: SearchFacts | None = None
 
     @property
     def ok(self) -> bool:
@@ -207,6 +211,7 @@ class BenchmarkResult:
             "failure": self.failure.to_dict() if self.failure else None,
             "extra": self.extra.to_dict(),
             **({"limits": self.limits.to_dict()} if self.limits.any else {}),
+            **({"batch_search": self.batch_search.to_dict()} if self.batch_search else {}),
         }
 
     @classmethod
@@ -239,6 +244,7 @@ class BenchmarkResult:
             limits=Limits.from_dict(record.get("limits")),
             sweep_id=record.get("sweep_id", ""),
             command=record.get("command", ""),
+            batch_search=SearchFacts.from_dict(record.get("batch_search")),
         )
 
 
