@@ -153,8 +153,10 @@ class Runner:
         """
         tries: list[Try] = []
         last: BenchmarkResult | None = None
+        running = config.batch_size  # the batch size of the child running (named if interrupted)
         try:
             while (size := batch_search.next_size(tries, self.settings)) is not None:
+                running = size
                 last = self._run_child(try_config(config, size, self.settings), None)
                 tries.append(outcome_of(last))
                 last.batch_search = SearchFacts(
@@ -168,11 +170,12 @@ class Runner:
                 return self._none_found(config, last, facts)
             if self.progress is not None:
                 print(f"  largest batch {facts.largest}: measured with the sweep's steps", file=self.progress)
+            running = facts.largest
             result = self._run_child(dataclasses.replace(config, batch_size=facts.largest), self.progress)
         except KeyboardInterrupt as stop:
             reason = str(stop) or "Ctrl-C"
             facts = self._facts(config, tries)
-            stopped = dataclasses.replace(config, batch_size=facts.largest or config.batch_size)
+            stopped = dataclasses.replace(config, batch_size=running)
             interrupted = failures.interrupted_result(stopped, self.environment, reason)
             interrupted.batch_search = facts
             raise InterruptedWithResult(reason, interrupted) from None
