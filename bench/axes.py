@@ -12,6 +12,7 @@ No TensorFlow here.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 import os
@@ -94,6 +95,17 @@ def _integers(field: str) -> Callable[[str], list[int]]:
     return parse
 
 
+def _batch_token(token: str) -> int | str:
+    """A --batch token as the command line reads it: a whole number, or 'max' (the batch search,
+    `bench.batch_max`, which the command line takes out before the sweep is expanded)."""
+    if token.strip().lower() == "max":
+        return "max"
+    try:
+        return int(token)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{token!r}: not a batch size; give whole numbers or max") from None
+
+
 def _choice(field: str, choices: Sequence[str]) -> Callable[[str], list[str]]:
     """A parser accepting one of `choices` for `field`."""
 
@@ -131,12 +143,13 @@ AXES: tuple[Axis, ...] = (
         "batch_size",
         "--batch",
         "Batch",
-        "batch sizes (positive integers)",
+        "batch sizes (positive integers), or max: the largest batch that fits, searched per "
+        "configuration (on the CPU it needs --memory-limit)",
         "32",
         _integers("batch_size"),
         metavar="N",
         always_shown=True,
-        arg_type=int,
+        arg_type=_batch_token,
     ),
     Axis(
         "mode",

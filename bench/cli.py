@@ -18,15 +18,15 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, repeats, report, resume, sweep, table
+from bench import axes, batch_max, records, repeats, report, resume, sweep, table
+from bench.batch_search import SearchSettings
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
-from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
+from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser, check_combinations, tokens
 from bench.limits import Limits
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
 from bench.signals import raise_on_sigterm
-from slim_resnet.files import output_path_problem
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,13 +37,15 @@ EXIT_INTERRUPTED = 130
 @dataclasses.dataclass(frozen=True)
 class _Plan:
     """What the sweep runs: every configuration, what --resume found, the runs left in the order
-    they go (with repeats), the bounds, and the (sweep id, command line) each record carries."""
+    they go (with repeats), the bounds, the (sweep id, command line) each record carries, and the
+    batch search settings when --batch is max."""
 
     configs: list[BenchmarkConfig]
     resumed: resume.ResumePlan | None
     schedule: repeats.Schedule
     limits: Limits
     stamp: tuple[str, str]
+    search: SearchSettings | None = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,20 +81,20 @@ def _main(argv: list[str]) -> int:
     """main() without the usage-error handling."""
     args = build_parser().parse_args(argv)
     quiet = Quiet(args.verbose)
-    _check_table_format(args.table_format)
-    _check_path("--output", args.output, "results.jsonl")
-    _check_path("--trace", args.trace, "step.json")
-    problem = repeats.count_problem(args.repeat, args.in_process)
-    if problem:
-        raise UsageError(problem)
-    if args.resume and args.output is None:
-        raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
+    check_combinations(args)
     try:
         limits = Limits.from_text(args.memory_limit, args.gpu_memory_limit, args.timeout)
+        search = batch_max.requested(
+            args.batch_size, args.device, limits, args.in_process, args.resume, args.trace
+        )
+        if search is not None:
+            args.batch_size = [search.start]  # where each configuration's search starts
         configs = axes.expand(_axis_values(args), **_common_settings(args))
         configs, environment_info = sweep.prepare(
             configs, quiet=quiet, limits=limits, isolate=not args.in_process
         )
+        if search is not None:
+            batch_max.check_devices(configs, limits)
         configs = axes.with_trace_paths(configs, args.trace)
         plan = resume.plan(configs, args.output, environment_info, args.repeat) if args.resume else None
     except ConfigError as error:
@@ -103,18 +105,13 @@ def _main(argv: list[str]) -> int:
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
         outcome, unsaved = _run(
-            _Plan(configs, plan, schedule, limits, stamp), environment_info, args, quiet, human, sink
+            _Plan(configs, plan, schedule, limits, stamp, search), environment_info, args, quiet, human, sink
         )
     finally:
         if sink is not None:
             sink.close()
     shown = outcome.results if plan is None else resume.in_sweep_order(configs, plan.reused, outcome.results)
     return _finish(outcome, shown, unsaved, args, human, schedule)
-
-
-def _tokens(value) -> list:
-    """A flag's value as a list (defaults are single values, given values lists)."""
-    return value if isinstance(value, list) else [value]
 
 
 def _axis_values(args: argparse.Namespace) -> dict[str, list]:
@@ -125,10 +122,10 @@ def _axis_values(args: argparse.Namespace) -> dict[str, list]:
     """
     values = {}
     for axis in axes.AXES:
-        tokens = _tokens(getattr(args, axis.field))
-        if axis.field == "xla" and not tokens:
-            tokens = ["on"]
-        values[axis.field] = axis.values(tokens)
+        given = tokens(getattr(args, axis.field))
+        if axis.field == "xla" and not given:
+            given = ["on"]
+        values[axis.field] = axis.values(given)
     return values
 
 
@@ -156,24 +153,6 @@ def config_error_line(error: ConfigError) -> str:
     return f"{flag} {error.value}: {error.allowed}"
 
 
-def _check_table_format(table_format: str) -> None:
-    """Raises UsageError unless tabulate knows `table_format`."""
-    import tabulate
-
-    if table_format not in tabulate.tabulate_formats:
-        raise UsageError(
-            f"--table-format {table_format}: unknown; choose from "
-            + ", ".join(sorted(tabulate.tabulate_formats))
-        )
-
-
-def _check_path(flag: str, path: str | None, example: str) -> None:
-    """Raises UsageError if `path` could not be written (nothing is created)."""
-    problem = None if path is None else output_path_problem(path, example)
-    if problem:
-        raise UsageError(f"{flag} {path}: {problem}")
-
-
 def _open_output(path: str | None) -> records.JsonLinesFile | None:
     """Opens the JSON Lines file, or raises UsageError."""
     if path is None:
@@ -193,7 +172,8 @@ def _run(
     sink: records.JsonLinesFile | None,
 ) -> tuple[sweep.SweepOutcome, list[BenchmarkResult]]:
     """Prints the header, runs the sweep (what --resume left of it), writes and summarises each
-    result as it arrives, stamped with the sweep's (id, command line).
+    result as it arrives, stamped with the sweep's (id, command line); with `search`, each
+    configuration is a batch search whose tries are written and summarised as they end.
 
     Returns:
       (the sweep's outcome, the results whose record could not be written to --output).
@@ -201,9 +181,12 @@ def _run(
     isolate = not args.in_process
     schedule = plan.schedule
     configs = schedule.configs
+    search = plan.search
     if human is not None:
-        header = report.header_lines(environment_info, plan.configs, isolate)
+        named = plan.configs if search is None else [batch_max.as_search(config) for config in plan.configs]
+        header = report.header_lines(environment_info, named, isolate)
         header += [schedule.header_line()] if schedule.repeated else []
+        header += batch_max.header_lines(search, plan.limits) if search is not None else []
         header += resume.header_lines(plan.resumed, args.output) if plan.resumed else []
         _print_lines(header, human)
     position = iter(range(1, len(configs) + 1))
@@ -213,7 +196,8 @@ def _run(
     def on_start(config: BenchmarkConfig) -> None:
         index = next(position)
         if human is not None:
-            start = report.start_line(config, index, len(configs), moving) + schedule.start_note(index)
+            named = config if search is None else batch_max.as_search(config)
+            start = report.start_line(named, index, len(configs), moving) + schedule.start_note(index)
             _print_lines(["", start], human)
 
     def on_result(result) -> None:
@@ -242,7 +226,10 @@ def _run(
         on_result=on_result,
         quiet=quiet,
         limits=plan.limits,
-    )
+        run_one=None if search is None else batch_max.Runner(
+            environment_info, search, on_result, quiet, human, plan.limits
+        ).run,
+    )  # fmt: skip
     return outcome, unsaved
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from bench import axes, report
+from bench import axes, repeats, report
 from bench.config import DEVICES
+from slim_resnet.files import output_path_problem
 
 PROG = "python -m bench"
 
@@ -39,6 +40,7 @@ examples:
   python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
   python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
   python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+  python -m bench --depth all --batch max --mode train --memory-limit 6GiB --output search.jsonl
   python -m bench --depth all --batch 64 --mode train --memory-limit 6GiB --timeout 600 \\
       --output sweep.jsonl --resume
   python -m bench --depth 50 101 --batch 8 --repeat 5 --output new.jsonl
@@ -214,3 +216,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="let TensorFlow's C++ log lines and Python warnings through"
     )
     return parser
+
+
+def tokens(value) -> list:
+    """A flag's value as a list (defaults are single values, given values lists)."""
+    return value if isinstance(value, list) else [value]
+
+
+def check_combinations(args: argparse.Namespace) -> None:
+    """The checks argparse does not make: the table format, the output paths (nothing is
+    created), and flags that need or exclude each other.
+
+    Raises:
+      UsageError: naming the first flag that is not allowed.
+    """
+    import tabulate
+
+    if args.table_format not in tabulate.tabulate_formats:
+        raise UsageError(
+            f"--table-format {args.table_format}: unknown; choose from "
+            + ", ".join(sorted(tabulate.tabulate_formats))
+        )
+    for flag, path, example in (
+        ("--output", args.output, "results.jsonl"),
+        ("--trace", args.trace, "step.json"),
+    ):
+        problem = None if path is None else output_path_problem(path, example)
+        if problem:
+            raise UsageError(f"{flag} {path}: {problem}")
+    problem = repeats.count_problem(args.repeat, args.in_process)
+    if problem:
+        raise UsageError(problem)
+    if args.repeat > 1 and "max" in map(str, tokens(args.batch_size)):
+        raise UsageError("--batch max: one search per configuration; drop --repeat")
+    if args.resume and args.output is None:
+        raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")

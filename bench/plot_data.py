@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 
 from bench import axes, records, significance
+from bench.batch_search import ROLE_TRY
 from bench.config import BenchmarkConfig
 from bench.result import BenchmarkResult
 
@@ -100,14 +101,20 @@ def replicas_of(record: dict) -> int:
 
 
 def read_source(path: str) -> Source:
-    """The records of one JSON Lines file.
+    """The records of one JSON Lines file; a batch search's tries are left out (its result,
+    the largest batch measured in full, stands for it).
 
     Raises:
       OSError: if it cannot be read.
       ValueError: naming the line that is not a benchmark record.
     """
     pairs = records.read_records_with_json(path)
-    return Source(path, tuple(Entry(result, replicas_of(record)) for record, result in pairs))
+    kept = [(record, result) for record, result in pairs if not _is_try(result)]
+    return Source(path, tuple(Entry(result, replicas_of(record)) for record, result in kept))
+
+
+def _is_try(result: BenchmarkResult) -> bool:
+    return result.batch_search is not None and result.batch_search.role == ROLE_TRY
 
 
 def read_sources(paths: Sequence[str]) -> list[Source]:

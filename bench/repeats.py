@@ -70,7 +70,10 @@ class Schedule:
         return f" (repeat {repeat.index}/{repeat.count})" if repeat else ""
 
     def tag(self, result: BenchmarkResult) -> None:
-        """Gives the next result its Repeat (results arrive in run order)."""
+        """Gives the next result its Repeat (results arrive in run order); without repeats there
+        is none to give (and a batch search delivers several results per run)."""
+        if not self.repeated:
+            return
         result.repeat = self.runs[self._delivered][1]
         self._delivered += 1
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench import axes, records, table
+from bench import axes, batch_max, records, table
 from bench import stats as stats_lib
+from bench.batch_search import ROLE_TRY
 from bench.config import MODE_TITLES, BenchmarkConfig
 from bench.loss_scale import effective_loss_scale
 from bench.result import STATUS_INTERRUPTED, BenchmarkResult
@@ -149,7 +150,9 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
 
     For a measured one, the classic summary line first, so existing parsers keep working:
     '<timestamp>: Forward across N steps, M.MMM +/- S.SSS sec / batch', then images/sec and the
-    other statistics, the cost lines, the setup phases, and any warnings.
+    other statistics, the cost lines, the setup phases, and any warnings. A batch search's try
+    gets one line; its result a line naming the largest batch and the tries, before the lines of
+    the largest batch's own run when it was measured.
 
     Args:
       result: the configuration's result.
@@ -157,6 +160,15 @@ def summary_lines(result: BenchmarkResult) -> list[str]:
     Returns:
       Lines of text.
     """
+    search = result.batch_search
+    if search is None:
+        return _run_lines(result)
+    line = batch_max.summary_line(result)
+    return [line] if search.role == ROLE_TRY or not result.ok else [line, *_run_lines(result)]
+
+
+def _run_lines(result: BenchmarkResult) -> list[str]:
+    """`summary_lines` of one run."""
     now = timestamp()
     if not result.ok:
         what = "INTERRUPTED" if result.status == STATUS_INTERRUPTED else "FAILED"

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 
 from bench import stats as stats_lib
+from bench.batch_search import SearchFacts
 from bench.config import BenchmarkConfig
 from bench.extras import Extras
 from bench.limits import Limits
@@ -126,6 +127,8 @@ class BenchmarkResult:
       command: the command line of that sweep.
       repeat: which repeated process this is (None for a single-process configuration; the
         record then has no "repeat" key, like records written before --repeat existed).
+      batch_search: for a record of a `--batch max` search, what it says about the search (one
+        of its tries, or its result); None otherwise.
     """
 
     config: BenchmarkConfig
@@ -141,6 +144,7 @@ class BenchmarkResult:
     sweep_id: str = ""
     command: str = ""
     repeat: Repeat | None = None
+    batch_search: SearchFacts | None = None
 
     @property
     def ok(self) -> bool:
@@ -226,6 +230,7 @@ class BenchmarkResult:
             "failure": self.failure.to_dict() if self.failure else None,
             "extra": self.extra.to_dict(),
             **({"limits": self.limits.to_dict()} if self.limits.any else {}),
+            **({"batch_search": self.batch_search.to_dict()} if self.batch_search else {}),
         }
         if self.repeat is not None:
             record["repeat"] = self.repeat.to_dict()
@@ -262,6 +267,7 @@ class BenchmarkResult:
             sweep_id=record.get("sweep_id", ""),
             command=record.get("command", ""),
             repeat=Repeat(**record["repeat"]) if record.get("repeat") else None,
+            batch_search=SearchFacts.from_dict(record.get("batch_search")),
         )
 
 

@@ -16,6 +16,15 @@ from collections.abc import Iterator
 STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 
+class InterruptedWithResult(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while running a configuration that has its own result to record for the
+    interruption (a batch search: the tries it finished); the message names the signal."""
+
+    def __init__(self, reason: str, result):
+        super().__init__(reason)
+        self.result = result
+
+
 def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 

@@ -21,7 +21,7 @@ from bench.errors import ConfigError
 from bench.limits import Limits, format_size
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
-from bench.signals import deferred_stop
+from bench.signals import InterruptedWithResult, deferred_stop
 
 
 @dataclasses.dataclass
@@ -155,6 +155,7 @@ def run_sweep(
     on_result: Callable[[BenchmarkResult], None] | None = None,
     quiet: Quiet | None = None,
     limits: Limits = Limits(),
+    run_one: Callable[[BenchmarkConfig], BenchmarkResult] | None = None,
 ) -> SweepOutcome:
     """Runs prepared configurations one after another; Ctrl-C stops the sweep cleanly.
 
@@ -170,6 +171,9 @@ def run_sweep(
         cut short.
       quiet: the Quiet setting to use.
       limits: the bounds every configuration runs under (see `bench.limits`).
+      run_one: runs one configuration instead of the usual one run (e.g. a batch search,
+        `bench.batch_max`); if it is interrupted with a result of its own
+        (`InterruptedWithResult`), that result is recorded for the configuration.
 
     Returns:
       A SweepOutcome.
@@ -180,14 +184,20 @@ def run_sweep(
         for config in configs:
             if on_start is not None:
                 on_start(config)
-            _deliver(_run_one(config, environment, isolate, quiet, progress, limits), results, on_result)
+            if run_one is not None:
+                _deliver(run_one(config), results, on_result)
+            else:
+                _deliver(_run_one(config, environment, isolate, quiet, progress, limits), results, on_result)
     except KeyboardInterrupt as stop:
         # Every finished configuration has its result; the next one is the interrupted one.
         index = len(results)
         if index < len(configs):
-            interrupted = failures.interrupted_result(
-                configs[index], environment, reason=str(stop) or "Ctrl-C"
-            )
+            if isinstance(stop, InterruptedWithResult):
+                interrupted = stop.result
+            else:
+                interrupted = failures.interrupted_result(
+                    configs[index], environment, reason=str(stop) or "Ctrl-C"
+                )
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C changes nothing
                 _deliver(interrupted, results, on_result)
         return SweepOutcome(results, list(configs[index + 1 :]), interrupted=True)

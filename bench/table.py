@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import tabulate
 
 from bench import axes
+from bench.batch_search import ROLE_TRY
 from bench.config import BenchmarkConfig
 from bench.result import BenchmarkResult
 
@@ -103,10 +104,23 @@ FIGURE_COLUMNS: list[Column] = [
 
 def axis_columns(configs: Sequence[BenchmarkConfig]) -> list[Column]:
     """A column for each axis the table shows for `configs` (see `bench.axes.shown`)."""
-    return [
-        Column(axis.header, lambda r, b, axis=axis: axis.cell(axis.of(r.config)))
-        for axis in axes.shown(configs)
-    ]
+    return [Column(axis.header, lambda r, b, axis=axis: _axis_cell(axis, r)) for axis in axes.shown(configs)]
+
+
+def _axis_cell(axis: axes.Axis, result: BenchmarkResult) -> str:
+    """The axis's value in the row; a batch search's Batch cell says so ('max 37', '8 (try)')."""
+    if axis.field == "batch_size" and result.batch_search is not None:
+        return result.batch_search.batch_cell()
+    return axis.cell(axis.of(result.config))
+
+
+def _comparison_key(result: BenchmarkResult) -> tuple:
+    """`axes.comparison_key` of the row; the results of batch searches compare with each other
+    whatever batch each found."""
+    config = result.config
+    if result.batch_search is not None and result.batch_search.role != ROLE_TRY:
+        config = dataclasses.replace(config, batch_size=0)
+    return axes.comparison_key(config)
 
 
 def relative_baselines(results: Sequence[BenchmarkResult]) -> list[float | None]:
@@ -116,11 +130,11 @@ def relative_baselines(results: Sequence[BenchmarkResult]) -> list[float | None]
         return []
     first_depth = results[0].config.depth
     by_key = {
-        axes.comparison_key(result.config): result.stats.images_per_sec
+        _comparison_key(result): result.stats.images_per_sec
         for result in results
         if result.ok and result.config.depth == first_depth
     }
-    return [by_key.get(axes.comparison_key(result.config)) for result in results]
+    return [by_key.get(_comparison_key(result)) for result in results]
 
 
 def table(
@@ -166,6 +180,11 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
         lines.append(
             "Peak mem *: peak resident set size of the process (CPU), which includes "
             "TensorFlow and the graph; on a GPU it is the allocator's peak."
+        )
+    if any(result.batch_search is not None for result in results):
+        lines.append(
+            "Batch max N: the largest batch that fits (--batch max), measured with the sweep's steps; "
+            "the tries are listed above and in the records."
         )
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")

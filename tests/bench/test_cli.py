@@ -39,7 +39,7 @@ def json_records(text):
     (["--depth", "fifty"], "--depth fifty: not a depth; choose from 50, 101, 152, 200 or all"),
     (["--batch", "0"], "--batch 0: must be a positive integer"),
     (["--batch", "4", "-2"], "--batch -2: must be a positive integer"),
-    (["--batch", "x"], "argument --batch: invalid int value: 'x'"),
+    (["--batch", "x"], "argument --batch: 'x': not a batch size; give whole numbers or max"),
     (["--mode", "backward"], "argument --mode: invalid choice: 'backward' (choose from"),
     (["--num-batches", "0"], "--num-batches 0: must be a positive integer"),
     (["--burn-in", "-1"], "--burn-in -1: must be an integer >= 0"),

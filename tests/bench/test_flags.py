@@ -16,5 +16,7 @@ def test_every_axis_has_a_flag_taking_several_values_with_a_single_default():
 
 
 def test_a_parse_error_is_a_usage_error_not_an_exit():
-    with pytest.raises(flags.UsageError, match="argument --batch: invalid int value: 'x'"):
+    with pytest.raises(flags.UsageError,
+                       match="argument --batch: 'x': not a batch size; give whole numbers or max"):
         flags.build_parser().parse_args(["--batch", "x"])
+    assert flags.build_parser().parse_args(["--batch", "Max"]).batch_size == ["max"]
