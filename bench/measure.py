@@ -80,7 +80,9 @@ def benchmark(
 
     burn_in_facts: dict = {}
     init_start = timing.clock()
-    session = tf1.Session(graph=timed.graph, config=session_settings)
+    session = tf1.Session(
+        timed.session_target, graph=timed.graph, config=timed.session_config or session_settings
+    )
     try:
         session.run(timed.initializer)
         phases_s["session_init"] = timing.clock() - init_start
