@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, report, sweep, table
+from bench import axes, records, report, scaling, sweep, table
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
@@ -163,12 +163,17 @@ def _run(
     position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
     unsaved: list[BenchmarkResult] = []
+    finished: list[BenchmarkResult] = []
 
     def on_start(config: BenchmarkConfig) -> None:
         if human is not None:
             _print_lines(["", report.start_line(config, next(position), len(configs), moving)], human)
 
     def on_result(result) -> None:
+        result.scaling_efficiency = (
+            scaling.efficiency(result, finished) if result.config.data_parallel else None
+        )
+        finished.append(result)
         if human is not None:
             _print_lines(report.summary_lines(result), human)
         if sink is not None:

@@ -98,6 +98,10 @@ class BenchmarkResult:
         'numerics_check', 'session_close', 'teardown', 'child_overhead', 'total'.
       started_at: UTC ISO-8601 time the configuration started.
       extra: the typed facts recorded beside the step times (bench.extras.Extras).
+      scaling_efficiency: with more than one replica, images/sec / (replicas x images/sec of the
+        sweep's matching 1-replica run), set by the sweep when that run exists (`bench.scaling`);
+        written to the record as the top-level "scaling_efficiency" (null without such a run),
+        only for data-parallel configurations.
     """
 
     config: BenchmarkConfig
@@ -109,6 +113,7 @@ class BenchmarkResult:
     phases_s: dict = dataclasses.field(default_factory=dict)
     started_at: str = ""
     extra: Extras = dataclasses.field(default_factory=Extras)
+    scaling_efficiency: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -176,7 +181,7 @@ class BenchmarkResult:
         """
         summary = self.stats
         cost = self.cost
-        return {
+        record = {
             "schema": RECORD_SCHEMA,
             "label": self.config.label,
             "status": self.status,
@@ -193,6 +198,9 @@ class BenchmarkResult:
             "failure": self.failure.to_dict() if self.failure else None,
             "extra": self.extra.to_dict(),
         }
+        if self.config.data_parallel:
+            record["scaling_efficiency"] = self.scaling_efficiency
+        return record
 
     @classmethod
     def from_record(cls, record: dict) -> BenchmarkResult:
@@ -222,6 +230,7 @@ class BenchmarkResult:
             phases_s=record.get("phases_s") or {},
             started_at=record.get("started_at", ""),
             extra=Extras.from_dict(record.get("extra")),
+            scaling_efficiency=record.get("scaling_efficiency"),
         )
 
 
