@@ -96,7 +96,8 @@ def test_the_update_is_that_of_the_mean_of_the_shards_gradients(replicated):
     """One replicated train step against one device computing each shard's gradients apart."""
     timed, session = replicated["train"]
     session.run(timed.initializer)
-    shards = session.run(list(zip(timed.replicated.images, timed.replicated.labels)))
+    shards = session.run(list(zip(timed.replicated.images, timed.replicated.labels,
+                                       strict=True)))
     with timed.graph.as_default():
         trainable = {v.op.name: v for v in tf1.trainable_variables()}
     start = session.run(trainable)
