@@ -76,7 +76,12 @@ class _LinePump(threading.Thread):
 
 
 def run_in_child(
-    config: BenchmarkConfig, environment: dict, quiet: Quiet = Quiet(), progress: IO[str] | None = None
+    config: BenchmarkConfig,
+    environment: dict,
+    quiet: Quiet = Quiet(),
+    progress: IO[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    on_spawn: Callable[[subprocess.Popen], None] | None = None,
 ) -> BenchmarkResult:
     """Runs one prepared configuration in a fresh child interpreter (see `entry`).
 
@@ -85,6 +90,8 @@ def run_in_child(
       environment: the environment dict.
       quiet: what TensorFlow may print (the child inherits it).
       progress: stream the child's progress lines are copied to as they come (None: none).
+      extra_env: variables added to the child's environment (a worker's TF_CONFIG).
+      on_spawn: called with the child's Popen once it runs (`bench.workers` stops peers with it).
 
     Returns:
       The child's own BenchmarkResult, or a failed one built from its exit status and the tail
@@ -110,10 +117,12 @@ def run_in_child(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(result_write,),
-            env=_child_environment(quiet),
+            env=dict(_child_environment(quiet), **(extra_env or {})),
         )
     finally:
         os.close(result_write)
+    if on_spawn is not None:
+        on_spawn(child)
     reader = _ResultReader(result_read)
     pumps = [
         _LinePump(child.stdout, progress, show=lambda line: True),

@@ -10,11 +10,12 @@ rows kept).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, records, report, scaling, sweep, table
+from bench import axes, records, report, scaling, sweep, table, workers
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
 from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser
@@ -62,7 +63,7 @@ def _main(argv: list[str]) -> int:
     except ConfigError as error:
         raise UsageError(config_error_line(error)) from None
     configs = axes.with_trace_paths(configs, args.trace)
-    sink = _open_output(args.output)
+    sink = _open_output(args.output) if workers.is_chief() else None  # the chief records
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
         outcome, unsaved = _run(configs, environment_info, args, quiet, human, sink)
@@ -107,7 +108,28 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "trace": args.trace,
         "peak_probe": not args.no_peak_probe,
         "peak_probe_size": args.peak_probe_size,
+        "workers": _worker_count(args),
     }
+
+
+def _worker_count(args: argparse.Namespace) -> int:
+    """--workers, or the size of the cluster in TF_CONFIG.
+
+    Raises:
+      ConfigError: for a malformed TF_CONFIG.
+      UsageError: for --workers with --in-process, or a --workers the cluster contradicts.
+    """
+    text = os.environ.get(workers.ENV_VAR)
+    if text is None:
+        if args.workers is not None and args.workers > 1 and args.in_process:
+            raise UsageError(
+                f"--workers {args.workers}: not with --in-process (each worker is a process of its own)"
+            )
+        return 1 if args.workers is None else args.workers
+    size = len(workers.parse_tf_config(text)["addresses"])
+    if args.workers is not None and args.workers != size:
+        raise UsageError(f"--workers {args.workers}: TF_CONFIG names a cluster of {size} workers")
+    return size
 
 
 def config_error_line(error: ConfigError) -> str:

@@ -25,6 +25,7 @@ _OTHER_FLAGS = {
     "display_every": "--display-every",
     "loss_scale": "--loss-scale",
     "peak_probe_size": "--peak-probe-size",
+    "workers": "--workers",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
 
@@ -36,6 +37,8 @@ examples:
   python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
   python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
   python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+  python -m bench --depth 50 --batch 64 --mode train --num-devices 1 2 4 8
+  python -m bench --device cpu --workers 2 --depth 50 --batch 2 --image-size 64 --mode train
 """
 
 
@@ -108,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="TensorFlow inter-op threads (0: TensorFlow's default)",
+    )
+    device.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="data-parallel across N worker processes started on this machine (free localhost "
+        "ports, TF_CONFIG each); on a real cluster set TF_CONFIG instead and run the same "
+        "command on every machine (default: 1, or the cluster in TF_CONFIG)",
     )
     device.add_argument(
         "--in-process",

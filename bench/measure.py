@@ -112,6 +112,9 @@ def benchmark(
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
             checks = numerics.check_after_measurement(session, timed.step, config, scale_states[0])
+            fingerprint = None
+            if timed.replicated is not None:
+                fingerprint = float(session.run(timed.replicated.fingerprint))
         if config.xla and "xla_compiled" not in burn_in_facts:  # no burn-in: check afterwards
             burn_in_facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
@@ -129,6 +132,7 @@ def benchmark(
         loss_scale=timed.step.loss_scale,
         peak_memory=peak_memory,
         numerics=checks,
+        fingerprint=fingerprint,
         **burn_in_facts,
     )
     return BenchmarkResult(

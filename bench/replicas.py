@@ -40,7 +40,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from bench import device as device_lib
-from bench import targets
+from bench import targets, workers
 from bench.config import BenchmarkConfig
 
 tf1 = tf.compat.v1
@@ -118,6 +118,9 @@ class ReplicatedStep:
       session_target: '' (in-process) or the worker's server target.
       session_config: the ConfigProto every session on this graph must use.
       strategy: the tf.distribute strategy.
+      fingerprint: a float64 scalar every worker must agree on, fetched once after the measured
+        steps: in forward-backward the step's fetch (read from the reduced gradients), otherwise
+        the sum of |w| over the first local copy of every trainable variable.
     """
 
     step: targets.Step
@@ -128,6 +131,7 @@ class ReplicatedStep:
     session_target: str
     session_config: tf1.ConfigProto
     strategy: object
+    fingerprint: tf.Tensor
 
 
 def _averaged_statistics(next_creator, **kwargs):
@@ -173,6 +177,8 @@ def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
     strategy = tf1.distribute.experimental.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     proto = strategy.update_config_proto(session_config)
     server = tf.distribute.Server(cluster, job_name=task["type"], task_index=int(task["index"]), config=proto)
+    shape = workers.parse_tf_config(json.dumps(tf_config))
+    workers.wait_for_peers(shape["addresses"], shape["index"])
     return strategy, server.target, proto, int(task["index"])
 
 
@@ -216,8 +222,14 @@ def build_replicated_step(
         strategy.extended.call_for_each_replica(replica_step)
     logits = [built[i][0] for i in range(len(devices))]
     steps = [built[i][1] for i in range(len(devices))]
+    combined = combine_steps(steps, config.mode)
+    if config.mode == "forward-backward":
+        fingerprint = tf.cast(combined.target, tf.float64)
+    else:
+        copies = [strategy.experimental_local_results(v)[0] for v in tf1.trainable_variables()]
+        fingerprint = tf.add_n([tf.reduce_sum(tf.abs(tf.cast(copy, tf.float64))) for copy in copies])
     return ReplicatedStep(
-        combine_steps(steps, config.mode),
+        combined,
         steps,
         [images for images, _ in inputs],
         [labels for _, labels in inputs],
@@ -225,6 +237,7 @@ def build_replicated_step(
         target,
         proto,
         strategy,
+        fingerprint,
     )
 
 
