@@ -1,6 +1,7 @@
 """Test-only fault injection: makes chosen configurations fail on purpose, for real.
 
-BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE', '*' matching anything; KIND
+BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE[:WORKER]', '*' matching
+anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND
 is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
 SIGKILLs itself; use it with child processes only). A normal run checks `active()` once and goes
 no further.
@@ -8,6 +9,7 @@ no further.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -22,9 +24,10 @@ def active() -> bool:
 
 
 def _selects(spec: str, config: BenchmarkConfig) -> bool:
-    depth, batch, mode = spec.split(":")[1:]
-    actual = (str(config.depth), str(config.batch_size), config.mode)
-    return all(wanted in ("*", value) for wanted, value in zip((depth, batch, mode), actual, strict=True))
+    wanted = spec.split(":")[1:]
+    worker = json.loads(os.environ.get("TF_CONFIG") or '{"task": {"index": 0}}')["task"]["index"]
+    actual = (str(config.depth), str(config.batch_size), config.mode, str(worker))
+    return all(want in ("*", value) for want, value in zip(wanted, actual, strict=False))
 
 
 def inject(config: BenchmarkConfig) -> None:
