@@ -129,6 +129,11 @@ def _worker_count(args: argparse.Namespace) -> int:
     size = len(workers.parse_tf_config(text)["addresses"])
     if args.workers is not None and args.workers != size:
         raise UsageError(f"--workers {args.workers}: TF_CONFIG names a cluster of {size} workers")
+    if size > 1 and args.in_process:
+        raise UsageError(
+            "--in-process: not with a TF_CONFIG cluster (each configuration's worker server "
+            "needs a process of its own)"
+        )
     return size
 
 
