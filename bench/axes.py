@@ -203,6 +203,18 @@ AXES: tuple[Axis, ...] = (
         in_file_name=lambda value: f"{value}px",
         arg_type=int,
     ),
+    Axis(
+        "num_devices",
+        "--num-devices",
+        "Devices",
+        "replicas per worker, one per device: the first N GPUs, or N logical CPU devices; "
+        "--batch is per replica, the global batch is replicas x batch",
+        "1",
+        _integers("num_devices"),
+        metavar="N",
+        in_file_name=lambda value: f"{value}dev",
+        arg_type=int,
+    ),
 )
 AXIS_OF_FIELD: Mapping[str, Axis] = {axis.field: axis for axis in AXES}
 

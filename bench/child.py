@@ -86,6 +86,8 @@ def run_in_child(
     quiet: Quiet = Quiet(),
     progress: IO[str] | None = None,
     limits: Limits = Limits(),
+    extra_env: dict[str, str] | None = None,
+    on_spawn: Callable[[subprocess.Popen], None] | None = None,
 ) -> BenchmarkResult:
     """Runs one prepared configuration in a fresh child interpreter (see `entry`).
 
@@ -96,6 +98,8 @@ def run_in_child(
       progress: stream the child's progress lines are copied to as they come (None: none).
       limits: the child's bounds: its memory (it applies that itself), its wall time from its
         start (then it is stopped, see `_stop`), the GPU memory cap.
+      extra_env: variables added to the child's environment (a worker's TF_CONFIG).
+      on_spawn: called with the child's Popen once it runs (`bench.workers` stops peers with it).
 
     Returns:
       The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
@@ -124,10 +128,12 @@ def run_in_child(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(result_write,),
-            env=_child_environment(quiet),
+            env=dict(_child_environment(quiet), **(extra_env or {})),
         )
     finally:
         os.close(result_write)
+    if on_spawn is not None:
+        on_spawn(child)
     reader = _ResultReader(result_read)
     timed_out = False
     pumps = [

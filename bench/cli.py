@@ -18,11 +18,11 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, batch_max, records, repeats, report, resume, sweep, table
+from bench import axes, batch_max, records, repeats, report, resume, scaling, settings, sweep, table, workers
 from bench.batch_search import SearchSettings
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
-from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser, check_combinations, tokens
+from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser, check_combinations
 from bench.limits import Limits
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
@@ -89,7 +89,7 @@ def _main(argv: list[str]) -> int:
         )
         if search is not None:
             args.batch_size = [search.start]  # where each configuration's search starts
-        configs = axes.expand(_axis_values(args), **_common_settings(args))
+        configs = axes.expand(settings.axis_values(args), **settings.common_settings(args))
         configs, environment_info = sweep.prepare(
             configs, quiet=quiet, limits=limits, isolate=not args.in_process
         )
@@ -101,7 +101,7 @@ def _main(argv: list[str]) -> int:
         raise UsageError(config_error_line(error)) from None
     stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     schedule = repeats.Schedule(configs if plan is None else plan.to_run, args.repeat)
-    sink = _open_output(args.output)
+    sink = _open_output(args.output) if workers.is_chief() else None  # the chief records
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
         outcome, unsaved = _run(
@@ -112,39 +112,6 @@ def _main(argv: list[str]) -> int:
             sink.close()
     shown = outcome.results if plan is None else resume.in_sweep_order(configs, plan.reused, outcome.results)
     return _finish(outcome, shown, unsaved, args, human, schedule)
-
-
-def _axis_values(args: argparse.Namespace) -> dict[str, list]:
-    """{axis field: config values} from the axis flags (an empty --xla means on).
-
-    Raises:
-      ConfigError: for a value an axis does not know.
-    """
-    values = {}
-    for axis in axes.AXES:
-        given = tokens(getattr(args, axis.field))
-        if axis.field == "xla" and not given:
-            given = ["on"]
-        values[axis.field] = axis.values(given)
-    return values
-
-
-def _common_settings(args: argparse.Namespace) -> dict:
-    """BenchmarkConfig fields shared by every configuration of the sweep."""
-    return {
-        "num_batches": args.num_batches,
-        "burn_in": args.burn_in,
-        "num_classes": args.num_classes,
-        "seed": args.seed,
-        "device": args.device,
-        "intra_op_threads": args.intra_op_threads,
-        "inter_op_threads": args.inter_op_threads,
-        "display_every": args.display_every,
-        "loss_scale": args.loss_scale,
-        "trace": args.trace,
-        "peak_probe": not args.no_peak_probe,
-        "peak_probe_size": args.peak_probe_size,
-    }
 
 
 def config_error_line(error: ConfigError) -> str:
@@ -192,6 +159,7 @@ def _run(
     position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
     unsaved: list[BenchmarkResult] = []
+    finished: list[BenchmarkResult] = []
 
     def on_start(config: BenchmarkConfig) -> None:
         index = next(position)
@@ -203,6 +171,10 @@ def _run(
     def on_result(result) -> None:
         schedule.tag(result)
         result.sweep_id, result.command = plan.stamp
+        result.scaling_efficiency = (
+            scaling.efficiency(result, finished) if result.config.data_parallel else None
+        )
+        finished.append(result)
         if human is not None:
             _print_lines(report.summary_lines(result) + report.closing_lines(result), human)
         if sink is not None:

@@ -68,6 +68,10 @@ class BenchmarkConfig:
         so the traced step is not the cold step).
       peak_probe: measure the device's attainable TFLOP/s before the configuration.
       peak_probe_size: matrix size of that probe, 0 for the per-device default.
+      num_devices: replicas per worker, one per device (the first N GPUs, or N logical CPU
+        devices); `batch_size` is per replica (see `bench.replicas`).
+      workers: worker processes taking part (their cluster comes from TF_CONFIG; `--workers`
+        starts them on this machine, see `bench.workers`).
     """
 
     depth: int = 50
@@ -91,6 +95,28 @@ class BenchmarkConfig:
     trace: str | None = None
     peak_probe: bool = True
     peak_probe_size: int = 0
+    num_devices: int = 1
+    workers: int = 1
+
+    @property
+    def replicas(self) -> int:
+        """Replicas in sync across the cluster: devices per worker x workers."""
+        return self.num_devices * self.workers
+
+    @property
+    def data_parallel(self) -> bool:
+        """True when the step runs as more than one replica."""
+        return self.replicas > 1
+
+    @property
+    def global_batch_size(self) -> int:
+        """Images per step over every replica: replicas x the per-replica batch."""
+        return self.replicas * self.batch_size
+
+    @property
+    def local_batch_size(self) -> int:
+        """Images per step on one worker: its devices x the per-replica batch."""
+        return self.num_devices * self.batch_size
 
     @property
     def model_name(self) -> str:
@@ -101,11 +127,23 @@ class BenchmarkConfig:
     def label(self) -> str:
         """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA'."""
         options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
+        if self.data_parallel:
+            options.append(f"x{self.replicas} replicas")
         return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
 
     def to_dict(self) -> dict:
-        """Returns the configuration as a JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Returns the configuration as a JSON-ready dict.
+
+        The data-parallel keys (`num_devices`, `workers` and the derived `replicas` and
+        `global_batch_size`) are written only for a configuration of more than one replica, so a
+        single-device record is the same as before they existed; a record without them reads back
+        as one device, one worker, global batch = batch.
+        """
+        values = dataclasses.asdict(self)
+        if not self.data_parallel:
+            del values["num_devices"], values["workers"]
+            return values
+        return dict(values, replicas=self.replicas, global_batch_size=self.global_batch_size)
 
     @classmethod
     def from_dict(cls, values: dict) -> BenchmarkConfig:
@@ -157,6 +195,8 @@ class BenchmarkConfig:
         _require_choice("precision", self.precision, PRECISIONS)
         parse_loss_scale(self.loss_scale)
         _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
+        _require_int_at_least("num_devices", self.num_devices, 1)
+        _require_int_at_least("workers", self.workers, 1)
         if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
             raise ConfigError(
                 "burn_in",

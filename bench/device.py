@@ -16,6 +16,7 @@ No TensorFlow is imported here; `visible_gpu_names` takes the module from the ca
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
@@ -93,9 +94,49 @@ def resolve(config: BenchmarkConfig, gpu_names: list[str]) -> BenchmarkConfig:
       ConfigError: for a GPU that is not there, or NCHW on the CPU.
     """
     device = resolve_device(config.device, gpu_names)
+    check_device_count(config.num_devices, config.workers, device, len(gpu_names))
     return dataclasses.replace(
         config, device=device, data_format=resolve_data_format(config.data_format, device)
     )
+
+
+def usable_cpu_count() -> int:
+    """CPUs this process may run on (its affinity mask), which can be fewer than the machine has.
+
+    Returns:
+      A positive count.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_device_count(num_devices: int, workers: int, device: str, gpu_count: int) -> None:
+    """Refuses more replicas per worker than the machine has devices for.
+
+    On a GPU machine a replica needs a GPU of its own; on the CPU the replicas are logical CPU
+    devices sharing the cores, at most one per usable core. With several workers on the CPU,
+    tf.distribute's MultiWorkerMirroredStrategy places one replica on each worker's CPU.
+
+    Raises:
+      ConfigError: naming --num-devices and what is allowed.
+    """
+    if device == "gpu" and num_devices > gpu_count:
+        raise ConfigError(
+            "num_devices", num_devices, f"more than the {gpu_count} GPU(s) TensorFlow sees here"
+        )
+    if device == "cpu" and workers > 1 and num_devices > 1:
+        raise ConfigError(
+            "num_devices",
+            num_devices,
+            "with --workers on the CPU each worker runs one replica (MultiWorkerMirroredStrategy "
+            "uses one CPU device per worker); use --num-devices 1",
+        )
+    cores = usable_cpu_count()
+    if device == "cpu" and num_devices > cores:
+        raise ConfigError(
+            "num_devices", num_devices, f"more logical CPU devices than the {cores} usable core(s) here"
+        )
 
 
 def device_string(device: str, index: int = 0) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench.device import visible_gpu_names
+from bench.device import usable_cpu_count, visible_gpu_names
 
 
 def cpu_model() -> str:
@@ -26,17 +26,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def usable_cpu_count() -> int:
-    """CPUs this process may run on (its affinity mask), which can be fewer than the machine has.
-
-    Returns:
-      A positive count.
-    """
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def describe_environment(tf, device: str, gpu_names: list[str] | None = None) -> dict:

@@ -158,6 +158,11 @@ class Extras:
       trace_file: the Chrome trace written, if any.
       peak_memory: the peak-memory reading.
       numerics: the gradient checks.
+      fingerprint: with several replicas, one untimed number every worker must agree on (the sum
+        of |weights| after the steps; in forward-backward the reduced-gradient fetch), see
+        `bench.replicas`.
+      cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
+        (one per worker)}.
     """
 
     peak_probe: PeakProbe | None = None
@@ -168,6 +173,8 @@ class Extras:
     trace_file: str | None = None
     peak_memory: PeakMemory | None = None
     numerics: Numerics = dataclasses.field(default_factory=Numerics)
+    fingerprint: float | None = None
+    cluster: dict | None = None
 
     def to_dict(self) -> dict:
         """The record's `extra` object; {} when nothing was recorded (a failed configuration).
@@ -188,6 +195,8 @@ class Extras:
             "loss_scale": self.loss_scale,
             "xla_compiled": self.xla_compiled,
             "trace_file": self.trace_file,
+            "fingerprint": self.fingerprint,
+            "cluster": self.cluster,
         }
         values.update({key: value for key, value in optional.items() if value is not None})
         if self.peak_memory is not None:
@@ -213,6 +222,8 @@ class Extras:
             loss_scale=values.get("loss_scale"),
             xla_compiled=values.get("xla_compiled"),
             trace_file=values.get("trace_file"),
+            fingerprint=values.get("fingerprint"),
+            cluster=values.get("cluster"),
             peak_memory=PeakMemory(**memory) if memory else None,
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
         )

@@ -1,6 +1,7 @@
 """Test-only fault injection: makes chosen configurations fail on purpose, for real.
 
-BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE', '*' matching anything; KIND
+BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE[:WORKER]', '*' matching
+anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND
 is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
 SIGKILLs itself), all once the session is initialised; 'killstep' (SIGKILL right after measured
 step KILL_AFTER_STEP) or 'stall' (a child that never gets going: it sleeps before importing
@@ -13,6 +14,7 @@ goes no further.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -32,9 +34,10 @@ def active() -> bool:
 
 
 def _selects(spec: str, config: BenchmarkConfig) -> bool:
-    depth, batch, mode = spec.split(":")[1:]
-    actual = (str(config.depth), str(config.batch_size), config.mode)
-    return all(wanted in ("*", value) for wanted, value in zip((depth, batch, mode), actual, strict=True))
+    wanted = spec.split(":")[1:]
+    worker = json.loads(os.environ.get("TF_CONFIG") or '{"task": {"index": 0}}')["task"]["index"]
+    actual = (str(config.depth), str(config.batch_size), config.mode, str(worker))
+    return all(want in ("*", value) for want, value in zip(wanted, actual, strict=False))
 
 
 def _selected_kinds(config: BenchmarkConfig) -> list[str]:

@@ -29,6 +29,7 @@ _OTHER_FLAGS = {
     "memory_limit": "--memory-limit",
     "gpu_memory_limit": "--gpu-memory-limit",
     "timeout": "--timeout",
+    "workers": "--workers",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
 
@@ -46,6 +47,8 @@ examples:
   python -m bench --depth 50 101 --batch 8 --repeat 5 --output new.jsonl
   python -m bench compare base.jsonl new.jsonl      (see python -m bench compare --help)
   python -m bench plot results.jsonl -o results.png  (see python -m bench plot --help)
+  python -m bench --depth 50 --batch 64 --mode train --num-devices 1 2 4 8
+  python -m bench --device cpu --workers 2 --depth 50 --batch 2 --image-size 64 --mode train
 """
 
 
@@ -126,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="TensorFlow inter-op threads (0: TensorFlow's default)",
+    )
+    device.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="data-parallel across N worker processes started on this machine (free localhost "
+        "ports, TF_CONFIG each); on a real cluster set TF_CONFIG instead and run the same "
+        "command on every machine (default: 1, or the cluster in TF_CONFIG)",
     )
     device.add_argument(
         "--in-process",

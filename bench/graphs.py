@@ -3,7 +3,9 @@
 Inputs are synthetic and live on the device: random images and integer labels are local,
 non-trainable variables initialised once, so no step copies data from the host.
 
-What each step fetches, per mode, is built by `bench.targets`.
+What each step fetches, per mode, is built by `bench.targets`. With more than one replica
+(`--num-devices`, `--workers`) the graph holds one copy of the step per local device, built by
+`bench.replicas` on tf.distribute; each replica gets its own synthetic shard on its device.
 
 Precision (bench/precision.py): the network is built under a custom getter that keeps every
 variable in float32 and hands the layers cast reads in the compute type; the synthetic images are
@@ -22,7 +24,7 @@ import tf_slim as slim
 
 from bench import device as device_lib
 from bench import precision as precision_lib
-from bench import targets
+from bench import replicas, targets
 from bench import xla as xla_lib
 from bench.config import BenchmarkConfig
 from slim_resnet import get_network, resnet_arg_scope
@@ -38,9 +40,12 @@ class TimedGraph:
       graph: the tf.Graph (finalized).
       initializer: op initialising every variable, synthetic inputs included.
       param_count: number of trainable parameters of the network.
-      images, labels: the synthetic inputs (reads of their variables).
-      logits: the network's logits, in the compute dtype.
+      images, labels: the synthetic inputs (reads of their variables); the first replica's.
+      logits: the network's logits, in the compute dtype; the first replica's.
       step: the mode's fetch and the tensors around it (bench.targets.Step).
+      session_target: where the session connects ('' in this process; a worker's server).
+      session_config: the ConfigProto for sessions on this graph (None: `session_config`).
+      replicated: the replicas' parts (bench.replicas.ReplicatedStep), or None for one device.
     """
 
     graph: tf.Graph
@@ -50,6 +55,9 @@ class TimedGraph:
     labels: tf.Tensor
     logits: tf.Tensor
     step: targets.Step
+    session_target: str = ""
+    session_config: tf1.ConfigProto | None = None
+    replicated: replicas.ReplicatedStep | None = None
 
     @property
     def target(self):
@@ -93,26 +101,32 @@ def input_shape(config: BenchmarkConfig) -> list[int]:
     return [batch, size, size, 3]
 
 
-def synthetic_inputs(config: BenchmarkConfig, dtype: tf.DType) -> tuple[tf.Tensor, tf.Tensor]:
+def synthetic_inputs(
+    config: BenchmarkConfig, dtype: tf.DType, shard: int = 0, local_index: int = 0
+) -> tuple[tf.Tensor, tf.Tensor]:
     """Creates images and labels as local, non-trainable variables on the current device.
 
     Args:
       config: batch size, image size, data format and number of classes.
       dtype: dtype of the images.
+      shard: the replica's index across the cluster; shards other than 0 draw their values with
+        that op-level seed, so every replica (on every worker) gets a different batch.
+      local_index: the replica's index on this worker (names its variables).
 
     Returns:
       (images, labels): images [N, H, W, 3] (or [N, 3, H, W]) of `dtype`, uniform in [-1, 1);
       labels [N] int32 in [0, num_classes).
     """
     local = [tf1.GraphKeys.LOCAL_VARIABLES]
-    with tf1.variable_scope("synthetic_inputs"):
+    seed = shard or None
+    with tf1.variable_scope("synthetic_inputs" + (f"_{local_index}" if local_index else "")):
         images = tf1.get_variable(
             "images",
             input_shape(config),
             dtype=dtype,
             trainable=False,
             collections=local,
-            initializer=tf1.random_uniform_initializer(-1.0, 1.0),
+            initializer=tf1.random_uniform_initializer(-1.0, 1.0, seed=seed),
         )
         labels = tf1.get_variable(
             "labels",
@@ -120,7 +134,7 @@ def synthetic_inputs(config: BenchmarkConfig, dtype: tf.DType) -> tuple[tf.Tenso
             dtype=tf.int32,
             trainable=False,
             collections=local,
-            initializer=tf1.random_uniform_initializer(0, config.num_classes, dtype=tf.int32),
+            initializer=tf1.random_uniform_initializer(0, config.num_classes, seed=seed, dtype=tf.int32),
         )
     return images.read_value(), labels.read_value()
 
@@ -166,6 +180,8 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
     Returns:
       A TimedGraph whose graph is finalized.
     """
+    if replicas.is_replicated(config):
+        return _build_replicated_graph(config)
     graph = tf.Graph()
     with graph.as_default(), tf.device(device_lib.device_string(config.device)):
         tf1.set_random_seed(config.seed)
@@ -179,6 +195,39 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
         )
     graph.finalize()
     return TimedGraph(graph, initializer, param_count, images, labels, logits, step)
+
+
+def _build_replicated_graph(config: BenchmarkConfig) -> TimedGraph:
+    """build_timed_graph for more than one replica (see `bench.replicas`)."""
+    graph = tf.Graph()
+    dtype = compute_dtype(config)
+    is_training = config.mode != "forward"
+    with graph.as_default():
+        tf1.set_random_seed(config.seed)
+        with xla_lib.jit_scope(config.xla):
+            built = replicas.build_replicated_step(
+                config,
+                session_config(config),
+                lambda shard, local_index: synthetic_inputs(config, dtype, shard, local_index),
+                lambda images: build_network(images, config, is_training),
+            )
+        param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
+        initializer = tf.group(
+            tf1.global_variables_initializer(), tf1.local_variables_initializer(), name="init"
+        )
+    graph.finalize()
+    return TimedGraph(
+        graph,
+        initializer,
+        param_count,
+        built.images[0],
+        built.labels[0],
+        built.logits[0],
+        built.step,
+        session_target=built.session_target,
+        session_config=built.session_config,
+        replicated=built,
+    )
 
 
 def session_config(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -> tf1.ConfigProto:
@@ -200,6 +249,8 @@ def session_config(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = No
     )
     if config.device == "cpu":
         proto.device_count["GPU"] = 0
+        if config.num_devices > 1:  # logical CPU devices, one per replica
+            proto.device_count["CPU"] = config.num_devices
     elif gpu_memory_limit_mb is not None:
         for _ in tf.config.list_physical_devices("GPU"):  # one entry per visible GPU, in order
             proto.gpu_options.experimental.virtual_devices.add().memory_limit_mb.append(gpu_memory_limit_mb)

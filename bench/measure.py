@@ -91,7 +91,11 @@ def benchmark(
 
     burn_in_facts: dict = {}
     init_start = timing.clock()
-    session = tf1.Session(graph=timed.graph, config=session_settings)
+    if timed.session_config is not None:  # a replicated step's own settings, with the GPU cap
+        timed.session_config.gpu_options.MergeFrom(session_settings.gpu_options)
+    session = tf1.Session(
+        timed.session_target, graph=timed.graph, config=timed.session_config or session_settings
+    )
     try:
         session.run(timed.initializer)
         phases_s["session_init"] = timing.clock() - init_start
@@ -122,6 +126,9 @@ def benchmark(
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
             checks = numerics.check_after_measurement(session, timed.step, config, scale_states[0])
+            fingerprint = None
+            if timed.replicated is not None:
+                fingerprint = float(session.run(timed.replicated.fingerprint))
         if config.xla and "xla_compiled" not in burn_in_facts:  # no burn-in: check afterwards
             burn_in_facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
@@ -139,6 +146,7 @@ def benchmark(
         loss_scale=timed.step.loss_scale,
         peak_memory=peak_memory,
         numerics=checks,
+        fingerprint=fingerprint,
         **burn_in_facts,
     )
     return BenchmarkResult(

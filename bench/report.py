@@ -177,7 +177,7 @@ def _run_lines(result: BenchmarkResult) -> list[str]:
     title = MODE_TITLES[result.config.mode]
     lines = [
         f"{now}: {title} across {stats.num_steps} steps, {stats.mean_s:.3f} +/- {stats.sd_s:.3f} sec / batch",
-        f"{now}: {stats.images_per_sec:.2f} images/sec (batch {result.config.batch_size}); "
+        f"{now}: {stats.images_per_sec:.2f} images/sec ({_batch_words(result)}); "
         f"median {stats.median_s:.3f} s, p10 {stats.p10_s:.3f} s, p90 {stats.p90_s:.3f} s, "
         f"min {stats.min_s:.3f} s, max {stats.max_s:.3f} s, cold step {stats.cold_step_s:.3f} s; "
         f"{result.param_count:,} parameters",
@@ -210,6 +210,21 @@ def closing_lines(result: BenchmarkResult) -> list[str]:
         )
     rule = "-" * 64
     return [line, rule, f"total images/sec: {result.stats.total_images_per_sec:.2f}", rule]
+
+
+def _batch_words(result: BenchmarkResult) -> str:
+    """'batch 8', or with several replicas 'global batch 16 = 2 replicas x 8; 25.10 per replica'
+    and the scaling efficiency when known."""
+    config = result.config
+    if not config.data_parallel:
+        return f"batch {config.batch_size}"
+    words = (
+        f"global batch {config.global_batch_size} = {config.replicas} replicas x {config.batch_size}; "
+        f"{result.stats.images_per_sec / config.replicas:.2f} per replica"
+    )
+    if result.scaling_efficiency is not None:
+        words += f"; scaling efficiency {100 * result.scaling_efficiency:.1f}%"
+    return words
 
 
 def cost_lines(result: BenchmarkResult) -> list[str]:

@@ -129,6 +129,10 @@ class BenchmarkResult:
         record then has no "repeat" key, like records written before --repeat existed).
       batch_search: for a record of a `--batch max` search, what it says about the search (one
         of its tries, or its result); None otherwise.
+      scaling_efficiency: with more than one replica, images/sec / (replicas x images/sec of the
+        sweep's matching 1-replica run), set by the sweep when that run exists (`bench.scaling`);
+        written to the record as the top-level "scaling_efficiency" (null without such a run),
+        only for data-parallel configurations.
     """
 
     config: BenchmarkConfig
@@ -145,6 +149,7 @@ class BenchmarkResult:
     command: str = ""
     repeat: Repeat | None = None
     batch_search: SearchFacts | None = None
+    scaling_efficiency: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -160,7 +165,7 @@ class BenchmarkResult:
             return None
         return stats_lib.summarize(
             self.measurement.step_times_s,
-            self.config.batch_size,
+            self.config.global_batch_size,
             self.measurement.loop_wall_s,
             self.measurement.cold_step_s,
         )
@@ -182,16 +187,18 @@ class BenchmarkResult:
         if summary is None:
             return None
         extra = self.extra
+        config = self.config
+        # The FLOPs are counted on this worker's graph (its local replicas); every worker runs the same.
         flops_per_step = extra.flops.per_step if extra.flops else None
         achieved = None
         if flops_per_step is not None and summary.mean_s > 0:
-            achieved = flops_per_step / summary.mean_s / 1e12
-        attainable = extra.peak_probe.best_tflops if extra.peak_probe else None
-        datasheet = extra.datasheet_peak.tflops if extra.datasheet_peak else None
+            achieved = flops_per_step * config.workers / summary.mean_s / 1e12
+        attainable = extra.peak_probe.best_tflops * probed_devices(config) if extra.peak_probe else None
+        datasheet = extra.datasheet_peak.tflops * probed_devices(config) if extra.datasheet_peak else None
         memory = extra.peak_memory
         return Cost(
             gflop_per_image=(
-                None if flops_per_step is None else flops_per_step / self.config.batch_size / 1e9
+                None if flops_per_step is None else flops_per_step / config.local_batch_size / 1e9
             ),
             achieved_tflops=achieved,
             attainable_tflops=attainable,
@@ -234,6 +241,8 @@ class BenchmarkResult:
         }
         if self.repeat is not None:
             record["repeat"] = self.repeat.to_dict()
+        if self.config.data_parallel:
+            record["scaling_efficiency"] = self.scaling_efficiency
         return record
 
     @classmethod
@@ -268,7 +277,15 @@ class BenchmarkResult:
             command=record.get("command", ""),
             repeat=Repeat(**record["repeat"]) if record.get("repeat") else None,
             batch_search=SearchFacts.from_dict(record.get("batch_search")),
+            scaling_efficiency=record.get("scaling_efficiency"),
         )
+
+
+def probed_devices(config: BenchmarkConfig) -> int:
+    """How many devices like the probed one the step runs on: on GPUs one per replica; on the CPU
+    the replicas are logical devices sharing the host's cores (and --workers run on one host), so
+    one. (Workers from a TF_CONFIG naming other hosts are counted by `bench.workers`.)"""
+    return config.replicas if config.device == "gpu" else 1
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:

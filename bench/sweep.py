@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from bench import child, device, failures
+from bench import child, device, failures, workers
 from bench import environment as environment_lib
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
@@ -137,7 +138,10 @@ def _run_one(
     progress: IO[str] | None,
     limits: Limits,
 ) -> BenchmarkResult:
-    """One prepared configuration, in a child process or in this one."""
+    """One prepared configuration, in a child process or in this one (or, for --workers, on
+    worker processes started here)."""
+    if isolate and config.workers > 1 and workers.ENV_VAR not in os.environ:
+        return workers.run_workers(config, environment, quiet=quiet, progress=progress)
     if isolate:
         return child.run_in_child(config, environment, quiet=quiet, progress=progress, limits=limits)
     from bench import measure  # the TensorFlow side, loaded only to measure in this process

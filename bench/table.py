@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import tabulate
 
-from bench import axes
+from bench import axes, scaling
 from bench.batch_search import ROLE_TRY
 from bench.config import BenchmarkConfig
 from bench.result import BenchmarkResult
@@ -102,6 +102,24 @@ FIGURE_COLUMNS: list[Column] = [
 ]
 
 
+def scaling_columns(results: Sequence[BenchmarkResult]) -> list[Column]:
+    """With any data-parallel row: replicas, images/sec per replica and scaling efficiency
+    (`bench.scaling`); none otherwise."""
+    if not any(result.config.data_parallel for result in results):
+        return []
+    found = {id(result): value for result, value in zip(results, scaling.efficiencies(results), strict=True)}
+
+    def efficiency(result: BenchmarkResult, baseline: float | None) -> str:
+        value = found.get(id(result))
+        return "" if value is None else f"{value:.2f}"
+
+    return [
+        Column("Replicas", lambda r, b: str(r.config.replicas)),
+        Column("Img/s/replica", _measured(lambda r, b: f"{r.stats.images_per_sec / r.config.replicas:.2f}")),
+        Column("Scaling", _measured(efficiency)),
+    ]
+
+
 def axis_columns(configs: Sequence[BenchmarkConfig]) -> list[Column]:
     """A column for each axis the table shows for `configs` (see `bench.axes.shown`)."""
     return [Column(axis.header, lambda r, b, axis=axis: _axis_cell(axis, r)) for axis in axes.shown(configs)]
@@ -152,6 +170,9 @@ def table(
     """
     if columns is None:
         columns = axis_columns([result.config for result in results]) + FIGURE_COLUMNS
+        extra = scaling_columns(results)
+        at = [column.header for column in columns].index("Images/sec") + 1
+        columns = columns[:at] + extra + columns[at:]
     baselines = relative_baselines(results)
     rows = [
         [column.value(result, baseline) for column in columns]
@@ -185,6 +206,11 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
         lines.append(
             "Batch max N: the largest batch that fits (--batch max), measured with the sweep's steps; "
             "the tries are listed above and in the records."
+        )
+    if any(result.config.data_parallel for result in results):
+        lines.append(
+            "Images/sec: over the global batch (replicas x batch); Scaling: images/sec / (replicas x "
+            "images/sec of the 1-replica run with the same other settings)."
         )
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")

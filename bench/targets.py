@@ -11,6 +11,10 @@
 - train: forward-backward plus the weight-decay losses, a momentum-SGD update of every trainable
   variable and the batch-norm moving-average updates; the fetch is the op grouping them.
 
+With several replicas (`bench.replicas`) each builds its own Step on its shard; the gradients are
+all-reduced to their mean across replicas right after they are computed, and everything after that
+(the forward-backward fetch, the finiteness check, the update) works on the reduced gradients.
+
 Logits are cast to float32 for the loss; the weight-decay losses are summed in float32 from the
 float32 variables. Where gradients are computed a loss scale may apply (`bench.loss_scale` decides
 which, `bench.scalers` builds it); in 'train' a dynamic scale skips the update of a step with
@@ -98,25 +102,32 @@ def _scalar_reading_every(tensors: list[tf.Tensor]) -> tf.Tensor:
     return tf.add_n(first_elements, name="read_every_gradient")
 
 
-def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> Step:
+def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None) -> Step:
     """Target of 'forward': a scalar depending on every logit."""
-    del labels, config
+    del labels, config, replica
     return Step(tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits"))
 
 
 def _gradients(
-    logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, with_weight_decay: bool
+    logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, with_weight_decay: bool, replica=None
 ) -> tuple[Step, object]:
     """The loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
-    loss when a loss scale applies, as a Step without its target yet; and the scaler (or None)."""
+    loss when a loss scale applies (and all-reduced to their mean across replicas when `replica`
+    is given, a `bench.replicas.Replica`), as a Step without its target yet; and the scaler (or
+    None)."""
     loss = classification_loss(logits, labels)
-    if with_weight_decay:
+    weight_decay_scale = 1 if replica is None else replica.weight_decay_scale
+    if with_weight_decay and weight_decay_scale:
         weight_decay = precision_lib.sum_in_float32(tf1.losses.get_regularization_losses())
+        if weight_decay_scale != 1:
+            weight_decay = weight_decay * float(weight_decay_scale)
         loss = tf.add(loss, weight_decay, name="total_loss")
     variables = tf1.trainable_variables()
     setting = effective_loss_scale(config.loss_scale, config.precision)
     scaler = scalers.make_loss_scaler(setting)
     gradients = scalers.scaled_gradients(loss, variables, scaler)
+    if replica is not None:
+        gradients = replica.all_reduce_mean(gradients, variables)
     finite = tf.identity(scalers.all_finite_op(gradients), name="gradients_finite")
     state = scaler.state() if isinstance(scaler, scalers.DynamicLossScaler) else None
     step = Step(
@@ -131,23 +142,28 @@ def _gradients(
     return step, scaler
 
 
-def _forward_backward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> Step:
+def _forward_backward_target(
+    logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None
+) -> Step:
     """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated.
 
     A dynamic loss scale is adjusted in burn-in steps only (their fetch adds the scaler's state
     update, the step's `burn_in_target`); measured steps use the settled scale.
     """
-    step, scaler = _gradients(logits, labels, config, with_weight_decay=False)
+    step, scaler = _gradients(logits, labels, config, with_weight_decay=False, replica=replica)
     step.target = _scalar_reading_every(step.gradients)
     if isinstance(scaler, scalers.DynamicLossScaler):
         step.burn_in_target = [step.target, scaler.update_state(step.gradients_finite)]
     return step
 
 
-def _train_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> Step:
-    """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates."""
-    step, scaler = _gradients(logits, labels, config, with_weight_decay=True)
+def _train_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None) -> Step:
+    """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates (with
+    replicas: the all-reduced gradients, applied by each replica to its own copy)."""
+    step, scaler = _gradients(logits, labels, config, with_weight_decay=True, replica=replica)
     optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
+    if replica is not None:
+        optimizer = replica.optimizer(optimizer)
     apply_gradients = scalers.apply_gradients(
         optimizer, list(zip(step.gradients, step.variables, strict=True)), scaler
     )
@@ -163,6 +179,7 @@ TARGET_BUILDERS = {
 }
 
 
-def build_step(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig) -> Step:
-    """The configuration's mode's Step, built in the current graph on `logits`."""
-    return TARGET_BUILDERS[config.mode](logits, labels, config)
+def build_step(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None) -> Step:
+    """The configuration's mode's Step, built in the current graph on `logits`; `replica` (a
+    `bench.replicas.Replica`) when it is one of several replicas."""
+    return TARGET_BUILDERS[config.mode](logits, labels, config, replica)
