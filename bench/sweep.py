@@ -141,7 +141,7 @@ def _run_one(
     """One prepared configuration, in a child process or in this one (or, for --workers, on
     worker processes started here)."""
     if isolate and config.workers > 1 and workers.ENV_VAR not in os.environ:
-        return workers.run_workers(config, environment, quiet=quiet, progress=progress)
+        return workers.run_workers(config, environment, quiet=quiet, progress=progress, limits=limits)
     if isolate:
         return child.run_in_child(config, environment, quiet=quiet, progress=progress, limits=limits)
     from bench import measure  # the TensorFlow side, loaded only to measure in this process

@@ -27,6 +27,7 @@ from typing import IO
 from bench import child, failures
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
+from bench.limits import Limits
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult, Failure
 
@@ -110,7 +111,11 @@ def wait_for_peers(addresses: list[str], index: int, timeout_s: float = PEER_WAI
 
 
 def run_workers(
-    config: BenchmarkConfig, environment: dict, quiet: Quiet = Quiet(), progress: IO[str] | None = None
+    config: BenchmarkConfig,
+    environment: dict,
+    quiet: Quiet = Quiet(),
+    progress: IO[str] | None = None,
+    limits: Limits = Limits(),
 ) -> BenchmarkResult:
     """Runs one configuration on `config.workers` local worker processes; the chief's result.
 
@@ -118,6 +123,8 @@ def run_workers(
     measurement the others are stopped and the result is a failure naming that worker. The
     chief's record gains `extra.cluster`: the addresses, and every worker's fingerprint (equal
     when every worker holds the same numbers, see `bench.replicas`).
+
+    Every worker runs under `limits` (memory and time each, as a single child would).
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
@@ -140,6 +147,7 @@ def run_workers(
             environment,
             quiet=quiet,
             progress=progress if index == 0 else None,
+            limits=limits,
             extra_env={ENV_VAR: tf_config(addresses, index)},
             on_spawn=on_spawn,
         )
