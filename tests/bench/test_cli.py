@@ -286,6 +286,10 @@ def test_sweep_survives_failing_children_and_records_them(table_rows, tmp_path, 
 def signal_after_first_record(signum, output, *args):
     """Starts a sweep writing to `output`, sends `signum` once its first record is on disk.
 
+    The signal then reaches the sweep while the second configuration's child is starting (its
+    TensorFlow import alone takes seconds, the poll here a tenth of one), so the first
+    configuration needs only a few steps.
+
     Returns:
       (the finished process, its stdout, its stderr).
     """
@@ -310,7 +314,7 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(table_rows, tm
     output = tmp_path / "sweep.jsonl"
     process, stdout, stderr = signal_after_first_record(
         signal.SIGINT, output, "--depth", "50", "--batch", "1", "2", "3", "--mode", "forward",
-        *tiny_args, "--no-peak-probe", "--num-batches", "200", "--verbose")
+        *tiny_args, "--no-peak-probe", "--num-batches", "20", "--verbose")
 
     assert process.returncode == 130
     assert "Traceback" not in stderr
@@ -334,7 +338,7 @@ def test_sigterm_stops_the_sweep_like_ctrl_c(table_rows, tmp_path, tiny_args):
     output = tmp_path / "sweep.jsonl"
     process, stdout, stderr = signal_after_first_record(
         signal.SIGTERM, output, "--depth", "50", "--batch", "1", "2", "--mode", "forward",
-        *tiny_args, "--no-peak-probe", "--num-batches", "200")
+        *tiny_args, "--no-peak-probe", "--num-batches", "20")
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
