@@ -28,10 +28,6 @@ CLASSIC_SUMMARY = re.compile(
     r"\d+\.\d{3} \+/- \d+\.\d{3} sec / batch$", re.MULTILINE)
 
 
-def json_records(text):
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
 # --- bad input ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, expected", [
@@ -208,25 +204,22 @@ def test_static_loss_scale_and_no_probe(tiny):
 
 # --- sweeps through child processes ------------------------------------------------------------
 
-def test_quiet_csv_through_a_child_prints_only_the_csv(run_bench, tiny_args):
-    completed = run_bench("--depth", "50", "--batch", "2", *tiny_args, "--no-peak-probe",
-                          "--quiet", "--format", "csv")
+def test_quiet_csv_of_a_bf16_xla_traced_run_through_a_child(tmp_path, run_bench, tiny_args, hand_count,
+                                                            traced_op_types):
+    """--quiet --format csv prints only the CSV; the child gets precision, XLA and trace, and its
+    record (in --output) has their facts. One child for both: each costs a TensorFlow import."""
+    trace_path = tmp_path / "step.json"
+    output = tmp_path / "results.jsonl"
+    completed = run_bench("--mode", "forward", "--batch", "1", *tiny_args,
+                          "--precision", "bf16", "--xla", "--trace", str(trace_path),
+                          "--burn-in", "2", "--quiet", "--format", "csv", "--output", str(output))
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     rows = list(csv.DictReader(io.StringIO(completed.stdout)))
     assert [(row["config.batch_size"], row["config.mode"], row["status"]) for row in rows] == [
-        ("2", "forward", "ok")]
+        ("1", "forward", "ok")]
     assert float(rows[0]["phases_s.child_overhead"]) > 0
-
-
-def test_bf16_xla_with_trace_through_a_child(tmp_path, run_bench, tiny_args, hand_count,
-                                            traced_op_types):
-    trace_path = tmp_path / "step.json"
-    completed = run_bench("--mode", "forward", "--batch", "1", *tiny_args,
-                          "--precision", "bf16", "--xla", "--trace", str(trace_path),
-                          "--burn-in", "2", "--format", "json")
-    assert completed.returncode == 0, completed.stderr
-    (record,) = json_records(completed.stdout)
+    (record,) = [json.loads(line) for line in output.read_text().splitlines()]
     config, extra, cost = record["config"], record["extra"], record["cost"]
     assert (config["precision"], config["xla"], config["data_format"]) == ("bf16", True, "NHWC")
     assert extra["xla_compiled"] is True
@@ -306,6 +299,10 @@ def test_sweep_survives_failing_children_and_records_them(table_rows, tmp_path, 
 def signal_after_first_record(signum, output, *args):
     """Starts a sweep writing to `output`, sends `signum` once its first record is on disk.
 
+    The signal then reaches the sweep while the second configuration's child is starting (its
+    TensorFlow import alone takes seconds, the poll here a tenth of one), so the first
+    configuration needs only a few steps.
+
     Returns:
       (the finished process, its stdout, its stderr).
     """
@@ -330,7 +327,7 @@ def test_ctrl_c_keeps_finished_rows_and_marks_the_interrupted_one(table_rows, tm
     output = tmp_path / "sweep.jsonl"
     process, stdout, stderr = signal_after_first_record(
         signal.SIGINT, output, "--depth", "50", "--batch", "1", "2", "3", "--mode", "forward",
-        *tiny_args, "--no-peak-probe", "--num-batches", "200", "--verbose")
+        *tiny_args, "--no-peak-probe", "--num-batches", "20", "--verbose")
 
     assert process.returncode == 130
     assert "Traceback" not in stderr
@@ -354,7 +351,7 @@ def test_sigterm_stops_the_sweep_like_ctrl_c(table_rows, tmp_path, tiny_args):
     output = tmp_path / "sweep.jsonl"
     process, stdout, stderr = signal_after_first_record(
         signal.SIGTERM, output, "--depth", "50", "--batch", "1", "2", "--mode", "forward",
-        *tiny_args, "--no-peak-probe", "--num-batches", "200")
+        *tiny_args, "--no-peak-probe", "--num-batches", "20")
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr

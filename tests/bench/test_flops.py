@@ -10,9 +10,6 @@ from bench import flops
 from slim_resnet import resnet_arg_scope
 from slim_resnet.resnet_v2 import get_network
 
-# One worker builds this module's shared graphs once (pytest -n 2 runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group('test_flops')
-
 # What TensorFlow's profiler gives for tf-slim 1.1.0's own resnet_v2_<depth> inference graph, 224x224,
 # batch 1, 1000 classes, measured on TF 2.21 (issue 4), in GFLOP to three decimals.
 TF_SLIM_GRAPH_GFLOP = {50: 7.106, 101: 14.631, 152: 22.142, 200: 29.165}

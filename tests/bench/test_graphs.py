@@ -10,9 +10,6 @@ import tensorflow as tf
 from bench import graphs, targets
 from bench.config import BenchmarkConfig
 
-# One worker builds this module's shared graphs once (pytest -n 2 runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group('test_graphs')
-
 tf1 = tf.compat.v1
 TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
 

@@ -29,9 +29,6 @@ from bench import precision, scalers
 from bench.loss_scale import effective_loss_scale
 from slim_resnet import resnet_arg_scope, resnet_v2_50
 
-# One worker builds this module's shared graphs once (pytest -n 2 runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group('test_precision')
-
 BATCH = 2
 IMAGE_SIZE = 64
 NUM_CLASSES = 10
