@@ -390,6 +390,10 @@ def test_an_output_on_a_virtual_file_system_is_refused_before_tensorflow(run_ben
                                 "file in /proc (No such file or directory)\n")
 
 
+def _records(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def test_resume_runs_only_what_the_output_lacks_and_shows_it_all(capsys, table_rows, tmp_path,
                                                                   tiny_args):
     output = tmp_path / "sweep.jsonl"
@@ -397,7 +401,7 @@ def test_resume_runs_only_what_the_output_lacks_and_shows_it_all(capsys, table_r
               "--output", str(output)]
     assert cli.main(["--batch", "1", *common]) == 0
     capsys.readouterr()
-    (first,) = json_records(output.read_text())
+    (first,) = _records(output)
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", first["sweep_id"])
     assert first["command"] == "python -m bench --batch 1 " + " ".join(common)
 
@@ -407,12 +411,12 @@ def test_resume_runs_only_what_the_output_lacks_and_shows_it_all(capsys, table_r
     assert (f"Resuming: 1 configuration(s) already recorded ok in {output} "
             f"(sweep {first['sweep_id']}), 0 to run") in out
     assert [(row["Batch"], row["Status"]) for row in table_rows(out)] == [("1", "ok (!)")]
-    assert len(json_records(output.read_text())) == 1
+    assert len(_records(output)) == 1
 
     # One more batch size: only it runs, in the same sweep; the table has both, in sweep order.
     assert cli.main(["--batch", "2", "1", *common, "--resume"]) == 0
     out = capsys.readouterr().out
     assert [row["Batch"] for row in table_rows(out)] == ["2", "1"]
-    records = json_records(output.read_text())
+    records = _records(output)
     assert [r["config"]["batch_size"] for r in records] == [1, 2]
     assert records[1]["sweep_id"] == first["sweep_id"] and records[1]["command"].endswith("--resume")
