@@ -22,16 +22,21 @@ from bench import axes, batch_max, records, repeats, report, resume, scaling, se
 from bench.batch_search import SearchSettings
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
-from bench.flags import FLAG_OF_FIELD, PROG, UsageError, build_parser, check_combinations
+from bench.flags import (
+    EXIT_INTERRUPTED,
+    FLAG_OF_FIELD,
+    PROG,
+    UsageError,
+    build_parser,
+    check_combinations,
+    run_with_one_line_errors,
+)
 from bench.limits import Limits
 from bench.quiet import Quiet
 from bench.result import BenchmarkResult
-from bench.signals import raise_on_sigterm
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,15 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import plot_cli
 
         return plot_cli.main(argv[1:])
-    try:
-        with raise_on_sigterm():
-            return _main(argv)
-    except UsageError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return run_with_one_line_errors(PROG, lambda: _main(argv))
 
 
 def _main(argv: list[str]) -> int:

@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from bench import compare, compare_output, report
+from bench.flags import EXIT_BAD_INPUT, OneLineParser, UsageError, check_table_format
 
 PROG = "python -m bench compare"
 EXIT_OK = 0
 EXIT_SLOWER = 1
-EXIT_BAD_INPUT = 2
 
 DESCRIPTION = """\
 Compare benchmark records (JSON Lines from python -m bench --output): every file against the first.
@@ -43,18 +43,9 @@ exit status: 0 compared; 1 with --fail-if-slower, some configuration significant
 than PCT percent; 2 bad input."""
 
 
-class UsageError(Exception):
-    """Bad command-line input; the message is the one line shown to the user."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the compare verb."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EXAMPLES,
@@ -100,13 +91,7 @@ def _main(argv: list[str]) -> int:
     percent = args.fail_if_slower
     if percent is not None and not 0 <= percent < 100:
         raise UsageError(f"--fail-if-slower {percent:g}: must be a percentage from 0 to below 100")
-    import tabulate
-
-    if args.table_format not in tabulate.tabulate_formats:
-        raise UsageError(
-            f"--table-format {args.table_format}: unknown; choose from "
-            + ", ".join(sorted(tabulate.tabulate_formats))
-        )
+    check_table_format(args.table_format)
     result = compare.compare_files(compare.load([args.base, *args.others]))
     failing = result.slower_than(percent) if percent is not None else []
     print(compare_output.render(result, args.format, args.table_format, percent, failing), flush=True)

@@ -7,9 +7,12 @@ every configuration of a sweep shares. No TensorFlow here.
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 
 from bench import axes, repeats, report
 from bench.config import DEVICES
+from bench.signals import raise_on_sigterm
 from slim_resnet.files import output_path_problem
 
 PROG = "python -m bench"
@@ -56,7 +59,30 @@ class UsageError(Exception):
     """Bad command-line input; the message is the one line shown to the user."""
 
 
-class _Parser(argparse.ArgumentParser):
+# Exit status of bad input, and of a run stopped by Ctrl-C or SIGTERM (every verb).
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def run_with_one_line_errors(prog: str, run: Callable[[], int]) -> int:
+    """Runs a verb's `run()` with SIGTERM raised as KeyboardInterrupt: a UsageError is one line on
+    stderr and EXIT_BAD_INPUT, an interrupt one line and EXIT_INTERRUPTED.
+
+    Returns:
+      run()'s exit status, or one of those two.
+    """
+    try:
+        with raise_on_sigterm():
+            return run()
+    except UsageError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+class OneLineParser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr and exit status 2."""
 
     def error(self, message: str):
@@ -84,7 +110,7 @@ def _add_axis(group: argparse._ArgumentGroup, axis: axes.Axis) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every flag with its default; examples in the epilog)."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Time TF-Slim ResNet v2 networks in graph mode on synthetic on-device inputs. "
         "Every flag of the first group takes several values; the sweep runs every combination, "
@@ -235,6 +261,17 @@ def tokens(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def check_table_format(table_format: str) -> None:
+    """Raises UsageError unless tabulate knows `table_format` (--table-format of every verb)."""
+    import tabulate
+
+    if table_format not in tabulate.tabulate_formats:
+        raise UsageError(
+            f"--table-format {table_format}: unknown; choose from "
+            + ", ".join(sorted(tabulate.tabulate_formats))
+        )
+
+
 def check_combinations(args: argparse.Namespace) -> None:
     """The checks argparse does not make: the table format, the output paths (nothing is
     created), and flags that need or exclude each other.
@@ -242,13 +279,7 @@ def check_combinations(args: argparse.Namespace) -> None:
     Raises:
       UsageError: naming the first flag that is not allowed.
     """
-    import tabulate
-
-    if args.table_format not in tabulate.tabulate_formats:
-        raise UsageError(
-            f"--table-format {args.table_format}: unknown; choose from "
-            + ", ".join(sorted(tabulate.tabulate_formats))
-        )
+    check_table_format(args.table_format)
     for flag, path, example in (
         ("--output", args.output, "results.jsonl"),
         ("--trace", args.trace, "step.json"),

@@ -15,15 +15,12 @@ import sys
 from collections.abc import Sequence
 
 from bench import plot, plot_data, plot_panels
-from bench.flags import UsageError
-from bench.signals import raise_on_sigterm
+from bench.flags import OneLineParser, UsageError, run_with_one_line_errors
 from slim_resnet.files import output_path_problem
 
 PROG = "python -m bench plot"
 EXIT_OK = 0
 EXIT_NOT_WRITTEN = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
 Plots images/sec against depth (a line per batch size and mode) and against batch size (a line per
@@ -40,16 +37,9 @@ examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str):
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The verb's flags."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EXAMPLES,
@@ -71,15 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
       The exit status (see the module docstring).
     """
-    try:
-        with raise_on_sigterm():
-            return _main(list(sys.argv[2:] if argv is None else argv))
-    except UsageError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return run_with_one_line_errors(PROG, lambda: _main(list(sys.argv[2:] if argv is None else argv)))
 
 
 def _main(argv: list[str]) -> int:
