@@ -178,14 +178,12 @@ def _result_without_record(
     steps it streamed before it ended."""
     if timed_out:
         return failures.timeout_result(
-            config, environment, limits, "", reader.step_times_s, reader.burn_in_times_s
+            config, environment, limits, reader.step_times_s, reader.burn_in_times_s
         )
     failure = failures.from_exit(returncode, list(stderr.tail), limits)
     result = failures.failed_result(config, environment, failure)
     result.limits = limits
-    if reader.step_times_s or reader.burn_in_times_s:
-        loop_s = sum(reader.step_times_s)
-        result.measurement = timing.Measurement(reader.step_times_s, reader.burn_in_times_s, loop_s)
+    result.measurement = timing.partial_measurement(reader.step_times_s, reader.burn_in_times_s)
     return result
 
 

@@ -13,7 +13,7 @@ import traceback
 from bench.config import BenchmarkConfig
 from bench.limits import Limits, format_size
 from bench.result import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_TIMEOUT, BenchmarkResult, Failure
-from bench.timing import Measurement
+from bench.timing import partial_measurement
 from slim_resnet.quiet import error_summary
 
 # Lines of a traceback or of a failed child's stderr kept in its failure record.
@@ -119,32 +119,25 @@ def timeout_result(
     config: BenchmarkConfig,
     environment: dict,
     limits: Limits,
-    started_at: str,
     step_times_s: list[float],
     burn_in_times_s: list[float],
 ) -> BenchmarkResult:
-    """The result of a configuration stopped at its --timeout, with the steps it finished.
-
-    Its measurement (when a step finished) holds those steps; loop_wall_s is then the sum of
-    the measured steps, the loop not having ended.
-    """
+    """The result of a configuration stopped at its --timeout, with the steps it finished
+    (`bench.timing.partial_measurement`)."""
     measured = f"{len(step_times_s)} of {config.num_batches} measured steps"
     if not step_times_s:
         measured += f", {len(burn_in_times_s)} of {config.burn_in} burn-in steps"
-    measurement = None
-    if step_times_s or burn_in_times_s:
-        measurement = Measurement(list(step_times_s), list(burn_in_times_s), sum(step_times_s))
     return BenchmarkResult(
         config=config,
         status=STATUS_TIMEOUT,
-        measurement=measurement,
+        measurement=partial_measurement(step_times_s, burn_in_times_s),
         failure=Failure(
             kind="timeout",
             message=f"timeout after {limits.timeout_s:g} s ({measured} finished)",
             limit=f"timeout {limits.timeout_s:g} s",
         ),
         environment=environment,
-        started_at=started_at,
+        started_at=utc_now(),
         limits=limits,
     )
 

@@ -39,6 +39,14 @@ class Measurement:
         return (self.burn_in_times_s or self.step_times_s)[0]
 
 
+def partial_measurement(step_times_s: list[float], burn_in_times_s: list[float]) -> Measurement | None:
+    """The steps a run finished before it ended early (stopped, killed, crashed), or None if it
+    finished none; its loop_wall_s is the sum of the measured steps, the loop not having ended."""
+    if not (step_times_s or burn_in_times_s):
+        return None
+    return Measurement(list(step_times_s), list(burn_in_times_s), sum(step_times_s))
+
+
 def timestamp() -> str:
     """Local wall-clock time as printed on progress and summary lines."""
     return str(datetime.datetime.now())

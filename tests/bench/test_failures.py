@@ -55,7 +55,7 @@ def test_running_out_of_memory_under_a_bound_names_the_bound():
 
 def test_a_timeout_keeps_the_finished_steps_and_says_how_many():
     config = BenchmarkConfig(num_batches=10, burn_in=2)
-    result = failures.timeout_result(config, {}, Limits(timeout_s=60), "", [0.5, 0.7], [2.0, 0.6])
+    result = failures.timeout_result(config, {}, Limits(timeout_s=60), [0.5, 0.7], [2.0, 0.6])
     assert (result.status, result.ok) == ("timeout", False)
     assert result.failure.short == "timeout after 60 s (2 of 10 measured steps finished)"
     assert result.measurement.step_times_s == [0.5, 0.7] and result.stats.mean_s == 0.6
@@ -63,7 +63,7 @@ def test_a_timeout_keeps_the_finished_steps_and_says_how_many():
     record = result.to_record()
     again = BenchmarkResult.from_record(record)
     assert again.measurement.step_times_s == [0.5, 0.7] and again.status == "timeout"
-    early = failures.timeout_result(config, {}, Limits(timeout_s=5), "", [], [2.0])
+    early = failures.timeout_result(config, {}, Limits(timeout_s=5), [], [2.0])
     assert early.failure.message == (
         "timeout after 5 s (0 of 10 measured steps, 1 of 2 burn-in steps finished)")
     assert early.stats is None and early.to_record()["stats"] is None
