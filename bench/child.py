@@ -44,12 +44,12 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-from bench import failures, faults, timing
+from bench import cluster, failures, faults, peers, timing
 from bench import limits as limits_lib
 from bench.config import BenchmarkConfig
 from bench.limits import Limits
 from bench.quiet import Quiet
-from bench.result import BenchmarkResult
+from bench.result import BenchmarkResult, Failure
 
 # What the child interpreter runs: `entry` with the job file's path (a `-c` command rather than
 # `-m bench.child`, since the package's __init__ has imported this module already).
@@ -289,10 +289,31 @@ def main(result_fd: int) -> int:
     if faults.active():
         faults.stall(config)
     result_pipe = os.fdopen(result_fd, "w", encoding="utf-8")
+    sending = threading.Lock()
+    steps: dict[str, list[float]] = {"measured": [], "burn_in": []}
 
     def send(message: dict) -> None:
-        result_pipe.write(json.dumps(message) + "\n")
-        result_pipe.flush()
+        with sending:
+            result_pipe.write(json.dumps(message) + "\n")
+            result_pipe.flush()
+
+    def on_peer_lost(line: str) -> None:  # from the watcher's thread: report, then end at once
+        result = failures.failed_result(config, job["environment"], Failure("peer", line))
+        result.limits = limits
+        result.measurement = timing.partial_measurement(steps["measured"], steps["burn_in"])
+        send({"record": result.to_record()})
+        sys.stderr.flush()
+        os._exit(1)
+
+    watch = peers.watch_cluster(
+        cluster.environment_text(), config.workers, on_peer_lost, limits.peer_timeout_s or peers.GRACE_S
+    )
+
+    def on_step_time(kind: str, seconds: float) -> None:
+        steps[kind].append(seconds)
+        send({"step_s" if kind == "measured" else "burn_in_s": seconds})
+        if watch is not None:
+            watch.step_finished()
 
     import_start = timing.clock()
     Quiet.from_environment().import_tensorflow()
@@ -305,8 +326,10 @@ def main(result_fd: int) -> int:
         job["environment"],
         progress=progress,
         limits=limits,
-        on_step_time=lambda kind, seconds: send({"step_s" if kind == "measured" else "burn_in_s": seconds}),
+        on_step_time=on_step_time,
     )
+    if watch is not None:
+        watch.stop()
     result.phases_s.pop("total", None)  # the parent measures the total from outside
     result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
     send({"record": result.to_record()})

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, batch_max, records, repeats, report, resume, scaling, settings, sweep, table, workers
+from bench import axes, batch_max, cluster, records, repeats, report, resume, scaling, settings, sweep, table
 from bench.batch_search import SearchSettings
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
@@ -80,7 +80,7 @@ def _main(argv: list[str]) -> int:
     quiet = Quiet(args.verbose)
     check_combinations(args)
     try:
-        limits = Limits.from_text(args.memory_limit, args.gpu_memory_limit, args.timeout)
+        limits = Limits.from_text(args.memory_limit, args.gpu_memory_limit, args.timeout, args.peer_timeout)
         search = batch_max.requested(
             args.batch_size, args.device, limits, args.in_process, args.resume, args.trace
         )
@@ -98,7 +98,7 @@ def _main(argv: list[str]) -> int:
         raise UsageError(config_error_line(error)) from None
     stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     schedule = repeats.Schedule(configs if plan is None else plan.to_run, args.repeat)
-    sink = _open_output(args.output) if workers.is_chief() else None  # the chief records
+    sink = _open_output(args.output) if cluster.is_chief() else None  # the chief records
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
         outcome, unsaved = _run(

@@ -14,11 +14,11 @@ goes no further.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 
+from bench import cluster
 from bench.config import BenchmarkConfig
 
 ENV_VAR = "BENCH_TEST_FAULT"
@@ -35,7 +35,7 @@ def active() -> bool:
 
 def _selects(spec: str, config: BenchmarkConfig) -> bool:
     wanted = spec.split(":")[1:]
-    worker = json.loads(os.environ.get("TF_CONFIG") or '{"task": {"index": 0}}')["task"]["index"]
+    worker = cluster.task_index()
     actual = (str(config.depth), str(config.batch_size), config.mode, str(worker))
     return all(want in ("*", value) for want, value in zip(wanted, actual, strict=False))
 

@@ -32,6 +32,7 @@ _OTHER_FLAGS = {
     "memory_limit": "--memory-limit",
     "gpu_memory_limit": "--gpu-memory-limit",
     "timeout": "--timeout",
+    "peer_timeout": "--peer-timeout",
     "workers": "--workers",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
@@ -191,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop a configuration still running SECONDS after its child started: its row says "
         "'timeout', the steps it finished are kept in its record, the sweep goes on",
+    )
+    bounds.add_argument(
+        "--peer-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with several workers, end a configuration when a peer's port has not answered "
+        "for SECONDS while this worker finished no step: its row names the peer (default: 15)",
     )
     compute = parser.add_argument_group("loss scale, cost, trace")
     compute.add_argument(

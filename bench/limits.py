@@ -83,16 +83,24 @@ class Limits:
 
     Attributes:
       memory_bytes: the child's data-segment limit (see the module docstring).
+      gpu_memory_bytes: what TensorFlow may allocate on each GPU.
       timeout_s: wall seconds from the child's start after which it is stopped.
+      peer_timeout_s: with several workers, seconds a peer may stop answering (while this
+        worker finishes no step) before the run ends as lost (`bench.peers`; None: its default).
     """
 
     memory_bytes: int | None = None
     gpu_memory_bytes: int | None = None
     timeout_s: float | None = None
+    peer_timeout_s: float | None = None
 
     @classmethod
     def from_text(
-        cls, memory: str | None = None, gpu_memory: str | None = None, timeout_s: float | None = None
+        cls,
+        memory: str | None = None,
+        gpu_memory: str | None = None,
+        timeout_s: float | None = None,
+        peer_timeout_s: float | None = None,
     ) -> Limits:
         """The Limits the flags ask for, checked.
 
@@ -100,12 +108,14 @@ class Limits:
           memory: --memory-limit as typed, or None.
           gpu_memory: --gpu-memory-limit as typed, or None.
           timeout_s: --timeout, or None.
+          peer_timeout_s: --peer-timeout, or None.
 
         Returns:
           The Limits.
 
         Raises:
-          ConfigError: naming the flag's field ('memory_limit', 'gpu_memory_limit', 'timeout').
+          ConfigError: naming the flag's field ('memory_limit', 'gpu_memory_limit', 'timeout',
+            'peer_timeout').
         """
         memory_bytes = _size_or_none("memory_limit", memory)
         if memory_bytes is not None and memory_bytes < MIN_MEMORY_LIMIT_BYTES:
@@ -118,9 +128,10 @@ class Limits:
         gpu_memory_bytes = _size_or_none("gpu_memory_limit", gpu_memory)
         if gpu_memory_bytes is not None and gpu_memory_bytes < 2**20:
             raise ConfigError("gpu_memory_limit", gpu_memory, "must be at least 1MiB")
-        if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
-            raise ConfigError("timeout", timeout_s, "must be a positive number of seconds")
-        return cls(memory_bytes, gpu_memory_bytes, timeout_s)
+        for field, seconds in (("timeout", timeout_s), ("peer_timeout", peer_timeout_s)):
+            if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+                raise ConfigError(field, seconds, "must be a positive number of seconds")
+        return cls(memory_bytes, gpu_memory_bytes, timeout_s, peer_timeout_s)
 
     @property
     def any(self) -> bool:

@@ -33,14 +33,12 @@ local replica; the mean of the gradients then carries it exactly once. The model
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from collections.abc import Callable
 
 import tensorflow as tf
 
+from bench import cluster, peers, targets
 from bench import device as device_lib
-from bench import targets, workers
 from bench.config import BenchmarkConfig
 
 tf1 = tf.compat.v1
@@ -145,12 +143,6 @@ def _averaged_statistics(next_creator, **kwargs):
     return next_creator(**kwargs)
 
 
-def cluster_from_environment() -> dict | None:
-    """TF_CONFIG parsed ({'cluster': ..., 'task': {'type', 'index'}}), or None when unset."""
-    text = os.environ.get("TF_CONFIG")
-    return json.loads(text) if text else None
-
-
 def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
     """The strategy, the session target and config for a replicated configuration.
 
@@ -163,12 +155,12 @@ def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
     if config.workers == 1:
         devices = [device_lib.device_string(config.device, i) for i in range(config.num_devices)]
         return tf1.distribute.MirroredStrategy(devices), "", session_config, 0
-    tf_config = cluster_from_environment()
+    tf_config = cluster.task()
     task = tf_config["task"]
-    cluster = tf.train.ClusterSpec(tf_config["cluster"])
+    spec = tf.train.ClusterSpec(tf_config["cluster"])
     accelerators = {"GPU": config.num_devices} if config.device == "gpu" else {}
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
-        cluster,
+        spec,
         task_type=task["type"],
         task_id=int(task["index"]),
         num_accelerators=accelerators,
@@ -176,9 +168,9 @@ def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
     )
     strategy = tf1.distribute.experimental.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     proto = strategy.update_config_proto(session_config)
-    server = tf.distribute.Server(cluster, job_name=task["type"], task_index=int(task["index"]), config=proto)
-    shape = workers.parse_tf_config(json.dumps(tf_config))
-    workers.wait_for_peers(shape["addresses"], shape["index"])
+    server = tf.distribute.Server(spec, job_name=task["type"], task_index=int(task["index"]), config=proto)
+    shape = cluster.parse(cluster.environment_text())
+    peers.wait_for_peers(shape["addresses"], shape["index"])
     return strategy, server.target, proto, int(task["index"])
 
 

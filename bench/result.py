@@ -31,7 +31,8 @@ class Failure:
     """Why a configuration produced no measurement.
 
     Attributes:
-      kind: 'oom', 'error', 'signal', 'exit', 'interrupted' or 'timeout'.
+      kind: 'oom', 'error', 'signal', 'exit', 'interrupted', 'timeout' or 'peer' (a worker's
+        peer stopped answering during the run, `bench.peers`).
       message: one line, e.g. 'OOM', 'killed by signal 9 (SIGKILL)', 'ValueError: ...'.
       exit_code: the child process's exit status, when it ran in one.
       signal: the signal number that ended the child, if any.
@@ -51,7 +52,7 @@ class Failure:
         """What the table's status column shows."""
         if self.kind == "oom":
             return f"OOM ({self.limit})" if self.limit else "OOM"
-        if self.kind in ("signal", "interrupted", "timeout"):
+        if self.kind in ("signal", "interrupted", "timeout", "peer"):
             return self.message
         return f"error: {self.message}"
 

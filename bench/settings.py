@@ -6,9 +6,8 @@ a TF_CONFIG cluster). No TensorFlow here.
 from __future__ import annotations
 
 import argparse
-import os
 
-from bench import axes, workers
+from bench import axes, cluster
 from bench.flags import UsageError, tokens
 
 
@@ -53,14 +52,14 @@ def worker_count(args: argparse.Namespace) -> int:
       ConfigError: for a malformed TF_CONFIG.
       UsageError: for --workers with --in-process, or a --workers the cluster contradicts.
     """
-    text = os.environ.get(workers.ENV_VAR)
+    text = cluster.environment_text()
     if text is None:
         if args.workers is not None and args.workers > 1 and args.in_process:
             raise UsageError(
                 f"--workers {args.workers}: not with --in-process (each worker is a process of its own)"
             )
         return 1 if args.workers is None else args.workers
-    size = len(workers.parse_tf_config(text)["addresses"])
+    size = len(cluster.parse(text)["addresses"])
     if args.workers is not None and args.workers != size:
         raise UsageError(f"--workers {args.workers}: TF_CONFIG names a cluster of {size} workers")
     if size > 1 and args.in_process:

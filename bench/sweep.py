@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from bench import child, device, failures, workers
+from bench import child, cluster, device, failures, workers
 from bench import environment as environment_lib
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
@@ -140,7 +139,7 @@ def _run_one(
 ) -> BenchmarkResult:
     """One prepared configuration, in a child process or in this one (or, for --workers, on
     worker processes started here)."""
-    if isolate and config.workers > 1 and workers.ENV_VAR not in os.environ:
+    if isolate and config.workers > 1 and cluster.environment_text() is None:
         return workers.run_workers(config, environment, quiet=quiet, progress=progress, limits=limits)
     if isolate:
         return child.run_in_child(config, environment, quiet=quiet, progress=progress, limits=limits)
