@@ -104,17 +104,22 @@ FIGURE_COLUMNS: list[Column] = [
 
 def scaling_columns(results: Sequence[BenchmarkResult]) -> list[Column]:
     """With any data-parallel row: replicas, images/sec per replica and scaling efficiency
-    (`bench.scaling`); none otherwise."""
+    (`bench.scaling`); none otherwise. No Replicas column when it would repeat the Devices
+    column (the device count varies and every row has one worker)."""
     if not any(result.config.data_parallel for result in results):
         return []
+    configs = [result.config for result in results]
+    devices_shown = any(axis.field == "num_devices" for axis in axes.shown(configs))
+    repeats_devices = devices_shown and all(config.workers == 1 for config in configs)
     found = {id(result): value for result, value in zip(results, scaling.efficiencies(results), strict=True)}
 
     def efficiency(result: BenchmarkResult, baseline: float | None) -> str:
         value = found.get(id(result))
         return "" if value is None else f"{value:.2f}"
 
+    replicas = [] if repeats_devices else [Column("Replicas", lambda r, b: str(r.config.replicas))]
     return [
-        Column("Replicas", lambda r, b: str(r.config.replicas)),
+        *replicas,
         Column("Img/s/replica", _measured(lambda r, b: f"{r.stats.images_per_sec / r.config.replicas:.2f}")),
         Column("Scaling", _measured(efficiency)),
     ]

@@ -205,6 +205,7 @@ def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info)
     assert line.endswith(f": {SEARCH}: interrupted (tries: 1 fit)")
 
 
+@pytest.mark.slow  # fast: the search rule (test_batch_search), one real try (the Ctrl-C test above)
 def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tmp_path):
     # At 576 px a forward step of depth 50 needs about 0.3 GiB per image on top of what the child
     # holds anyway, so under 800 MiB batch 1 fits and batch 4 does not (on the 2-core machine:

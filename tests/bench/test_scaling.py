@@ -47,8 +47,20 @@ def test_the_table_shows_replicas_per_replica_rate_and_scaling(make_measured, ta
     rows = table_rows(table.table([
         make_measured(50, 8, "train", [0.100] * 12),
         make_measured(50, 8, "train", [0.125] * 12, num_devices=2)]))
-    assert [(r["Devices"], r["Replicas"], r["Images/sec"], r["Img/s/replica"], r["Scaling"])
-            for r in rows] == [("1", "1", "80.00", "80.00", "1.00"),
-                               ("2", "2", "128.00", "64.00", "0.80")]
+    assert [(r["Devices"], r["Images/sec"], r["Img/s/replica"], r["Scaling"])
+            for r in rows] == [("1", "80.00", "80.00", "1.00"),
+                               ("2", "128.00", "64.00", "0.80")]
+    assert "Replicas" not in rows[0]  # one worker: the Devices column says it already
     plain = table_rows(table.table([make_measured(50, 8, "train", [0.1] * 12)]))
     assert "Scaling" not in plain[0] and "Replicas" not in plain[0]
+
+
+def test_the_replicas_column_shows_when_the_devices_column_does_not_say_it(make_measured, table_rows):
+    # Two devices, not varying: no Devices column, so Replicas says how many.
+    (alone,) = table_rows(table.table([make_measured(50, 8, "train", [0.125] * 12, num_devices=2)]))
+    assert "Devices" not in alone and alone["Replicas"] == "2"
+    # Devices varying on two workers: replicas = devices x workers differs from Devices.
+    rows = table_rows(table.table([
+        make_measured(50, 8, "train", [0.1] * 12, num_devices=1, workers=2),
+        make_measured(50, 8, "train", [0.1] * 12, num_devices=2, workers=2)]))
+    assert [(r["Devices"], r["Replicas"]) for r in rows] == [("1", "2"), ("2", "4")]
