@@ -30,7 +30,6 @@ adds (interpreter start, TensorFlow import, exit) is measured and kept in the re
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import ctypes
 import ctypes.util
@@ -44,6 +43,7 @@ import time
 from collections.abc import Callable
 from typing import IO
 
+from bench import child_pipes as pipes
 from bench import cluster, failures, faults, peers, timing
 from bench import limits as limits_lib
 from bench.config import BenchmarkConfig
@@ -58,26 +58,6 @@ _PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its par
 # Seconds a child gets to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 10.0
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class _LinePump(threading.Thread):
-    """Copies a child's output stream to one of ours line by line, as the lines arrive, and keeps
-    the last lines (all of them, shown or not) for failure reports."""
-
-    def __init__(self, source: IO[bytes], destination: IO[str] | None, show: Callable[[str], bool]):
-        super().__init__(daemon=True)
-        self._source = source
-        self._destination = destination
-        self._show = show
-        self.tail: collections.deque[str] = collections.deque(maxlen=failures.TAIL_LINES)
-
-    def run(self) -> None:
-        for raw in iter(self._source.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.tail.append(line)
-            if self._destination is not None and self._show(line):
-                print(line, file=self._destination, flush=True)
-        self._source.close()
 
 
 def run_in_child(
@@ -134,11 +114,11 @@ def run_in_child(
         os.close(result_write)
     if on_spawn is not None:
         on_spawn(child)
-    reader = _ResultReader(result_read)
+    reader = pipes.ResultReader(result_read)
     timed_out = False
     pumps = [
-        _LinePump(child.stdout, progress, show=lambda line: True),
-        _LinePump(child.stderr, sys.stderr, show=quiet.shows),
+        pipes.LinePump(child.stdout, progress, show=lambda line: True),
+        pipes.LinePump(child.stderr, sys.stderr, show=quiet.shows),
     ]
     for thread in [reader, *pumps]:
         thread.start()
@@ -169,9 +149,9 @@ def _result_without_record(
     config: BenchmarkConfig,
     environment: dict,
     limits: Limits,
-    reader: _ResultReader,
+    reader: pipes.ResultReader,
     returncode: int,
-    stderr: _LinePump,
+    stderr: pipes.LinePump,
     timed_out: bool,
 ) -> BenchmarkResult:
     """The result of a child that wrote no record: stopped at its timeout, or failed; with the
@@ -185,39 +165,6 @@ def _result_without_record(
     result.limits = limits
     result.measurement = timing.partial_measurement(reader.step_times_s, reader.burn_in_times_s)
     return result
-
-
-class _ResultReader(threading.Thread):
-    """Reads what the child streams to its result pipe: each finished step, then its record."""
-
-    def __init__(self, descriptor: int):
-        super().__init__(daemon=True)
-        self._descriptor = descriptor
-        self.step_times_s: list[float] = []
-        self.burn_in_times_s: list[float] = []
-        self._record: dict | None = None
-
-    def run(self) -> None:
-        with os.fdopen(self._descriptor, "rb") as pipe:
-            for line in pipe:
-                self._take(line)
-
-    def _take(self, line: bytes) -> None:
-        """One JSON line; a line cut short by the child's death is ignored."""
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return
-        if "step_s" in message:
-            self.step_times_s.append(message["step_s"])
-        elif "burn_in_s" in message:
-            self.burn_in_times_s.append(message["burn_in_s"])
-        elif "record" in message:
-            self._record = message["record"]
-
-    def result(self) -> BenchmarkResult | None:
-        """The child's result, or None if it wrote none (or died while writing it)."""
-        return None if self._record is None else BenchmarkResult.from_record(self._record)
 
 
 def _child_environment(quiet: Quiet) -> dict[str, str]:
