@@ -34,11 +34,31 @@ class StaticLossScaler:
         return optimizer.apply_gradients(grads_and_vars, global_step=global_step)
 
 
+def _state_variable(name: str, value, dtype: tf.DType) -> tf.Variable:
+    """One of the dynamic scaler's state variables (non-trainable, a resource variable).
+
+    The dtype is given, not inferred from the initial value, so that a second replica reusing the
+    variable asks for the same one (`get_variable` defaults to float32 on reuse). With several
+    replicas every replica computes the same update (from the same all-reduced gradients), so the
+    first replica's is applied to every copy (aggregation ONLY_FIRST_REPLICA; ignored without a
+    strategy).
+    """
+    return tf.compat.v1.get_variable(
+        name,
+        dtype=dtype,
+        initializer=tf.constant(value, dtype),
+        trainable=False,
+        use_resource=True,
+        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+    )
+
+
 class DynamicLossScaler:
     """A loss scale held in a variable: halved (and the update skipped) when any gradient is not finite,
     doubled after `growth_interval` consecutive finite steps.
 
-    The three state variables are non-trainable globals created on construction, in the current graph:
+    The three state variables are non-trainable globals created on construction, in the current graph
+    (`_state_variable`):
     `loss_scale` (float32), `loss_scale_good_steps` (int64, consecutive finite steps) and
     `loss_scale_skipped_steps` (int64, how many state updates saw a non-finite gradient: in training,
     the number of skipped optimizer updates).
@@ -52,21 +72,9 @@ class DynamicLossScaler:
     ):
         self.growth_interval = int(growth_interval)
         self.factor = float(factor)
-        self.scale_variable = tf.compat.v1.get_variable(
-            "loss_scale",
-            initializer=tf.constant(float(initial_scale), tf.float32),
-            trainable=False,
-            use_resource=True,
-        )
-        self.good_steps = tf.compat.v1.get_variable(
-            "loss_scale_good_steps", initializer=tf.constant(0, tf.int64), trainable=False, use_resource=True
-        )
-        self.skipped_steps = tf.compat.v1.get_variable(
-            "loss_scale_skipped_steps",
-            initializer=tf.constant(0, tf.int64),
-            trainable=False,
-            use_resource=True,
-        )
+        self.scale_variable = _state_variable("loss_scale", float(initial_scale), tf.float32)
+        self.good_steps = _state_variable("loss_scale_good_steps", 0, tf.int64)
+        self.skipped_steps = _state_variable("loss_scale_skipped_steps", 0, tf.int64)
 
     def scale(self):
         """The current loss scale, a float32 scalar tensor (a read of the variable)."""

@@ -99,3 +99,30 @@ def test_dynamic_scaler_skips_overflows_halves_and_grows():
 # resnet_v2_50, fp32 against fp16 / bf16 on shared float32 variables.
 
 
+
+
+def test_replicas_share_one_dynamic_scale_and_its_first_replicas_update():
+    """Two replicas (MirroredStrategy, 2 logical CPU devices) each build the scaler, as every
+    replica's step does: the second reuses the first's state (int64 counters included), and one
+    state update, the same in both, leaves every copy equal."""
+    with tf.Graph().as_default():
+        strategy = tf.compat.v1.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        built = []
+
+        def replica():
+            scaler = scalers.DynamicLossScaler(initial_scale=1024.0)
+            built.append(scaler)
+            return scaler.update_state(tf.constant(False))  # an overflow: halve, count it
+
+        with strategy.scope():
+            updates = strategy.extended.call_for_each_replica(replica)
+        first, second = built
+        assert first.good_steps is second.good_steps and first.scale_variable is second.scale_variable
+        copies = strategy.experimental_local_results(first.scale_variable)
+        counters = strategy.experimental_local_results(first.skipped_steps)
+        config = tf.compat.v1.ConfigProto(device_count={"CPU": 2})
+        with tf.compat.v1.Session(config=config) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(strategy.experimental_local_results(updates))
+            assert session.run(list(copies)) == [512.0, 512.0]
+            assert session.run(list(counters)) == [1, 1]
