@@ -92,13 +92,15 @@ def test_trace_takes_the_last_burn_in_step_never_the_cold_one(tiny, xla):
     assert measure.special_burn_in(BenchmarkConfig(**dict(tiny, burn_in=0, xla=True))) == {}
 
 
-def test_nchw_step_flops_are_counted_on_its_nhwc_twin(tiny):
+def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
     # TensorFlow's profiler refuses NCHW pooling / backward convolutions; the harness counts the
-    # same step built in NHWC, which must give the NHWC step's own count.
+    # same step built in NHWC, which must give the NHWC step's own count (that of `forward_run`,
+    # the tiny forward step timed in NHWC).
     nchw = BenchmarkConfig(mode="forward", data_format="NCHW", **tiny)  # NCHW max-pooling
-    nhwc = BenchmarkConfig(mode="forward", data_format="NHWC", **tiny)
     nchw_count = measure.count_flops(nchw, graphs.build_timed_graph(nchw))
-    nhwc_count = measure.count_flops(nhwc, graphs.build_timed_graph(nhwc))
+    nhwc_result, _ = forward_run
+    assert (nhwc_result.config.mode, nhwc_result.config.data_format) == ("forward", "NHWC")
+    nhwc_count = nhwc_result.extra.flops
     assert nchw_count.counted_on == "the NHWC twin of the timed graph"
     assert nhwc_count.counted_on == "the timed graph"
     assert nchw_count.per_step == nhwc_count.per_step > 0 and nhwc_count.error is None
