@@ -43,6 +43,7 @@ def benchmark(
     phases_s: dict | None = None,
     limits: Limits = Limits(),
     on_step_time: StepObserver | None = None,
+    timed: graphs.TimedGraph | None = None,
 ) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
@@ -61,6 +62,11 @@ def benchmark(
         caller keeps those of a run that failed.
       limits: the bounds to run under (here: the GPU memory cap, in the session's settings).
       on_step_time: told of every step as it finishes (outside the timed interval).
+      timed: the graph to time, already built by `graphs.build_timed_graph` for a configuration
+        that differs from `config` at most in the number of steps (burn_in, num_batches,
+        display_every), which the graph does not depend on; None (the default): build it here.
+        Each run opens its own session and initialises every variable, so one graph serves
+        several runs (the tests use this); a run given its graph has no 'graph_build' phase.
 
     Returns:
       A BenchmarkResult with status 'ok'.
@@ -84,8 +90,9 @@ def benchmark(
             config.precision,
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
         )
-    with _phase(phases_s, "graph_build"):
-        timed = graphs.build_timed_graph(config)
+    if timed is None:
+        with _phase(phases_s, "graph_build"):
+            timed = graphs.build_timed_graph(config)
     with _phase(phases_s, "flop_count"):
         flop_count = count_flops(config, timed)
 
@@ -167,8 +174,10 @@ def run_in_process(
     progress: IO[str] | None = None,
     limits: Limits = Limits(),
     on_step_time: StepObserver | None = None,
+    timed: graphs.TimedGraph | None = None,
 ) -> BenchmarkResult:
-    """`benchmark`, with errors turned into a failed result (Ctrl-C still propagates).
+    """`benchmark`, with errors turned into a failed result (Ctrl-C still propagates); `timed`, an
+    already built graph, as for `benchmark`.
 
     Returns:
       The BenchmarkResult, status 'ok' or 'failed', with the total time in phases_s['total']. A
@@ -178,7 +187,7 @@ def run_in_process(
     start = timing.clock()
     phases_s: dict = {}
     try:
-        result = benchmark(config, environment, progress, phases_s, limits, on_step_time)
+        result = benchmark(config, environment, progress, phases_s, limits, on_step_time, timed)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
         elapsed = timing.clock() - start
         result = failed_result(config, environment, from_exception(error, limits))

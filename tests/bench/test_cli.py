@@ -18,9 +18,7 @@ import time
 
 import pytest
 
-import bench
 from bench import cli, faults, quiet
-from bench.config import BenchmarkConfig
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLASSIC_SUMMARY = re.compile(
@@ -135,26 +133,6 @@ def test_help_shows_every_flag_default_and_examples(run_bench):
 
 # --- sweeps in this process --------------------------------------------------------------------
 
-def test_json_and_csv_formats(capsys, tmp_path, tiny_args):
-    output = tmp_path / "results.jsonl"
-    args = ["--depth", "50", "--batch", "1", "--mode", "forward", *tiny_args, "--in-process",
-            "--output", str(output)]
-    assert cli.main(args + ["--format", "json"]) == 0
-    captured = capsys.readouterr()
-    record = json.loads(captured.out)  # stdout is exactly one JSON record
-    assert record["status"] == "ok" and len(record["step_times_s"]) == 2
-    assert CLASSIC_SUMMARY.search(captured.err)  # human-readable lines went to stderr
-    assert json.loads(output.read_text()) == record
-
-    assert cli.main(args + ["--format", "csv", "--quiet"]) == 0
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    rows = list(csv.DictReader(io.StringIO(captured.out)))
-    assert len(rows) == 1 and rows[0]["config.depth"] == "50" and rows[0]["status"] == "ok"
-    assert float(rows[0]["stats.mean_s"]) > 0
-    assert len(output.read_text().splitlines()) == 2  # appended, not overwritten
-
-
 def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(table_rows, capsys, tmp_path,
                                                                         tiny_args):
     output = tmp_path / "sweep.jsonl"
@@ -177,29 +155,6 @@ def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(table_ro
         ("fp32", 32), ("fp32", 40), ("bf16", 32), ("bf16", 40)]
     flops = [r["extra"]["flops"]["per_step"] for r in records]
     assert flops[0] == flops[2] < flops[1] == flops[3]  # the arithmetic follows the image size
-
-
-def test_fp16_train_in_process_uses_dynamic_loss_scale(tiny):
-    result = bench.run(BenchmarkConfig(mode="train", precision="fp16",
-                                       **dict(tiny, peak_probe=False)))
-    assert result.ok, result.failure
-    assert result.extra.loss_scale == "dynamic"
-    # At 32 px the initial scale does not overflow: no measured step skipped its update.
-    numerics = result.extra.numerics
-    assert numerics.skipped_updates == 0 and numerics.gradients_finite is True
-    assert numerics.loss_scale_before == numerics.loss_scale_after == 2.0**15
-    assert result.config.label == "resnet_v2_50 batch 1 train fp16"
-    assert result.cost.achieved_tflops > 0
-
-
-def test_static_loss_scale_and_no_probe(tiny):
-    result = bench.run(BenchmarkConfig(mode="forward-backward", precision="fp16", loss_scale="128",
-                                       **dict(tiny, peak_probe=False)))
-    assert result.ok, result.failure
-    assert result.extra.loss_scale == "128"
-    assert result.extra.peak_probe is None and result.cost.efficiency is None
-    assert "peak_probe" not in result.to_record()["extra"]
-    assert result.cost.gflop_per_image > 0
 
 
 # --- sweeps through child processes ------------------------------------------------------------
@@ -394,16 +349,22 @@ def _records(path):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_resume_runs_only_what_the_output_lacks_and_shows_it_all(capsys, table_rows, tmp_path,
-                                                                  tiny_args):
+def test_json_csv_and_resume_on_one_output(capsys, table_rows, tmp_path, tiny_args):
+    """Two in-process runs in all: a JSON run, a --resume with nothing left to run (the table
+    shows the record), and a quiet CSV --resume that runs only the missing batch size, appends its
+    record and prints both rows."""
     output = tmp_path / "sweep.jsonl"
     common = ["--depth", "50", "--mode", "forward", *tiny_args, "--no-peak-probe", "--in-process",
               "--output", str(output)]
-    assert cli.main(["--batch", "1", *common]) == 0
-    capsys.readouterr()
+    assert cli.main(["--batch", "1", *common, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    record = json.loads(captured.out)  # stdout is exactly one JSON record
+    assert record["status"] == "ok" and len(record["step_times_s"]) == 2
+    assert CLASSIC_SUMMARY.search(captured.err)  # human-readable lines went to stderr
     (first,) = _records(output)
+    assert first == record
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", first["sweep_id"])
-    assert first["command"] == "python -m bench --batch 1 " + " ".join(common)
+    assert first["command"] == "python -m bench --batch 1 " + " ".join(common) + " --format json"
 
     # Nothing left to run: no new record, the table shows the recorded one.
     assert cli.main(["--batch", "1", *common, "--resume"]) == 0
@@ -413,10 +374,16 @@ def test_resume_runs_only_what_the_output_lacks_and_shows_it_all(capsys, table_r
     assert [(row["Batch"], row["Status"]) for row in table_rows(out)] == [("1", "ok (!)")]
     assert len(_records(output)) == 1
 
-    # One more batch size: only it runs, in the same sweep; the table has both, in sweep order.
-    assert cli.main(["--batch", "2", "1", *common, "--resume"]) == 0
-    out = capsys.readouterr().out
-    assert [row["Batch"] for row in table_rows(out)] == ["2", "1"]
+    # One more batch size: only it runs, in the same sweep; the CSV has both, in sweep order.
+    assert cli.main(["--batch", "2", "1", *common, "--resume", "--format", "csv", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    rows = list(csv.DictReader(io.StringIO(captured.out)))
+    assert [(row["config.depth"], row["config.batch_size"], row["status"]) for row in rows] == [
+        ("50", "2", "ok"), ("50", "1", "ok")]
+    assert all(float(row["stats.mean_s"]) > 0 for row in rows)
     records = _records(output)
+    assert records[0] == first  # appended, not overwritten
     assert [r["config"]["batch_size"] for r in records] == [1, 2]
-    assert records[1]["sweep_id"] == first["sweep_id"] and records[1]["command"].endswith("--resume")
+    assert records[1]["sweep_id"] == first["sweep_id"]
+    assert records[1]["command"].endswith("--resume --format csv --quiet")

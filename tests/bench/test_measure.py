@@ -43,17 +43,30 @@ def test_a_run_keeps_raw_times_progress_phases_and_facts(forward_run):
     assert extra.numerics.gradients_finite is None  # forward computes no gradient
 
 
+@pytest.fixture(scope="module")
+def failing_forward():
+    """The tiny forward configuration (prepared, no probe), its environment and its graph, built
+    once for the injected failures (each run opens its own session)."""
+    (config,), environment = bench.prepare([BenchmarkConfig(mode="forward", device="cpu", depth=50,
+                                                            batch_size=1, image_size=32,
+                                                            num_classes=10, num_batches=2,
+                                                            burn_in=1, peak_probe=False)])
+    return config, environment, graphs.build_timed_graph(config)
+
+
 @pytest.mark.parametrize("kind, expected_kind", [("error", "error"), ("oom", "oom")])
-def test_an_error_becomes_a_failed_result(monkeypatch, tiny, kind, expected_kind):
+def test_an_error_becomes_a_failed_result(monkeypatch, failing_forward, kind, expected_kind):
     monkeypatch.setenv(faults.ENV_VAR, f"{kind}:50:1:forward")
-    config = BenchmarkConfig(mode="forward", **dict(tiny, peak_probe=False))
-    result = measure.run_in_process(config, {"device": "cpu"})
+    config, environment, timed = failing_forward
+    result = measure.run_in_process(config, environment, timed=timed)
     assert result.status == "failed" and result.measurement is None
     assert result.failure.kind == expected_kind
     assert "\n" not in result.failure.message
-    # The phases finished before the error are kept, the rest of the time is the failed run's.
+    # The phases finished before the error are kept, the rest of the time is the failed run's
+    # (the graph was given: no graph_build phase; the next test has one).
     phases = result.phases_s
-    assert {"graph_build", "flop_count", "session_init", "failed_run", "total"} <= set(phases)
+    assert {"flop_count", "session_init", "failed_run", "total"} <= set(phases)
+    assert "graph_build" not in phases
     assert sum(value for key, value in phases.items() if key != "total") == pytest.approx(
         phases["total"], abs=0.05)
     if kind == "error":
@@ -78,6 +91,11 @@ def test_a_tensorflow_error_is_summarised_by_its_cause(tiny):
     (line,) = report.summary_lines(result)
     assert line.endswith(f"FAILED: {message}")
     assert result.to_record()["failure"]["message"] == message
+    # The phases before the error, the graph's build among them, are kept.
+    phases = result.phases_s
+    assert {"graph_build", "flop_count", "failed_run", "total"} <= set(phases)
+    assert sum(value for key, value in phases.items() if key != "total") == pytest.approx(
+        phases["total"], abs=0.05)
 
 
 @pytest.mark.parametrize("xla", [False, True])
@@ -92,13 +110,15 @@ def test_trace_takes_the_last_burn_in_step_never_the_cold_one(tiny, xla):
     assert measure.special_burn_in(BenchmarkConfig(**dict(tiny, burn_in=0, xla=True))) == {}
 
 
-def test_nchw_step_flops_are_counted_on_its_nhwc_twin(tiny):
+def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
     # TensorFlow's profiler refuses NCHW pooling / backward convolutions; the harness counts the
-    # same step built in NHWC, which must give the NHWC step's own count.
+    # same step built in NHWC, which must give the NHWC step's own count (that of `forward_run`,
+    # the tiny forward step timed in NHWC).
     nchw = BenchmarkConfig(mode="forward", data_format="NCHW", **tiny)  # NCHW max-pooling
-    nhwc = BenchmarkConfig(mode="forward", data_format="NHWC", **tiny)
     nchw_count = measure.count_flops(nchw, graphs.build_timed_graph(nchw))
-    nhwc_count = measure.count_flops(nhwc, graphs.build_timed_graph(nhwc))
+    nhwc_result, _ = forward_run
+    assert (nhwc_result.config.mode, nhwc_result.config.data_format) == ("forward", "NHWC")
+    nhwc_count = nhwc_result.extra.flops
     assert nchw_count.counted_on == "the NHWC twin of the timed graph"
     assert nhwc_count.counted_on == "the timed graph"
     assert nchw_count.per_step == nhwc_count.per_step > 0 and nhwc_count.error is None

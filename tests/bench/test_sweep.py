@@ -6,8 +6,27 @@ import signal
 import pytest
 
 import bench
-from bench import sweep
+from bench import graphs, measure, sweep
 from bench.config import BenchmarkConfig, ConfigError
+
+TINY_FORWARD = dict(depth=50, image_size=32, num_classes=10, num_batches=2, burn_in=1,
+                    device="cpu", peak_probe=False)
+
+
+@pytest.fixture(scope="module")
+def batches_1_2_3():
+    """Prepared tiny configurations of batch 1, 2 and 3, the environment, and a run_one for
+    `sweep.run_sweep`: the in-process run (`bench.measure.run_in_process`) on batch 1's graph,
+    built once for the module; the interrupted sweeps below measure batch 1 only."""
+    configs, environment = bench.prepare(
+        [BenchmarkConfig(**dict(TINY_FORWARD, batch_size=batch)) for batch in (1, 2, 3)])
+    timed = graphs.build_timed_graph(configs[0])
+
+    def run_one(config):
+        assert config == configs[0], config  # the graph is batch 1's
+        return measure.run_in_process(config, environment, timed=timed)
+
+    return configs, environment, run_one
 
 
 def test_invalid_configuration_is_refused_before_anything_runs(tiny):
@@ -33,9 +52,8 @@ def test_prepare_resolves_device_and_layout_once_and_drops_duplicates(tiny):
         bench.prepare([BenchmarkConfig(**dict(tiny, data_format="NCHW"))])
 
 
-def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(tiny):
-    configs, environment = bench.prepare(
-        [BenchmarkConfig(**dict(tiny, batch_size=batch, peak_probe=False)) for batch in (1, 2, 3)])
+def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(batches_1_2_3):
+    configs, environment, run_one = batches_1_2_3
     delivered = []
 
     def press_ctrl_c_when_second_starts(config):
@@ -44,7 +62,7 @@ def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(tiny):
 
     outcome = sweep.run_sweep(configs, environment, isolate=False,
                               on_start=press_ctrl_c_when_second_starts,
-                              on_result=delivered.append)
+                              on_result=delivered.append, run_one=run_one)
     assert outcome.interrupted
     assert [r.status for r in outcome.results] == ["ok", "interrupted"]
     assert delivered == outcome.results
@@ -52,9 +70,9 @@ def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(tiny):
     assert outcome.any_failed
 
 
-def test_a_signal_while_a_result_is_delivered_waits_for_it(tiny):
-    configs, environment = bench.prepare(
-        [BenchmarkConfig(**dict(tiny, batch_size=batch, peak_probe=False)) for batch in (1, 2)])
+def test_a_signal_while_a_result_is_delivered_waits_for_it(batches_1_2_3):
+    configs, environment, run_one = batches_1_2_3
+    configs = configs[:2]
     written = []
 
     def deliver(result):
@@ -64,6 +82,7 @@ def test_a_signal_while_a_result_is_delivered_waits_for_it(tiny):
     from bench.signals import raise_on_sigterm
 
     with raise_on_sigterm():
-        outcome = sweep.run_sweep(configs, environment, isolate=False, on_result=deliver)
+        outcome = sweep.run_sweep(configs, environment, isolate=False, on_result=deliver,
+                                  run_one=run_one)
     assert written == [1, 2]  # the first result, then the interrupted one
     assert outcome.interrupted and outcome.results[1].failure.message == "interrupted (SIGTERM)"
