@@ -154,13 +154,18 @@ def test_nchw_graph_builds_with_the_same_variables(sessions):
     assert shapes["NHWC"] == shapes["NCHW"]
 
 
-def test_parameter_count_matches_the_official_layout(manifest):
+def test_parameter_count_matches_the_official_layout(manifest, sessions):
     manifest = manifest["resnet_v2_50"]
-    expected = sum(int(np.prod(manifest["global_variables"][name]))
-                   for name in manifest["trainable_variables"])
-    config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=1001,
-                             device="cpu")
-    assert graphs.build_timed_graph(config).param_count == expected == 25_570_409
+    official = {name: manifest["global_variables"][name] for name in manifest["trainable_variables"]}
+    assert sum(int(np.prod(shape)) for shape in official.values()) == 25_570_409  # 1001 classes
+    # The tiny graph's 10 classes: the official layout with 10 logits instead of 1001.
+    expected = dict(official)
+    expected["resnet_v2_50/logits/weights"] = [*official["resnet_v2_50/logits/weights"][:-1], 10]
+    expected["resnet_v2_50/logits/biases"] = [10]
+    timed, _ = sessions["forward"]
+    with timed.graph.as_default():
+        assert {v.op.name: v.shape.as_list() for v in tf1.trainable_variables()} == expected
+    assert timed.param_count == sum(int(np.prod(shape)) for shape in expected.values())
 
 
 def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(monkeypatch):
