@@ -35,17 +35,6 @@ def test_a_child_measures_relays_progress_and_measures_its_overhead(tiny):
     assert phases["total"] >= phases["child_overhead"] + phases["measure"]
 
 
-def test_a_child_killed_before_its_result_is_a_signal_failure(monkeypatch, tiny):
-    monkeypatch.setenv(faults.ENV_VAR, "kill:50:*:*")
-    configs, environment = bench.prepare([BenchmarkConfig(**dict(tiny, peak_probe=False))])
-    result = child.run_in_child(configs[0], environment, Quiet())
-    assert result.status == "failed"
-    assert (result.failure.kind, result.failure.message) == (
-        "signal", "killed by signal 9 (SIGKILL)")
-    assert result.config == configs[0] and result.phases_s["total"] > 0
-    assert "child_overhead" not in result.phases_s  # the child reported no phases
-
-
 def _children_of(pid):
     """Pids whose parent is `pid` (from /proc)."""
     found = []
@@ -123,12 +112,19 @@ def test_a_child_past_its_timeout_is_stopped_and_recorded_as_timeout(monkeypatch
     assert record["limits"]["timeout_s"] == 1.5 and record["failure"]["limit"] == "timeout 1.5 s"
 
 
-def test_the_steps_a_child_finished_before_it_died_are_kept(monkeypatch, tiny):
+def test_a_child_killed_before_its_result_is_a_signal_failure_keeping_its_finished_steps(
+        monkeypatch, tiny):
+    # Killed after measured step 2 of 5: no result line, so its exit status names the failure,
+    # and the steps it streamed before it died are kept.
     monkeypatch.setenv(faults.ENV_VAR, "killstep:50:*:*")
     config = BenchmarkConfig(**dict(tiny, num_batches=5, burn_in=2, peak_probe=False))
     configs, environment = bench.prepare([config])
     result = child.run_in_child(configs[0], environment, Quiet())
-    assert result.status == "failed" and result.failure.message == "killed by signal 9 (SIGKILL)"
+    assert result.status == "failed"
+    assert (result.failure.kind, result.failure.message) == (
+        "signal", "killed by signal 9 (SIGKILL)")
+    assert result.config == configs[0] and result.phases_s["total"] > 0
+    assert "child_overhead" not in result.phases_s  # the child reported no phases
     kept = result.measurement
     assert len(kept.step_times_s) == faults.KILL_AFTER_STEP and len(kept.burn_in_times_s) == 2
     assert all(seconds > 0 for seconds in kept.step_times_s + kept.burn_in_times_s)

@@ -6,9 +6,11 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_slim as slim
 
 from bench import graphs, targets
 from bench.config import BenchmarkConfig
+from slim_resnet import resnet_arg_scope, resnet_v2
 
 tf1 = tf.compat.v1
 TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
@@ -50,18 +52,26 @@ def test_forward_backward_target_executes_every_gradient_op(sessions):
 
 
 def test_grouping_the_gradients_would_run_none_of_them():
-    """Why the target reads the gradients: the obvious tf.group(*grads) is pruned to nothing."""
+    """Why the target reads the gradients: the obvious tf.group(*grads) is pruned to nothing.
+    (TensorFlow's pruning, whatever the network: a two-unit ResNet v2 shows it.)"""
     config = BenchmarkConfig(mode="forward-backward", **TINY)
+    blocks = [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
+              resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
     graph = tf.Graph()
     with graph.as_default():
         images, labels = graphs.synthetic_inputs(config, tf.float32)
-        logits = graphs.build_network(images, config, is_training=True)
+        with slim.arg_scope(resnet_arg_scope()):
+            logits, _ = resnet_v2.resnet_v2(images, blocks, num_classes=config.num_classes,
+                                            is_training=True)
         gradients = tf.gradients(targets.classification_loss(logits, labels),
                                  tf1.trainable_variables())
         grouped = tf.group(*gradients)
         initializer = [tf1.global_variables_initializer(), tf1.local_variables_initializer()]
     with tf1.Session(graph=graph) as session:
         session.run(initializer)
+        # The gradient ops do run when fetched themselves ...
+        assert any(name.startswith("gradients/") for name in executed_ops(session, gradients))
+        # ... and none of them when grouped.
         assert not {name for name in executed_ops(session, grouped)
                     if name.startswith("gradients/")}
 
@@ -131,26 +141,31 @@ def test_inputs_live_on_the_device_as_local_variables(sessions):
     assert timed.target.shape == ()
 
 
-def test_nchw_graph_builds_with_the_same_variables():
+def test_nchw_graph_builds_with_the_same_variables(sessions):
+    nhwc, _ = sessions["forward"]  # the tiny forward graph, NHWC on the CPU
+    assert nhwc.images.shape.as_list() == [2, 64, 64, 3]
+    nchw = graphs.build_timed_graph(BenchmarkConfig(mode="forward", data_format="NCHW", **TINY))
+    assert nchw.images.shape.as_list() == [2, 3, 64, 64]
     shapes = {}
-    for data_format in ("NHWC", "NCHW"):
-        config = BenchmarkConfig(mode="forward", data_format=data_format, **TINY)
-        timed = graphs.build_timed_graph(config)
+    for data_format, timed in (("NHWC", nhwc), ("NCHW", nchw)):
         with timed.graph.as_default():
             shapes[data_format] = {v.op.name: v.shape.as_list()
                                    for v in tf1.trainable_variables()}
-        expected = [2, 3, 64, 64] if data_format == "NCHW" else [2, 64, 64, 3]
-        assert timed.images.shape.as_list() == expected
     assert shapes["NHWC"] == shapes["NCHW"]
 
 
-def test_parameter_count_matches_the_official_layout(manifest):
+def test_parameter_count_matches_the_official_layout(manifest, sessions):
     manifest = manifest["resnet_v2_50"]
-    expected = sum(int(np.prod(manifest["global_variables"][name]))
-                   for name in manifest["trainable_variables"])
-    config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=1001,
-                             device="cpu")
-    assert graphs.build_timed_graph(config).param_count == expected == 25_570_409
+    official = {name: manifest["global_variables"][name] for name in manifest["trainable_variables"]}
+    assert sum(int(np.prod(shape)) for shape in official.values()) == 25_570_409  # 1001 classes
+    # The tiny graph's 10 classes: the official layout with 10 logits instead of 1001.
+    expected = dict(official)
+    expected["resnet_v2_50/logits/weights"] = [*official["resnet_v2_50/logits/weights"][:-1], 10]
+    expected["resnet_v2_50/logits/biases"] = [10]
+    timed, _ = sessions["forward"]
+    with timed.graph.as_default():
+        assert {v.op.name: v.shape.as_list() for v in tf1.trainable_variables()} == expected
+    assert timed.param_count == sum(int(np.prod(shape)) for shape in expected.values())
 
 
 def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(monkeypatch):

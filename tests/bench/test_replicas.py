@@ -1,14 +1,23 @@
 """Data-parallel steps on tf.distribute: every replica's gradients are computed and reduced, and
-training keeps every copy of every variable equal, with the update of the mean gradient."""
+training keeps every copy of every variable equal, with the update of the mean gradient.
+
+None of it depends on the network's depth: the steps are built on a two-unit ResNet v2 by
+`replicas.build_replicated_step`, the builder `graphs.build_timed_graph` hands its network to, at a
+fraction of resnet_v2_50's build time (a 2-replica resnet_v2_50 train graph takes 20 s of CPU).
+The harness's own replicated graph (`build_timed_graph`, resnet_v2_50) is built in forward mode,
+the cheapest, for its shards.
+"""
 
 import dataclasses
 
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_slim as slim
 
-from bench import graphs, replicas
+from bench import graphs, replicas, targets
 from bench.config import BenchmarkConfig
+from slim_resnet import resnet_arg_scope, resnet_v2
 
 # One worker builds this module's shared graphs once (pytest -n 2 runs with --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_replicas")
@@ -17,6 +26,8 @@ tf1 = tf.compat.v1
 # Batch 2 per replica: at 32 px the last block is 1x1, where one image would make batch norm's
 # output constant and most gradients zero.
 TINY = dict(depth=50, batch_size=2, image_size=32, num_classes=10, device="cpu", num_devices=2)
+SMALL_BLOCKS = [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
+                resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
 
 
 def executed_ops(session, fetch):
@@ -36,35 +47,98 @@ def _open(config):
     return timed, session
 
 
+def _small_network(images, config):
+    with slim.arg_scope(resnet_arg_scope()):
+        logits, _ = resnet_v2.resnet_v2(images, SMALL_BLOCKS, num_classes=config.num_classes,
+                                        is_training=config.mode != "forward")
+    return logits
+
+
+@dataclasses.dataclass
+class Small:
+    """The small network's graph: the replicated parts (None on one device), or one device's
+    inputs and Step, and an initialised session."""
+
+    graph: tf.Graph
+    session: tf1.Session
+    initializer: tf.Operation | None = None
+    replicated: replicas.ReplicatedStep | None = None
+    images: tf.Tensor | None = None
+    labels: tf.Tensor | None = None
+    step: targets.Step | None = None
+
+
+def _open_small(config):
+    """The small network's step for `config`, built as `graphs.build_timed_graph` builds the
+    harness's (synthetic inputs, `bench.replicas` or `bench.targets`), and a session on it."""
+    graph = tf.Graph()
+    small = Small(graph, None)
+    with graph.as_default():
+        tf1.set_random_seed(config.seed)
+        if replicas.is_replicated(config):
+            small.replicated = replicas.build_replicated_step(
+                config, graphs.session_config(config),
+                lambda shard, local_index: graphs.synthetic_inputs(config, tf.float32, shard,
+                                                                   local_index),
+                lambda images: _small_network(images, config))
+            session_config = small.replicated.session_config
+            small.step = small.replicated.step
+        else:
+            small.images, small.labels = graphs.synthetic_inputs(config, tf.float32)
+            small.step = targets.build_step(_small_network(small.images, config), small.labels,
+                                            config)
+            session_config = graphs.session_config(config)
+        small.initializer = tf.group(tf1.global_variables_initializer(),
+                                     tf1.local_variables_initializer())
+    graph.finalize()
+    small.session = tf1.Session(graph=graph, config=session_config)
+    small.session.run(small.initializer)
+    return small
+
+
 @pytest.fixture(scope="module")
 def replicated():
-    """Initialised sessions on 2 replicas (logical CPU devices) for forward-backward and train."""
-    opened = {mode: _open(BenchmarkConfig(mode=mode, **TINY))
-              for mode in ("forward-backward", "train")}
+    """An initialised session on the harness's resnet_v2_50 2-replica (logical CPU devices)
+    forward graph."""
+    timed, session = _open(BenchmarkConfig(mode="forward", **TINY))
+    yield timed, session
+    session.close()
+
+
+@pytest.fixture(scope="module")
+def small():
+    """The small network on 2 replicas in forward-backward and train, and on one device in
+    train (the reference), each with an initialised session."""
+    opened = {"forward-backward": _open_small(BenchmarkConfig(mode="forward-backward", **TINY)),
+              "train": _open_small(BenchmarkConfig(mode="train", **TINY)),
+              "single train": _open_small(BenchmarkConfig(mode="train",
+                                                          **dict(TINY, num_devices=1)))}
     yield opened
-    for _, session in opened.values():
-        session.close()
+    for built in opened.values():
+        built.session.close()
 
 
-def test_forward_backward_runs_every_replicas_gradients_and_their_reduction(replicated):
-    timed, session = replicated["forward-backward"]
-    steps = timed.replicated.replica_steps
-    assert len(steps) == 2 and timed.step.target.shape == ()
+def test_forward_backward_runs_every_replicas_gradients_and_their_reduction(small):
+    built = small["forward-backward"]
+    steps = built.replicated.replica_steps
+    assert len(steps) == 2 and built.step.target.shape == ()
     # Reference: what runs when each replica's reduced gradients themselves are fetched.
-    reference = {op for op in executed_ops(session, [step.gradients for step in steps])
+    reference = {op for op in executed_ops(built.session, [step.gradients for step in steps])
                  if "gradients" in op[1]}
     devices = {device for device, _ in reference}
     assert {"device:CPU:0", "device:CPU:1"} <= devices
     assert any("Conv2DBackpropFilter" in name and device == "device:CPU:1"
                for device, name in reference)
-    assert reference <= executed_ops(session, timed.target)
+    assert reference <= executed_ops(built.session, built.step.target)
 
 
 def test_replicas_see_different_shards(replicated):
-    timed, session = replicated["forward-backward"]
+    timed, session = replicated
+    assert len(timed.replicated.replica_steps) == 2 and timed.target.shape == ()
     first, second = session.run(timed.replicated.images)
     assert first.shape == second.shape == (2, 32, 32, 3)
     assert not np.allclose(first, second)
+    assert np.isfinite(session.run(timed.target))
 
 
 def _copies(session, graph, strategy):
@@ -75,52 +149,51 @@ def _copies(session, graph, strategy):
                         for variable in variables})
 
 
-def test_training_keeps_every_copy_of_every_variable_equal(replicated):
-    timed, session = replicated["train"]
-    session.run(timed.initializer)
-    before = _copies(session, timed.graph, timed.replicated.strategy)
+def test_training_keeps_every_copy_of_every_variable_equal(small):
+    built, session = small["train"], small["train"].session
+    session.run(built.initializer)
+    before = _copies(session, built.graph, built.replicated.strategy)
     for _ in range(2):
-        session.run(timed.target)
-    after = _copies(session, timed.graph, timed.replicated.strategy)
+        session.run(built.step.target)
+    after = _copies(session, built.graph, built.replicated.strategy)
     assert any("Momentum" in name for name in after)
     for name, copies in after.items():
         assert len(copies) == 2, name
         np.testing.assert_array_equal(copies[0], copies[1], err_msg=name)
     # And they did train: weights and batch-norm moving averages moved.
-    for name in ("resnet_v2_50/conv1/weights", "resnet_v2_50/block1/unit_1/bottleneck_v2/preact/"
+    for name in ("resnet_v2/conv1/weights", "resnet_v2/block1/unit_1/bottleneck_v2/preact/"
                  "moving_mean"):
         assert not np.array_equal(before[name][0], after[name][0]), name
 
 
-def test_the_update_is_that_of_the_mean_of_the_shards_gradients(replicated):
+def test_the_update_is_that_of_the_mean_of_the_shards_gradients(small):
     """One replicated train step against one device computing each shard's gradients apart."""
-    timed, session = replicated["train"]
-    session.run(timed.initializer)
-    shards = session.run(list(zip(timed.replicated.images, timed.replicated.labels,
-                                       strict=True)))
-    with timed.graph.as_default():
+    built, session = small["train"], small["train"].session
+    session.run(built.initializer)
+    shards = session.run(list(zip(built.replicated.images, built.replicated.labels,
+                                  strict=True)))
+    with built.graph.as_default():
         trainable = {v.op.name: v for v in tf1.trainable_variables()}
     start = session.run(trainable)
-    session.run(timed.target)
+    session.run(built.step.target)
     updated = session.run(trainable)
 
-    config = BenchmarkConfig(mode="train", **dict(TINY, num_devices=1))
-    single = graphs.build_timed_graph(config)
-    with tf1.Session(graph=single.graph, config=graphs.session_config(config)) as reference:
-        reference.run(single.initializer)
-        variables = dict(zip([v.op.name for v in single.step.variables], single.step.variables,
-                             strict=True))
-        assert variables.keys() == start.keys()
-        reference.run([variable.initializer for variable in variables.values()],
-                      feed_dict={variable.initializer.inputs[1]: start[name]
-                                 for name, variable in variables.items()})
-        per_shard = [reference.run(single.step.gradients,
-                                   feed_dict={single.images: images, single.labels: labels})
-                     for images, labels in shards]
+    single = small["single train"]
+    reference = single.session
+    variables = dict(zip([v.op.name for v in single.step.variables], single.step.variables,
+                         strict=True))
+    assert variables.keys() == start.keys()
+    reference.run([variable.initializer for variable in variables.values()],
+                  feed_dict={variable.initializer.inputs[1]: start[name]
+                             for name, variable in variables.items()})
+    per_shard = [reference.run(single.step.gradients,
+                               feed_dict={single.images: images, single.labels: labels})
+                 for images, labels in shards]
+    learning_rate = BenchmarkConfig(mode="train", **TINY).learning_rate
     # Momentum's accumulator starts at zero, so the first update is -learning_rate * gradient.
     for index, name in enumerate(variables):
         mean_gradient = (per_shard[0][index] + per_shard[1][index]) / 2
-        expected = start[name] - config.learning_rate * mean_gradient
+        expected = start[name] - learning_rate * mean_gradient
         np.testing.assert_allclose(updated[name], expected, rtol=1e-4, atol=1e-6, err_msg=name)
     assert not np.allclose(per_shard[0][0], per_shard[1][0])  # the shards really differ
 
