@@ -15,12 +15,9 @@ import pytest
 import tensorflow as tf
 import tf_slim as slim
 
-from bench import graphs, replicas, targets
+from bench import graphs, replicas, scalers, targets
 from bench.config import BenchmarkConfig
 from slim_resnet import resnet_arg_scope, resnet_v2
-
-# One worker builds this module's shared graphs once (pytest -n 2 runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_replicas")
 
 tf1 = tf.compat.v1
 # Batch 2 per replica: at 32 px the last block is 1x1, where one image would make batch norm's
@@ -204,3 +201,24 @@ def test_one_replica_builds_no_strategy():
     assert replicas.is_replicated(dataclasses.replace(config, num_devices=2))
     assert replicas.is_replicated(dataclasses.replace(config, workers=2))
     assert dataclasses.replace(config, num_devices=2).global_batch_size == 4
+
+
+def test_fp16_training_shares_one_dynamic_loss_scale_and_keeps_the_copies_equal():
+    """fp16 with its default dynamic loss scale on 2 replicas: the scaler's state is one mirrored
+    value (its update comes from the reduced gradients), and after a few steps, skipped or not,
+    every copy of every variable, the scaler's included, is equal."""
+    built = _open_small(BenchmarkConfig(mode="train", precision="fp16", **TINY))
+    assert built.step.loss_scale == "dynamic"
+    session = built.session
+    for _ in range(3):
+        session.run(built.step.target)
+    copies = _copies(session, built.graph, built.replicated.strategy)
+    assert {"loss_scale", "loss_scale_good_steps", "loss_scale_skipped_steps"} <= copies.keys()
+    for name, values in copies.items():
+        np.testing.assert_array_equal(values[0], values[1], err_msg=name)
+    state = session.run(built.step.loss_scale_state)
+    # Each skipped step halved the scale (3 steps are far below the growth interval) and reset
+    # the good-step count.
+    assert state["loss_scale"] == scalers.DYNAMIC_INITIAL_SCALE / 2 ** state["skipped_steps"]
+    assert copies["loss_scale_good_steps"][0] <= 3 - state["skipped_steps"]
+    built.session.close()
