@@ -5,37 +5,49 @@ import pytest
 import tensorflow as tf
 import tf_slim as slim
 
-from slim_resnet import checkpoint, resnet_arg_scope, resnet_v2_50
+from slim_resnet import checkpoint, resnet_arg_scope, resnet_v2, resnet_v2_50
 
 IMAGE_SIZE = 32
 NUM_CLASSES = 5
 SCOPE = 'resnet_v2_50'
+# Where the freezing does not depend on the depth: the generic resnet_v2 on four one-unit blocks
+# (the stages are the same: root, block1..block4, head), built in a fraction of resnet_v2_50's time.
+SMALL_SCOPE = 'small'
 
 
-def _build_model(frozen_stages):
-  """Builds resnet_v2_50 for training on a [2, 32, 32, 3] placeholder in the current graph.
+def _small_network(images, scope=SMALL_SCOPE, **kwargs):
+  blocks = [resnet_v2.resnet_v2_block(f'block{index + 1}', base_depth, 1, stride)
+            for index, (base_depth, stride) in enumerate([(2, 2), (2, 2), (4, 2), (4, 1)])]
+  return resnet_v2.resnet_v2(images, blocks, scope=scope, **kwargs)
+
+
+def _build_model(frozen_stages, network=resnet_v2_50):
+  """Builds `network` for training on a [2, 32, 32, 3] placeholder in the current graph.
 
   Returns:
     (images placeholder, logits, end_points).
   """
   images = tf.compat.v1.placeholder(tf.float32, [2, IMAGE_SIZE, IMAGE_SIZE, 3])
   with slim.arg_scope(resnet_arg_scope()):
-    logits, end_points = resnet_v2_50(images, num_classes=NUM_CLASSES, is_training=True,
-                                      frozen_stages=frozen_stages)
+    logits, end_points = network(images, num_classes=NUM_CLASSES, is_training=True,
+                                 frozen_stages=frozen_stages)
   return images, logits, end_points
 
 
 class TrainingStep:
-  """resnet_v2_50 with frozen stages and one SGD step (update ops included), in its own graph.
+  """A network with frozen stages and one SGD step (update ops included), in its own graph.
 
   Attributes:
-    graph, images ([2, 32, 32, 3] placeholder), labels ([2] placeholder), train_op, end_points.
+    graph, scope (the network's), images ([2, 32, 32, 3] placeholder), labels ([2] placeholder),
+    train_op, end_points.
   """
 
-  def __init__(self, frozen_stages):
+  def __init__(self, frozen_stages, small=False):
     self.graph = tf.Graph()
+    self.scope = SMALL_SCOPE if small else SCOPE
     with self.graph.as_default():
-      self.images, logits, self.end_points = _build_model(frozen_stages)
+      self.images, logits, self.end_points = _build_model(
+          frozen_stages, _small_network if small else resnet_v2_50)
       self.labels = tf.compat.v1.placeholder(tf.int64, [2])
       loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(self.labels, logits)
       total_loss = loss + tf.add_n(tf.compat.v1.losses.get_regularization_losses())
@@ -47,13 +59,14 @@ class TrainingStep:
 
 @pytest.fixture(scope='module')
 def training_step():
-  """`training_step(frozen_stages)`: a `TrainingStep`, built once per value in this module."""
+  """`training_step(frozen_stages, small=False)`: a `TrainingStep`, built once per value in this
+  module."""
   built = {}
 
-  def get(frozen_stages):
-    if frozen_stages not in built:
-      built[frozen_stages] = TrainingStep(frozen_stages)
-    return built[frozen_stages]
+  def get(frozen_stages, small=False):
+    if (frozen_stages, small) not in built:
+      built[frozen_stages, small] = TrainingStep(frozen_stages, small)
+    return built[frozen_stages, small]
 
   return get
 
@@ -64,19 +77,20 @@ def _values(session, variables):
   return dict(zip(names, session.run(variables), strict=True))
 
 
-def _names_by_stage(variables):
-  groups = checkpoint.variables_by_stage(variables, SCOPE)
+def _names_by_stage(variables, scope):
+  groups = checkpoint.variables_by_stage(variables, scope)
   return {stage: {checkpoint.variable_name(v) for v in group} for stage, group in groups.items()}
 
 
-@pytest.mark.parametrize('frozen_stages', [2, 4])
-def test_train_step_changes_only_unfrozen_variables(training_step, frozen_stages):
+# resnet_v2_50 with two frozen blocks (also used below); every block frozen on the small network.
+@pytest.mark.parametrize('frozen_stages, small', [(2, False), (4, True)])
+def test_train_step_changes_only_unfrozen_variables(training_step, frozen_stages, small):
   rng = np.random.default_rng(frozen_stages)
   frozen = set(checkpoint.STAGES[:1 + frozen_stages])  # 'root' and the first K blocks.
-  step = training_step(frozen_stages)
+  step = training_step(frozen_stages, small)
   with step.graph.as_default():
     variables = tf.compat.v1.global_variables()
-    model_stages = _names_by_stage(tf.compat.v1.model_variables())
+    model_stages = _names_by_stage(tf.compat.v1.model_variables(), step.scope)
     trainable = {checkpoint.variable_name(v) for v in tf.compat.v1.trainable_variables()}
     with tf.compat.v1.Session() as session:
       session.run(tf.compat.v1.global_variables_initializer())
@@ -118,7 +132,7 @@ def test_frozen_batch_norm_runs_in_inference_mode(training_step):
 @pytest.mark.parametrize('frozen_stages', [0, None])
 def test_nothing_frozen_trains_everything(frozen_stages):
   with tf.Graph().as_default():
-    _build_model(frozen_stages)
+    _build_model(frozen_stages, _small_network)
     trainable = {checkpoint.variable_name(v) for v in tf.compat.v1.trainable_variables()}
     model = {checkpoint.variable_name(v) for v in tf.compat.v1.model_variables()}
   assert trainable == {name for name in model if 'moving_' not in name}

@@ -1,5 +1,7 @@
 """resnet_v2: checkpoint layout against the official graphs, shapes, training behaviour, layouts."""
 
+import warnings
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -21,6 +23,25 @@ def build(depth, image_size=64, batch=2, data_format='NHWC', **kwargs):
   return inputs, net, end_points
 
 
+def small_blocks():
+  """Four one-unit blocks with the named networks' strides (2, 2, 2, 1) and tiny depths (8, 8, 16,
+  16 channels): the same heads, strides and layouts as resnet_v2_50 in a fraction of its build."""
+  return [resnet_v2.resnet_v2_block('block1', base_depth=2, num_units=1, stride=2),
+          resnet_v2.resnet_v2_block('block2', base_depth=2, num_units=1, stride=2),
+          resnet_v2.resnet_v2_block('block3', base_depth=4, num_units=1, stride=2),
+          resnet_v2.resnet_v2_block('block4', base_depth=4, num_units=1, stride=1)]
+
+
+def build_small(image_size=65, batch=2, data_format='NHWC', **kwargs):
+  """Like `build`, for `resnet_v2.resnet_v2(inputs, small_blocks())` under the scope 'small'."""
+  shape = ([batch, image_size, image_size, 3] if data_format == 'NHWC'
+           else [batch, 3, image_size, image_size])
+  inputs = tf.compat.v1.placeholder(tf.float32, shape, name='images')
+  with slim.arg_scope(resnet_utils.resnet_arg_scope(data_format=data_format)):
+    net, end_points = resnet_v2.resnet_v2(inputs, small_blocks(), scope='small', **kwargs)
+  return inputs, net, end_points
+
+
 class OfficialLayout:
   """What a graph built like the manifest's holds (224x224, 1001 classes, training mode)."""
 
@@ -38,10 +59,13 @@ class OfficialLayout:
 OFFICIAL_PARAMETER_COUNTS = {50: 25_570_409, 101: 44_579_945, 152: 60_238_953, 200: 64_728_169}
 
 
-@pytest.mark.parametrize('depth', resnet_v2.VALID_DEPTHS)
+# One test per depth, so that each depth is built once (152 and 200 take many seconds), on
+# whichever worker runs it. The deeper ones are slow: depth 50 runs the same builder code (only the
+# units per block differ, family.UNITS_PER_BLOCK), and test_get_network_returns_the_builders checks
+# which builder each depth gets.
+@pytest.mark.parametrize('depth', [
+    50, *(pytest.param(depth, marks=pytest.mark.slow) for depth in resnet_v2.VALID_DEPTHS[1:])])
 def test_graph_matches_the_official_layout(manifest, depth):
-  # One test per depth, so that each depth is built once (152 and 200 take many seconds), on
-  # whichever worker runs it.
   built = OfficialLayout(depth)
   parameters = sum(int(np.prod(built.variables[name])) for name in built.trainable)
   assert parameters == OFFICIAL_PARAMETER_COUNTS[depth]
@@ -63,23 +87,22 @@ def test_graph_matches_the_official_layout(manifest, depth):
     assert built.end_points[name] == want, name
 
 
-# The heads and strides are the same at every depth: depth 50 stands for all (the official layout
-# test checks every depth's end-point shapes).
+# The heads, strides and layouts are the same code at every depth, so the small network stands for
+# all (the official layout test checks every depth's end-point shapes, NHWC).
 @pytest.mark.parametrize('num_classes, global_pool, spatial_squeeze, expected', [
     (10, True, True, [2, 10]),
     (10, True, False, [2, 1, 1, 10]),
     (10, False, False, [2, 3, 3, 10]),
-    (None, True, True, [2, 1, 1, 2048]),
-    (None, False, True, [2, 3, 3, 2048]),
+    (None, True, True, [2, 1, 1, 16]),
+    (None, False, True, [2, 3, 3, 16]),
 ])
 def test_output_shapes(num_classes, global_pool, spatial_squeeze, expected):
-  depth = 50
   with tf.Graph().as_default():
-    _, net, end_points = build(depth, image_size=65, num_classes=num_classes, global_pool=global_pool,
-                               spatial_squeeze=spatial_squeeze)
+    _, net, end_points = build_small(num_classes=num_classes, global_pool=global_pool,
+                                     spatial_squeeze=spatial_squeeze)
   assert net.shape.as_list() == expected
-  assert end_points[f'resnet_v2_{depth}/block4'].shape.as_list() == [2, 3, 3, 2048]
-  assert end_points[f'resnet_v2_{depth}/block1'].shape.as_list() == [2, 9, 9, 256]
+  assert end_points['small/block4'].shape.as_list() == [2, 3, 3, 16]
+  assert end_points['small/block1'].shape.as_list() == [2, 9, 9, 8]
   assert ('global_pool' in end_points) == global_pool
   assert ('predictions' in end_points) == bool(num_classes)
   if num_classes:
@@ -88,21 +111,19 @@ def test_output_shapes(num_classes, global_pool, spatial_squeeze, expected):
 
 def test_dense_features_at_output_stride_16():
   with tf.Graph().as_default():
-    _, net, end_points = build(50, image_size=224, batch=3, global_pool=False, output_stride=16,
-                               is_training=False)
-  assert end_points['resnet_v2_50/block4'].shape.as_list() == [3, 14, 14, 2048]
-  assert net.shape.as_list() == [3, 14, 14, 2048]
+    _, net, end_points = build_small(image_size=224, batch=3, global_pool=False, output_stride=16,
+                                     is_training=False)
+  assert end_points['small/block4'].shape.as_list() == [3, 14, 14, 16]
+  assert net.shape.as_list() == [3, 14, 14, 16]
 
 
-def test_nchw_builds_the_same_variables_and_channel_first_end_points():
+def test_nchw_builds_the_official_variables_and_channel_first_end_points(manifest):
+  # The official layout test proves the NHWC graph's variables are the manifest's.
   with tf.Graph().as_default():
-    _, nhwc_net, _ = build(50, image_size=64, num_classes=7)
-    nhwc = {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
-  with tf.Graph().as_default():
-    _, nchw_net, end_points = build(50, image_size=64, num_classes=7, data_format='NCHW')
+    _, nchw_net, end_points = build(50, image_size=64, num_classes=1001, data_format='NCHW')
     nchw = {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
-  assert nchw == nhwc
-  assert nchw_net.shape.as_list() == nhwc_net.shape.as_list() == [2, 7]
+  assert nchw == manifest['resnet_v2_50']['global_variables']
+  assert nchw_net.shape.as_list() == [2, 1001]
   assert end_points['resnet_v2_50/block4'].shape.as_list() == [2, 2048, 2, 2]
 
 
@@ -126,22 +147,23 @@ def nchw_runs_here():
         pytest.skip(f'this TensorFlow build cannot run NCHW on CPU: {error}')
 
 
+# The layout plumbing (resnet_utils, batch_norm, the classifier) is the same at every depth.
 @pytest.mark.parametrize('is_training', [False, True])
 def test_nchw_and_nhwc_give_the_same_outputs(nchw_runs_here, rng, randomize, is_training):
-  images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
+  images = rng.standard_normal((2, 65, 65, 3)).astype(np.float32)
   with tf.Graph().as_default():
-    inputs, logits, end_points = build(50, num_classes=5, is_training=is_training)
+    inputs, logits, end_points = build_small(num_classes=5, is_training=is_training)
     with tf.compat.v1.Session() as session:
       values = randomize(session)
-      nhwc_logits, nhwc_block2 = session.run([logits, end_points['resnet_v2_50/block2']],
-                                             {inputs: images})
+      nhwc_logits, nhwc_block2 = session.run([logits, end_points['small/block2']], {inputs: images})
   with tf.Graph().as_default():
-    inputs, logits, end_points = build(50, num_classes=5, is_training=is_training, data_format='NCHW')
+    inputs, logits, end_points = build_small(num_classes=5, is_training=is_training,
+                                             data_format='NCHW')
     with tf.compat.v1.Session() as session:
       randomize(session, values)
       try:
         with slim_resnet.data_format_errors():
-          nchw_logits, nchw_block2 = session.run([logits, end_points['resnet_v2_50/block2']],
+          nchw_logits, nchw_block2 = session.run([logits, end_points['small/block2']],
                                                  {inputs: images.transpose(0, 3, 1, 2)})
       except slim_resnet.DataFormatError as error:
         pytest.skip(f'this TensorFlow build cannot run NCHW on CPU: {error}')
@@ -149,48 +171,80 @@ def test_nchw_and_nhwc_give_the_same_outputs(nchw_runs_here, rng, randomize, is_
   np.testing.assert_allclose(nchw_logits, nhwc_logits, rtol=1e-3, atol=1e-3)
 
 
-def test_gradients_reach_every_trainable_variable(rng):
+class TrainingGraph:
+  """resnet_v2_50 in training mode (4 classes, [2, 64, 64, 3] images) in its own graph, built with
+  every Python warning recorded.
+
+  Attributes:
+    graph, inputs, logits, warnings (the messages of the warnings the build issued).
+  """
+
+  def __init__(self):
+    self.graph = tf.Graph()
+    with self.graph.as_default(), warnings.catch_warnings(record=True) as caught:
+      warnings.simplefilter('always')
+      self.inputs, self.logits, _ = build(50, num_classes=4, is_training=True)
+    self.warnings = [str(warning.message) for warning in caught]
+
+
+@pytest.fixture(scope='module')
+def training_graph():
+  """A `TrainingGraph` shared by this module's tests; each opens its own session (and may add ops)."""
+  return TrainingGraph()
+
+
+def test_building_shows_no_keras_layer_apply_warning(training_graph):
+  # tf-slim's layers call Keras' deprecated `layer.apply` for every layer, which warns (the same
+  # recording sees it for a bare tf-slim layer); building the network must not.
+  with tf.Graph().as_default(), warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    slim.conv2d(tf.zeros([1, 8, 8, 3]), 4, [3, 3], scope='bare_conv')
+  assert any('layer.apply' in str(warning.message) for warning in caught)
+  assert not [message for message in training_graph.warnings if 'layer.apply' in message]
+
+
+def test_gradients_reach_every_trainable_variable(training_graph, rng):
   images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
   labels = np.array([1, 3])
-  with tf.Graph().as_default():
-    inputs, logits, _ = build(50, num_classes=4)
-    loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
+  with training_graph.graph.as_default():
+    loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, training_graph.logits,
+                                                            loss_collection=None)
     variables = tf.compat.v1.trainable_variables()
     gradients = tf.gradients(loss, variables)
     assert [v.op.name for v, g in zip(variables, gradients, strict=True) if g is None] == []
     norms = [tf.norm(gradient) for gradient in gradients]
     with tf.compat.v1.Session() as session:
       session.run(tf.compat.v1.global_variables_initializer())
-      norm_values = session.run(norms, {inputs: images})
+      norm_values = session.run(norms, {training_graph.inputs: images})
   assert np.all(np.isfinite(norm_values))
   assert [v.op.name for v, n in zip(variables, norm_values, strict=True) if n == 0] == []
 
 
-def test_training_mode_moves_moving_averages_only_through_update_ops(rng):
+def test_training_mode_moves_moving_averages_only_through_update_ops(training_graph, rng):
   images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32) + 1
-  with tf.Graph().as_default():
-    inputs, logits, _ = build(50, num_classes=3, is_training=True)
+  with training_graph.graph.as_default():
     updates = tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)
     moving_means = [v for v in tf.compat.v1.global_variables() if v.op.name.endswith('moving_mean')]
     with tf.compat.v1.Session() as session:
       session.run(tf.compat.v1.global_variables_initializer())
-      session.run(logits, {inputs: images})
+      session.run(training_graph.logits, {training_graph.inputs: images})
       after_forward = session.run(moving_means)
-      session.run(updates, {inputs: images})
+      session.run(updates, {training_graph.inputs: images})
       after_updates = session.run(moving_means)
   assert all(np.all(value == 0) for value in after_forward)
   assert all(np.any(value != 0) for value in after_updates)
 
 
+# Batch norm's modes are passed down the same way at every depth.
 def test_inference_output_of_an_image_does_not_depend_on_the_rest_of_the_batch(rng):
-  images = rng.standard_normal((2, 64, 64, 3)).astype(np.float32)
+  images = rng.standard_normal((2, 65, 65, 3)).astype(np.float32)
   other = images.copy()
-  other[1] = rng.standard_normal((64, 64, 3)) * 5
+  other[1] = rng.standard_normal((65, 65, 3)) * 5
   results = {}
   for is_training in (False, True):
     with tf.Graph().as_default():
       tf.compat.v1.set_random_seed(0)
-      inputs, logits, _ = build(50, num_classes=3, is_training=is_training)
+      inputs, logits, _ = build_small(num_classes=3, is_training=is_training)
       assert bool(tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)) == is_training
       with tf.compat.v1.Session() as session:
         session.run(tf.compat.v1.global_variables_initializer())
@@ -223,7 +277,6 @@ def test_frozen_stages_are_not_trainable_and_run_batch_norm_in_inference():
     (lambda: tf.zeros([1, 31, 64, 3]), {}, 'at least 32'),
     (lambda: tf.zeros([1, 64, 64, 3]), {'output_stride': 6}, 'multiple of 4'),
     (lambda: tf.zeros([1, 64, 64, 3]), {'output_stride': 64}, 'cannot be reached'),
-    (lambda: tf.zeros([1, 96, 96, 3]), {'num_classes': 5, 'global_pool': False}, 'got 3x3'),
     (lambda: tf.zeros([1, 64, 64, 3]), {'frozen_stages': 5}, 'from 0 to 4'),
     (lambda: tf.zeros([1, 64, 64, 3]), {'frozen_stages': -1}, 'from 0 to 4'),
 ])
@@ -232,6 +285,13 @@ def test_bad_inputs_raise_clear_errors(make_inputs, kwargs, message):
     with slim.arg_scope(resnet_utils.resnet_arg_scope()):
       with pytest.raises(ValueError, match=message):
         resnet_v2.resnet_v2_50(make_inputs(), **kwargs)
+
+
+def test_spatial_squeeze_of_logits_larger_than_1x1_raises_a_clear_error():
+  # Raised by the classifier, after the blocks are built: the small network stands for all depths.
+  with tf.Graph().as_default():
+    with pytest.raises(ValueError, match='got 3x3'):
+      build_small(image_size=96, batch=1, num_classes=5, global_pool=False)
 
 
 @pytest.mark.parametrize('depth', [77, 0, '50', None, True])
@@ -245,31 +305,3 @@ def test_get_network_returns_the_builders():
       slim_resnet.resnet_v2_50, slim_resnet.resnet_v2_101, slim_resnet.resnet_v2_152,
       slim_resnet.resnet_v2_200]
   assert all(builder.default_image_size == 224 for builder in resnet_v2.NETWORKS.values())
-
-
-_BUILD_WITH_WARNINGS_ON = '''
-import tensorflow as tf
-import tf_slim as slim
-from slim_resnet import resnet_arg_scope, resnet_v2_50
-with tf.Graph().as_default():
-  images = tf.compat.v1.placeholder(tf.float32, [1, 32, 32, 3])
-  with slim.arg_scope(resnet_arg_scope()):
-    resnet_v2_50(images, num_classes=10, is_training=False)
-print('built')
-'''
-
-
-def test_building_prints_no_keras_layer_apply_warning():
-  # tf-slim's layers call Keras' deprecated `layer.apply` for every layer; in a fresh interpreter
-  # with every warning shown, building the network must not print it.
-  import os
-  import subprocess
-  import sys
-
-  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-  completed = subprocess.run(
-      [sys.executable, '-W', 'default', '-c', _BUILD_WITH_WARNINGS_ON], cwd=root,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'), capture_output=True, text=True, timeout=120,
-      check=True)
-  assert completed.stdout.strip().endswith('built')
-  assert 'layer.apply' not in completed.stderr

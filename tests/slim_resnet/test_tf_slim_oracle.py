@@ -36,6 +36,39 @@ def evaluate(builder, arg_scope, images, randomize, values=None, **kwargs):
     }
 
 
+def assert_same(ours, reference):
+  assert ours['variables'] == reference['variables']
+  assert ours['end_points'] >= reference['end_points']
+  assert ours['update_ops'] == reference['update_ops']
+  assert set(ours['outputs']) == set(reference['outputs'])
+  for name, expected in reference['outputs'].items():
+    # tf-slim 1.1.0 never squeezes its logits; ours are squeezed by default.
+    np.testing.assert_allclose(ours['outputs'][name].reshape(expected.shape), expected, rtol=1e-5,
+                               atol=1e-5, err_msg=name)
+
+
+def short_blocks(make_block):
+  """Four blocks with the named networks' strides and tiny depths, five units: projection shortcuts
+  (with and without a stride) and identity ones (plain and subsampled) all occur, and output strides
+  8 and 16 both turn strides into rates. `make_block` is either library's `resnet_v2_block`."""
+  return [make_block('block1', base_depth=2, num_units=1, stride=2),
+          make_block('block2', base_depth=2, num_units=2, stride=2),
+          make_block('block3', base_depth=4, num_units=1, stride=2),
+          make_block('block4', base_depth=4, num_units=1, stride=1)]
+
+
+def tf_slim_short(inputs, **kwargs):
+  return tf_slim_resnet_v2.resnet_v2(inputs, short_blocks(tf_slim_resnet_v2.resnet_v2_block),
+                                     scope='short', **kwargs)
+
+
+def ours_short(inputs, **kwargs):
+  return resnet_v2.resnet_v2(inputs, short_blocks(resnet_v2.resnet_v2_block), scope='short',
+                             **kwargs)
+
+
+# The heads, atrous rates and modes are the same code at every depth: each variant runs on the
+# short block list; resnet_v2_50 itself is compared once, below.
 @pytest.mark.parametrize('kwargs', [
     {'num_classes': 10, 'is_training': False},
     {'num_classes': 10, 'is_training': True},
@@ -45,15 +78,20 @@ def evaluate(builder, arg_scope, images, randomize, values=None, **kwargs):
 def test_same_weights_give_the_same_outputs_as_tf_slim(monkeypatch, rng, randomize, kwargs):
   monkeypatch.setattr(tf_slim_layers, 'batch_norm', batch_norm)
   images = rng.standard_normal((2, 65, 65, 3)).astype(np.float32)
+  reference = evaluate(tf_slim_short, tf_slim_resnet_utils.resnet_arg_scope, images, randomize,
+                       **kwargs)
+  ours = evaluate(ours_short, resnet_utils.resnet_arg_scope, images, randomize, reference['values'],
+                  **kwargs)
+  assert_same(ours, reference)
+
+
+def test_resnet_v2_50_gives_the_same_outputs_as_tf_slim(monkeypatch, rng, randomize):
+  # Inference mode: every variable, moving statistics included, shapes the outputs.
+  monkeypatch.setattr(tf_slim_layers, 'batch_norm', batch_norm)
+  images = rng.standard_normal((2, 65, 65, 3)).astype(np.float32)
+  kwargs = {'num_classes': 10, 'is_training': False}
   reference = evaluate(tf_slim_resnet_v2.resnet_v2_50, tf_slim_resnet_utils.resnet_arg_scope,
                        images, randomize, **kwargs)
   ours = evaluate(resnet_v2.resnet_v2_50, resnet_utils.resnet_arg_scope, images, randomize,
                   reference['values'], **kwargs)
-  assert ours['variables'] == reference['variables']
-  assert ours['end_points'] >= reference['end_points']
-  assert ours['update_ops'] == reference['update_ops']
-  assert set(ours['outputs']) == set(reference['outputs'])
-  for name, expected in reference['outputs'].items():
-    # tf-slim 1.1.0 never squeezes its logits; ours are squeezed by default.
-    np.testing.assert_allclose(ours['outputs'][name].reshape(expected.shape), expected, rtol=1e-5,
-                               atol=1e-5, err_msg=name)
+  assert_same(ours, reference)
