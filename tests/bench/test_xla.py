@@ -38,6 +38,25 @@ def test_small_step_compiles_only_when_enabled():
     np.testing.assert_allclose(with_xla, without_xla, rtol=1e-5, atol=1e-6)
 
 
+def test_a_variables_creation_and_initialisation_are_not_compiled_but_its_use_is():
+    graph = tf.Graph()
+    with graph.as_default():
+        with xla.jit_scope(True):
+            weights = tf.compat.v1.get_variable('weights', [4, 4], use_resource=True)
+            output = tf.reduce_sum(tf.matmul(tf.ones([2, 4]), weights))
+    marked = {op.name for op in graph.get_operations()
+              if '_XlaCompile' in op.node_def.attr and op.get_attr('_XlaCompile')}
+    setup = {op.name for op in graph.get_operations()
+             if op.name == 'weights' or op.name.startswith(('weights/Initializer/', 'weights/Assign',
+                                                            'weights/IsInitialized'))}
+    assert setup and not setup & marked
+    assert output.op.name in marked and 'MatMul' in marked
+    with tf.compat.v1.Session(graph=graph) as session:
+        session.run(weights.initializer)
+        compiled, value = xla.ran_with_xla(session, output)
+    assert compiled and np.isfinite(value)
+
+
 def test_disabled_scope_marks_nothing():
     graph, _ = _small_step(False)
     assert not any('_XlaCompile' in op.node_def.attr for op in graph.get_operations())
