@@ -18,7 +18,20 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench import axes, batch_max, cluster, records, repeats, report, resume, scaling, settings, sweep, table
+from bench import (
+    axes,
+    batch_max,
+    cluster,
+    header,
+    records,
+    repeats,
+    report,
+    resume,
+    scaling,
+    settings,
+    sweep,
+    table,
+)
 from bench.batch_search import SearchSettings
 from bench.config import BenchmarkConfig
 from bench.errors import ConfigError
@@ -148,11 +161,11 @@ def _run(
     search = plan.search
     if human is not None:
         named = plan.configs if search is None else [batch_max.as_search(config) for config in plan.configs]
-        header = report.header_lines(environment_info, named, isolate)
-        header += [schedule.header_line()] if schedule.repeated else []
-        header += batch_max.header_lines(search, plan.limits) if search is not None else []
-        header += resume.header_lines(plan.resumed, args.output) if plan.resumed else []
-        _print_lines(header, human)
+        lines = header.header_lines(environment_info, named, isolate)
+        lines += [schedule.header_line()] if schedule.repeated else []
+        lines += batch_max.header_lines(search, plan.limits) if search is not None else []
+        lines += resume.header_lines(plan.resumed, args.output) if plan.resumed else []
+        _print_lines(lines, human)
     position = iter(range(1, len(configs) + 1))
     moving = axes.varying(configs)
     unsaved: list[BenchmarkResult] = []
