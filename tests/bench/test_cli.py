@@ -133,6 +133,10 @@ def test_help_shows_every_flag_default_and_examples(run_bench):
 
 # --- sweeps in this process --------------------------------------------------------------------
 
+# Slow: four builds. Fast: the product, the columns and the header of varying axes (test_axes,
+# test_table, test_header), the in-process CLI path (the JSON/CSV test), bf16 runs (test_precision)
+# and FLOPs following the image size (test_flops).
+@pytest.mark.slow
 def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(table_rows, capsys, tmp_path,
                                                                         tiny_args):
     output = tmp_path / "sweep.jsonl"
