@@ -13,7 +13,8 @@ re-import the CLI's `__main__`).
 The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), bounds its
 own memory when asked (`bench.limits`), measures in its own process and writes JSON lines to a
 pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`, `{"step_s": t}`) and
-at the end its result (`{"record": ...}`, the --output schema). A record cut short by the child's
+at the end its result (`{"record": ...}`, the --output schema), or, when it must end at once
+(a lost peer, `bench.peers`), why (`{"failure": ...}`). A record cut short by the child's
 death does not parse and counts as no result; the steps streamed before it are kept, so a child
 stopped at its --timeout, killed or crashed still leaves the steps it finished in its row's
 record. Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
@@ -154,13 +155,13 @@ def _result_without_record(
     stderr: pipes.LinePump,
     timed_out: bool,
 ) -> BenchmarkResult:
-    """The result of a child that wrote no record: stopped at its timeout, or failed; with the
-    steps it streamed before it ended."""
+    """The result of a child that wrote no record: stopped at its timeout, or failed (as it said
+    itself, or as its exit status tells); with the steps it streamed before it ended."""
     if timed_out:
         return failures.timeout_result(
             config, environment, limits, reader.step_times_s, reader.burn_in_times_s
         )
-    failure = failures.from_exit(returncode, list(stderr.tail), limits)
+    failure = reader.failure or failures.from_exit(returncode, list(stderr.tail), limits)
     result = failures.failed_result(config, environment, failure)
     result.limits = limits
     result.measurement = timing.partial_measurement(reader.step_times_s, reader.burn_in_times_s)
@@ -237,7 +238,6 @@ def main(result_fd: int) -> int:
         faults.stall(config)
     result_pipe = os.fdopen(result_fd, "w", encoding="utf-8")
     sending = threading.Lock()
-    steps: dict[str, list[float]] = {"measured": [], "burn_in": []}
 
     def send(message: dict) -> None:
         with sending:
@@ -245,10 +245,7 @@ def main(result_fd: int) -> int:
             result_pipe.flush()
 
     def on_peer_lost(line: str) -> None:  # from the watcher's thread: report, then end at once
-        result = failures.failed_result(config, job["environment"], Failure("peer", line))
-        result.limits = limits
-        result.measurement = timing.partial_measurement(steps["measured"], steps["burn_in"])
-        send({"record": result.to_record()})
+        send({"failure": Failure("peer", line).to_dict()})
         sys.stderr.flush()
         os._exit(1)
 
@@ -257,7 +254,6 @@ def main(result_fd: int) -> int:
     )
 
     def on_step_time(kind: str, seconds: float) -> None:
-        steps[kind].append(seconds)
         send({"step_s" if kind == "measured" else "burn_in_s": seconds})
         if watch is not None:
             watch.step_finished()

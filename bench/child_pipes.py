@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import IO
 
 from bench import failures
-from bench.result import BenchmarkResult
+from bench.result import BenchmarkResult, Failure
 
 
 class LinePump(threading.Thread):
@@ -39,7 +39,8 @@ class LinePump(threading.Thread):
 
 
 class ResultReader(threading.Thread):
-    """Reads what the child streams to its result pipe: each finished step, then its record."""
+    """Reads what the child streams to its result pipe: each finished step, then its record (or
+    the failure it ended with, when it could not write one)."""
 
     def __init__(self, descriptor: int):
         super().__init__(daemon=True)
@@ -47,6 +48,7 @@ class ResultReader(threading.Thread):
         self.step_times_s: list[float] = []
         self.burn_in_times_s: list[float] = []
         self._record: dict | None = None
+        self.failure: Failure | None = None
 
     def run(self) -> None:
         with os.fdopen(self._descriptor, "rb") as pipe:
@@ -65,6 +67,8 @@ class ResultReader(threading.Thread):
             self.burn_in_times_s.append(message["burn_in_s"])
         elif "record" in message:
             self._record = message["record"]
+        elif "failure" in message:
+            self.failure = Failure(**message["failure"])
 
     def result(self) -> BenchmarkResult | None:
         """The child's result, or None if it wrote none (or died while writing it)."""
