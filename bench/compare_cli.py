@@ -45,12 +45,7 @@ than PCT percent; 2 bad input."""
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the compare verb."""
-    parser = OneLineParser(
-        prog=PROG,
-        description=DESCRIPTION,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = OneLineParser(prog=PROG, description=DESCRIPTION, epilog=EXAMPLES)
     parser.add_argument("base", metavar="BASE.jsonl", help="the baseline records")
     parser.add_argument("others", metavar="NEW.jsonl", nargs="+", help="records compared with the baseline")
     parser.add_argument(

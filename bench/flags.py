@@ -84,7 +84,12 @@ def run_with_one_line_errors(prog: str, run: Callable[[], int]) -> int:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+    """ArgumentParser whose errors are one line on stderr and exit status 2, and whose help keeps
+    the description's and examples' line breaks (unless given another formatter_class)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         raise UsageError(message)

@@ -39,12 +39,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The verb's flags."""
-    parser = OneLineParser(
-        prog=PROG,
-        description=DESCRIPTION,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = OneLineParser(prog=PROG, description=DESCRIPTION, epilog=EXAMPLES)
     parser.add_argument("results", nargs="+", metavar="RESULTS.jsonl", help="JSON Lines record files")
     parser.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="the image to write: FILE.png or FILE.svg"
