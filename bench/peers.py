@@ -12,6 +12,10 @@ time either. The last condition keeps a normal end from looking like a death: a 
 finished its last step and exited while this worker closes its own run is no loss, as this
 worker's steps are done. The watcher then calls `on_lost` with one line naming the peer; the
 child reports it and exits (the collective it is blocked in cannot be interrupted otherwise).
+A collective may also fail at once instead of waiting (gRPC finds the peer's port closed and
+TensorFlow raises UnavailableError naming only a task); the child then asks the watcher
+(`PeerWatch.diagnose`) to try every peer again at once, and a peer that does not answer is named
+the same way.
 
 A peer that hangs with its port open is not detected here; --timeout bounds that. No TensorFlow.
 """
@@ -81,6 +85,7 @@ class PeerState:
         self._seen: set[int] = set()
         self._silent_since: dict[int, float] = {}
         self._reasons: dict[int, str] = {}
+        self._silent_now: set[int] = set()
         self._last_step_at: float | None = None
         self.steps = 0
 
@@ -102,22 +107,35 @@ class PeerState:
         if why_not is None:
             self._seen.add(peer)
             self._silent_since.pop(peer, None)
+            self._silent_now.discard(peer)
             return
+        self._silent_now.add(peer)
+        self._reasons[peer] = why_not
         if peer in self._seen:
             self._silent_since.setdefault(peer, now)
-            self._reasons[peer] = why_not
 
     def lost(self, now: float) -> str | None:
         """One line naming the first peer lost at `now` (see the module docstring), or None."""
         for peer, since in sorted(self._silent_since.items()):
             stuck = self._last_step_at is None or self._last_step_at <= since
             if now - since >= self.grace_s and stuck:
-                return (
-                    f"worker {peer} ({self.addresses[peer]}) stopped answering "
-                    f"({self._reasons[peer]}) for {now - since:.0f} s while worker {self.index} "
-                    f"waited after {self.steps} step(s) of this run"
-                )
+                return self._line(peer, f" for {now - since:.0f} s")
         return None
+
+    def unreachable(self) -> str | None:
+        """One line naming the first peer whose last attempt failed, or None if all answered.
+
+        For a step that already failed: the failure is the evidence, so neither the grace nor an
+        earlier answer is needed (every peer answered `wait_for_peers` before the run).
+        """
+        silent = sorted(self._silent_now)
+        return self._line(silent[0], "") if silent else None
+
+    def _line(self, peer: int, how_long: str) -> str:
+        return (
+            f"worker {peer} ({self.addresses[peer]}) stopped answering ({self._reasons[peer]})"
+            f"{how_long} while worker {self.index} waited after {self.steps} step(s) of this run"
+        )
 
 
 class PeerWatch(threading.Thread):
@@ -158,15 +176,31 @@ class PeerWatch(threading.Thread):
         with self._lock:
             self._stopped.set()
 
+    def diagnose(self) -> str | None:
+        """After a step failed: stops the watch, tries every peer once more, and returns the
+        line naming the first that does not answer (`PeerState.unreachable`), or None."""
+        self.stop()
+        answers_now = self._probe_all()
+        with self._lock:
+            self._observe_all(answers_now)
+            return self.state.unreachable()
+
+    def _probe_all(self) -> dict[int, str | None]:
+        return {peer: self._probe(self.state.addresses[peer]) for peer in self.state.peers()}
+
+    def _observe_all(self, answers_now: dict[int, str | None]) -> None:
+        now = self._clock()
+        for peer, why_not in answers_now.items():
+            self.state.observe(peer, why_not, now)
+
     def run(self) -> None:
         while not self._stopped.wait(self._poll_s):
-            answers_now = {peer: self._probe(self.state.addresses[peer]) for peer in self.state.peers()}
+            answers_now = self._probe_all()
             with self._lock:
                 if self._stopped.is_set():
                     return
+                self._observe_all(answers_now)
                 now = self._clock()
-                for peer, why_not in answers_now.items():
-                    self.state.observe(peer, why_not, now)
                 line = self.state.lost(now)
                 if line is not None:
                     self._stopped.set()

@@ -22,6 +22,9 @@ _NATIVE_LOG_PREFIXES = (
     'WARNING: All log messages before absl::InitializeLog() is called',
     # The continuation line of the cpu_feature_guard notice.
     'To enable the following instructions:',
+    # The continuation lines of a gRPC error in a distributed run's C++ log line.
+    'Additional GRPC error information from remote target',
+    ':UNKNOWN:Error received from peer',
 )
 
 
@@ -113,7 +116,7 @@ def quiet_tensorflow_import(verbose=False):
 
 # Lines of a TensorFlow graph-execution error that locate the failure but do not say what it was.
 _TRACE_LINE_PREFIXES = ('Graph execution error', 'Detected at node', 'File ', 'Node:', '[[',
-                        'Traceback', 'defined at')
+                        'Traceback', 'defined at', 'From /job:')
 
 
 def first_cause_line(message):
@@ -121,7 +124,8 @@ def first_cause_line(message):
 
   TensorFlow's graph-execution errors start with 'Graph execution error:', the Python stack that
   defined the failing node and 'Node: ...' before the actual cause ('OOM when allocating tensor
-  ...', 'Cannot parse tensor ...'); this skips those.
+  ...', 'Cannot parse tensor ...'); a distributed run's errors start with the task that saw
+  them ('From /job:worker/replica:0/task:0:'). This skips those.
 
   Args:
     message: the error's message, possibly many lines.

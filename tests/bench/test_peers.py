@@ -58,6 +58,21 @@ def test_a_peer_that_answers_again_is_no_longer_silent():
     assert state.lost(now=60.0) is None
 
 
+def test_after_a_failed_step_a_peer_silent_now_is_named_without_waiting_for_the_grace():
+    state = _state()
+    state.step_finished(now=0.5)
+    state.observe(1, None, now=1.0)
+    state.observe(2, None, now=1.0)
+    assert state.unreachable() is None
+    state.observe(2, "Connection refused", now=1.5)
+    assert state.lost(now=1.5) is None  # the watch alone would still wait
+    assert state.unreachable() == (
+        "worker 2 (c:3) stopped answering (Connection refused) while worker 0 waited after 1 step(s) "
+        "of this run")
+    state.observe(2, None, now=2.0)
+    assert state.unreachable() is None
+
+
 def _listening():
     server = socket.socket()
     server.bind(("localhost", 0))
@@ -83,6 +98,21 @@ def test_the_watcher_reports_a_closed_peer_port_once():
     assert lost[0].startswith(f"worker 1 ({address}) stopped answering (Connection refused)")
 
 
+def test_diagnose_tries_every_peer_at_once_and_names_the_closed_one():
+    server, address = _listening()
+    other, other_address = _listening()
+    lost = []
+    watch = peers.PeerWatch(peers.PeerState([other_address, "localhost:1", address], index=1, grace_s=60),
+                            on_lost=lost.append, poll_s=60)
+    watch.start()  # its first round is a minute away: diagnose alone probes
+    assert watch.diagnose() is None
+    server.close()
+    assert watch.diagnose().startswith(f"worker 2 ({address}) stopped answering (Connection refused)")
+    watch.join(timeout=5)
+    assert not watch.is_alive() and lost == []
+    other.close()
+
+
 def test_a_stopped_watcher_reports_nothing():
     server, address = _listening()
     lost = []
@@ -104,7 +134,9 @@ def test_one_worker_or_no_cluster_is_not_watched():
 def test_a_peer_killed_mid_run_ends_the_chiefs_configuration_naming_it(run_bench, tiny_args, tmp_path):
     """Two workers of a TF_CONFIG cluster started by hand, as on real machines (no --workers
     launcher to notice a death): worker 1 is killed after its second measured step; the chief,
-    waiting in that step's all-reduce, names it after --peer-timeout instead of waiting for ever."""
+    in that step's all-reduce, names it (TensorFlow either raises UnavailableError at once or waits:
+    the first case is diagnosed at once, the second after --peer-timeout) instead of waiting for
+    ever."""
     addresses = [f"localhost:{port}" for port in free_ports(2)]
     outputs = [tmp_path / f"worker{index}.jsonl" for index in range(2)]
     done = [None, None]

@@ -25,6 +25,12 @@ def test_error_summary_names_the_cause_not_the_trace():
   assert '\n' not in summary
 
 
+def test_first_cause_line_skips_the_task_a_distributed_error_came_from():
+  message = ('From /job:worker/replica:0/task:0:\n'
+             'Additional GRPC error information from remote target /job:worker/replica:0/task:1')
+  assert quiet.first_cause_line(message).startswith('Additional GRPC error information from remote')
+
+
 def test_first_cause_line_of_plain_messages():
   assert quiet.first_cause_line('one\ntwo') == 'one'
   assert quiet.first_cause_line('') == ''
@@ -35,6 +41,9 @@ def test_first_cause_line_of_plain_messages():
     ('I0000 00:00:1795485451.675704    8632 port.cc:153] oneDNN custom operations are on.', True),
     ('E0000 00:00:1795485501.760831    9103 cuda_platform.cc:52] failed call to cuInit', True),
     ('WARNING: All log messages before absl::InitializeLog() is called are written to STDERR', True),
+    ('Additional GRPC error information from remote target /job:worker/replica:0/task:1 while '
+     'calling /tensorflow.WorkerService/RecvBuf:', True),
+    (':UNKNOWN:Error received from peer  {grpc_message:"failed to connect to all addresses"}', True),
     ('python -m bench: error: --batch 0: must be a positive integer', False),
     ('2026-11-24 02:13:31.075329: step 10, duration = 0.152', False),
 ])
