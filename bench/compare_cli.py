@@ -3,7 +3,7 @@
 Exit status: 0 compared (whatever the verdicts); 1 `--fail-if-slower PCT` and some configuration is
 significantly slower than the baseline by more than PCT percent of its images/sec; 2 bad input (a
 missing or unreadable file, a file that is not JSON Lines records, no configuration in common, a
-bad PCT), one line on stderr. No TensorFlow.
+bad PCT), one line on stderr; 130 interrupted (Ctrl-C or SIGTERM), one line. No TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from bench import compare, compare_output, report
-from bench.flags import EXIT_BAD_INPUT, OneLineParser, UsageError, check_table_format
+from bench.flags import OneLineParser, UsageError, check_table_format, run_with_one_line_errors
 
 PROG = "python -m bench compare"
 EXIT_OK = 0
@@ -73,15 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
       The exit status (see the module docstring).
     """
-    try:
-        return _main(list(sys.argv[2:] if argv is None else argv))
-    except (UsageError, compare.CompareError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return run_with_one_line_errors(PROG, lambda: _main(list(sys.argv[2:] if argv is None else argv)))
 
 
 def _main(argv: list[str]) -> int:
     """main() without the error handling."""
+    try:
+        return _compare(argv)
+    except compare.CompareError as error:
+        raise UsageError(str(error)) from error
+
+
+def _compare(argv: list[str]) -> int:
+    """Parses `argv`, compares the files and prints the comparison."""
     args = build_parser().parse_args(argv)
     percent = args.fail_if_slower
     if percent is not None and not 0 <= percent < 100:

@@ -138,3 +138,18 @@ def test_help_has_examples_and_no_tensorflow_is_imported(tmp_path):
     assert "python -m bench compare main.jsonl branch.jsonl --fail-if-slower 5" in completed.stdout
     assert "Welch's t-test" in completed.stdout
     assert completed.stdout.rstrip().endswith("exit 0\nFalse")
+
+
+def test_sigterm_while_reading_is_one_line_and_exit_130(tmp_path, files):
+    """The verb blocked reading a named pipe (opening it for writing here returns only once the
+    verb has opened it, so the handler is installed by then) is stopped by SIGTERM: one line."""
+    fifo = tmp_path / "slow.jsonl"
+    os.mkfifo(fifo)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    verb = subprocess.Popen([sys.executable, "-m", "bench", "compare", files["base"], str(fifo)], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(fifo, "w"):  # the verb now waits for lines that do not come
+        verb.terminate()
+        out, err = verb.communicate(timeout=60)
+    assert verb.returncode == 130 and out == ""
+    assert err.splitlines() == [f"{PROG}: interrupted"]
