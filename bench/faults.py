@@ -4,12 +4,12 @@ BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE[:WORKER]', '
 anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND
 is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
 SIGKILLs itself), all once the session is initialised; 'killstep' (SIGKILL right after measured
-step KILL_AFTER_STEP) or 'stall' (a child that never gets going: it sleeps before importing
-TensorFlow). 'kill', 'killstep' and 'stall' are for child processes only. KIND with '-once'
-('kill-once') fails only the first process it selects: that process creates the file named by
-BENCH_TEST_FAULT_ONCE, and later processes that find it run normally (how a test fails one of a
-configuration's repeated processes). A normal run checks `active()` once per configuration and
-goes no further.
+step KILL_AFTER_STEP), 'errorstep' (a RuntimeError right after that step) or 'stall' (a child
+that never gets going: it sleeps before importing TensorFlow). 'kill', 'killstep' and 'stall'
+are for child processes only. KIND with '-once' ('kill-once') fails only the first process it
+selects: that process creates the file named by BENCH_TEST_FAULT_ONCE, and later processes that
+find it run normally (how a test fails one of a configuration's repeated processes). A normal
+run checks `active()` once per configuration and goes no further.
 """
 
 from __future__ import annotations
@@ -52,9 +52,23 @@ def stall(config: BenchmarkConfig) -> None:
         time.sleep(3600)
 
 
-def kill_after_step(config: BenchmarkConfig) -> int | None:
-    """The measured step after which to SIGKILL this process ('killstep'), or None."""
-    return KILL_AFTER_STEP if "killstep" in _selected_kinds(config) else None
+_STEP_KINDS = ("killstep", "errorstep")
+
+
+def after_step(config: BenchmarkConfig) -> str | None:
+    """The fault to strike after measured step KILL_AFTER_STEP ('killstep' or 'errorstep'), or None."""
+    return next((kind for kind in _selected_kinds(config) if kind in _STEP_KINDS), None)
+
+
+def strike(kind: str, config: BenchmarkConfig) -> None:
+    """Strikes an `after_step` fault: SIGKILLs this process, or raises.
+
+    Raises:
+      RuntimeError: for 'errorstep'.
+    """
+    if kind == "killstep":
+        kill_now()
+    raise RuntimeError(f"injected failure after measured step {KILL_AFTER_STEP} of {config.label}")
 
 
 def kill_now() -> None:
@@ -69,7 +83,7 @@ def inject(config: BenchmarkConfig) -> None:
       RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
     """
     for kind in _selected_kinds(config):
-        if kind in ("stall", "killstep"):
+        if kind == "stall" or kind in _STEP_KINDS:
             continue
         if kind.endswith(ONCE):
             if not _first_time():

@@ -182,16 +182,25 @@ def run_in_process(
     Returns:
       The BenchmarkResult, status 'ok' or 'failed', with the total time in phases_s['total']. A
       failed one keeps the phases it finished, and 'failed_run' is the rest of the time until
-      the error, so the phases add up to the time spent (none of it is mistaken for teardown).
+      the error, so the phases add up to the time spent (none of it is mistaken for teardown);
+      and the steps it finished before the error (`timing.partial_measurement`).
     """
     start = timing.clock()
     phases_s: dict = {}
+    finished: dict[str, list[float]] = {"burn_in": [], "measured": []}
+
+    def on_step(kind: str, seconds: float) -> None:
+        finished[kind].append(seconds)
+        if on_step_time is not None:
+            on_step_time(kind, seconds)
+
     try:
-        result = benchmark(config, environment, progress, phases_s, limits, on_step_time, timed)
+        result = benchmark(config, environment, progress, phases_s, limits, on_step, timed)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
         elapsed = timing.clock() - start
         result = failed_result(config, environment, from_exception(error, limits))
         result.limits = limits
+        result.measurement = timing.partial_measurement(finished["measured"], finished["burn_in"])
         result.phases_s = dict(phases_s, failed_run=max(elapsed - sum(phases_s.values()), 0.0))
     result.phases_s["total"] = timing.clock() - start
     return result
@@ -244,8 +253,8 @@ def _burn_in_facts(config: BenchmarkConfig, index: int, run_metadata) -> dict:
 def _step_callback(stream: IO[str] | None, config: BenchmarkConfig, on_step_time: StepObserver | None):
     """on_step callback: a progress line every `display_every` measured steps (when there is a
     stream), and every step to `on_step_time` (when given)."""
-    kill_after = faults.kill_after_step(config) if faults.active() else None
-    if stream is None and on_step_time is None and kill_after is None:
+    fault = faults.after_step(config) if faults.active() else None
+    if stream is None and on_step_time is None and fault is None:
         return None
 
     def on_step(step: int, duration_s: float) -> None:
@@ -253,7 +262,7 @@ def _step_callback(stream: IO[str] | None, config: BenchmarkConfig, on_step_time
             on_step_time("measured", duration_s)
         if stream is not None and step % config.display_every == 0:
             print(report.progress_line(step, duration_s), file=stream, flush=True)
-        if step == kill_after:
-            faults.kill_now()
+        if fault is not None and step == faults.KILL_AFTER_STEP:
+            faults.strike(fault, config)
 
     return on_step

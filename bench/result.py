@@ -114,7 +114,8 @@ class BenchmarkResult:
     Attributes:
       config: what was run.
       status: 'ok', 'failed' or 'interrupted'.
-      measurement: the raw times (None unless status is 'ok').
+      measurement: the raw times (None unless status is 'ok', or a failed, stopped or interrupted
+        run finished some steps first: those).
       failure: why it failed (None when status is 'ok').
       param_count: trainable parameters of the network, when the graph was built.
       environment: the environment description (see bench.environment.describe_environment).

@@ -1,6 +1,7 @@
 """Measuring one configuration in this process (bench/measure.py): what is timed and recorded,
 errors as failed results, the special burn-in steps, FLOPs of an NCHW step."""
 
+import dataclasses
 import io
 import re
 
@@ -76,6 +77,23 @@ def test_an_error_becomes_a_failed_result(monkeypatch, failing_forward, kind, ex
                    result.failure.details)
     else:
         assert result.failure.short == "OOM"
+
+
+def test_an_error_mid_run_keeps_the_steps_finished_before_it(monkeypatch, failing_forward):
+    monkeypatch.setenv(faults.ENV_VAR, "errorstep:*:*:*")
+    config, environment, timed = failing_forward
+    config = dataclasses.replace(config, num_batches=4)  # the same graph, more steps
+    seen = []
+    result = measure.run_in_process(config, environment, timed=timed,
+                                    on_step_time=lambda kind, seconds: seen.append(kind))
+    assert result.status == "failed" and result.failure.kind == "error"
+    assert result.failure.message == (
+        f"RuntimeError: injected failure after measured step {faults.KILL_AFTER_STEP} of {config.label}")
+    assert seen == ["burn_in"] + ["measured"] * faults.KILL_AFTER_STEP
+    assert len(result.measurement.step_times_s) == faults.KILL_AFTER_STEP
+    assert len(result.measurement.burn_in_times_s) == 1
+    again = bench.BenchmarkResult.from_record(result.to_record())
+    assert again.measurement.step_times_s == result.measurement.step_times_s and not again.ok
 
 
 def test_a_tensorflow_error_is_summarised_by_its_cause(tiny):
