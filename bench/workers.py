@@ -5,7 +5,8 @@
 chief's result; on a real cluster each machine runs `python -m bench` with its own TF_CONFIG
 instead and none of this module runs. When one worker ends without a result the others are
 stopped at once and the row names that worker and what happened (a peer that cannot be reached,
-or that stops answering, is `bench.peers`' business inside each worker). No TensorFlow here.
+or that stops answering, is `bench.peers`' business inside each worker; such a 'peer' failure
+waits up to PEER_BLAME_S for the lost worker's own failure, which says why). No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from bench.quiet import Quiet
 from bench.result import BenchmarkResult, Failure
 
 _POLL_S = 0.2  # seconds between two looks at the workers' results
+# Seconds a worker's 'peer' failure waits for the lost peer's own failure, which names the cause.
+PEER_BLAME_S = 2.0
 
 
 def free_ports(count: int) -> list[int]:
@@ -86,11 +89,15 @@ def run_workers(
     for thread in threads:
         thread.start()
     first_failure = None
+    peer_lost_at = None
     try:
         while any(thread.is_alive() for thread in threads):
-            for index, result in enumerate(results):
-                if first_failure is None and result is not None and not result.ok:
-                    first_failure = index
+            if first_failure is None:
+                if peer_lost_at is None and _failed(results, peer=True):
+                    peer_lost_at = time.monotonic()
+                waited = peer_lost_at is not None and time.monotonic() - peer_lost_at >= PEER_BLAME_S
+                first_failure = worker_to_blame(results, waited)
+                if first_failure is not None:
                     _stop_all(processes, lock, stopping)
             time.sleep(_POLL_S)
     except KeyboardInterrupt:
@@ -98,10 +105,35 @@ def run_workers(
         for thread in threads:
             thread.join()
         raise
-    for index, result in enumerate(results):
-        if first_failure is None and (result is None or not result.ok):
-            first_failure = index
+    if first_failure is None:
+        first_failure = worker_to_blame(results, peer_waited=True)
+    if first_failure is None and None in results:
+        first_failure = results.index(None)
     return _chief_result(config, environment, results, addresses, first_failure)
+
+
+def _failed(results: list[BenchmarkResult | None], peer: bool) -> list[int]:
+    """The workers whose result failed, with a 'peer' failure (peer=True) or another one."""
+    return [
+        index
+        for index, result in enumerate(results)
+        if result is not None and not result.ok and (result.failure is not None
+                                                     and result.failure.kind == "peer") == peer
+    ]
+
+
+def worker_to_blame(results: list[BenchmarkResult | None], peer_waited: bool) -> int | None:
+    """The worker whose failure ends the configuration, or None for no failure yet.
+
+    A 'peer' failure is a consequence: the worker it names has failed too, and its own failure
+    (an error, OOM, a signal) says why; so a worker's other failure comes first, and a 'peer'
+    failure only once `peer_waited` (PEER_BLAME_S passed without another failure).
+    """
+    others = _failed(results, peer=False)
+    if others:
+        return others[0]
+    lost = _failed(results, peer=True)
+    return lost[0] if lost and peer_waited else None
 
 
 def _stop_all(processes: list, lock: threading.Lock, stopping: threading.Event) -> None:
@@ -137,7 +169,9 @@ def _chief_result(
             details=cause.details if cause else [],
         )
         result = failures.failed_result(config, environment, failure)
-        result.phases_s = dict(results[0].phases_s) if results[0] is not None else {}
+        if results[0] is not None:  # the chief's phases and the steps it finished before the stop
+            result.phases_s = dict(results[0].phases_s)
+            result.measurement = results[0].measurement
     else:
         result = results[0]
     result.extra = dataclasses.replace(result.extra, cluster=shape)

@@ -1,9 +1,12 @@
 """Several workers: refused settings, and --workers end to end (2 local workers x 1 CPU device
-through forward-backward and train; a worker that dies)."""
+through forward-backward and train; a worker that dies; which failure is blamed)."""
 
 import json
 
 import pytest
+
+from bench import workers
+from bench.result import Failure
 
 
 def test_bad_worker_settings_are_one_line_and_exit_2(run_bench):
@@ -48,11 +51,28 @@ def test_two_workers_agree_through_forward_backward_and_train(run_bench, tiny_ar
 @pytest.mark.slow
 def test_a_worker_that_dies_ends_the_configuration_naming_it(run_bench, tiny_args, tmp_path):
     output = tmp_path / "dead.jsonl"
-    done = run_bench("--workers", "2", "--mode", "forward", "--no-peak-probe", "--output", str(output),
-                     *tiny_args, env_extra={"BENCH_TEST_FAULT": "kill:*:*:*:1"}, timeout=600)
+    """Worker 1 is killed after its second measured step: the row blames it (not the chief's
+    'peer' failure it causes), and the chief's two finished steps are kept."""
+    done = run_bench("--workers", "2", "--mode", "forward-backward", "--no-peak-probe",
+                     "--output", str(output), *tiny_args, "--num-batches", "5",
+                     env_extra={"BENCH_TEST_FAULT": "killstep:*:*:*:1"}, timeout=600)
     assert done.returncode == 1
     (record,) = _records(output)
     assert record["status"] == "failed"
     assert record["failure"]["message"].startswith("worker 1 (localhost:")
     assert "killed by signal 9 (SIGKILL)" in record["failure"]["message"]
+    assert len(record["step_times_s"]) == 2
     assert "worker 1 (localhost:" in done.stdout
+
+
+def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_caused(make_failed, make_measured):
+    lost = make_failed(50, 1, "forward", Failure("peer", "worker 2 (localhost:3) stopped answering"))
+    killed = make_failed(50, 1, "forward", Failure("signal", "killed by signal 9 (SIGKILL)", signal=9))
+    running = None
+    ok = make_measured(50, 1, "forward", [0.1, 0.1])
+    assert workers.worker_to_blame([ok, running, running], peer_waited=False) is None
+    assert workers.worker_to_blame([lost, running, running], peer_waited=False) is None  # wait for 2
+    assert workers.worker_to_blame([lost, running, killed], peer_waited=False) == 2
+    assert workers.worker_to_blame([lost, lost, killed], peer_waited=True) == 2
+    assert workers.worker_to_blame([lost, running, running], peer_waited=True) == 0  # 2 said nothing
+    assert workers.worker_to_blame([ok, ok, ok], peer_waited=True) is None
