@@ -18,6 +18,7 @@ built inside `tf.xla.experimental.jit_scope()`; the synthetic inputs and initial
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import tensorflow as tf
 import tf_slim as slim
@@ -139,7 +140,13 @@ def synthetic_inputs(
     return images.read_value(), labels.read_value()
 
 
-def build_network(images: tf.Tensor, config: BenchmarkConfig, is_training: bool) -> tf.Tensor:
+# A network as slim_resnet's resnet_v2_<depth>: (images, num_classes=, is_training=) -> (logits, end_points).
+Network = Callable[..., tuple]
+
+
+def build_network(
+    images: tf.Tensor, config: BenchmarkConfig, is_training: bool, network: Network | None = None
+) -> tf.Tensor:
     """Builds resnet_v2_<depth> on `images` under the project's arg scope, in the configured
     precision (float32 variables, compute in the precision's dtype).
 
@@ -147,11 +154,13 @@ def build_network(images: tf.Tensor, config: BenchmarkConfig, is_training: bool)
       images: the input batch in the configured layout.
       config: depth, number of classes, data format, precision.
       is_training: batch norm in training mode.
+      network: another network in its place (None: resnet_v2_<depth>); tests give a smaller
+        ResNet v2 for behaviour that does not depend on the depth.
 
     Returns:
       Logits [N, num_classes], in the compute dtype.
     """
-    network = get_network(config.depth)
+    network = network or get_network(config.depth)
     images = precision_lib.cast_to_compute(images, config.precision)
     arg_scope = resnet_arg_scope(data_format=resolved_data_format(config))
     with slim.arg_scope(arg_scope), precision_lib.precision_scope(config.precision):
@@ -171,23 +180,25 @@ def count_parameters(variables: list[tf.Variable]) -> int:
     return sum(variable.shape.num_elements() for variable in variables)
 
 
-def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
+def build_timed_graph(config: BenchmarkConfig, network: Network | None = None) -> TimedGraph:
     """Builds the network, synthetic inputs and the mode's target in a fresh graph.
 
     Args:
       config: a validated configuration whose device is resolved ('gpu' or 'cpu').
+      network: see `build_network` (its variables under `config.model_name`, which
+        param_count counts).
 
     Returns:
       A TimedGraph whose graph is finalized.
     """
     if replicas.is_replicated(config):
-        return _build_replicated_graph(config)
+        return _build_replicated_graph(config, network)
     graph = tf.Graph()
     with graph.as_default(), tf.device(device_lib.device_string(config.device)):
         tf1.set_random_seed(config.seed)
         images, labels = synthetic_inputs(config, compute_dtype(config))
         with xla_lib.jit_scope(config.xla):
-            logits = build_network(images, config, is_training=config.mode != "forward")
+            logits = build_network(images, config, config.mode != "forward", network)
             param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
             step = targets.build_step(logits, labels, config)
         initializer = tf.group(
@@ -197,7 +208,7 @@ def build_timed_graph(config: BenchmarkConfig) -> TimedGraph:
     return TimedGraph(graph, initializer, param_count, images, labels, logits, step)
 
 
-def _build_replicated_graph(config: BenchmarkConfig) -> TimedGraph:
+def _build_replicated_graph(config: BenchmarkConfig, network: Network | None) -> TimedGraph:
     """build_timed_graph for more than one replica (see `bench.replicas`)."""
     graph = tf.Graph()
     dtype = compute_dtype(config)
@@ -209,7 +220,7 @@ def _build_replicated_graph(config: BenchmarkConfig) -> TimedGraph:
                 config,
                 session_config(config),
                 lambda shard, local_index: synthetic_inputs(config, dtype, shard, local_index),
-                lambda images: build_network(images, config, is_training),
+                lambda images: build_network(images, config, is_training, network),
             )
         param_count = count_parameters(tf1.trainable_variables(scope=config.model_name))
         initializer = tf.group(

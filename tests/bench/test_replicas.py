@@ -1,23 +1,24 @@
 """Data-parallel steps on tf.distribute: every replica's gradients are computed and reduced, and
 training keeps every copy of every variable equal, with the update of the mean gradient.
 
-None of it depends on the network's depth: the steps are built on a two-unit ResNet v2 by
-`replicas.build_replicated_step`, the builder `graphs.build_timed_graph` hands its network to, at a
-fraction of resnet_v2_50's build time (a 2-replica resnet_v2_50 train graph takes 20 s of CPU).
+None of it depends on the network's depth: the steps are the harness's own
+(`graphs.build_timed_graph`) with a two-unit ResNet v2 in place of resnet_v2_50 (its `network`
+argument), at a fraction of resnet_v2_50's build time (a 2-replica resnet_v2_50 train graph takes
+20 s of CPU).
 The harness's own replicated graph (`build_timed_graph`, resnet_v2_50) is built in forward mode,
 the cheapest, for its shards.
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
 import tensorflow as tf
-import tf_slim as slim
 
-from bench import graphs, replicas, scalers, targets
+from bench import graphs, replicas, scalers
 from bench.config import BenchmarkConfig
-from slim_resnet import resnet_arg_scope, resnet_v2
+from slim_resnet import resnet_v2
 
 tf1 = tf.compat.v1
 # Batch 2 per replica: at 32 px the last block is 1x1, where one image would make batch norm's
@@ -36,61 +37,20 @@ def executed_ops(session, fetch):
             for device in metadata.step_stats.dev_stats for node in device.node_stats}
 
 
-def _open(config):
-    timed = graphs.build_timed_graph(config)
+def _open(config, network=None):
+    """The harness's graph for `config` (`graphs.build_timed_graph`, with `network` in place of
+    resnet_v2_<depth> when given) and an initialised session on it."""
+    timed = graphs.build_timed_graph(config, network)
     session = tf1.Session(timed.session_target, graph=timed.graph,
                           config=timed.session_config or graphs.session_config(config))
     session.run(timed.initializer)
     return timed, session
 
 
-def _small_network(images, config):
-    with slim.arg_scope(resnet_arg_scope()):
-        logits, _ = resnet_v2.resnet_v2(images, SMALL_BLOCKS, num_classes=config.num_classes,
-                                        is_training=config.mode != "forward")
-    return logits
-
-
-@dataclasses.dataclass
-class Small:
-    """The small network's graph: the replicated parts (None on one device), or one device's
-    inputs and Step, and an initialised session."""
-
-    graph: tf.Graph
-    session: tf1.Session
-    initializer: tf.Operation | None = None
-    replicated: replicas.ReplicatedStep | None = None
-    images: tf.Tensor | None = None
-    labels: tf.Tensor | None = None
-    step: targets.Step | None = None
-
-
 def _open_small(config):
-    """The small network's step for `config`, built as `graphs.build_timed_graph` builds the
-    harness's (synthetic inputs, `bench.replicas` or `bench.targets`), and a session on it."""
-    graph = tf.Graph()
-    small = Small(graph, None)
-    with graph.as_default():
-        tf1.set_random_seed(config.seed)
-        if replicas.is_replicated(config):
-            small.replicated = replicas.build_replicated_step(
-                config, graphs.session_config(config),
-                lambda shard, local_index: graphs.synthetic_inputs(config, tf.float32, shard,
-                                                                   local_index),
-                lambda images: _small_network(images, config))
-            session_config = small.replicated.session_config
-            small.step = small.replicated.step
-        else:
-            small.images, small.labels = graphs.synthetic_inputs(config, tf.float32)
-            small.step = targets.build_step(_small_network(small.images, config), small.labels,
-                                            config)
-            session_config = graphs.session_config(config)
-        small.initializer = tf.group(tf1.global_variables_initializer(),
-                                     tf1.local_variables_initializer())
-    graph.finalize()
-    small.session = tf1.Session(graph=graph, config=session_config)
-    small.session.run(small.initializer)
-    return small
+    """`_open` on the two-unit ResNet v2, under resnet_v2_50's scope."""
+    return _open(config, functools.partial(resnet_v2.resnet_v2, blocks=SMALL_BLOCKS,
+                                           scope=config.model_name))
 
 
 @pytest.fixture(scope="module")
@@ -111,22 +71,22 @@ def small():
               "single train": _open_small(BenchmarkConfig(mode="train",
                                                           **dict(TINY, num_devices=1)))}
     yield opened
-    for built in opened.values():
-        built.session.close()
+    for _, session in opened.values():
+        session.close()
 
 
 def test_forward_backward_runs_every_replicas_gradients_and_their_reduction(small):
-    built = small["forward-backward"]
+    built, session = small["forward-backward"]
     steps = built.replicated.replica_steps
     assert len(steps) == 2 and built.step.target.shape == ()
     # Reference: what runs when each replica's reduced gradients themselves are fetched.
-    reference = {op for op in executed_ops(built.session, [step.gradients for step in steps])
+    reference = {op for op in executed_ops(session, [step.gradients for step in steps])
                  if "gradients" in op[1]}
     devices = {device for device, _ in reference}
     assert {"device:CPU:0", "device:CPU:1"} <= devices
     assert any("Conv2DBackpropFilter" in name and device == "device:CPU:1"
                for device, name in reference)
-    assert reference <= executed_ops(built.session, built.step.target)
+    assert reference <= executed_ops(session, built.step.target)
 
 
 def test_replicas_see_different_shards(replicated):
@@ -147,7 +107,7 @@ def _copies(session, graph, strategy):
 
 
 def test_training_keeps_every_copy_of_every_variable_equal(small):
-    built, session = small["train"], small["train"].session
+    built, session = small["train"]
     session.run(built.initializer)
     before = _copies(session, built.graph, built.replicated.strategy)
     for _ in range(2):
@@ -158,14 +118,14 @@ def test_training_keeps_every_copy_of_every_variable_equal(small):
         assert len(copies) == 2, name
         np.testing.assert_array_equal(copies[0], copies[1], err_msg=name)
     # And they did train: weights and batch-norm moving averages moved.
-    for name in ("resnet_v2/conv1/weights", "resnet_v2/block1/unit_1/bottleneck_v2/preact/"
+    for name in ("resnet_v2_50/conv1/weights", "resnet_v2_50/block1/unit_1/bottleneck_v2/preact/"
                  "moving_mean"):
         assert not np.array_equal(before[name][0], after[name][0]), name
 
 
 def test_the_update_is_that_of_the_mean_of_the_shards_gradients(small):
     """One replicated train step against one device computing each shard's gradients apart."""
-    built, session = small["train"], small["train"].session
+    built, session = small["train"]
     session.run(built.initializer)
     shards = session.run(list(zip(built.replicated.images, built.replicated.labels,
                                   strict=True)))
@@ -175,8 +135,7 @@ def test_the_update_is_that_of_the_mean_of_the_shards_gradients(small):
     session.run(built.step.target)
     updated = session.run(trainable)
 
-    single = small["single train"]
-    reference = single.session
+    single, reference = small["single train"]
     variables = dict(zip([v.op.name for v in single.step.variables], single.step.variables,
                          strict=True))
     assert variables.keys() == start.keys()
@@ -207,9 +166,8 @@ def test_fp16_training_shares_one_dynamic_loss_scale_and_keeps_the_copies_equal(
     """fp16 with its default dynamic loss scale on 2 replicas: the scaler's state is one mirrored
     value (its update comes from the reduced gradients), and after a few steps, skipped or not,
     every copy of every variable, the scaler's included, is equal."""
-    built = _open_small(BenchmarkConfig(mode="train", precision="fp16", **TINY))
+    built, session = _open_small(BenchmarkConfig(mode="train", precision="fp16", **TINY))
     assert built.step.loss_scale == "dynamic"
-    session = built.session
     for _ in range(3):
         session.run(built.step.target)
     copies = _copies(session, built.graph, built.replicated.strategy)
@@ -221,4 +179,4 @@ def test_fp16_training_shares_one_dynamic_loss_scale_and_keeps_the_copies_equal(
     # the good-step count.
     assert state["loss_scale"] == scalers.DYNAMIC_INITIAL_SCALE / 2 ** state["skipped_steps"]
     assert copies["loss_scale_good_steps"][0] <= 3 - state["skipped_steps"]
-    built.session.close()
+    session.close()
