@@ -1,7 +1,6 @@
 """The timed graphs: on-device synthetic inputs, and targets that do their mode's work."""
 
-import statistics
-import time
+import functools
 
 import numpy as np
 import pytest
@@ -14,6 +13,14 @@ from slim_resnet import resnet_arg_scope, resnet_v2
 
 tf1 = tf.compat.v1
 TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
+SMALL_BLOCKS = [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
+                resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
+
+
+def small_network(config):
+    """A two-unit ResNet v2 under resnet_v2_50's scope, for `build_timed_graph(config, network=)`:
+    what the targets do does not depend on the depth."""
+    return functools.partial(resnet_v2.resnet_v2, blocks=SMALL_BLOCKS, scope=config.model_name)
 
 
 def executed_ops(session, fetch):
@@ -27,11 +34,12 @@ def executed_ops(session, fetch):
 
 @pytest.fixture(scope="module")
 def sessions():
-    """An initialised session per mode on the tiny configuration."""
+    """An initialised session per mode on the tiny configuration: resnet_v2_50 in forward mode
+    (its layout is checked), the small network in the other two."""
     opened = {}
     for mode in ("forward", "forward-backward", "train"):
         config = BenchmarkConfig(mode=mode, **TINY)
-        timed = graphs.build_timed_graph(config)
+        timed = graphs.build_timed_graph(config, None if mode == "forward" else small_network(config))
         session = tf1.Session(graph=timed.graph, config=graphs.session_config(config))
         session.run(timed.initializer)
         opened[mode] = (timed, session)
@@ -46,7 +54,7 @@ def test_forward_backward_target_executes_every_gradient_op(sessions):
     reference = {name for name in executed_ops(session, timed.step.gradients)
                  if name.startswith("gradients/")}
     assert any("Conv2DBackpropFilter" in name for name in reference)
-    assert len(reference) > 200
+    assert len(reference) > 50
     assert reference <= executed_ops(session, timed.target)
     assert len(timed.step.gradients) == len(timed.step.variables) > 0
 
@@ -55,13 +63,11 @@ def test_grouping_the_gradients_would_run_none_of_them():
     """Why the target reads the gradients: the obvious tf.group(*grads) is pruned to nothing.
     (TensorFlow's pruning, whatever the network: a two-unit ResNet v2 shows it.)"""
     config = BenchmarkConfig(mode="forward-backward", **TINY)
-    blocks = [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
-              resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
     graph = tf.Graph()
     with graph.as_default():
         images, labels = graphs.synthetic_inputs(config, tf.float32)
         with slim.arg_scope(resnet_arg_scope()):
-            logits, _ = resnet_v2.resnet_v2(images, blocks, num_classes=config.num_classes,
+            logits, _ = resnet_v2.resnet_v2(images, SMALL_BLOCKS, num_classes=config.num_classes,
                                             is_training=True)
         gradients = tf.gradients(targets.classification_loss(logits, labels),
                                  tf1.trainable_variables())
@@ -74,24 +80,6 @@ def test_grouping_the_gradients_would_run_none_of_them():
         # ... and none of them when grouped.
         assert not {name for name in executed_ops(session, grouped)
                     if name.startswith("gradients/")}
-
-
-def test_forward_backward_is_clearly_slower_than_forward(sessions):
-    forward_timed, forward_session = sessions["forward"]
-    backward_timed, backward_session = sessions["forward-backward"]
-    durations = {"forward": [], "forward-backward": []}
-    forward_session.run(forward_timed.target)
-    backward_session.run(backward_timed.target)
-    for _ in range(3):  # interleaved, so a busy moment slows both alike
-        for name, session, fetch in (("forward", forward_session, forward_timed.target),
-                                     ("forward-backward", backward_session,
-                                      backward_timed.target)):
-            start = time.perf_counter()
-            session.run(fetch)
-            durations[name].append(time.perf_counter() - start)
-    # A backward pass costs about twice the forward one; pruned gradients would cost nothing.
-    assert statistics.median(durations["forward-backward"]) > (
-        1.5 * statistics.median(durations["forward"]))
 
 
 def _values(session, graph, names):
@@ -141,10 +129,13 @@ def test_inputs_live_on_the_device_as_local_variables(sessions):
     assert timed.target.shape == ()
 
 
-def test_nchw_graph_builds_with_the_same_variables(sessions):
-    nhwc, _ = sessions["forward"]  # the tiny forward graph, NHWC on the CPU
+def test_nchw_graph_builds_with_the_same_variables():
+    built = {}
+    for data_format in ("NHWC", "NCHW"):  # built only: the CPU has no NCHW kernels to run it
+        config = BenchmarkConfig(mode="forward", data_format=data_format, **TINY)
+        built[data_format] = graphs.build_timed_graph(config, small_network(config))
+    nhwc, nchw = built["NHWC"], built["NCHW"]
     assert nhwc.images.shape.as_list() == [2, 64, 64, 3]
-    nchw = graphs.build_timed_graph(BenchmarkConfig(mode="forward", data_format="NCHW", **TINY))
     assert nchw.images.shape.as_list() == [2, 3, 64, 64]
     shapes = {}
     for data_format, timed in (("NHWC", nhwc), ("NCHW", nchw)):
