@@ -1,6 +1,8 @@
 """Fixtures for the bench tests: results built from fixed step times (no TensorFlow needed), the
-tiny settings every real run uses, the command-line runner, and the FLOP hand count."""
+tiny settings every real run uses, the small network for behaviour that does not depend on the
+depth, the command-line runner, and the FLOP hand count."""
 
+import functools
 import json
 import math
 import os
@@ -102,6 +104,26 @@ def tiny():
 def tiny_args():
     """The tiny settings as command-line flags (session scope: module fixtures use them too)."""
     return list(TINY_ARGS)
+
+
+@pytest.fixture(scope="session")
+def small_blocks():
+    """The block list of a two-unit ResNet v2: what does not depend on the depth, built at a
+    fraction of resnet_v2_50's cost."""
+    from slim_resnet import resnet_v2  # TensorFlow, only for the tests that build graphs
+
+    return [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
+            resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
+
+
+@pytest.fixture(scope="session")
+def small_network(small_blocks):
+    """small_network(config) -> the two-unit ResNet v2 under `config.model_name`'s scope, as the
+    `network` of `graphs.build_timed_graph(config, network)`."""
+    from slim_resnet import resnet_v2
+
+    return lambda config: functools.partial(resnet_v2.resnet_v2, blocks=small_blocks,
+                                            scope=config.model_name)
 
 
 def clean_environment(**extra):

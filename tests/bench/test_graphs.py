@@ -1,6 +1,5 @@
 """The timed graphs: on-device synthetic inputs, and targets that do their mode's work."""
 
-import functools
 
 import numpy as np
 import pytest
@@ -13,15 +12,6 @@ from slim_resnet import resnet_arg_scope, resnet_v2
 
 tf1 = tf.compat.v1
 TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
-SMALL_BLOCKS = [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
-                resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
-
-
-def small_network(config):
-    """A two-unit ResNet v2 under resnet_v2_50's scope, for `build_timed_graph(config, network=)`:
-    what the targets do does not depend on the depth."""
-    return functools.partial(resnet_v2.resnet_v2, blocks=SMALL_BLOCKS, scope=config.model_name)
-
 
 def executed_ops(session, fetch):
     """Names of the nodes a traced run of `fetch` executed."""
@@ -33,7 +23,7 @@ def executed_ops(session, fetch):
 
 
 @pytest.fixture(scope="module")
-def sessions():
+def sessions(small_network):
     """An initialised session per mode on the tiny configuration: resnet_v2_50 in forward mode
     (its layout is checked), the small network in the other two."""
     opened = {}
@@ -59,7 +49,7 @@ def test_forward_backward_target_executes_every_gradient_op(sessions):
     assert len(timed.step.gradients) == len(timed.step.variables) > 0
 
 
-def test_grouping_the_gradients_would_run_none_of_them():
+def test_grouping_the_gradients_would_run_none_of_them(small_blocks):
     """Why the target reads the gradients: the obvious tf.group(*grads) is pruned to nothing.
     (TensorFlow's pruning, whatever the network: a two-unit ResNet v2 shows it.)"""
     config = BenchmarkConfig(mode="forward-backward", **TINY)
@@ -67,7 +57,7 @@ def test_grouping_the_gradients_would_run_none_of_them():
     with graph.as_default():
         images, labels = graphs.synthetic_inputs(config, tf.float32)
         with slim.arg_scope(resnet_arg_scope()):
-            logits, _ = resnet_v2.resnet_v2(images, SMALL_BLOCKS, num_classes=config.num_classes,
+            logits, _ = resnet_v2.resnet_v2(images, small_blocks, num_classes=config.num_classes,
                                             is_training=True)
         gradients = tf.gradients(targets.classification_loss(logits, labels),
                                  tf1.trainable_variables())
@@ -129,7 +119,7 @@ def test_inputs_live_on_the_device_as_local_variables(sessions):
     assert timed.target.shape == ()
 
 
-def test_nchw_graph_builds_with_the_same_variables():
+def test_nchw_graph_builds_with_the_same_variables(small_network):
     built = {}
     for data_format in ("NHWC", "NCHW"):  # built only: the CPU has no NCHW kernels to run it
         config = BenchmarkConfig(mode="forward", data_format=data_format, **TINY)

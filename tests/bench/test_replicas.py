@@ -10,7 +10,6 @@ the cheapest, for its shards.
 """
 
 import dataclasses
-import functools
 
 import numpy as np
 import pytest
@@ -18,14 +17,11 @@ import tensorflow as tf
 
 from bench import graphs, replicas, scalers
 from bench.config import BenchmarkConfig
-from slim_resnet import resnet_v2
 
 tf1 = tf.compat.v1
 # Batch 2 per replica: at 32 px the last block is 1x1, where one image would make batch norm's
 # output constant and most gradients zero.
 TINY = dict(depth=50, batch_size=2, image_size=32, num_classes=10, device="cpu", num_devices=2)
-SMALL_BLOCKS = [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
-                resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
 
 
 def executed_ops(session, fetch):
@@ -47,12 +43,6 @@ def _open(config, network=None):
     return timed, session
 
 
-def _open_small(config):
-    """`_open` on the two-unit ResNet v2, under resnet_v2_50's scope."""
-    return _open(config, functools.partial(resnet_v2.resnet_v2, blocks=SMALL_BLOCKS,
-                                           scope=config.model_name))
-
-
 @pytest.fixture(scope="module")
 def replicated():
     """An initialised session on the harness's resnet_v2_50 2-replica (logical CPU devices)
@@ -63,13 +53,13 @@ def replicated():
 
 
 @pytest.fixture(scope="module")
-def small():
+def small(small_network):
     """The small network on 2 replicas in forward-backward and train, and on one device in
     train (the reference), each with an initialised session."""
-    opened = {"forward-backward": _open_small(BenchmarkConfig(mode="forward-backward", **TINY)),
-              "train": _open_small(BenchmarkConfig(mode="train", **TINY)),
-              "single train": _open_small(BenchmarkConfig(mode="train",
-                                                          **dict(TINY, num_devices=1)))}
+    configs = {"forward-backward": BenchmarkConfig(mode="forward-backward", **TINY),
+               "train": BenchmarkConfig(mode="train", **TINY),
+               "single train": BenchmarkConfig(mode="train", **dict(TINY, num_devices=1))}
+    opened = {name: _open(config, small_network(config)) for name, config in configs.items()}
     yield opened
     for _, session in opened.values():
         session.close()
@@ -162,11 +152,12 @@ def test_one_replica_builds_no_strategy():
     assert dataclasses.replace(config, num_devices=2).global_batch_size == 4
 
 
-def test_fp16_training_shares_one_dynamic_loss_scale_and_keeps_the_copies_equal():
+def test_fp16_training_shares_one_dynamic_loss_scale_and_keeps_the_copies_equal(small_network):
     """fp16 with its default dynamic loss scale on 2 replicas: the scaler's state is one mirrored
     value (its update comes from the reduced gradients), and after a few steps, skipped or not,
     every copy of every variable, the scaler's included, is equal."""
-    built, session = _open_small(BenchmarkConfig(mode="train", precision="fp16", **TINY))
+    config = BenchmarkConfig(mode="train", precision="fp16", **TINY)
+    built, session = _open(config, small_network(config))
     assert built.step.loss_scale == "dynamic"
     for _ in range(3):
         session.run(built.step.target)

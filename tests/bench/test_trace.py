@@ -18,13 +18,11 @@ def run_traced(session, fetches):
     return session.run(fetches, options=options, run_metadata=run_metadata), run_metadata
 
 
-def test_trace_of_a_forward_backward_step(tmp_path, traced_op_types):
+def test_trace_of_a_forward_backward_step(tmp_path, traced_op_types, small_blocks):
     with tf.Graph().as_default():
         images = tf.compat.v1.get_variable('images', [1, 32, 32, 3])
         with slim.arg_scope(resnet_arg_scope()):
-            blocks = [resnet_v2.resnet_v2_block('block1', base_depth=4, num_units=1, stride=2),
-                      resnet_v2.resnet_v2_block('block2', base_depth=8, num_units=1, stride=1)]
-            logits, _ = resnet_v2.resnet_v2(images, blocks, num_classes=10, is_training=True)
+            logits, _ = resnet_v2.resnet_v2(images, small_blocks, num_classes=10, is_training=True)
         gradients = tf.gradients(tf.reduce_sum(logits), tf.compat.v1.trainable_variables())
         fetch = tf.add_n([tf.reshape(gradient, [-1])[0] for gradient in gradients])
         with tf.compat.v1.Session() as session:
