@@ -84,8 +84,7 @@ class PeerState:
         self.grace_s = grace_s
         self._seen: set[int] = set()
         self._silent_since: dict[int, float] = {}
-        self._reasons: dict[int, str] = {}
-        self._silent_now: set[int] = set()
+        self._reasons: dict[int, str] = {}  # why each peer whose last attempt failed did not answer
         self._last_step_at: float | None = None
         self.steps = 0
 
@@ -107,9 +106,8 @@ class PeerState:
         if why_not is None:
             self._seen.add(peer)
             self._silent_since.pop(peer, None)
-            self._silent_now.discard(peer)
+            self._reasons.pop(peer, None)
             return
-        self._silent_now.add(peer)
         self._reasons[peer] = why_not
         if peer in self._seen:
             self._silent_since.setdefault(peer, now)
@@ -128,8 +126,7 @@ class PeerState:
         For a step that already failed: the failure is the evidence, so neither the grace nor an
         earlier answer is needed (every peer answered `wait_for_peers` before the run).
         """
-        silent = sorted(self._silent_now)
-        return self._line(silent[0], "") if silent else None
+        return self._line(min(self._reasons), "") if self._reasons else None
 
     def _line(self, peer: int, how_long: str) -> str:
         return (
