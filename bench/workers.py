@@ -117,8 +117,7 @@ def _failed(results: list[BenchmarkResult | None], peer: bool) -> list[int]:
     return [
         index
         for index, result in enumerate(results)
-        if result is not None and not result.ok and (result.failure is not None
-                                                     and result.failure.kind == "peer") == peer
+        if result is not None and not result.ok and (getattr(result.failure, "kind", None) == "peer") == peer
     ]
 
 
