@@ -272,25 +272,12 @@ def main(result_fd: int) -> int:
         on_step_time=on_step_time,
     )
     if watch is not None:
-        _blame_a_lost_peer(result, watch)
+        peers.end_watch(watch, result)
     result.phases_s.pop("total", None)  # the parent measures the total from outside
     result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
     send({"record": result.to_record()})
     result_pipe.close()
     return 0 if result.ok else 1
-
-
-def _blame_a_lost_peer(result: BenchmarkResult, watch: peers.PeerWatch) -> None:
-    """Ends the watch; a step's error while a peer does not answer becomes that peer's failure
-    (kind 'peer', TensorFlow's own line first among the details): the collective found the peer
-    gone before the watcher's grace ran out."""
-    if result.ok or result.failure is None or result.failure.kind != "error":
-        watch.stop()
-        return
-    line = watch.diagnose()
-    if line is not None:
-        error = result.failure
-        result.failure = Failure("peer", line, details=[error.message, *error.details])
 
 
 def entry(result_fd: str) -> None:

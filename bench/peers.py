@@ -13,9 +13,9 @@ finished its last step and exited while this worker closes its own run is no los
 worker's steps are done. The watcher then calls `on_lost` with one line naming the peer; the
 child reports it and exits (the collective it is blocked in cannot be interrupted otherwise).
 A collective may also fail at once instead of waiting (gRPC finds the peer's port closed and
-TensorFlow raises UnavailableError naming only a task); the child then asks the watcher
-(`PeerWatch.diagnose`) to try every peer again at once, and a peer that does not answer is named
-the same way.
+TensorFlow raises UnavailableError naming only a task); the child's run then ends its watch
+through `end_watch`, which has the watcher try every peer again at once (`PeerWatch.diagnose`),
+and a peer that does not answer is named the same way.
 
 A peer that hangs with its port open is not detected here; --timeout bounds that. No TensorFlow.
 """
@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 
 from bench import cluster
+from bench.result import BenchmarkResult, Failure
 
 # Seconds a worker waits for every peer's port to accept a connection before it gives up.
 PEER_WAIT_S = 60.0
@@ -222,3 +223,16 @@ def watch_cluster(
     watch = PeerWatch(PeerState(shape["addresses"], shape["index"], grace_s), on_lost)
     watch.start()
     return watch
+
+
+def end_watch(watch: PeerWatch, result: BenchmarkResult) -> None:
+    """Ends the watch over a finished run; a step's error while a peer does not answer becomes
+    that peer's failure (kind 'peer', TensorFlow's own line first among the details): the
+    collective found the peer gone before the watcher's grace ran out."""
+    if result.ok or result.failure is None or result.failure.kind != "error":
+        watch.stop()
+        return
+    line = watch.diagnose()
+    if line is not None:
+        error = result.failure
+        result.failure = Failure("peer", line, details=[error.message, *error.details])

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bench import cluster, peers
+from bench.result import Failure
 from bench.workers import free_ports
 
 
@@ -111,6 +112,25 @@ def test_diagnose_tries_every_peer_at_once_and_names_the_closed_one():
     watch.join(timeout=5)
     assert not watch.is_alive() and lost == []
     other.close()
+
+
+def test_ending_the_watch_turns_an_error_into_the_silent_peers_failure(make_failed):
+    server, address = _listening()
+    watch = peers.PeerWatch(peers.PeerState(["localhost:1", address], index=0), on_lost=print, poll_s=60)
+    watch.start()
+    kept = make_failed(50, 1, "forward", Failure("oom", "OOM"))
+    peers.end_watch(watch, kept)  # not an error: left as it is, the watch ended
+    assert kept.failure.kind == "oom"
+    watch.join(timeout=5)
+    assert not watch.is_alive()
+    server.close()
+    watch = peers.PeerWatch(peers.PeerState(["localhost:1", address], index=0), on_lost=print, poll_s=60)
+    error = make_failed(50, 1, "forward", Failure("error", "UnavailableError: Collective ops is aborted",
+                                                  details=["line"]))
+    peers.end_watch(watch, error)
+    assert error.failure.kind == "peer"
+    assert error.failure.message.startswith(f"worker 1 ({address}) stopped answering")
+    assert error.failure.details == ["UnavailableError: Collective ops is aborted", "line"]
 
 
 def test_a_stopped_watcher_reports_nothing():
