@@ -10,6 +10,7 @@ TensorFlow runs a step is acted on when the step returns. No TensorFlow here.
 """
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -112,15 +113,23 @@ def exit_on_stop_signals(message):
   """Until other handlers are installed, SIGINT and SIGTERM print `message` and exit 128 + signal.
 
   For a command's start-up (importing TensorFlow takes seconds), before it has anything to clean
-  up: the exit is a SystemExit, so there is no traceback.
+  up: the process ends at once (`os._exit`), with no traceback. Not a SystemExit: the handler may
+  run inside one of the import machinery's callbacks, where Python reports an exception as
+  ignored and carries on, and the command would go on after saying it stopped. The line goes to
+  the stderr of the moment this is called (a copy of its descriptor), as descriptor 2 may be
+  captured by then (`quiet.captured_native_stderr`) and nothing replays it after `os._exit`.
 
   Args:
     message: the one line to print on stderr.
   """
+  sys.stderr.flush()
+  stderr_fd = os.dup(2)
+
   def leave(signum, frame):
     del frame  # Unused.
-    print(message, file=sys.stderr, flush=True)
-    raise SystemExit(128 + signum)
+    sys.stdout.flush()
+    os.write(stderr_fd, (message + '\n').encode())
+    os._exit(128 + signum)
 
   for signum in STOP_SIGNALS:
     signal.signal(signum, leave)

@@ -5,6 +5,8 @@ The signals are real: sent to this process with os.kill.
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -56,3 +58,27 @@ def test_deferred_lets_the_blocks_own_error_through():
 def test_deferred_does_nothing_without_a_guard():
   with interrupts.deferred():
     pass
+
+
+_SIGNAL_IN_A_CALLBACK = '''
+import signal, sys, weakref
+from slim_resnet.interrupts import exit_on_stop_signals
+exit_on_stop_signals('stopped while starting')
+class Module: pass
+module = Module()
+# As when the signal arrives while the import machinery runs one of its weakref callbacks.
+keep = weakref.ref(module, lambda ref: signal.raise_signal(signal.SIGTERM))
+del module
+print('went on', flush=True)
+'''
+
+
+def test_a_stop_signal_at_start_up_ends_the_process_even_inside_a_callback():
+  """Python reports an exception raised in a weakref callback as ignored and goes on; the start-up
+  handler must end the process all the same (the signal is raised for real, in the callback)."""
+  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  completed = subprocess.run([sys.executable, '-c', _SIGNAL_IN_A_CALLBACK], cwd=root,
+                             capture_output=True, text=True, timeout=60)
+  assert completed.returncode == 143, completed.stderr
+  assert completed.stdout == ''
+  assert completed.stderr.splitlines() == ['stopped while starting']
