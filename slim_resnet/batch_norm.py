@@ -16,13 +16,32 @@ The variables match what `slim.batch_norm` creates, so official checkpoints rest
 All four live in GLOBAL_VARIABLES and MODEL_VARIABLES and are always float32, whatever the input dtype:
 the fused kernel takes float16/bfloat16 activations with float32 parameters and computes its
 statistics in float32, which is what mixed-precision training wants.
+
+`batch_norm` takes tf-slim's arguments, in tf-slim's order, and shares tf-slim's arg-scope key, so
+scripts written for TF-Slim keep working unchanged:
+
+    with slim.arg_scope(resnet_arg_scope()):
+      with slim.arg_scope([slim.batch_norm], is_training=False):  # reaches this batch norm
+        net = stack_blocks_dense(images, blocks, output_stride=8)
+
+`slim.arg_scope([slim.batch_norm], ...)` (or `slim.layers.batch_norm`, the same function) and
+`slim.arg_scope([batch_norm], ...)` set the same defaults; the innermost scope wins, and explicit
+arguments win over both. `fused=False` builds separate moments and normalization ops, as in tf-slim.
+What is not implemented here is refused with a ValueError naming it: `batch_weights`,
+`zero_debias_moving_mean=True`, `renorm=True`, `renorm_clipping`, a non-default `renorm_decay`,
+`adjustment`; an argument tf-slim does not have either (`virtual_batch_size`) is a TypeError.
 """
+
+import functools
 
 import tensorflow as tf
 import tf_slim as slim
 
 _DATA_FORMATS = ('NHWC', 'NCHW')
 _INPUT_DTYPES = (tf.float16, tf.bfloat16, tf.float32)
+_INITIALIZED_PARAMETERS = ('beta', 'gamma', 'moving_mean', 'moving_variance')
+_REGULARIZED_PARAMETERS = ('beta', 'gamma')
+_DEFAULT_RENORM_DECAY = 0.99
 
 
 def channel_axis(data_format):
@@ -37,19 +56,120 @@ def channel_axis(data_format):
   return 3 if data_format == 'NHWC' else 1
 
 
-def _parameter(name, num_channels, initializer, trainable, variables_collections):
+def tf_slim_batch_norm_key():
+  """The key tf-slim files `slim.arg_scope([slim.batch_norm], ...)` defaults under.
+
+  Returns:
+    `slim.arg_scope_func_key(slim.layers.batch_norm)` (`slim.batch_norm` is the same function).
+  """
+  return slim.arg_scope_func_key(slim.layers.batch_norm)
+
+
+def _scoped_as_tf_slim_batch_norm(func):
+  """Makes `func` take its defaults from the arg scopes of tf-slim's batch_norm, under its key.
+
+  This is the one place that relies on tf-slim internals (checked by test_batch_norm_scope.py):
+  `slim.arg_scope` keys each function's defaults by `slim.arg_scope_func_key(f)`, which is
+  `f._key_op` when that attribute exists (tf-slim's `add_arg_scope` sets it), and accepts any
+  function whose key it has registered. Giving `func` tf-slim's batch_norm key makes the two names
+  one entry of every scope: `slim.arg_scope([slim.batch_norm], ...)` and
+  `slim.arg_scope([batch_norm], ...)` set the same defaults, nested scopes resolve as for a single
+  function (the innermost wins), and explicit call arguments win over the scope. tf-slim's own
+  `slim.batch_norm` is not changed: called directly, it is still tf-slim's function (and sees the
+  same scoped defaults, as it would under tf-slim's own `resnet_arg_scope`).
+
+  Args:
+    func: the undecorated batch norm.
+
+  Returns:
+    The arg-scoped function.
+  """
+  key = tf_slim_batch_norm_key()
+
+  @functools.wraps(func)
+  def scoped(*args, **kwargs):
+    defaults = slim.current_arg_scope().get(key, {})
+    return func(*args, **{**defaults, **kwargs})
+
+  scoped._key_op = key  # What `slim.arg_scope_func_key` returns for this function.
+  return scoped
+
+
+def _refuse(name, value, allowed):
+  """Raises the error for a tf-slim batch_norm argument this layer cannot honour.
+
+  Raises:
+    ValueError: always, naming the argument, its value and what is allowed.
+  """
+  raise ValueError(f'batch_norm does not support {name}={value!r} (tf-slim feature not '
+                   f'implemented here); only {name}={allowed!r} is allowed')
+
+
+def _check_supported(batch_weights, zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
+                     adjustment):
+  """Refuses every tf-slim batch_norm feature this layer does not implement.
+
+  Raises:
+    ValueError: naming the first argument set to anything but its tf-slim default.
+  """
+  if batch_weights is not None:
+    _refuse('batch_weights', batch_weights, None)
+  if zero_debias_moving_mean:
+    _refuse('zero_debias_moving_mean', zero_debias_moving_mean, False)
+  if renorm:
+    _refuse('renorm', renorm, False)
+  if renorm_clipping is not None:
+    _refuse('renorm_clipping', renorm_clipping, None)
+  if renorm_decay != _DEFAULT_RENORM_DECAY:
+    _refuse('renorm_decay', renorm_decay, _DEFAULT_RENORM_DECAY)
+  if adjustment is not None:
+    _refuse('adjustment', adjustment, None)
+
+
+def _per_parameter(mapping, argument, allowed):
+  """Returns the dict `mapping` ({} for None) after checking its keys are parameter names.
+
+  Raises:
+    ValueError: if `mapping` is not a dict or names a parameter outside `allowed`.
+  """
+  if mapping is None:
+    return {}
+  if not isinstance(mapping, dict):
+    raise ValueError(f'{argument} must be None or a dict keyed by {", ".join(allowed)}, got '
+                     f'{mapping!r}')
+  unknown = sorted(set(mapping) - set(allowed))
+  if unknown:
+    raise ValueError(f'{argument} has unknown key(s) {", ".join(map(repr, unknown))}; allowed: '
+                     f'{", ".join(allowed)}')
+  return mapping
+
+
+def _use_fused(fused):
+  """True for the fused kernel (fused None or True), False for separate moments and normalization.
+
+  Raises:
+    ValueError: if `fused` is not None, True or False.
+  """
+  if fused is not None and not isinstance(fused, bool):
+    raise ValueError(f'fused must be None, True or False, got {fused!r}')
+  return fused is not False
+
+
+def _parameter(name, num_channels, initializer, trainable, variables_collections,
+               regularizer=None):
   """Creates (or reuses) one float32 model variable of shape [num_channels]."""
   return slim.model_variable(
       name,
       shape=[num_channels],
       dtype=tf.float32,
       initializer=initializer,
+      regularizer=regularizer,
       trainable=trainable,
       collections=slim.utils.get_variable_collections(variables_collections, name))
 
 
 def _as_float32(value):
-  # A custom getter may hand back a cast read of a variable; the fused op wants float32 parameters.
+  # A custom getter may hand back a cast read of a variable; the kernels want float32 parameters.
   return value if value.dtype == tf.float32 else tf.cast(value, tf.float32)
 
 
@@ -60,6 +180,77 @@ def _static_bool(value):
     return value
   static = tf.get_static_value(value)
   return None if static is None else bool(static)
+
+
+def _parameters(num_channels, center, scale, initializers, regularizers, trainable,
+                variables_collections):
+  """Creates the layer's variables in the current variable scope.
+
+  Args:
+    num_channels: the channel count.
+    center: create `beta` (else a constant 0).
+    scale: create `gamma` (else a constant 1).
+    initializers: initializers by parameter name; zeros for beta and moving_mean, ones otherwise.
+    regularizers: regularizers for 'beta' and 'gamma'.
+    trainable: whether `beta` and `gamma` are trainable.
+    variables_collections: extra collections for the variables.
+
+  Returns:
+    (beta, gamma, moving_mean, moving_variance), beta and gamma read as float32.
+  """
+  zeros, ones = tf.compat.v1.zeros_initializer(), tf.compat.v1.ones_initializer()
+
+  def learned(name, default, wanted):
+    if not wanted:
+      constant = tf.zeros if default is zeros else tf.ones
+      return constant([num_channels], tf.float32)
+    variable = _parameter(name, num_channels, initializers.get(name, default), trainable,
+                          variables_collections, regularizers.get(name))
+    return _as_float32(variable)
+
+  def moving(name, default):
+    return _parameter(name, num_channels, initializers.get(name, default), False,
+                      variables_collections)
+
+  return (learned('beta', zeros, center), learned('gamma', ones, scale),
+          moving('moving_mean', zeros), moving('moving_variance', ones))
+
+
+def _fused_normalize(inputs, gamma, beta, epsilon, data_format, mean=None, variance=None):
+  """Normalizes with the fused kernel: by the batch's statistics when `mean` is None, else by the
+  given ones.
+
+  Returns:
+    (outputs, mean, variance): the statistics used, the variance unbiased (n - 1) when computed from
+    the batch, as tf-slim's fused batch norm hands its moving average.
+  """
+  if mean is None:
+    return tf.compat.v1.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon,
+                                            data_format=data_format, is_training=True)
+  outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+      inputs, gamma, beta, mean=mean, variance=variance, epsilon=epsilon, data_format=data_format,
+      is_training=False)
+  return outputs, mean, variance
+
+
+def _unfused_normalize(inputs, gamma, beta, epsilon, data_format, mean=None, variance=None):
+  """Normalizes with separate ops (tf-slim's fused=False) in float32: by the batch's moments when
+  `mean` is None, else by the given statistics.
+
+  Returns:
+    (outputs in the inputs' dtype, mean, variance): the statistics used, the variance biased (n)
+    when computed from the batch, as tf-slim's unfused batch norm hands its moving average.
+  """
+  axis = channel_axis(data_format)
+  values = tf.cast(inputs, tf.float32)
+  if mean is None:
+    mean, variance = tf.nn.moments(values, [dim for dim in range(4) if dim != axis])
+  shape = [1, 1, 1, 1]
+  shape[axis] = -1
+  outputs = tf.nn.batch_normalization(
+      values, tf.reshape(mean, shape), tf.reshape(variance, shape), tf.reshape(beta, shape),
+      tf.reshape(gamma, shape), epsilon)
+  return tf.cast(outputs, inputs.dtype), mean, variance
 
 
 def _moving_average_updates(moving_mean, moving_variance, batch_mean, batch_variance, decay):
@@ -74,27 +265,37 @@ def _moving_average_updates(moving_mean, moving_variance, batch_mean, batch_vari
   return update_mean, update_variance
 
 
-@slim.add_arg_scope
+@_scoped_as_tf_slim_batch_norm
 def batch_norm(inputs,
                decay=0.999,
                center=True,
                scale=False,
                epsilon=0.001,
                activation_fn=None,
-               is_training=True,
+               param_initializers=None,
+               param_regularizers=None,
                updates_collections=tf.compat.v1.GraphKeys.UPDATE_OPS,
+               is_training=True,
                reuse=None,
                variables_collections=None,
                outputs_collections=None,
                trainable=True,
-               data_format='NHWC',
+               batch_weights=None,
                fused=None,
-               scope=None):
+               data_format='NHWC',
+               zero_debias_moving_mean=False,
+               scope=None,
+               renorm=False,
+               renorm_clipping=None,
+               renorm_decay=_DEFAULT_RENORM_DECAY,
+               adjustment=None):
   """Batch normalization of a rank-4 tensor, a drop-in for `slim.batch_norm`.
 
   In training mode the batch's own mean and variance normalize the inputs and two update ops move the
   moving statistics towards them; in inference mode the moving statistics are used and nothing is
-  updated.
+  updated. The arguments are tf-slim's, in tf-slim's order, and defaults set by
+  `slim.arg_scope([slim.batch_norm], ...)` apply here as they would to tf-slim's (the two functions
+  share one arg-scope key).
 
   Args:
     inputs: a float16, bfloat16 or float32 tensor of shape [N, H, W, C] ('NHWC') or [N, C, H, W]
@@ -104,25 +305,43 @@ def batch_norm(inputs,
     scale: multiply by a learned `gamma` (leave False when a linear layer or ReLU follows).
     epsilon: added to the variance; the fused kernel raises anything below 1.001e-5 to that value.
     activation_fn: applied to the normalized output, or None.
-    is_training: a Python bool or a scalar bool tensor: batch statistics and updates when true.
+    param_initializers: None, or a dict of initializers by parameter name ('beta', 'gamma',
+      'moving_mean', 'moving_variance'); the others keep zeros (beta, moving_mean) or ones.
+    param_regularizers: None, or a dict of regularizers for 'beta' and/or 'gamma'.
     updates_collections: collection the update ops are added to (run them with the train op), or
       None to run them in place, before the output is returned.
+    is_training: a Python bool or a scalar bool tensor: batch statistics and updates when true.
     reuse: reuse the layer's variables.
     variables_collections: extra collections for the variables (a list, or a dict by variable name).
     outputs_collections: collections the output is added to, under the layer scope's name.
     trainable: whether `beta` and `gamma` are trainable (the moving statistics never are).
+    batch_weights: only None (per-example weights are not supported).
+    fused: None or True for the fused kernel (computing in float32 for half-precision inputs, its
+      moving variance updated with the unbiased batch variance), False for separate moments and
+      normalization ops in float32 (moving variance updated with the biased batch variance, epsilon
+      used as given), as in tf-slim.
     data_format: 'NHWC' or 'NCHW'.
-    fused: accepted for compatibility with `slim.batch_norm`; this layer is always fused.
+    zero_debias_moving_mean: only False.
     scope: variable scope; 'BatchNorm' by default.
+    renorm: only False (batch renormalization is not supported).
+    renorm_clipping: only None.
+    renorm_decay: only 0.99, its default (it only means something with renorm).
+    adjustment: only None.
 
   Returns:
     A tensor of the inputs' shape and dtype.
 
   Raises:
     ValueError: if `inputs` is not rank 4, has an unknown channel dimension, has an unsupported
-      dtype, or `data_format` is unknown.
+      dtype, `data_format` or `fused` is unknown, a dict names an unknown parameter, or an
+      unsupported feature (batch_weights, zero_debias_moving_mean, renorm, renorm_clipping,
+      renorm_decay, adjustment) is asked for.
   """
-  del fused  # Always fused.
+  _check_supported(batch_weights, zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
+                   adjustment)
+  initializers = _per_parameter(param_initializers, 'param_initializers', _INITIALIZED_PARAMETERS)
+  regularizers = _per_parameter(param_regularizers, 'param_regularizers', _REGULARIZED_PARAMETERS)
+  normalize = _fused_normalize if _use_fused(fused) else _unfused_normalize
   axis = channel_axis(data_format)
   with tf.compat.v1.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse) as layer_scope:
     inputs = tf.convert_to_tensor(inputs)
@@ -136,34 +355,16 @@ def batch_norm(inputs,
     if num_channels is None:
       raise ValueError(f'batch_norm needs a known channel dimension, got shape {inputs.shape}')
 
-    if center:
-      beta = _parameter('beta', num_channels, tf.compat.v1.zeros_initializer(), trainable,
-                        variables_collections)
-    else:
-      beta = tf.zeros([num_channels], tf.float32)
-    if scale:
-      gamma = _parameter('gamma', num_channels, tf.compat.v1.ones_initializer(), trainable,
-                         variables_collections)
-    else:
-      gamma = tf.ones([num_channels], tf.float32)
-    moving_mean = _parameter('moving_mean', num_channels, tf.compat.v1.zeros_initializer(), False,
-                             variables_collections)
-    moving_variance = _parameter('moving_variance', num_channels,
-                                 tf.compat.v1.ones_initializer(), False, variables_collections)
-    beta, gamma = _as_float32(beta), _as_float32(gamma)
+    beta, gamma, moving_mean, moving_variance = _parameters(
+        num_channels, center, scale, initializers, regularizers, trainable, variables_collections)
 
     def normalize_with_batch_statistics():
-      outputs, batch_mean, batch_variance = tf.compat.v1.nn.fused_batch_norm(
-          inputs, gamma, beta, epsilon=epsilon, data_format=data_format, is_training=True)
-      return outputs, batch_mean, batch_variance
+      return normalize(inputs, gamma, beta, epsilon, data_format)
 
     def normalize_with_moving_statistics():
-      outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
-          inputs, gamma, beta, mean=_as_float32(moving_mean),
-          variance=_as_float32(moving_variance), epsilon=epsilon, data_format=data_format,
-          is_training=False)
       # The statistics "observed" in inference are the moving ones, so updating is a no-op.
-      return outputs, _as_float32(moving_mean), _as_float32(moving_variance)
+      return normalize(inputs, gamma, beta, epsilon, data_format, _as_float32(moving_mean),
+                       _as_float32(moving_variance))
 
     training_value = _static_bool(is_training)
     if training_value is False:

@@ -125,14 +125,15 @@ def test_is_training_can_be_a_tensor(rng):
   np.testing.assert_allclose(changed, (1 - DECAY) * images.mean(axis=(0, 1, 2)), rtol=1e-5)
 
 
+@pytest.mark.parametrize('fused', [None, False])
 @pytest.mark.parametrize('is_training', [True, False])
-def test_nchw_matches_nhwc(rng, is_training):
+def test_nchw_matches_nhwc(rng, is_training, fused):
   images = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
   outputs = {}
   for data_format, layout in [('NHWC', images), ('NCHW', images.transpose(0, 3, 1, 2))]:
     with tf.Graph().as_default():
       output = batch_norm(tf.constant(layout), scale=True, is_training=is_training,
-                          data_format=data_format, scope='bn')
+                          data_format=data_format, fused=fused, scope='bn')
       assert variables_by_name()['bn/gamma'].shape.as_list() == [5]
       with tf.compat.v1.Session() as session:
         session.run(tf.compat.v1.global_variables_initializer())
@@ -140,6 +141,46 @@ def test_nchw_matches_nhwc(rng, is_training):
         outputs[data_format] = session.run(output)
   np.testing.assert_allclose(outputs['NCHW'].transpose(0, 2, 3, 1), outputs['NHWC'], rtol=1e-5,
                              atol=1e-5)
+
+
+@pytest.mark.parametrize('dtype, tolerance', [(tf.float32, 1e-4), (tf.float16, 1e-2)])
+def test_unfused_normalizes_in_float32_and_averages_the_biased_batch_variance(rng, dtype,
+                                                                              tolerance):
+  # tf-slim's fused=False: separate moments, so the moving variance moves towards the biased (n)
+  # batch variance.
+  images = rng.standard_normal((4, 3, 5, 2)).astype(np.float32) * 3 + 1
+  with tf.Graph().as_default() as graph:
+    outputs = batch_norm(tf.cast(tf.constant(images), dtype), decay=DECAY, epsilon=1e-6,
+                         fused=False, scope='bn')
+    assert outputs.dtype == dtype
+    assert 'FusedBatchNormV3' not in {op.type for op in graph.get_operations()}
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      normalized, _ = session.run([tf.cast(outputs, tf.float32),
+                                   tf.compat.v1.get_collection(GraphKeys.UPDATE_OPS)])
+      variance_after = session.run(variables_by_name()['bn/moving_variance'])
+  half = images.astype(dtype.as_numpy_dtype).astype(np.float32)
+  mean, variance = half.mean(axis=(0, 1, 2)), half.var(axis=(0, 1, 2))
+  np.testing.assert_allclose(normalized, (half - mean) / np.sqrt(variance + 1e-6), atol=tolerance)
+  np.testing.assert_allclose(variance_after, DECAY + (1 - DECAY) * variance, rtol=1e-4)
+
+
+def test_param_initializers_and_regularizers_reach_their_variables():
+  with tf.Graph().as_default():
+    batch_norm(tf.zeros([1, 2, 2, 3]), scale=True, scope='bn',
+               param_initializers={'gamma': tf.compat.v1.constant_initializer(2.0),
+                                   'moving_mean': tf.compat.v1.constant_initializer(-1.0)},
+               param_regularizers={'gamma': lambda gamma: tf.reduce_sum(gamma) * 0.5})
+    variables = variables_by_name()
+    losses = tf.compat.v1.get_collection(GraphKeys.REGULARIZATION_LOSSES)
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      gamma, moving_mean, beta, loss_values = session.run(
+          [variables['bn/gamma'], variables['bn/moving_mean'], variables['bn/beta'], losses])
+  np.testing.assert_array_equal(gamma, [2.0] * 3)
+  np.testing.assert_array_equal(moving_mean, [-1.0] * 3)
+  np.testing.assert_array_equal(beta, [0.0] * 3)
+  assert loss_values == [3.0]
 
 
 @pytest.mark.parametrize('dtype, tolerance', [(tf.float16, 1e-2), (tf.bfloat16, 5e-2)])
