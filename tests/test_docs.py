@@ -1,0 +1,352 @@
+"""README.md and docs/*.md: every command line they show parses, every link between them resolves.
+
+Command lines: every `python -m bench ...` (and its verbs `compare` and `plot`) and
+`python -m slim_resnet.extract ...` in a shell code block or in inline code, continuation lines
+joined, comments, redirections, pipes and `&&` chains cut off, leading `VAR=value` assignments
+dropped, is parsed by the real parser of its verb: parsed only, nothing is run. A usage synopsis
+(`[--flag PCT]`, `...`, `a|b`) is not a command line: each flag it names must be one of the verb's.
+In a code block with `$ ` prompts, only the prompted lines are commands (the rest is output).
+
+Links: every relative `[text](path#anchor)` between the pages names a file that exists, and an
+anchor names a heading of that file by GitHub's rule.
+"""
+
+import contextlib
+import dataclasses
+import io
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
+
+
+def bench_parser_builders():
+  """{verb: function building its argparse parser}; None is `python -m bench` itself. The one place
+  that names the modules of bench's command line (see bench/cli.py's dispatch)."""
+  from bench import compare_cli, flags, plot_cli
+  return {None: flags.build_parser, 'compare': compare_cli.build_parser, 'plot': plot_cli.build_parser}
+
+
+def extract_parser():
+  """The parser of `python -m slim_resnet.extract` (importing it imports TensorFlow)."""
+  from slim_resnet import extract_flags
+  return extract_flags.build_parser('python -m slim_resnet.extract')
+
+
+# --- reading the pages -------------------------------------------------------------------------
+
+SHELL_FENCES = {'', 'sh', 'bash', 'shell', 'console', 'text'}
+FENCE = re.compile(r'^ {0,3}(```+|~~~+)\s*([\w+-]*)')
+INLINE_CODE = re.compile(r'(`+)(.+?)\1', re.S)
+LINK = re.compile(r'!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)')
+HEADING = re.compile(r'^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$')
+SHELL_OPERATORS = {'|', '||', '&&', '&', ';', '(', ')'}
+REDIRECTIONS = {'>', '>>', '<', '<<', '>&', '<&', '&>', '>|'}
+MODULES = ('bench', 'slim_resnet.extract')
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+  """A command line found in a page."""
+
+  page: str  # relative to the repository
+  line: int  # 1-based, where the command starts
+  text: str  # as written (continuations joined)
+  module: str  # 'bench' or 'slim_resnet.extract'
+  verb: str | None  # 'compare', 'plot' or None (python -m bench itself; always None for extract)
+  args: tuple[str, ...]  # after the module (and verb)
+  synopsis: bool  # a usage synopsis, not a command line
+
+  def __str__(self):
+    return f'{self.page}:{self.line}: {self.text}'
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+  """A relative link found in a page."""
+
+  page: str  # relative to the repository
+  line: int
+  target: str
+  source: Path  # the page's file
+
+  def __str__(self):
+    return f'{self.page}:{self.line}: ({self.target})'
+
+
+def _relative(path: Path) -> str:
+  return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+
+
+def split_page(lines):
+  """(prose, blocks): prose as [(line number, text)] with code blocks blanked out, and the shell
+  code blocks as [(first line number, [line texts])]."""
+  prose, blocks = [], []
+  fence = None  # (marker, info, start line, lines) inside a fenced block
+  for number, line in enumerate(lines, 1):
+    match = FENCE.match(line)
+    if fence is None and match:
+      fence = (match.group(1), match.group(2).lower(), number + 1, [])
+      prose.append((number, ''))
+    elif fence is not None:
+      if line.strip().startswith(fence[0][0] * len(fence[0])) and not line.strip().strip(fence[0][0]):
+        if fence[1] in SHELL_FENCES:
+          blocks.append((fence[2], fence[3]))
+        fence = None
+      else:
+        fence[3].append(line)
+      prose.append((number, ''))
+    else:
+      prose.append((number, line))
+  return prose, blocks
+
+
+def _indented_blocks(prose):
+  """Indented code blocks (4 spaces after a blank line, outside lists) as (line number, [lines])."""
+  blocks, current, previous_blank = [], None, True
+  for number, line in prose:
+    if current is not None:
+      if line.startswith('    ') or not line.strip():
+        current[1].append(line[4:])
+        continue
+      blocks.append(current)
+      current = None
+    if previous_blank and line.startswith('    ') and not line.lstrip().startswith(('- ', '* ', '|')):
+      current = (number, [line[4:]])
+    previous_blank = not line.strip()
+  if current is not None:
+    blocks.append(current)
+  return blocks
+
+
+def _joined(first_line, lines):
+  """Shell lines with backslash continuations joined: [(line number, text)]."""
+  joined, pending, start = [], '', None
+  for number, line in enumerate(lines, first_line):
+    if start is None:
+      start = number
+    if line.rstrip().endswith('\\'):
+      pending += line.rstrip()[:-1] + ' '
+      continue
+    joined.append((start, pending + line))
+    pending, start = '', None
+  if pending:
+    joined.append((start, pending))
+  return joined
+
+
+def _shell_lines(first_line, lines):
+  """The command lines of a code block: its `$ ` lines if it has any (the rest is output), else all."""
+  joined = [(number, text.strip()) for number, text in _joined(first_line, lines)]
+  if any(text.startswith('$ ') for _, text in joined):
+    return [(number, text[2:]) for number, text in joined if text.startswith('$ ')]
+  return [(number, text) for number, text in joined if text and not text.startswith('#')]
+
+
+def _inline_spans(prose):
+  """Inline code spans of the prose, paragraph by paragraph (a span may cross a line break):
+  [(line number, text)]."""
+  spans = []
+  paragraph = []
+  for number, line in [*prose, (None, '')]:
+    if line.strip():
+      paragraph.append((number, line))
+      continue
+    if paragraph:
+      text = '\n'.join(part for _, part in paragraph)
+      for match in INLINE_CODE.finditer(text):
+        spans.append((paragraph[0][0] + text.count('\n', 0, match.start()), ' '.join(match.group(2).split())))
+    paragraph = []
+  return spans
+
+
+def _tokens(text):
+  """Shell words, comments dropped, operators as their own words; None if it is not shell syntax."""
+  lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+  lexer.whitespace_split = True
+  lexer.commenters = '#'
+  try:
+    return list(lexer)
+  except ValueError:
+    return None
+
+
+def _commands_in(page, number, text):
+  """The commands of one shell line: each `&&`/`;`/`|` segment that runs python -m MODULE."""
+  words = _tokens(text)
+  if not words:
+    return []
+  segments, current = [], []
+  for word in words:
+    if word in SHELL_OPERATORS:
+      segments.append(current)
+      current = []
+    else:
+      current.append(word)
+  segments.append(current)
+  commands = []
+  for segment in segments:
+    cut = next((i for i, word in enumerate(segment) if word in REDIRECTIONS), len(segment))
+    if 0 < cut < len(segment) and segment[cut - 1].isdigit() and f' {segment[cut - 1]}>' in f' {text}':
+      cut -= 1  # '2>' is one redirection
+    segment = segment[:cut]
+    for i in range(len(segment) - 2):
+      if (Path(segment[i]).name in ('python', 'python3') and segment[i + 1] == '-m'
+          and segment[i + 2] in MODULES):
+        module, rest = segment[i + 2], segment[i + 3:]
+        if rest and rest[0].endswith(':'):
+          break  # 'python -m bench compare: ...': a message the program printed, not a command
+        verb = rest[0] if module == 'bench' and rest[:1] and rest[0] in ('compare', 'plot') else None
+        args = tuple(rest[1:] if verb else rest)
+        synopsis = '...' in text or any(re.search(r'[\[\]|]', word) for word in args)
+        commands.append(Command(page, number, text.strip(), module, verb, args, synopsis))
+        break
+  return commands
+
+
+def collect(paths=PAGES):
+  """(commands, links) of the pages."""
+  commands, links = [], []
+  for path in paths:
+    page = _relative(path)
+    lines = path.read_text(encoding='utf-8').splitlines()
+    prose, blocks = split_page(lines)
+    for first, block in blocks + _indented_blocks(prose):
+      for number, text in _shell_lines(first, block):
+        commands.extend(_commands_in(page, number, text))
+    for number, span in _inline_spans(prose):
+      # A bare name (`python -m bench`, `python -m bench plot`) names the program: not a command.
+      commands.extend(c for c in _commands_in(page, number, span) if c.args or c.synopsis)
+    for number, line in prose:
+      without_code = INLINE_CODE.sub('', line)
+      for match in LINK.finditer(without_code):
+        target = match.group(2)
+        if not re.match(r'[a-z][a-z0-9+.-]*:', target, re.I):  # not http:, mailto:, ...
+          links.append(Link(page, number, target, path))
+  return commands, links
+
+
+def github_anchor(heading):
+  """The anchor GitHub gives a heading: markup dropped, lower case, every character but letters,
+  digits, '_', '-' and spaces dropped, spaces to '-'."""
+  text = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', heading)  # links: their text
+  text = re.sub(r'`+|\*+|(?<!\w)_+|_+(?!\w)', '', text)  # code and emphasis marks
+  text = re.sub(r'<[^>]+>', '', text).strip().lower()
+  return re.sub(r'[^\w\- ]', '', text).replace(' ', '-')
+
+
+def anchors(path):
+  """Every heading anchor of a page, duplicates numbered as GitHub does (-1, -2, ...)."""
+  prose, _ = split_page(path.read_text(encoding='utf-8').splitlines())
+  seen, result = {}, set()
+  for _, line in prose:
+    match = HEADING.match(line)
+    if not match:
+      continue
+    anchor = github_anchor(match.group(2))
+    count = seen.get(anchor, 0)
+    seen[anchor] = count + 1
+    result.add(anchor if count == 0 else f'{anchor}-{count}')
+  return result
+
+
+COMMANDS, LINKS = collect()
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+def _parser_of(command):
+  if command.module == 'slim_resnet.extract':
+    return extract_parser()
+  return bench_parser_builders()[command.verb]()
+
+
+def parse_problem(command):
+  """None if the command parses with its verb's parser, else what the parser said."""
+  parser = _parser_of(command)
+  if command.synopsis:
+    known = set(parser._option_string_actions)  # every flag of the verb
+    unknown = [word.strip('[]') for word in command.args if word.strip('[]').startswith('-')
+               and word.strip('[]').split('=')[0] not in known]
+    return f'unknown flags {unknown}' if unknown else None
+  out, err = io.StringIO(), io.StringIO()
+  try:
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+      parser.parse_args(list(command.args))
+  except SystemExit as stop:  # --help (0), or a parser that exits on an error (extract's)
+    return None if stop.code in (0, None) else (err.getvalue().strip() or f'exit {stop.code}')
+  except Exception as error:  # noqa: BLE001 - bench's parsers raise UsageError
+    return f'{type(error).__name__}: {error}'
+  return None
+
+
+@pytest.mark.parametrize('command', COMMANDS, ids=[f'{c.page}:{c.line}' for c in COMMANDS])
+def test_every_command_line_parses(command):
+  problem = parse_problem(command)
+  assert problem is None, f'{command}\n  does not parse: {problem}'
+
+
+def link_problem(link):
+  """None if the link resolves, else why not."""
+  path_part, _, anchor = link.target.partition('#')
+  target = (link.source.parent / path_part).resolve() if path_part else link.source
+  if not target.exists():
+    return f'{path_part} does not exist'
+  if anchor:
+    if target.suffix != '.md':
+      return f'#{anchor} on a file that is not a page'
+    if anchor not in anchors(target):
+      return f'no heading of {target.name} has the anchor #{anchor}'
+  return None
+
+
+@pytest.mark.parametrize('link', LINKS, ids=[f'{link.page}:{link.line}:{link.target}' for link in LINKS])
+def test_every_link_between_the_pages_resolves(link):
+  problem = link_problem(link)
+  assert problem is None, f'{link}: {problem}'
+
+
+def test_the_pages_show_command_lines_and_link_to_each_other():
+  """The collection itself works: the quick start's commands and each docs page are found."""
+  pages_with_commands = {command.page for command in COMMANDS}
+  assert 'README.md' in pages_with_commands
+  assert any(c.args == ('--depth', '50', '--batch', '8', '--num-batches', '20') for c in COMMANDS)
+  assert {c.verb for c in COMMANDS} >= {None, 'compare', 'plot'}
+  assert any(c.module == 'slim_resnet.extract' for c in COMMANDS)
+  index = ROOT / 'docs' / 'README.md'
+  linked = {(index.parent / link.target.partition('#')[0]).resolve()
+            for link in LINKS if link.page == 'docs/README.md'}
+  assert {path.resolve() for path in PAGES if path != index} <= linked, 'a docs page missing from the index'
+
+
+def test_a_broken_command_line_or_link_is_caught(tmp_path):
+  """What the collector makes of a page, and that the checks fail on a wrong flag or anchor."""
+  page = tmp_path / 'page.md'
+  page.write_text(
+      '# A page\n\n## Two words\n\n'
+      '```sh\nBENCH_TEST_FAULT=oom:50:*:* python -m bench --depth 50 \\\n'
+      '    --batch 8 2> out.txt  # a comment\n'
+      'pip install . && .venv/bin/python -m bench compare a.jsonl b.jsonl --no-such-flag | head\n```\n\n'
+      '```\n$ python -m bench plot r.jsonl -o r.png\n'
+      'python -m bench compare: a message, not a command\n```\n\n'
+      'Inline `python -m bench --depth 50\n--num-batches x` and `python -m bench plot` (a name).\n\n'
+      '[ok](#two-words), [missing](#three-words), [gone](nowhere.md)\n',
+      encoding='utf-8')
+  found_commands, found_links = collect([page])
+  assert [(c.line, c.verb, c.args) for c in found_commands] == [
+      (6, None, ('--depth', '50', '--batch', '8')),
+      (8, 'compare', ('a.jsonl', 'b.jsonl', '--no-such-flag')),
+      (12, 'plot', ('r.jsonl', '-o', 'r.png')),
+      (16, None, ('--depth', '50', '--num-batches', 'x')),
+  ]
+  assert [parse_problem(c) is None for c in found_commands] == [True, False, True, False]
+  assert [link.target for link in found_links] == ['#two-words', '#three-words', 'nowhere.md']
+  assert [link_problem(link) is None for link in found_links] == [True, False, False]
+  assert github_anchor("How this differs from tf-slim's own `nets/resnet_v2`") == (
+      'how-this-differs-from-tf-slims-own-netsresnet_v2')
+  assert github_anchor('The largest batch: `--batch max`') == 'the-largest-batch---batch-max'
