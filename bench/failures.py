@@ -6,6 +6,7 @@ No TensorFlow import: a TensorFlow error is recognised through the module alread
 from __future__ import annotations
 
 import datetime
+import re
 import signal
 import sys
 import traceback
@@ -20,6 +21,11 @@ from slim_resnet.quiet import error_summary
 TAIL_LINES = 20
 # What a process that ran out of memory leaves in its last stderr lines (Python, C++, libc).
 _OUT_OF_MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
+# How TensorFlow's oneDNN kernels report oneDNN's own out-of-memory status (dnnl_out_of_memory = 1
+# in dnnl_status_t): "Operation received an exception:Status: 1, message: could not create a
+# primitive, in file .../mkl_fused_batch_norm_op.cc:1188", raised as AbortedError. Seen on CPUs
+# where oneDNN's rewrites are on (TF_ENABLE_ONEDNN_OPTS=1) under a memory bound.
+_ONEDNN_OUT_OF_MEMORY = re.compile(r"received an exception:\s*Status: 1,")
 
 
 def utc_now() -> str:
@@ -60,11 +66,15 @@ def limit_hit(limits: Limits, on_gpu: bool = False) -> str | None:
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
-    """True for MemoryError and TensorFlow's ResourceExhaustedError."""
+    """True for MemoryError, TensorFlow's ResourceExhaustedError, and a TensorFlow error that
+    carries oneDNN's out-of-memory status (the same condition on a CPU whose kernels are oneDNN's)."""
     if isinstance(error, MemoryError):
         return True
     tf = sys.modules.get("tensorflow")
-    return tf is not None and isinstance(error, tf.errors.ResourceExhaustedError)
+    if tf is None or not isinstance(error, tf.errors.OpError):
+        return False
+    return (isinstance(error, tf.errors.ResourceExhaustedError)
+            or bool(_ONEDNN_OUT_OF_MEMORY.search(str(error))))
 
 
 def from_exit(returncode: int, stderr_tail: list[str], limits: Limits = Limits()) -> Failure:

@@ -53,6 +53,26 @@ def test_running_out_of_memory_under_a_bound_names_the_bound():
     assert failures.from_exit(-6, tail).kind == "signal"
 
 
+def test_onednn_out_of_memory_status_is_an_oom_and_its_other_statuses_are_errors():
+    """TensorFlow's oneDNN kernels raise AbortedError with oneDNN's status number; 1 is
+    dnnl_out_of_memory (what a memory bound causes on a CPU with oneDNN's rewrites on)."""
+    import tensorflow as tf
+
+    def raised(status):
+        message = (f"Operation received an exception:Status: {status}, message: could not create "
+                   "a primitive, in file tensorflow/core/kernels/mkl/mkl_conv_ops.cc:1")
+        return tf.errors.AbortedError(None, None, message)
+
+    bound = Limits(memory_bytes=2**30)
+    oom = failures.from_exception(raised(1), bound)
+    assert (oom.kind, oom.short) == ("oom", "OOM (memory limit 1 GiB)")
+    assert "could not create a primitive" in oom.message
+    for other in (2, 3, 5, 10):  # invalid arguments, unimplemented, runtime error, ...
+        assert failures.from_exception(raised(other), bound).kind == "error"
+    # The same words outside a TensorFlow error are not TensorFlow's report.
+    assert failures.from_exception(RuntimeError("received an exception:Status: 1,")).kind == "error"
+
+
 def test_a_timeout_keeps_the_finished_steps_and_says_how_many():
     config = BenchmarkConfig(num_batches=10, burn_in=2)
     result = failures.timeout_result(config, {}, Limits(timeout_s=60), [0.5, 0.7], [2.0, 0.6])
