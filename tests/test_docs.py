@@ -269,6 +269,7 @@ def _parser_of(command):
 def parse_problem(command):
   """None if the command parses with its verb's parser, else what the parser said."""
   parser = _parser_of(command)
+  parser.allow_abbrev = False  # the pages spell every flag in full (argparse would take '--num-batch')
   if command.synopsis:
     known = set(parser._option_string_actions)  # every flag of the verb
     unknown = [word.strip('[]') for word in command.args if word.strip('[]').startswith('-')
@@ -335,6 +336,7 @@ def test_a_broken_command_line_or_link_is_caught(tmp_path):
       '```\n$ python -m bench plot r.jsonl -o r.png\n'
       'python -m bench compare: a message, not a command\n```\n\n'
       'Inline `python -m bench --depth 50\n--num-batches x` and `python -m bench plot` (a name).\n\n'
+      'Abbreviated: `python -m bench --num-batch 5`.\n\n'
       '[ok](#two-words), [missing](#three-words), [gone](nowhere.md)\n',
       encoding='utf-8')
   found_commands, found_links = collect([page])
@@ -343,8 +345,9 @@ def test_a_broken_command_line_or_link_is_caught(tmp_path):
       (8, 'compare', ('a.jsonl', 'b.jsonl', '--no-such-flag')),
       (12, 'plot', ('r.jsonl', '-o', 'r.png')),
       (16, None, ('--depth', '50', '--num-batches', 'x')),
+      (19, None, ('--num-batch', '5')),
   ]
-  assert [parse_problem(c) is None for c in found_commands] == [True, False, True, False]
+  assert [parse_problem(c) is None for c in found_commands] == [True, False, True, False, False]
   assert [link.target for link in found_links] == ['#two-words', '#three-words', 'nowhere.md']
   assert [link_problem(link) is None for link in found_links] == [True, False, False]
   assert github_anchor("How this differs from tf-slim's own `nets/resnet_v2`") == (
