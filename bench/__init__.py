@@ -1,11 +1,11 @@
 """Graph-mode benchmark harness for the TF-Slim ResNet v2 family."""
 
-from bench.axes import expand_sweep
-from bench.config import BenchmarkConfig
-from bench.errors import ConfigError
-from bench.result import BenchmarkResult, Failure
-from bench.sweep import SweepOutcome, prepare, run, run_sweep
-from bench.timing import Measurement
+from bench.core.axes import expand_sweep
+from bench.core.config import BenchmarkConfig
+from bench.core.errors import ConfigError
+from bench.results.measurement import Measurement
+from bench.results.result import BenchmarkResult, Failure
+from bench.sweeping.sweep import SweepOutcome, prepare, run, run_sweep
 
 __all__ = [
     "BenchmarkConfig",

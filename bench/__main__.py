@@ -1,8 +1,8 @@
-"""`python -m bench`: see bench/cli.py."""
+"""`python -m bench`: see bench/verbs/cli.py."""
 
 import sys
 
-from bench.cli import main
+from bench.verbs.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

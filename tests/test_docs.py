@@ -26,8 +26,8 @@ PAGES = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
 
 def bench_parser_builders():
   """{verb: function building its argparse parser}; None is `python -m bench` itself. The one place
-  that names the modules of bench's command line (see bench/cli.py's dispatch)."""
-  from bench import compare_cli, flags, plot_cli
+  that names the modules of bench's command line (see bench/verbs/cli.py's dispatch)."""
+  from bench.verbs import compare_cli, flags, plot_cli
   return {None: flags.build_parser, 'compare': compare_cli.build_parser, 'plot': plot_cli.build_parser}
 
 

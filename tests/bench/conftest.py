@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from bench import faults
-from bench.config import BenchmarkConfig
-from bench.result import STATUS_FAILED, BenchmarkResult
-from bench.timing import Measurement
+from bench.core import faults
+from bench.core.config import BenchmarkConfig
+from bench.results.measurement import Measurement
+from bench.results.result import STATUS_FAILED, BenchmarkResult
 from slim_resnet.family import UNITS_PER_BLOCK
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -83,7 +83,7 @@ def environment_info():
 @pytest.fixture
 def sweep_results():
     """Three measured configurations and two failures, in sweep order."""
-    from bench.result import Failure
+    from bench.results.result import Failure
 
     return [
         measured(50, 8, "forward", [0.100] * 12),
@@ -230,10 +230,10 @@ def table_rows():
 @pytest.fixture
 def records_file(tmp_path):
     """records_file(name, results, extra=None) -> the path of a JSON Lines file in tmp_path holding
-    the records of `results` as bench.records writes them; extra[i], a dict, adds top-level keys to
+    the records of `results` as bench.results.records writes them; extra[i], a dict, adds top-level keys to
     record i, and its "config" dict adds config keys (the keys of other branches' records:
     "repeat", config "replicas")."""
-    from bench import records
+    from bench.results import records
 
     def write(name, results, extra=None):
         lines = []

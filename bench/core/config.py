@@ -1,0 +1,226 @@
+"""What to benchmark: the BenchmarkConfig dataclass, the lists of choices, and its one validation.
+
+No TensorFlow here: configurations are built, validated and sent to child processes cheaply. The
+model's own limits (depths, smallest image) come from `slim_resnet.family`, which needs no
+TensorFlow either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from bench.core.errors import ConfigError
+from bench.core.loss_scale import parse_loss_scale
+from slim_resnet.family import MIN_IMAGE_SIZE, VALID_DEPTHS
+
+__all__ = [
+    "BenchmarkConfig",
+    "ConfigError",
+    "DATA_FORMATS",
+    "DEVICES",
+    "MODES",
+    "MODE_TITLES",
+    "PRECISIONS",
+    "MIN_BURN_IN_WITH_TRACE",
+]
+
+MODES = ("forward", "forward-backward", "train")
+DEVICES = ("auto", "gpu", "cpu")
+DATA_FORMATS = ("NHWC", "NCHW", "auto")
+PRECISIONS = ("fp32", "fp16", "bf16")
+# With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
+MIN_BURN_IN_WITH_TRACE = 2
+
+# Label used in the classic summary line for each mode.
+MODE_TITLES = {"forward": "Forward", "forward-backward": "Forward-backward", "train": "Train"}
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkConfig:
+    """One configuration to time: one network, one batch size, one mode, one of every setting.
+
+    Fields added later must have defaults, so that old JSON records still load
+    (`from_dict` ignores keys it does not know).
+
+    Attributes:
+      depth: ResNet v2 depth (50, 101, 152 or 200).
+      batch_size: images per step.
+      mode: 'forward', 'forward-backward' or 'train'.
+      num_batches: measured steps.
+      burn_in: unmeasured steps run before the measured ones (the first is the cold step).
+      image_size: height and width of the synthetic square images.
+      num_classes: logits per image.
+      seed: graph-level random seed for the synthetic inputs and initial weights.
+      device: 'auto', 'gpu' or 'cpu'; `bench.sweeping.sweep.prepare` resolves 'auto' before building.
+      intra_op_threads: TensorFlow intra-op thread pool size, 0 = TensorFlow's default.
+      inter_op_threads: TensorFlow inter-op thread pool size, 0 = TensorFlow's default.
+      display_every: print a progress line every this many measured steps.
+      data_format: 'NHWC' (channels last), 'NCHW' (channels first) or 'auto' (NCHW on a GPU,
+        NHWC on the CPU; resolved with the device, see `bench.step.device`).
+      momentum: momentum of the SGD update in 'train' mode.
+      learning_rate: learning rate of the SGD update in 'train' mode.
+      precision: 'fp32', 'fp16' or 'bf16': the compute type (variables stay float32).
+      loss_scale: 'auto' (dynamic for fp16, none otherwise), 'none', 'dynamic' or a positive
+        number (a static scale), as a string; used where gradients are computed.
+      xla: compile the step with XLA.
+      trace: file to write a Chrome trace of the last burn-in step to, or None (needs burn_in >= 2,
+        so the traced step is not the cold step).
+      peak_probe: measure the device's attainable TFLOP/s before the configuration.
+      peak_probe_size: matrix size of that probe, 0 for the per-device default.
+      num_devices: replicas per worker, one per device (the first N GPUs, or N logical CPU
+        devices); `batch_size` is per replica (see `bench.step.replicas`).
+      workers: worker processes taking part (their cluster comes from TF_CONFIG; `--workers`
+        starts them on this machine, see `bench.processes.workers`).
+    """
+
+    depth: int = 50
+    batch_size: int = 32
+    mode: str = "forward"
+    num_batches: int = 100
+    burn_in: int = 10
+    image_size: int = 224
+    num_classes: int = 1000
+    seed: int = 0
+    device: str = "auto"
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    display_every: int = 10
+    data_format: str = "auto"
+    momentum: float = 0.9
+    learning_rate: float = 0.01
+    precision: str = "fp32"
+    loss_scale: str = "auto"
+    xla: bool = False
+    trace: str | None = None
+    peak_probe: bool = True
+    peak_probe_size: int = 0
+    num_devices: int = 1
+    workers: int = 1
+
+    @property
+    def replicas(self) -> int:
+        """Replicas in sync across the cluster: devices per worker x workers."""
+        return self.num_devices * self.workers
+
+    @property
+    def data_parallel(self) -> bool:
+        """True when the step runs as more than one replica."""
+        return self.replicas > 1
+
+    @property
+    def global_batch_size(self) -> int:
+        """Images per step over every replica: replicas x the per-replica batch."""
+        return self.replicas * self.batch_size
+
+    @property
+    def local_batch_size(self) -> int:
+        """Images per step on one worker: its devices x the per-replica batch."""
+        return self.num_devices * self.batch_size
+
+    @property
+    def model_name(self) -> str:
+        """The network's scope name, e.g. 'resnet_v2_50'."""
+        return f"resnet_v2_{self.depth}"
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA'."""
+        options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
+        if self.data_parallel:
+            options.append(f"x{self.replicas} replicas")
+        return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
+
+    def to_dict(self) -> dict:
+        """Returns the configuration as a JSON-ready dict.
+
+        The data-parallel keys (`num_devices`, `workers` and the derived `replicas` and
+        `global_batch_size`) are written only for a configuration of more than one replica, so a
+        single-device record is the same as before they existed; a record without them reads back
+        as one device, one worker, global batch = batch.
+        """
+        values = dataclasses.asdict(self)
+        if not self.data_parallel:
+            del values["num_devices"], values["workers"]
+            return values
+        return dict(values, replicas=self.replicas, global_batch_size=self.global_batch_size)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> BenchmarkConfig:
+        """Builds a configuration from `to_dict` output, ignoring unknown keys.
+
+        Args:
+          values: field name -> value.
+
+        Returns:
+          The configuration (not validated).
+        """
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+    def validate(self) -> BenchmarkConfig:
+        """Checks every field (the model's limits included); needs no TensorFlow.
+
+        What depends on the machine (is there a GPU, which layout does 'auto' mean) is decided
+        later, by `bench.step.device`, when the device is resolved.
+
+        Returns:
+          self, so calls can be chained.
+
+        Raises:
+          ConfigError: naming the first field with a value that is not allowed.
+        """
+        if not _is_int(self.depth) or self.depth not in VALID_DEPTHS:
+            raise ConfigError(
+                "depth",
+                self.depth,
+                "not a ResNet v2 depth; choose from " + ", ".join(str(depth) for depth in VALID_DEPTHS),
+            )
+        _require_choice("mode", self.mode, MODES)
+        _require_choice("device", self.device, DEVICES)
+        _require_choice("data_format", self.data_format, DATA_FORMATS)
+        _require_int_at_least("batch_size", self.batch_size, 1)
+        _require_int_at_least("num_batches", self.num_batches, 1)
+        _require_int_at_least("burn_in", self.burn_in, 0)
+        _require_int_at_least("image_size", self.image_size, 1)
+        if self.image_size < MIN_IMAGE_SIZE:
+            raise ConfigError(
+                "image_size", self.image_size, f"too small for the network; must be at least {MIN_IMAGE_SIZE}"
+            )
+        _require_int_at_least("num_classes", self.num_classes, 1)
+        _require_int_at_least("intra_op_threads", self.intra_op_threads, 0)
+        _require_int_at_least("inter_op_threads", self.inter_op_threads, 0)
+        _require_int_at_least("display_every", self.display_every, 1)
+        _require_int_at_least("seed", self.seed, 0)
+        _require_choice("precision", self.precision, PRECISIONS)
+        parse_loss_scale(self.loss_scale)
+        _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
+        _require_int_at_least("num_devices", self.num_devices, 1)
+        _require_int_at_least("workers", self.workers, 1)
+        if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
+            raise ConfigError(
+                "burn_in",
+                self.burn_in,
+                f"--trace needs at least {MIN_BURN_IN_WITH_TRACE} burn-in steps (the "
+                "trace is taken from the last one, so neither the cold step nor a "
+                "measured step carries the tracing overhead)",
+            )
+        return self
+
+
+def _is_int(value: object) -> bool:
+    """True for an int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_choice(field: str, value: object, choices: Sequence[str]) -> None:
+    """Raises ConfigError unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ConfigError(field, value, "choose from " + ", ".join(choices))
+
+
+def _require_int_at_least(field: str, value: object, minimum: int) -> None:
+    """Raises ConfigError unless `value` is an int (not a bool) >= `minimum`."""
+    if not _is_int(value) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ConfigError(field, value, f"must be {what}")

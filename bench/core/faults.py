@@ -1,0 +1,112 @@
+"""Test-only fault injection: makes chosen configurations fail on purpose, for real.
+
+BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE[:WORKER]', '*' matching
+anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND
+is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
+SIGKILLs itself), all once the session is initialised; 'killstep' (SIGKILL right after measured
+step KILL_AFTER_STEP), 'errorstep' (a RuntimeError right after that step) or 'stall' (a child
+that never gets going: it sleeps before importing TensorFlow). 'kill', 'killstep' and 'stall'
+are for child processes only. KIND with '-once' ('kill-once') fails only the first process it
+selects: that process creates the file named by BENCH_TEST_FAULT_ONCE, and later processes that
+find it run normally (how a test fails one of a configuration's repeated processes). A normal
+run checks `active()` once per configuration and goes no further.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from bench.core import cluster
+from bench.core.config import BenchmarkConfig
+
+ENV_VAR = "BENCH_TEST_FAULT"
+# The measured step after which 'killstep' kills the process.
+KILL_AFTER_STEP = 2
+ONCE_ENV_VAR = "BENCH_TEST_FAULT_ONCE"
+ONCE = "-once"
+
+
+def active() -> bool:
+    """True when BENCH_TEST_FAULT is set."""
+    return bool(os.environ.get(ENV_VAR))
+
+
+def _selects(spec: str, config: BenchmarkConfig) -> bool:
+    wanted = spec.split(":")[1:]
+    worker = cluster.task_index()
+    actual = (str(config.depth), str(config.batch_size), config.mode, str(worker))
+    return all(want in ("*", value) for want, value in zip(wanted, actual, strict=False))
+
+
+def _selected_kinds(config: BenchmarkConfig) -> list[str]:
+    """The KINDs of the specs that select `config`."""
+    specs = filter(None, os.environ.get(ENV_VAR, "").split(","))
+    return [spec.split(":")[0] for spec in specs if _selects(spec, config)]
+
+
+def stall(config: BenchmarkConfig) -> None:
+    """Sleeps for good when a 'stall' spec selects `config` (until a signal ends the process)."""
+    while "stall" in _selected_kinds(config):
+        time.sleep(3600)
+
+
+_STEP_KINDS = ("killstep", "errorstep")
+
+
+def after_step(config: BenchmarkConfig) -> str | None:
+    """The fault to strike after measured step KILL_AFTER_STEP ('killstep' or 'errorstep'), or None."""
+    return next((kind for kind in _selected_kinds(config) if kind in _STEP_KINDS), None)
+
+
+def strike(kind: str, config: BenchmarkConfig) -> None:
+    """Strikes an `after_step` fault: SIGKILLs this process, or raises.
+
+    Raises:
+      RuntimeError: for 'errorstep'.
+    """
+    if kind == "killstep":
+        kill_now()
+    raise RuntimeError(f"injected failure after measured step {KILL_AFTER_STEP} of {config.label}")
+
+
+def kill_now() -> None:
+    """SIGKILLs this process."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def inject(config: BenchmarkConfig) -> None:
+    """Fails on purpose when a BENCH_TEST_FAULT spec selects `config`.
+
+    Raises:
+      RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
+    """
+    for kind in _selected_kinds(config):
+        if kind == "stall" or kind in _STEP_KINDS:
+            continue
+        if kind.endswith(ONCE):
+            if not _first_time():
+                continue
+            kind = kind[: -len(ONCE)]
+        if kind == "kill":
+            kill_now()
+        if kind == "oom":
+            import tensorflow as tf
+
+            raise tf.errors.ResourceExhaustedError(
+                None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)"
+            )
+        raise RuntimeError(f"injected failure for {config.label}\n(second line of the message)")
+
+
+def _first_time() -> bool:
+    """Creates the BENCH_TEST_FAULT_ONCE file; False if it was already there (or is not set)."""
+    path = os.environ.get(ONCE_ENV_VAR)
+    if not path:
+        return False
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True

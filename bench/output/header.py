@@ -1,0 +1,108 @@
+"""The lines printed once before a sweep: versions, device, images, threads, precision, cost,
+traces, and what the sweep covers. No TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bench.core import axes
+from bench.core.config import BenchmarkConfig
+from bench.core.loss_scale import effective_loss_scale
+
+
+def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate: bool) -> list[str]:
+    """The lines printed once before a sweep.
+
+    Args:
+      environment: from bench.measuring.environment.describe_environment.
+      configs: the prepared configurations.
+      isolate: whether each configuration runs in its own child process.
+
+    Returns:
+      Lines: TensorFlow and Python versions, device, CUDA/cuDNN build, image size and data
+      format, thread settings, precision, cost, trace files, what the sweep covers.
+    """
+    first = configs[0]
+
+    def listing(field: str, word=str) -> str:
+        return ", ".join(dict.fromkeys(word(getattr(config, field)) for config in configs))
+
+    lines = [
+        f"TensorFlow {environment['tensorflow_version']}, Python {environment['python_version']}",
+        "Device: " + device_description(environment),
+    ]
+    if environment.get("cuda_build") and environment["device"] == "gpu":
+        lines.append(
+            f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} (TensorFlow build)"
+        )
+    sizes = listing("image_size", lambda size: f"{size}x{size}x3")
+    lines += [
+        f"Images: {sizes} synthetic, on the device; data format {listing('data_format')}; "
+        f"{first.num_classes} classes",
+        f"Threads: intra-op {_threads(first.intra_op_threads)}, inter-op {_threads(first.inter_op_threads)}",
+        "Precision: "
+        + "; ".join(
+            dict.fromkeys(f"{config.precision} ({_precision_words(config.precision)})" for config in configs)
+        )
+        + "; loss scale "
+        + "; ".join(dict.fromkeys(_loss_scale_words(c) for c in configs))
+        + f"; XLA {listing('xla', axes.AXIS_OF_FIELD['xla'].cell)}",
+        "Cost: FLOPs per step counted by TensorFlow's profiler on the timed graph; "
+        + (
+            "efficiency = achieved TFLOP/s / a matrix-product probe run just before each "
+            "configuration on the same device and precision"
+            if first.peak_probe
+            else "no peak probe (--no-peak-probe): no efficiency"
+        ),
+    ]
+    traces = [config.trace for config in configs if config.trace]
+    if traces:
+        lines.append(
+            f"Trace: Chrome trace of each configuration's last burn-in step -> {traces[0]}"
+            + (f" and {len(traces) - 1} more" if len(traces) > 1 else "")
+        )
+    lines.append(
+        f"Sweep: {len(configs)} configuration(s): {_sweep_axes(configs)}; "
+        f"{first.burn_in} burn-in + {first.num_batches} measured steps; "
+        + ("one child process each" if isolate else "all in this process")
+    )
+    return lines
+
+
+def _sweep_axes(configs: Sequence[BenchmarkConfig]) -> str:
+    """'depth 50, 101 x batch 8 x mode forward' plus every other axis that varies."""
+    parts = []
+    for axis in axes.shown(configs):
+        values = dict.fromkeys(axis.cell(axis.of(config)) for config in configs)
+        parts.append(f"{axis.header.lower()} {', '.join(values)}")
+    return " x ".join(parts)
+
+
+def _loss_scale_words(config: BenchmarkConfig) -> str:
+    """The loss-scale setting, with what 'auto' means for the precision."""
+    if config.loss_scale != "auto":
+        return config.loss_scale
+    return "auto = " + effective_loss_scale("auto", config.precision).describe()
+
+
+def _precision_words(precision: str) -> str:
+    """How a precision computes, in a few words."""
+    if precision == "fp32":
+        return "float32 throughout"
+    return f"{precision} compute, float32 variables, batch-norm statistics and loss"
+
+
+def device_description(environment: dict) -> str:
+    """'GPU: <name>' or 'CPU: <model> (<n> cores, <m> usable)'."""
+    if environment["device"] == "gpu":
+        return f"GPU: {environment['device_name']}"
+    return (
+        f"CPU: {environment['cpu_model']} ({environment['cpu_count']} cores, "
+        f"{environment['usable_cpu_count']} usable)"
+    )
+
+
+def _threads(count: int) -> str:
+    """Thread-pool setting in words."""
+    return "TensorFlow default" if count == 0 else str(count)

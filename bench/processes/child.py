@@ -1,0 +1,296 @@
+"""Both ends of the child-process protocol: one configuration per child process.
+
+Why a child process per configuration (the default): an out-of-memory error, a crash in native
+code or the kernel's OOM killer then ends only that configuration, whose row reports it, and the
+sweep goes on. Every configuration also starts from the same state (no allocator caches, thread
+pools or graph-optimizer caches left over from the previous one).
+
+The protocol: the parent (`run_in_child`) starts a fresh interpreter (`entry`) and writes it a job
+on its stdin (the configuration, the environment description, whether progress is wanted, when it
+spawned the child, the parent's pid); a fresh interpreter rather than a fork (forking a process
+that has started TensorFlow's thread pools is unsafe) or multiprocessing's spawn (which would
+re-import the CLI's `__main__`).
+The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), bounds its
+own memory when asked (`bench.core.limits`), measures in its own process and writes JSON lines to a
+pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`, `{"step_s": t}`) and
+at the end its result (`{"record": ...}`, the --output schema), or, when it must end at once
+(a lost peer, `bench.processes.peers`), why (`{"failure": ...}`). A record cut short by the child's
+death does not parse and counts as no result; the steps streamed before it are kept, so a child
+stopped at its --timeout, killed or crashed still leaves the steps it finished in its row's
+record. Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
+measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
+decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
+(progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
+lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for failure reports, and
+turns a child that wrote no result into a failure from its exit status.
+
+Timing inside the child is the same as in-process (only `session.run` is timed). What the child
+adds (interpreter start, TensorFlow import, exit) is measured and kept in the record's `phases_s`
+('process_start', 'tf_import', 'teardown', 'child_overhead').
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+from bench.core import cluster, faults
+from bench.core import limits as limits_lib
+from bench.core.clock import clock
+from bench.core.config import BenchmarkConfig
+from bench.core.limits import Limits
+from bench.core.quiet import Quiet
+from bench.processes import child_pipes as pipes
+from bench.processes import peers
+from bench.results import failures
+from bench.results.measurement import partial_measurement
+from bench.results.result import BenchmarkResult, Failure
+
+# What the child interpreter runs: `entry` with the job file's path (a `-c` command rather than
+# `-m bench.processes.child`, since the package's __init__ has imported this module already).
+CHILD_COMMAND = "import sys; from bench.processes.child import entry; entry(sys.argv[1])"
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
+# Seconds a child gets to exit after SIGTERM before it is killed.
+STOP_GRACE_S = 10.0
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_in_child(
+    config: BenchmarkConfig,
+    environment: dict,
+    quiet: Quiet = Quiet(),
+    progress: IO[str] | None = None,
+    limits: Limits = Limits(),
+    extra_env: dict[str, str] | None = None,
+    on_spawn: Callable[[subprocess.Popen], None] | None = None,
+) -> BenchmarkResult:
+    """Runs one prepared configuration in a fresh child interpreter (see `entry`).
+
+    Args:
+      config: a prepared configuration (device resolved).
+      environment: the environment dict.
+      quiet: what TensorFlow may print (the child inherits it).
+      progress: stream the child's progress lines are copied to as they come (None: none).
+      limits: the child's bounds: its memory (it applies that itself), its wall time from its
+        start (then it is stopped, see `_stop`), the GPU memory cap.
+      extra_env: variables added to the child's environment (a worker's TF_CONFIG).
+      on_spawn: called with the child's Popen once it runs (`bench.processes.workers` stops peers with it).
+
+    Returns:
+      The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
+      its --timeout) or a failed one built from its exit status and the tail of its stderr,
+      either with the steps it finished; phases_s gains 'total', 'teardown' and
+      'child_overhead'.
+
+    Raises:
+      KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
+    """
+    spawned_at = time.time()
+    job = {
+        "config": config.to_dict(),
+        "environment": environment,
+        "progress": progress is not None,
+        "spawned_at": spawned_at,
+        "parent_pid": os.getpid(),
+        "limits": limits.to_dict(),
+    }
+    result_read, result_write = os.pipe()
+    start = clock()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD_COMMAND, str(result_write)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(result_write,),
+            env=dict(_child_environment(quiet), **(extra_env or {})),
+        )
+    finally:
+        os.close(result_write)
+    if on_spawn is not None:
+        on_spawn(child)
+    reader = pipes.ResultReader(result_read)
+    timed_out = False
+    pumps = [
+        pipes.LinePump(child.stdout, progress, show=lambda line: True),
+        pipes.LinePump(child.stderr, sys.stderr, show=quiet.shows),
+    ]
+    for thread in [reader, *pumps]:
+        thread.start()
+    try:
+        with contextlib.suppress(BrokenPipeError):  # a child that died at once
+            child.stdin.write(json.dumps(job).encode("utf-8"))
+            child.stdin.close()
+        try:
+            returncode = child.wait(timeout=limits.timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            returncode = _stop(child)
+    finally:
+        if child.poll() is None:
+            _stop(child)
+        for thread in [reader, *pumps]:
+            thread.join(timeout=STOP_GRACE_S)
+    total_s = clock() - start
+    result = reader.result()
+    if result is None:
+        result = _result_without_record(config, environment, limits, reader, returncode, pumps[1], timed_out)
+        result.started_at = failures.utc_from_timestamp(spawned_at)
+    _add_child_phases(result.phases_s, total_s)
+    return result
+
+
+def _result_without_record(
+    config: BenchmarkConfig,
+    environment: dict,
+    limits: Limits,
+    reader: pipes.ResultReader,
+    returncode: int,
+    stderr: pipes.LinePump,
+    timed_out: bool,
+) -> BenchmarkResult:
+    """The result of a child that wrote no record: stopped at its timeout, or failed (as it said
+    itself, or as its exit status tells); with the steps it streamed before it ended."""
+    if timed_out:
+        return failures.timeout_result(
+            config, environment, limits, reader.step_times_s, reader.burn_in_times_s
+        )
+    failure = reader.failure or failures.from_exit(returncode, list(stderr.tail), limits)
+    result = failures.failed_result(config, environment, failure)
+    result.limits = limits
+    result.measurement = partial_measurement(reader.step_times_s, reader.burn_in_times_s)
+    return result
+
+
+def _child_environment(quiet: Quiet) -> dict[str, str]:
+    """Our environment with the quiet setting, and this package importable from the child."""
+    env = quiet.child_environment(os.environ)
+    paths = [_PACKAGE_ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def _stop(child: subprocess.Popen) -> int:
+    """Ends a child: SIGTERM, then SIGKILL if it has not exited after STOP_GRACE_S.
+
+    Returns:
+      Its exit status.
+    """
+    child.terminate()
+    try:
+        return child.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.wait()
+
+
+def _add_child_phases(phases_s: dict, total_s: float) -> None:
+    """Adds 'total', 'teardown' and 'child_overhead' to a child's phase times (in place).
+
+    teardown is whatever the child's own phases do not account for after its last one (closing
+    the session, writing the result, interpreter exit); child_overhead is what running in a child
+    costs on top of running in-process: process start + TensorFlow import + teardown.
+    """
+    phases_s["total"] = total_s
+    if "process_start" not in phases_s:
+        return
+    accounted = sum(value for key, value in phases_s.items() if key != "total")
+    phases_s["teardown"] = max(total_s - accounted, 0.0)
+    phases_s["child_overhead"] = (
+        phases_s["process_start"] + phases_s.get("tf_import", 0.0) + phases_s["teardown"]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The child's end.
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Makes the kernel SIGKILL this process when its parent dies (Linux), so a child never
+    outlives a parent that was killed itself; exits at once if the parent is already gone."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def main(result_fd: int) -> int:
+    """Runs the job read from stdin in this (child) process; writes the result to `result_fd`.
+
+    Returns:
+      0 if the configuration was measured, 1 if it failed.
+    """
+    entered_at = time.time()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    job = json.loads(sys.stdin.buffer.read())
+    _die_with_parent(job["parent_pid"])
+    limits = Limits.from_dict(job.get("limits"))
+    limits_lib.apply_memory_limit(limits.memory_bytes)  # before TensorFlow, so it counts all
+    config = BenchmarkConfig.from_dict(job["config"])
+    if faults.active():
+        faults.stall(config)
+    result_pipe = os.fdopen(result_fd, "w", encoding="utf-8")
+    sending = threading.Lock()
+
+    def send(message: dict) -> None:
+        with sending:
+            result_pipe.write(json.dumps(message) + "\n")
+            result_pipe.flush()
+
+    def on_peer_lost(line: str) -> None:  # from the watcher's thread: report, then end at once
+        send({"failure": Failure("peer", line).to_dict()})
+        sys.stderr.flush()
+        os._exit(1)
+
+    watch = peers.watch_cluster(
+        cluster.environment_text(), config.workers, on_peer_lost, limits.peer_timeout_s or peers.GRACE_S
+    )
+
+    def on_step_time(kind: str, seconds: float) -> None:
+        send({"step_s" if kind == "measured" else "burn_in_s": seconds})
+        if watch is not None:
+            watch.step_finished()
+
+    import_start = clock()
+    Quiet.from_environment().import_tensorflow()
+    from bench.measuring import measure  # the TensorFlow side: graphs, model, tf-slim
+
+    tf_import_s = clock() - import_start
+    progress = sys.stdout if job.get("progress") else None
+    result = measure.run_in_process(
+        config,
+        job["environment"],
+        progress=progress,
+        limits=limits,
+        on_step_time=on_step_time,
+    )
+    if watch is not None:
+        peers.end_watch(watch, result)
+    result.phases_s.pop("total", None)  # the parent measures the total from outside
+    result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
+    send({"record": result.to_record()})
+    result_pipe.close()
+    return 0 if result.ok else 1
+
+
+def entry(result_fd: str) -> None:
+    """The child interpreter's entry point (CHILD_COMMAND): `main`, then a fast exit.
+
+    Everything is written and the session closed by then: the interpreter's slow shutdown of
+    TensorFlow (about a second) would only add to the per-configuration overhead.
+    """
+    exit_status = main(int(result_fd))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_status)

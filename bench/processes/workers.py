@@ -1,0 +1,179 @@
+"""Several workers on this machine: `--workers N` started as local processes, and their result.
+
+`--workers N` starts N worker processes on free localhost ports, one child process each (the
+`bench.processes.child` protocol with a TF_CONFIG of `bench.core.cluster` in its environment), and keeps the
+chief's result; on a real cluster each machine runs `python -m bench` with its own TF_CONFIG
+instead and none of this module runs. When one worker ends without a result the others are
+stopped at once and the row names that worker and what happened (a peer that cannot be reached,
+or that stops answering, is `bench.processes.peers`' business inside each worker; such a 'peer' failure
+waits up to PEER_BLAME_S for the lost worker's own failure, which says why). No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import threading
+import time
+from typing import IO
+
+from bench.core import cluster
+from bench.core.config import BenchmarkConfig
+from bench.core.limits import Limits
+from bench.core.quiet import Quiet
+from bench.processes import child
+from bench.results import failures
+from bench.results.result import BenchmarkResult, Failure
+
+_POLL_S = 0.2  # seconds between two looks at the workers' results
+# Seconds a worker's 'peer' failure waits for the lost peer's own failure, which names the cause.
+PEER_BLAME_S = 2.0
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports free on localhost now (the OS picks them)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("localhost", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def run_workers(
+    config: BenchmarkConfig,
+    environment: dict,
+    quiet: Quiet = Quiet(),
+    progress: IO[str] | None = None,
+    limits: Limits = Limits(),
+) -> BenchmarkResult:
+    """Runs one configuration on `config.workers` local worker processes; the chief's result.
+
+    The chief's progress goes to `progress`, the others' is dropped. When a worker ends without a
+    measurement the others are stopped and the result is a failure naming that worker. The
+    chief's record gains `extra.cluster`: the addresses, and every worker's fingerprint (equal
+    when every worker holds the same numbers, see `bench.step.replicas`).
+
+    Every worker runs under `limits` (memory and time each, as a single child would).
+
+    Raises:
+      KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
+    """
+    addresses = [f"localhost:{port}" for port in free_ports(config.workers)]
+    processes: list = []
+    results: list[BenchmarkResult | None] = [None] * config.workers
+    lock = threading.Lock()
+    stopping = threading.Event()
+
+    def on_spawn(process) -> None:
+        with lock:
+            processes.append(process)
+            if stopping.is_set():
+                process.terminate()
+
+    def work(index: int) -> None:
+        results[index] = child.run_in_child(
+            config,
+            environment,
+            quiet=quiet,
+            progress=progress if index == 0 else None,
+            limits=limits,
+            extra_env={cluster.ENV_VAR: cluster.make(addresses, index)},
+            on_spawn=on_spawn,
+        )
+
+    threads = [threading.Thread(target=work, args=(index,), daemon=True) for index in range(config.workers)]
+    for thread in threads:
+        thread.start()
+    first_failure = None
+    peer_lost_at = None
+    try:
+        while any(thread.is_alive() for thread in threads):
+            if first_failure is None:
+                if peer_lost_at is None and _failed(results, peer=True):
+                    peer_lost_at = time.monotonic()
+                waited = peer_lost_at is not None and time.monotonic() - peer_lost_at >= PEER_BLAME_S
+                first_failure = worker_to_blame(results, waited)
+                if first_failure is not None:
+                    _stop_all(processes, lock, stopping)
+            time.sleep(_POLL_S)
+    except KeyboardInterrupt:
+        _stop_all(processes, lock, stopping)
+        for thread in threads:
+            thread.join()
+        raise
+    if first_failure is None:
+        first_failure = worker_to_blame(results, peer_waited=True)
+    if first_failure is None and None in results:
+        first_failure = results.index(None)
+    return _chief_result(config, environment, results, addresses, first_failure)
+
+
+def _failed(results: list[BenchmarkResult | None], peer: bool) -> list[int]:
+    """The workers whose result failed, with a 'peer' failure (peer=True) or another one."""
+    return [
+        index
+        for index, result in enumerate(results)
+        if result is not None and not result.ok and (getattr(result.failure, "kind", None) == "peer") == peer
+    ]
+
+
+def worker_to_blame(results: list[BenchmarkResult | None], peer_waited: bool) -> int | None:
+    """The worker whose failure ends the configuration, or None for no failure yet.
+
+    A 'peer' failure is a consequence: the worker it names has failed too, and its own failure
+    (an error, OOM, a signal) says why; so a worker's other failure comes first, and a 'peer'
+    failure only once `peer_waited` (PEER_BLAME_S passed without another failure).
+    """
+    others = _failed(results, peer=False)
+    if others:
+        return others[0]
+    lost = _failed(results, peer=True)
+    return lost[0] if lost and peer_waited else None
+
+
+def _stop_all(processes: list, lock: threading.Lock, stopping: threading.Event) -> None:
+    """Terminates every worker process started so far, and any started later."""
+    with lock:
+        stopping.set()
+        for process in processes:
+            with contextlib.suppress(OSError):
+                process.terminate()
+
+
+def _chief_result(
+    config: BenchmarkConfig,
+    environment: dict,
+    results: list[BenchmarkResult | None],
+    addresses: list[str],
+    failed: int | None,
+) -> BenchmarkResult:
+    """The chief's result with the cluster named, or a failure naming the first worker that failed."""
+    shape = {
+        "workers": len(addresses),
+        "addresses": addresses,
+        "fingerprints": [None if r is None else r.extra.fingerprint for r in results],
+    }
+    if failed is not None:
+        cause = results[failed].failure if results[failed] is not None else None
+        what = cause.message if cause else "ended without a result"
+        failure = Failure(
+            cause.kind if cause else "exit",
+            f"worker {failed} ({addresses[failed]}) failed: {what}; the other workers were stopped",
+            exit_code=cause.exit_code if cause else None,
+            signal=cause.signal if cause else None,
+            details=cause.details if cause else [],
+        )
+        result = failures.failed_result(config, environment, failure)
+        if results[0] is not None:  # the chief's phases and the steps it finished before the stop
+            result.phases_s = dict(results[0].phases_s)
+            result.measurement = results[0].measurement
+    else:
+        result = results[0]
+    result.extra = dataclasses.replace(result.extra, cluster=shape)
+    return result

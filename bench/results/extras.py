@@ -1,0 +1,229 @@
+"""Typed facts a measurement records beside its step times (the record's `extra` object).
+
+Each fact is written by the one module that measures it (`bench.measuring.measure` and its helpers) and read
+through these types by the result, the report and the table. `Extras.to_dict` writes the keys and
+meanings of schema 1 (`"flops"`, `"peak_probe"`, `"datasheet_peak"`, `"peak_memory"`,
+`"loss_scale"`, `"xla_compiled"`, `"trace_file"`, `"gradients_finite"`, `"loss_scale_before"`,
+`"loss_scale_after"`, `"skipped_updates"`), and `Extras.from_dict` reads records written before
+these types existed. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class FlopCount:
+    """FLOPs of one step, counted by TensorFlow's profiler.
+
+    Attributes:
+      per_step: float operations of one step, or None when they could not be counted.
+      by_op_type: {op type: float operations}, summing to `per_step`.
+      counted_on: which graph was counted ('the timed graph' or 'the NHWC twin of the timed graph').
+      error: why the count failed (None when it did not).
+    """
+
+    per_step: int | None
+    by_op_type: dict = dataclasses.field(default_factory=dict)
+    counted_on: str = "the timed graph"
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        values = {"per_step": self.per_step, "by_op_type": self.by_op_type, "counted_on": self.counted_on}
+        if self.error is not None:
+            values["error"] = self.error
+        return values
+
+
+@dataclasses.dataclass(frozen=True)
+class PeakProbe:
+    """A measured matrix-product rate (the attainable peak; see `bench.measuring.peak`).
+
+    Attributes:
+      precision: 'fp32', 'fp16' or 'bf16'.
+      device: 'gpu' or 'cpu'.
+      matrix_size: n of the n x n matrices.
+      chain_length: products per run.
+      run_times_s: every timed run (warm-up runs excluded), in seconds.
+    """
+
+    precision: str
+    device: str
+    matrix_size: int
+    chain_length: int
+    run_times_s: list
+
+    @property
+    def flops_per_run(self) -> int:
+        """2 n^3 per product, times the chain length."""
+        return 2 * self.matrix_size**3 * self.chain_length
+
+    @property
+    def best_tflops(self) -> float:
+        """The rate of the fastest run, in TFLOP/s."""
+        return self.flops_per_run / min(self.run_times_s) / 1e12
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict, with the best rate (derived, not read back)."""
+        return dict(dataclasses.asdict(self), best_tflops=self.best_tflops)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasheetPeak:
+    """The datasheet figure that applies to one run on a known GPU.
+
+    Attributes:
+      model: GPU model.
+      tflops: dense TFLOP/s.
+      basis: which figure it is, e.g. 'TF32 tensor core, dense'.
+      source: the datasheet.
+    """
+
+    model: str
+    tflops: float
+    basis: str
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PeakMemory:
+    """Peak memory of the measured steps (see `bench.measuring.memory`).
+
+    Attributes:
+      bytes: the peak, or None when it could not be read.
+      kind: 'gpu_allocator_peak', 'process_peak_rss', 'process_peak_rss_since_start' or
+        'unavailable'.
+      label: what the figure is, in words.
+    """
+
+    bytes: int | None
+    kind: str
+    label: str
+
+    @property
+    def is_process_rss(self) -> bool:
+        """True when the figure is the whole process's resident set (the CPU measure)."""
+        return self.kind.startswith("process")
+
+
+@dataclasses.dataclass(frozen=True)
+class Numerics:
+    """Untimed checks of the gradients after the measured steps (forward-backward and train).
+
+    Attributes:
+      gradients_finite: every gradient finite after the measured steps (None: not checked).
+      loss_scale_before, loss_scale_after: a dynamic loss scale around the measured steps.
+      skipped_updates: train with a dynamic scale: measured steps whose update was skipped.
+    """
+
+    gradients_finite: bool | None = None
+    loss_scale_before: float | None = None
+    loss_scale_after: float | None = None
+    skipped_updates: int | None = None
+
+    def warnings(self, num_batches: int) -> list[str]:
+        """Plain-language warnings about non-finite gradients and skipped updates."""
+        found = []
+        change = ""
+        if self.loss_scale_before is not None:
+            change = f" (dynamic loss scale {self.loss_scale_before:g} -> {self.loss_scale_after:g})"
+        if (self.skipped_updates or 0) > 0:
+            found.append(
+                f"{self.skipped_updates} of {num_batches} measured steps skipped the "
+                f"optimizer update (non-finite gradients){change}; raise --burn-in so the "
+                "loss scale settles first, or set --loss-scale"
+            )
+        if self.gradients_finite is False:
+            found.append(
+                f"gradients are not all finite after the measured steps{change}: the "
+                "timed steps computed NaN/inf; raise --burn-in or set --loss-scale"
+            )
+        return found
+
+
+_NUMERICS_KEYS = tuple(field.name for field in dataclasses.fields(Numerics))
+
+
+@dataclasses.dataclass(frozen=True)
+class Extras:
+    """Every fact a measured configuration records beside its step times.
+
+    Attributes:
+      peak_probe: the matrix-product probe, when it ran.
+      datasheet_peak: the datasheet figure of a known GPU (None elsewhere).
+      flops: the step's FLOP count.
+      loss_scale: the loss scale in effect: 'none', 'dynamic' or a static value.
+      xla_compiled: with XLA, whether a compiled cluster executed (None: not checked).
+      trace_file: the Chrome trace written, if any.
+      peak_memory: the peak-memory reading.
+      numerics: the gradient checks.
+      fingerprint: with several replicas, one untimed number every worker must agree on (the sum
+        of |weights| after the steps; in forward-backward the reduced-gradient fetch), see
+        `bench.step.replicas`.
+      cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
+        (one per worker)}.
+    """
+
+    peak_probe: PeakProbe | None = None
+    datasheet_peak: DatasheetPeak | None = None
+    flops: FlopCount | None = None
+    loss_scale: str | None = None
+    xla_compiled: bool | None = None
+    trace_file: str | None = None
+    peak_memory: PeakMemory | None = None
+    numerics: Numerics = dataclasses.field(default_factory=Numerics)
+    fingerprint: float | None = None
+    cluster: dict | None = None
+
+    def to_dict(self) -> dict:
+        """The record's `extra` object; {} when nothing was recorded (a failed configuration).
+
+        Facts that were not taken are left out, except `datasheet_peak`, which every measured
+        configuration looks up (null when no datasheet applies).
+        """
+        values: dict = {}
+        if self.peak_probe is not None:
+            values["peak_probe"] = self.peak_probe.to_dict()
+        if self.flops is not None or self.datasheet_peak is not None:
+            values["datasheet_peak"] = (
+                None if self.datasheet_peak is None else dataclasses.asdict(self.datasheet_peak)
+            )
+        if self.flops is not None:
+            values["flops"] = self.flops.to_dict()
+        optional = {
+            "loss_scale": self.loss_scale,
+            "xla_compiled": self.xla_compiled,
+            "trace_file": self.trace_file,
+            "fingerprint": self.fingerprint,
+            "cluster": self.cluster,
+        }
+        values.update({key: value for key, value in optional.items() if value is not None})
+        if self.peak_memory is not None:
+            values["peak_memory"] = dataclasses.asdict(self.peak_memory)
+        numerics = dataclasses.asdict(self.numerics)
+        values.update({key: value for key, value in numerics.items() if value is not None})
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> Extras:
+        """Reads a record's `extra` object (schema 1, any version of this harness)."""
+        values = values or {}
+        probe = values.get("peak_probe")
+        datasheet = values.get("datasheet_peak")
+        flops = values.get("flops")
+        memory = values.get("peak_memory")
+        return cls(
+            peak_probe=None
+            if not probe
+            else PeakProbe(**{key: value for key, value in probe.items() if key != "best_tflops"}),
+            datasheet_peak=DatasheetPeak(**datasheet) if datasheet else None,
+            flops=FlopCount(**flops) if flops else None,
+            loss_scale=values.get("loss_scale"),
+            xla_compiled=values.get("xla_compiled"),
+            trace_file=values.get("trace_file"),
+            fingerprint=values.get("fingerprint"),
+            cluster=values.get("cluster"),
+            peak_memory=PeakMemory(**memory) if memory else None,
+            numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
+        )

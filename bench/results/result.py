@@ -1,0 +1,297 @@
+"""What one configuration's run produced: `BenchmarkResult`, `Failure`, derived `Cost`, and the
+JSON record (schema "slim-resnet-bench/1") they are written to and read back from.
+
+A result keeps the raw step times (`bench.results.measurement.Measurement`) and typed facts
+(`bench.results.extras`); statistics, cost figures and warnings are derived from them on demand,
+never stored as the source of truth, so a record written by any version of the harness is
+re-summarised the same way. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+from bench.core.batch_search import SearchFacts
+from bench.core.config import BenchmarkConfig
+from bench.core.limits import Limits
+from bench.results import stats as stats_lib
+from bench.results.extras import Extras
+from bench.results.measurement import Measurement
+
+RECORD_SCHEMA = "slim-resnet-bench/1"
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_INTERRUPTED = "interrupted"
+STATUS_TIMEOUT = "timeout"
+
+
+@dataclasses.dataclass
+class Failure:
+    """Why a configuration produced no measurement.
+
+    Attributes:
+      kind: 'oom', 'error', 'signal', 'exit', 'interrupted', 'timeout' or 'peer' (a worker's
+        peer stopped answering during the run, `bench.processes.peers`).
+      message: one line, e.g. 'OOM', 'killed by signal 9 (SIGKILL)', 'ValueError: ...'.
+      exit_code: the child process's exit status, when it ran in one.
+      signal: the signal number that ended the child, if any.
+      details: further lines (the tail of the child's stderr, a traceback's last lines).
+      limit: the bound that was hit, in words ('memory limit 6 GiB'), when one was.
+    """
+
+    kind: str
+    message: str
+    exit_code: int | None = None
+    signal: int | None = None
+    details: list[str] = dataclasses.field(default_factory=list)
+    limit: str | None = None
+
+    @property
+    def short(self) -> str:
+        """What the table's status column shows."""
+        if self.kind == "oom":
+            return f"OOM ({self.limit})" if self.limit else "OOM"
+        if self.kind in ("signal", "interrupted", "timeout", "peer"):
+            return self.message
+        return f"error: {self.message}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict ('limit' only when a bound was hit, so older records keep their keys)."""
+        values = dataclasses.asdict(self)
+        if values["limit"] is None:
+            del values["limit"]
+        return values
+
+
+@dataclasses.dataclass(frozen=True)
+class Repeat:
+    """Which of a configuration's repeated processes a result is (`--repeat`).
+
+    Attributes:
+      index: 1-based position among the configuration's processes.
+      count: how many processes the configuration was to be measured in.
+    """
+
+    index: int
+    count: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """Work, rate, efficiency and memory of a measured configuration (None where unknown).
+
+    Attributes:
+      gflop_per_image: FLOPs per step / batch size, in GFLOP.
+      achieved_tflops: FLOPs per step / mean step time.
+      attainable_tflops: the peak probe's best rate.
+      efficiency: achieved / attainable.
+      datasheet_tflops: the datasheet figure of a known GPU.
+      efficiency_vs_datasheet: achieved / datasheet.
+      peak_memory_bytes, peak_memory_kind: the peak-memory reading and what it measures.
+    """
+
+    gflop_per_image: float | None
+    achieved_tflops: float | None
+    attainable_tflops: float | None
+    efficiency: float | None
+    datasheet_tflops: float | None
+    efficiency_vs_datasheet: float | None
+    peak_memory_bytes: int | None
+    peak_memory_kind: str | None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class BenchmarkResult:
+    """Everything known about one configuration's run.
+
+    Attributes:
+      config: what was run.
+      status: 'ok', 'failed' or 'interrupted'.
+      measurement: the raw times (None unless status is 'ok', or a failed, stopped or interrupted
+        run finished some steps first: those).
+      failure: why it failed (None when status is 'ok').
+      param_count: trainable parameters of the network, when the graph was built.
+      environment: the environment description (see bench.measuring.environment.describe_environment).
+      phases_s: seconds spent in each phase: 'process_start', 'tf_import' (child processes only),
+        'peak_probe', 'graph_build', 'flop_count', 'session_init', 'burn_in', 'measure',
+        'numerics_check', 'session_close', 'teardown', 'child_overhead', 'total'.
+      started_at: UTC ISO-8601 time the configuration started.
+      extra: the typed facts recorded beside the step times (bench.results.extras.Extras).
+      limits: the bounds its child process ran under.
+      sweep_id: the sweep it belongs to ('' outside a command-line sweep).
+      command: the command line of that sweep.
+      repeat: which repeated process this is (None for a single-process configuration; the
+        record then has no "repeat" key, like records written before --repeat existed).
+      batch_search: for a record of a `--batch max` search, what it says about the search (one
+        of its tries, or its result); None otherwise.
+      scaling_efficiency: with more than one replica, images/sec / (replicas x images/sec of the
+        sweep's matching 1-replica run), set by the sweep when that run exists (`bench.results.scaling`);
+        written to the record as the top-level "scaling_efficiency" (null without such a run),
+        only for data-parallel configurations.
+    """
+
+    config: BenchmarkConfig
+    status: str = STATUS_OK
+    measurement: Measurement | None = None
+    failure: Failure | None = None
+    param_count: int | None = None
+    environment: dict = dataclasses.field(default_factory=dict)
+    phases_s: dict = dataclasses.field(default_factory=dict)
+    started_at: str = ""
+    extra: Extras = dataclasses.field(default_factory=Extras)
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    sweep_id: str = ""
+    command: str = ""
+    repeat: Repeat | None = None
+    batch_search: SearchFacts | None = None
+    scaling_efficiency: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True if the configuration was measured."""
+        return self.status == STATUS_OK and self.measurement is not None
+
+    @functools.cached_property
+    def stats(self) -> stats_lib.StepStatistics | None:
+        """Statistics derived from the raw step times (None without a measurement); computed once,
+        since the record, the table, the warnings and the cost figures all read them. A run
+        stopped before its first measured step (a timeout) has burn-in times only: no statistics."""
+        if self.measurement is None or not self.measurement.step_times_s:
+            return None
+        return stats_lib.summarize(
+            self.measurement.step_times_s,
+            self.config.global_batch_size,
+            self.measurement.loop_wall_s,
+            self.measurement.cold_step_s,
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """Reliability warnings for the figures (empty when they look sound)."""
+        summary = self.stats
+        found = stats_lib.reliability_warnings(summary) if summary else []
+        if self.measurement is not None and not self.measurement.burn_in_times_s:
+            found.append("no burn-in: the first measured step is the cold step")
+        return found + self.extra.numerics.warnings(self.config.num_batches)
+
+    @property
+    def cost(self) -> Cost | None:
+        """Work, rate, efficiency and memory, derived from `extra` and the step times (None
+        without a measurement)."""
+        summary = self.stats
+        if summary is None:
+            return None
+        extra = self.extra
+        config = self.config
+        # The FLOPs are counted on this worker's graph (its local replicas); every worker runs the same.
+        flops_per_step = extra.flops.per_step if extra.flops else None
+        achieved = None
+        if flops_per_step is not None and summary.mean_s > 0:
+            achieved = flops_per_step * config.workers / summary.mean_s / 1e12
+        attainable = extra.peak_probe.best_tflops * probed_devices(config) if extra.peak_probe else None
+        datasheet = extra.datasheet_peak.tflops * probed_devices(config) if extra.datasheet_peak else None
+        memory = extra.peak_memory
+        return Cost(
+            gflop_per_image=(
+                None if flops_per_step is None else flops_per_step / config.local_batch_size / 1e9
+            ),
+            achieved_tflops=achieved,
+            attainable_tflops=attainable,
+            efficiency=_ratio(achieved, attainable),
+            datasheet_tflops=datasheet,
+            efficiency_vs_datasheet=_ratio(achieved, datasheet),
+            peak_memory_bytes=memory.bytes if memory else None,
+            peak_memory_kind=memory.kind if memory else None,
+        )
+
+    def to_record(self) -> dict:
+        """The JSON record (schema documented in the README); derived figures are included for
+        readers, but `from_record` recomputes them from the raw times.
+
+        Returns:
+          A JSON-ready dict.
+        """
+        summary = self.stats
+        cost = self.cost
+        sweep = {"sweep_id": self.sweep_id, "command": self.command} if self.sweep_id else {}
+        record = {
+            "schema": RECORD_SCHEMA,
+            **sweep,
+            "label": self.config.label,
+            "status": self.status,
+            "started_at": self.started_at,
+            "config": self.config.to_dict(),
+            "environment": self.environment,
+            "model": {"name": self.config.model_name, "param_count": self.param_count},
+            "stats": summary.to_dict() if summary else None,
+            "cost": cost.to_dict() if cost else None,
+            "warnings": self.warnings,
+            "step_times_s": self.measurement.step_times_s if self.measurement else [],
+            "burn_in_times_s": self.measurement.burn_in_times_s if self.measurement else [],
+            "phases_s": self.phases_s,
+            "failure": self.failure.to_dict() if self.failure else None,
+            "extra": self.extra.to_dict(),
+            **({"limits": self.limits.to_dict()} if self.limits.any else {}),
+            **({"batch_search": self.batch_search.to_dict()} if self.batch_search else {}),
+        }
+        if self.repeat is not None:
+            record["repeat"] = self.repeat.to_dict()
+        if self.config.data_parallel:
+            record["scaling_efficiency"] = self.scaling_efficiency
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> BenchmarkResult:
+        """Rebuilds a result from a JSON record (statistics are recomputed, not read).
+
+        Args:
+          record: a parsed JSON record of schema 1.
+
+        Returns:
+          The BenchmarkResult.
+        """
+        measurement = None
+        step_times_s = list(record.get("step_times_s") or [])
+        burn_in_times_s = list(record.get("burn_in_times_s") or [])
+        if record.get("stats") is not None or step_times_s or burn_in_times_s:
+            loop_wall_s = (record.get("stats") or {}).get("loop_wall_s", sum(step_times_s))
+            measurement = Measurement(step_times_s, burn_in_times_s, loop_wall_s)
+        failure = Failure(**record["failure"]) if record.get("failure") else None
+        return cls(
+            config=BenchmarkConfig.from_dict(record["config"]),
+            status=record["status"],
+            measurement=measurement,
+            failure=failure,
+            param_count=(record.get("model") or {}).get("param_count"),
+            environment=record.get("environment") or {},
+            phases_s=record.get("phases_s") or {},
+            started_at=record.get("started_at", ""),
+            extra=Extras.from_dict(record.get("extra")),
+            limits=Limits.from_dict(record.get("limits")),
+            sweep_id=record.get("sweep_id", ""),
+            command=record.get("command", ""),
+            repeat=Repeat(**record["repeat"]) if record.get("repeat") else None,
+            batch_search=SearchFacts.from_dict(record.get("batch_search")),
+            scaling_efficiency=record.get("scaling_efficiency"),
+        )
+
+
+def probed_devices(config: BenchmarkConfig) -> int:
+    """How many devices like the probed one the step runs on: on GPUs one per replica; on the CPU
+    the replicas are logical devices sharing the host's cores (and --workers run on one host), so
+    one. (Workers from a TF_CONFIG naming other hosts are counted by `bench.processes.workers`.)"""
+    return config.replicas if config.device == "gpu" else 1
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """numerator / denominator, or None when either is missing or the denominator is not > 0."""
+    if numerator is None or denominator is None or not denominator > 0:
+        return None
+    return numerator / denominator

@@ -1,0 +1,154 @@
+"""Where a configuration runs: the device, the activation layout, and TensorFlow's device names.
+
+Both 'auto' choices are resolved here, once, when a sweep is prepared:
+
+- device: 'auto' is the first GPU TensorFlow sees, else the CPU; 'gpu' without a GPU is refused.
+- data format: 'auto' is NCHW on a GPU and NHWC on the CPU. cuDNN's convolution and pooling
+  kernels take channels-first tensors natively, and NCHW is what tf_cnn_benchmarks and NVIDIA's
+  published TensorFlow ResNet-50 figures use, so numbers compare. TensorFlow 2.21's own CPU kernels
+  have no NCHW Conv2D / MaxPool, so an explicit NCHW on the CPU is refused before anything is
+  built. (With oneDNN, TensorFlow's default on x86, NCHW would run on some builds and CPUs; refusing
+  keeps results and command lines portable.) The layout changes no variable.
+
+No TensorFlow is imported here; `visible_gpu_names` takes the module from the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from bench.core.config import BenchmarkConfig
+from bench.core.errors import ConfigError
+
+RESOLVED_DEVICES = ("gpu", "cpu")
+_AUTO_DATA_FORMAT = {"gpu": "NCHW", "cpu": "NHWC"}
+
+
+def visible_gpu_names(tf) -> list[str]:
+    """Names of the GPUs TensorFlow can use, in device order.
+
+    Args:
+      tf: the tensorflow module.
+
+    Returns:
+      e.g. ['NVIDIA H100 80GB HBM3']; empty without a usable GPU.
+    """
+    names = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device)
+        names.append(details.get("device_name", device.name))
+    return names
+
+
+def resolve_device(requested: str, gpu_names: list[str]) -> str:
+    """Turns --device auto|gpu|cpu into the device actually used.
+
+    Args:
+      requested: 'auto', 'gpu' or 'cpu'.
+      gpu_names: the GPUs TensorFlow sees.
+
+    Returns:
+      'gpu' or 'cpu'.
+
+    Raises:
+      ConfigError: if a GPU is requested and none is visible.
+    """
+    if requested == "gpu" and not gpu_names:
+        raise ConfigError("device", requested, "TensorFlow sees no GPU here; use cpu or auto")
+    if requested == "auto":
+        return "gpu" if gpu_names else "cpu"
+    return requested
+
+
+def resolve_data_format(requested: str, device: str) -> str:
+    """The layout to build with on a resolved device.
+
+    Args:
+      requested: 'NHWC', 'NCHW' or 'auto'.
+      device: 'gpu' or 'cpu'.
+
+    Returns:
+      'NHWC' or 'NCHW'.
+
+    Raises:
+      ConfigError: for NCHW on the CPU.
+    """
+    _require_resolved(device)
+    if requested == "auto":
+        return _AUTO_DATA_FORMAT[device]
+    if requested == "NCHW" and device == "cpu":
+        raise ConfigError(
+            "data_format",
+            requested,
+            "not available on the CPU (TensorFlow's own CPU convolution and "
+            "max-pooling kernels are NHWC only); use NHWC or auto",
+        )
+    return requested
+
+
+def resolve(config: BenchmarkConfig, gpu_names: list[str]) -> BenchmarkConfig:
+    """The configuration with its device and data format resolved ('auto' replaced).
+
+    Raises:
+      ConfigError: for a GPU that is not there, or NCHW on the CPU.
+    """
+    device = resolve_device(config.device, gpu_names)
+    check_device_count(config.num_devices, config.workers, device, len(gpu_names))
+    return dataclasses.replace(
+        config, device=device, data_format=resolve_data_format(config.data_format, device)
+    )
+
+
+def usable_cpu_count() -> int:
+    """CPUs this process may run on (its affinity mask), which can be fewer than the machine has.
+
+    Returns:
+      A positive count.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_device_count(num_devices: int, workers: int, device: str, gpu_count: int) -> None:
+    """Refuses more replicas per worker than the machine has devices for.
+
+    On a GPU machine a replica needs a GPU of its own; on the CPU the replicas are logical CPU
+    devices sharing the cores, at most one per usable core. With several workers on the CPU,
+    tf.distribute's MultiWorkerMirroredStrategy places one replica on each worker's CPU.
+
+    Raises:
+      ConfigError: naming --num-devices and what is allowed.
+    """
+    if device == "gpu" and num_devices > gpu_count:
+        raise ConfigError(
+            "num_devices", num_devices, f"more than the {gpu_count} GPU(s) TensorFlow sees here"
+        )
+    if device == "cpu" and workers > 1 and num_devices > 1:
+        raise ConfigError(
+            "num_devices",
+            num_devices,
+            "with --workers on the CPU each worker runs one replica (MultiWorkerMirroredStrategy "
+            "uses one CPU device per worker); use --num-devices 1",
+        )
+    cores = usable_cpu_count()
+    if device == "cpu" and num_devices > cores:
+        raise ConfigError(
+            "num_devices", num_devices, f"more logical CPU devices than the {cores} usable core(s) here"
+        )
+
+
+def device_string(device: str, index: int = 0) -> str:
+    """TensorFlow's name for a resolved device, e.g. '/device:GPU:0'.
+
+    Raises:
+      ValueError: for anything but 'gpu' or 'cpu' (resolve 'auto' first).
+    """
+    _require_resolved(device)
+    return f"/device:{device.upper()}:{index}"
+
+
+def _require_resolved(device: str) -> None:
+    if device not in RESOLVED_DEVICES:
+        raise ValueError(f"device must be resolved to 'gpu' or 'cpu' first, got {device!r}")

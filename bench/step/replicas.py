@@ -1,0 +1,258 @@
+"""Data parallelism on tf.distribute: the timed step as N replicas in one graph, one per device.
+
+The strategy is tf.distribute's, in a `tf.compat.v1` graph and session (TensorFlow 2.21):
+
+- one worker: `tf.compat.v1.distribute.MirroredStrategy` over the first N GPUs (NCCL all-reduce)
+  or N logical CPU devices (the session's `ConfigProto(device_count={'CPU': N})`; the TF2
+  logical-device call does not reach a v1 session), reducing through one device;
+- several workers (TF_CONFIG): `tf.compat.v1.distribute.experimental.MultiWorkerMirroredStrategy`,
+  collective all-reduce over gRPC (NCCL between GPUs where available). The strategy is built inside
+  the graph (built outside it, in eager mode, it would start its own server on the worker's port),
+  and a `tf.distribute.Server` is started with `strategy.update_config_proto(...)` as its default
+  session config: that carries the collective group leader to the server's collective executor.
+  A server started without it, with the config given to the session only, hangs in the first
+  `session.run` (the variables' initial-value broadcast) after "Initializing CoordinationService".
+
+Per replica (`strategy.extended.call_for_each_replica`): its own synthetic shard (local variables
+on its device, created outside the strategy, so no copy per step), the network in training or
+inference mode, the loss and the gradients (`bench.step.targets`). The gradients are all-reduced to
+their mean across every replica (`Replica.all_reduce_mean`: a merge call to
+`strategy.extended.batch_reduce_to(MEAN, ...)`), and in 'train' each replica applies the mean with
+the v1 optimizer's `apply_gradients(..., skip_gradients_aggregation=True)` (the documented switch
+for gradients aggregated outside the optimizer) to its own copy of the variables, so every copy
+gets the same update. Batch-norm statistics are per replica (each normalises its own shard); their
+moving averages are created with `aggregation=MEAN` by a variable creator around the network, so
+each update is averaged across replicas (a merge call) and every copy stays identical. (Left at
+the default aggregation NONE, tf.distribute would update each copy from its own shard only, and the
+copies would drift apart.) Weight decay: tf-slim's layers add their regularisation losses only in
+the replica that creates the variables (the others reuse them), so that replica counts it once per
+local replica; the mean of the gradients then carries it exactly once. The model code in
+`slim_resnet` knows nothing of this.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from bench.core import cluster
+from bench.core.config import BenchmarkConfig
+from bench.step import device as device_lib
+from bench.step import targets
+
+tf1 = tf.compat.v1
+MEAN = tf.distribute.ReduceOp.MEAN
+
+
+def is_replicated(config: BenchmarkConfig) -> bool:
+    """True when the configuration runs through a tf.distribute strategy (more than one replica)."""
+    return config.data_parallel
+
+
+@dataclasses.dataclass
+class Replica:
+    """One replica's place among the others, handed to `bench.step.targets.build_step`.
+
+    Attributes:
+      index: the replica's id across the cluster (replica_id_in_sync_group).
+      local_index: its position among this worker's replicas.
+      local_count: this worker's replicas.
+    """
+
+    index: int
+    local_index: int
+    local_count: int
+
+    @property
+    def weight_decay_scale(self) -> int:
+        """How many times this replica's loss counts the regularisation losses it can see: the
+        replica that created the variables holds them all and counts them for each local replica;
+        the others hold none."""
+        return self.local_count if self.local_index == 0 else 0
+
+    def all_reduce_mean(self, gradients: list, variables: list) -> list:
+        """The mean of `gradients` across every replica, this replica's copy of it.
+
+        Args:
+          gradients: this replica's gradients, one per variable.
+          variables: the (mirrored) variables, the reduction's destinations.
+
+        Returns:
+          The reduced gradients on this replica's device, in the same order.
+        """
+
+        def reduce(strategy, per_replica):
+            return strategy.extended.batch_reduce_to(MEAN, list(zip(per_replica, variables, strict=True)))
+
+        return list(tf.distribute.get_replica_context().merge_call(reduce, args=(gradients,)))
+
+    @staticmethod
+    def optimizer(optimizer: tf1.train.Optimizer) -> _ReducedGradientsOptimizer:
+        """`optimizer` applying gradients that are already all-reduced."""
+        return _ReducedGradientsOptimizer(optimizer)
+
+
+class _ReducedGradientsOptimizer:
+    """A v1 optimizer whose `apply_gradients` skips its own cross-replica aggregation."""
+
+    def __init__(self, optimizer: tf1.train.Optimizer):
+        self._optimizer = optimizer
+
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        return self._optimizer.apply_gradients(
+            grads_and_vars, global_step=global_step, name=name, skip_gradients_aggregation=True
+        )
+
+
+@dataclasses.dataclass
+class ReplicatedStep:
+    """The replicated graph's parts.
+
+    Attributes:
+      step: the combined Step the harness times (targets of every replica).
+      replica_steps: each local replica's own Step.
+      images, labels, logits: each local replica's shard and logits.
+      session_target: '' (in-process) or the worker's server target.
+      session_config: the ConfigProto every session on this graph must use.
+      strategy: the tf.distribute strategy.
+      fingerprint: a float64 scalar every worker must agree on, fetched once after the measured
+        steps: in forward-backward the step's fetch (read from the reduced gradients), otherwise
+        the sum of |w| over the first local copy of every trainable variable.
+    """
+
+    step: targets.Step
+    replica_steps: list[targets.Step]
+    images: list
+    labels: list
+    logits: list
+    session_target: str
+    session_config: tf1.ConfigProto
+    strategy: object
+    fingerprint: tf.Tensor
+
+
+def _averaged_statistics(next_creator, **kwargs):
+    """Variable creator: non-trainable float variables (batch norm's moving averages) get
+    aggregation MEAN, so updates in replica context are averaged and applied to every copy."""
+    aggregation = kwargs.get("aggregation")
+    dtype = kwargs.get("dtype")
+    floating = dtype is None or tf.as_dtype(dtype).is_floating
+    if kwargs.get("trainable") is False and floating and aggregation in (None, tf.VariableAggregation.NONE):
+        kwargs["aggregation"] = tf.VariableAggregation.MEAN
+    return next_creator(**kwargs)
+
+
+def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
+    """The strategy, the session target and config for a replicated configuration.
+
+    Call inside the graph the strategy is for. With several workers this starts the worker's
+    tf.distribute.Server (see the module docstring for why its config matters).
+
+    Returns:
+      (strategy, session target, session ConfigProto, this worker's index).
+    """
+    if config.workers == 1:
+        devices = [device_lib.device_string(config.device, i) for i in range(config.num_devices)]
+        return tf1.distribute.MirroredStrategy(devices), "", session_config, 0
+    tf_config = cluster.task()
+    task = tf_config["task"]
+    spec = tf.train.ClusterSpec(tf_config["cluster"])
+    accelerators = {"GPU": config.num_devices} if config.device == "gpu" else {}
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        spec,
+        task_type=task["type"],
+        task_id=int(task["index"]),
+        num_accelerators=accelerators,
+        rpc_layer="grpc",
+    )
+    strategy = tf1.distribute.experimental.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    proto = strategy.update_config_proto(session_config)
+    server = tf.distribute.Server(spec, job_name=task["type"], task_index=int(task["index"]), config=proto)
+    shape = cluster.parse(cluster.environment_text())
+    cluster.wait_for_peers(shape["addresses"], shape["index"])
+    return strategy, server.target, proto, int(task["index"])
+
+
+def build_replicated_step(
+    config: BenchmarkConfig,
+    session_config: tf1.ConfigProto,
+    make_inputs: Callable[[int, int], tuple],
+    build_network: Callable[[tf.Tensor], tf.Tensor],
+) -> ReplicatedStep:
+    """Builds every local replica's step in the current graph.
+
+    Args:
+      config: a replicated configuration (device resolved).
+      session_config: the single-device session settings to extend.
+      make_inputs: (shard, local index) -> (images, labels), called under the replica's device,
+        outside the strategy (plain local variables).
+      build_network: images -> logits, called in the replica's context.
+
+    Returns:
+      A ReplicatedStep.
+    """
+    strategy, target, proto, task_index = make_strategy(config, session_config)
+    devices = list(strategy.extended.worker_devices)
+    inputs = []
+    for local_index, replica_device in enumerate(devices):
+        with tf.device(replica_device):
+            inputs.append(make_inputs(task_index * len(devices) + local_index, local_index))
+    built: dict[int, tuple] = {}
+
+    @tf.autograph.experimental.do_not_convert
+    def replica_step():
+        index = int(tf.get_static_value(tf.distribute.get_replica_context().replica_id_in_sync_group))
+        local_index = index % len(devices)
+        images, labels = inputs[local_index]
+        with tf1.variable_creator_scope(_averaged_statistics):
+            logits = build_network(images)
+        replica = Replica(index, local_index, len(devices))
+        built[local_index] = (logits, targets.build_step(logits, labels, config, replica))
+
+    with strategy.scope():
+        strategy.extended.call_for_each_replica(replica_step)
+    logits = [built[i][0] for i in range(len(devices))]
+    steps = [built[i][1] for i in range(len(devices))]
+    combined = combine_steps(steps, config.mode)
+    if config.mode == "forward-backward":
+        fingerprint = tf.cast(combined.target, tf.float64)
+    else:
+        copies = [strategy.experimental_local_results(v)[0] for v in tf1.trainable_variables()]
+        fingerprint = tf.add_n([tf.reduce_sum(tf.abs(tf.cast(copy, tf.float64))) for copy in copies])
+    return ReplicatedStep(
+        combined,
+        steps,
+        [images for images, _ in inputs],
+        [labels for _, labels in inputs],
+        logits,
+        target,
+        proto,
+        strategy,
+        fingerprint,
+    )
+
+
+def combine_steps(steps: list[targets.Step], mode: str) -> targets.Step:
+    """One Step running every replica's: the sum of their scalars (forward, forward-backward) or
+    the group of their updates and of every batch-norm update (train)."""
+    first = steps[0]
+    if mode == "train":
+        updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
+        target = tf.group(*[step.target for step in steps], *updates, name="replicated_train_step")
+    else:
+        target = tf.add_n([step.target for step in steps], name="replicated_" + mode.replace("-", "_"))
+    if first.gradients_finite is None:
+        return targets.Step(target)
+    burn_in = [step.burn_in_target for step in steps] if first.burn_in_target is not None else None
+    return targets.Step(
+        target,
+        loss=tf.add_n([step.loss for step in steps]) / len(steps),
+        gradients=first.gradients,
+        variables=first.variables,
+        loss_scale=first.loss_scale,
+        burn_in_target=burn_in,
+        gradients_finite=tf.reduce_all(tf.stack([step.gradients_finite for step in steps])),
+        loss_scale_state=first.loss_scale_state,
+    )

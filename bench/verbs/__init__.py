@@ -1,0 +1,3 @@
+"""The command lines: `python -m bench` (`cli`, `flags`, `settings`), `python -m bench compare`
+(`compare_cli`) and `python -m bench plot` (`plot_cli`). The top floor: nothing imports it.
+"""

@@ -1,0 +1,291 @@
+"""The flags of `python -m bench`: names, defaults, help, examples, and the one-line usage error.
+
+Every sweep axis of `bench.core.axes` gets a flag taking one or more values; the other flags set what
+every configuration of a sweep shares. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from bench.core import axes
+from bench.core.config import DEVICES
+from bench.output import report
+from bench.sweeping import repeats
+from bench.sweeping.signals import raise_on_sigterm
+from slim_resnet.files import output_path_problem
+
+PROG = "python -m bench"
+
+EXAMPLES = """\
+examples:
+  python -m bench --depth 152 --batch 32 --mode forward-backward
+  python -m bench --depth 50 101 --batch 8 --mode forward forward-backward --num-batches 20 \\
+      --burn-in 3 --output results.jsonl
+  python -m bench --depth all --batch 1 16 --mode train --device cpu --format csv > sweep.csv
+  python -m bench --depth 50 --batch 256 --mode train --precision fp16 --xla --trace step.json
+  python -m bench --depth 50 --batch 16 --precision fp32 bf16 --xla off on --image-size 224 299
+  python -m bench --depth all --batch max --mode train --memory-limit 6GiB --output search.jsonl
+  python -m bench --depth all --batch 64 --mode train --memory-limit 6GiB --timeout 600 \\
+      --output sweep.jsonl --resume
+  python -m bench --depth 50 101 --batch 8 --repeat 5 --output new.jsonl
+  python -m bench compare base.jsonl new.jsonl      (see python -m bench compare --help)
+  python -m bench plot results.jsonl -o results.png  (see python -m bench plot --help)
+  python -m bench --depth 50 --batch 64 --mode train --num-devices 1 2 4 8
+  python -m bench --device cpu --workers 2 --depth 50 --batch 2 --image-size 64 --mode train
+"""
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line shown to the user."""
+
+
+# Exit status of bad input, and of a run stopped by Ctrl-C or SIGTERM (every verb).
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def run_with_one_line_errors(prog: str, run: Callable[[], int]) -> int:
+    """Runs a verb's `run()` with SIGTERM raised as KeyboardInterrupt: a UsageError is one line on
+    stderr and EXIT_BAD_INPUT, an interrupt one line and EXIT_INTERRUPTED.
+
+    Returns:
+      run()'s exit status, or one of those two.
+    """
+    try:
+        with raise_on_sigterm():
+            return run()
+    except UsageError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2, and whose help keeps
+    the description's and examples' line breaks (unless given another formatter_class)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the examples' line breaks."""
+
+
+def _add_axis(group: argparse._ArgumentGroup, axis: axes.Axis) -> None:
+    """One flag for a sweep axis: one or more values; the default is a single value so that
+    --help shows it plainly (see `_tokens`). --xla alone means on."""
+    group.add_argument(
+        axis.flag,
+        dest=axis.field,
+        nargs="*" if axis.field == "xla" else "+",
+        type=axis.arg_type,
+        choices=axis.choices,
+        default=axis.default,
+        metavar=axis.metavar,
+        help=axis.help,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (every flag with its default; examples in the epilog)."""
+    parser = OneLineParser(
+        prog=PROG,
+        description="Time TF-Slim ResNet v2 networks in graph mode on synthetic on-device inputs. "
+        "Every flag of the first group takes several values; the sweep runs every combination, "
+        "one child process per configuration.",
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
+    )
+    sweep_group = parser.add_argument_group("what to run (every combination is run)")
+    for axis in axes.AXES:
+        _add_axis(sweep_group, axis)
+    steps = parser.add_argument_group("steps and inputs")
+    steps.add_argument("--num-batches", type=int, default=100, help="measured steps")
+    steps.add_argument(
+        "--burn-in",
+        type=int,
+        default=10,
+        help="unmeasured steps before them (the first is the cold step; in "
+        "forward-backward a dynamic loss scale settles during them)",
+    )
+    steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
+    steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
+    steps.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="measure each configuration in N child processes, interleaved across the sweep (A B C "
+        "A B C ...); one record per process, and a summary over processes: mean, 95%% CI, spread",
+    )
+    device = parser.add_argument_group("device and threads")
+    device.add_argument(
+        "--device", choices=DEVICES, default="auto", help="auto: the first GPU TensorFlow sees, else the CPU"
+    )
+    device.add_argument(
+        "--intra-op-threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra-op threads (0: TensorFlow's default)",
+    )
+    device.add_argument(
+        "--inter-op-threads",
+        type=int,
+        default=0,
+        help="TensorFlow inter-op threads (0: TensorFlow's default)",
+    )
+    device.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="data-parallel across N worker processes started on this machine (free localhost "
+        "ports, TF_CONFIG each); on a real cluster set TF_CONFIG instead and run the same "
+        "command on every machine (default: 1, or the cluster in TF_CONFIG)",
+    )
+    device.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run every configuration in this process instead of one child "
+        "process each (a crash then ends the sweep)",
+    )
+    bounds = parser.add_argument_group("bounds on each configuration (its child process)")
+    bounds.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="bound each child's memory (its data segment: heap and anonymous mappings, "
+        "RLIMIT_DATA) to SIZE, e.g. 6GiB; a configuration that needs more is a row "
+        "'OOM (memory limit 6 GiB)' and the sweep goes on",
+    )
+    bounds.add_argument(
+        "--gpu-memory-limit",
+        metavar="SIZE",
+        help="on a GPU, let TensorFlow allocate at most SIZE on each device (e.g. 8GiB, to "
+        "stand in for a smaller card)",
+    )
+    bounds.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a configuration still running SECONDS after its child started: its row says "
+        "'timeout', the steps it finished are kept in its record, the sweep goes on",
+    )
+    bounds.add_argument(
+        "--peer-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with several workers, end a configuration when a peer's port has not answered "
+        "for SECONDS while this worker finished no step: its row names the peer (default: 15)",
+    )
+    compute = parser.add_argument_group("loss scale, cost, trace")
+    compute.add_argument(
+        "--loss-scale",
+        default="auto",
+        help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
+        "static value such as 1024; applies where gradients are computed. The "
+        "record says whether the gradients were finite and, in train, how many "
+        "measured steps skipped their update (warned about)",
+    )
+    compute.add_argument(
+        "--no-peak-probe",
+        action="store_true",
+        help="skip the matrix-product probe of the device's attainable TFLOP/s (no efficiency then)",
+    )
+    compute.add_argument(
+        "--peak-probe-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU",
+    )
+    compute.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the "
+        "last burn-in step to FILE (needs --burn-in 2 or more, so the traced "
+        "step is not the cold one); with several configurations FILE gets "
+        "'.<depth>_<batch>_<mode>' (and any other varying setting) before its "
+        "extension",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--output",
+        metavar="FILE",
+        help="append one JSON record per configuration to FILE (JSON Lines), "
+        "flushed as each configuration finishes",
+    )
+    output.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --output FILE: configurations FILE already holds an 'ok' record of (same "
+        "settings) are not run again; the table shows them with the new ones",
+    )
+    output.add_argument(
+        "--format",
+        choices=report.OUTPUT_FORMATS,
+        default="table",
+        help="final output on stdout; with json/csv, progress goes to stderr",
+    )
+    output.add_argument(
+        "--table-format", default="github", help="tabulate table format (github, plain, grid, pipe, ...)"
+    )
+    output.add_argument(
+        "--display-every", type=int, default=10, help="print a progress line every N measured steps"
+    )
+    output.add_argument(
+        "--quiet", action="store_true", help="print only the final output (no header, progress or summaries)"
+    )
+    output.add_argument(
+        "--verbose", action="store_true", help="let TensorFlow's C++ log lines and Python warnings through"
+    )
+    return parser
+
+
+def tokens(value) -> list:
+    """A flag's value as a list (defaults are single values, given values lists)."""
+    return value if isinstance(value, list) else [value]
+
+
+def check_table_format(table_format: str) -> None:
+    """Raises UsageError unless tabulate knows `table_format` (--table-format of every verb)."""
+    import tabulate
+
+    if table_format not in tabulate.tabulate_formats:
+        raise UsageError(
+            f"--table-format {table_format}: unknown; choose from "
+            + ", ".join(sorted(tabulate.tabulate_formats))
+        )
+
+
+def check_combinations(args: argparse.Namespace) -> None:
+    """The checks argparse does not make: the table format, the output paths (nothing is
+    created), and flags that need or exclude each other.
+
+    Raises:
+      UsageError: naming the first flag that is not allowed.
+    """
+    check_table_format(args.table_format)
+    for flag, path, example in (
+        ("--output", args.output, "results.jsonl"),
+        ("--trace", args.trace, "step.json"),
+    ):
+        problem = None if path is None else output_path_problem(path, example)
+        if problem:
+            raise UsageError(f"{flag} {path}: {problem}")
+    problem = repeats.count_problem(args.repeat, args.in_process)
+    if problem:
+        raise UsageError(problem)
+    if args.repeat > 1 and "max" in map(str, tokens(args.batch_size)):
+        raise UsageError("--batch max: one search per configuration; drop --repeat")
+    if args.resume and args.output is None:
+        raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")

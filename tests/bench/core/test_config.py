@@ -1,0 +1,84 @@
+"""BenchmarkConfig and its one validation (no TensorFlow needed)."""
+
+import pytest
+
+from bench.core.config import BenchmarkConfig, ConfigError
+
+
+def test_defaults_are_valid_and_match_the_documented_ones():
+    config = BenchmarkConfig().validate()
+    assert (config.num_batches, config.burn_in, config.image_size, config.num_classes) == (
+        100, 10, 224, 1000)
+    assert (config.device, config.data_format, config.display_every) == ("auto", "auto", 10)
+    assert (config.precision, config.loss_scale, config.xla, config.trace) == (
+        "fp32", "auto", False, None)
+    assert (config.peak_probe, config.peak_probe_size) == (True, 0)
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("batch_size", 0, "positive integer"),
+        ("batch_size", -3, "positive integer"),
+        ("num_batches", 0, "positive integer"),
+        ("burn_in", -1, ">= 0"),
+        ("mode", "backward", "forward, forward-backward, train"),
+        ("device", "tpu", "auto, gpu, cpu"),
+        ("data_format", "NWHC", "NHWC, NCHW"),
+        ("display_every", 0, "positive integer"),
+        ("intra_op_threads", -1, ">= 0"),
+        ("batch_size", True, "positive integer"),
+        ("batch_size", 2.0, "positive integer"),
+    ],
+)
+def test_invalid_value_names_field_value_and_what_is_allowed(field, value, fragment):
+    with pytest.raises(ConfigError) as raised:
+        BenchmarkConfig(**{field: value}).validate()
+    assert raised.value.field == field
+    assert raised.value.value == value
+    assert fragment in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_model_limits_come_from_the_model_package():
+    BenchmarkConfig(depth=101, image_size=32).validate()
+    with pytest.raises(ConfigError, match=r"depth=77: not a ResNet v2 depth; choose from 50, 101, 152, 200$"):
+        BenchmarkConfig(depth=77).validate()
+    with pytest.raises(ConfigError, match="depth='50': not a ResNet v2 depth"):
+        BenchmarkConfig(depth="50").validate()
+    with pytest.raises(ConfigError, match="image_size=31: too small.*at least 32"):
+        BenchmarkConfig(image_size=31).validate()
+
+
+def test_loss_scale_is_checked_with_its_grammar():
+    BenchmarkConfig(loss_scale="1024").validate()
+    with pytest.raises(ConfigError, match="loss_scale='-1': must be auto, none, dynamic or a positive"):
+        BenchmarkConfig(loss_scale="-1").validate()
+
+
+def test_validation_needs_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; from bench.core.config import BenchmarkConfig; BenchmarkConfig().validate(); "
+            "import bench.verbs.cli, bench.output.report, bench.results.records; "
+            "print('tensorflow' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, timeout=60)
+    assert completed.stdout.strip() == "False"
+
+
+def test_dict_round_trip_ignores_unknown_keys():
+    config = BenchmarkConfig(depth=152, batch_size=4, mode="train", seed=3)
+    values = dict(config.to_dict(), some_future_field="x")
+    assert BenchmarkConfig.from_dict(values) == config
+    assert config.label == "resnet_v2_152 batch 4 train"
+
+
+@pytest.mark.parametrize("burn_in", [0, 1])
+def test_trace_needs_two_burn_in_steps(burn_in):
+    # With one burn-in step the traced step would also be the cold step.
+    with pytest.raises(ConfigError, match=f"burn_in={burn_in}: --trace needs at least 2 burn-in"):
+        BenchmarkConfig(trace="step.json", burn_in=burn_in).validate()
+    BenchmarkConfig(trace="step.json", burn_in=2).validate()
+    BenchmarkConfig(trace=None, burn_in=burn_in).validate()

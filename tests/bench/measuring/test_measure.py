@@ -1,0 +1,154 @@
+"""Measuring one configuration in this process (bench/measuring/measure.py): what is timed and recorded,
+errors as failed results, the special burn-in steps, FLOPs of an NCHW step."""
+
+import dataclasses
+import io
+import re
+
+import pytest
+import tensorflow as tf
+
+import bench
+from bench.core import faults
+from bench.core.config import BenchmarkConfig
+from bench.measuring import measure
+from bench.output import report
+from bench.step import graphs
+
+PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), duration = \d+\.\d{3}$")
+
+
+@pytest.fixture(scope="module")
+def forward_run():
+    """One tiny forward configuration run in this process, with its progress lines."""
+    progress = io.StringIO()
+    config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=10, num_batches=3,
+                             burn_in=1, device="cpu", display_every=1, peak_probe_size=256)
+    return bench.run(config, progress=progress), progress.getvalue()
+
+
+def test_a_run_keeps_raw_times_progress_phases_and_facts(forward_run):
+    result, progress = forward_run
+    assert result.ok and result.status == "ok"
+    assert len(result.measurement.step_times_s) == 3
+    assert len(result.measurement.burn_in_times_s) == 1
+    steps = [PROGRESS_LINE.match(line).group(1) for line in progress.splitlines()]
+    assert steps == ["1", "2", "3"]
+    assert result.param_count > 23_000_000
+    assert result.environment["device"] == "cpu" and result.config.device == "cpu"
+    assert {"peak_probe", "graph_build", "flop_count", "session_init", "burn_in", "measure",
+            "numerics_check", "session_close", "total"} <= set(result.phases_s)
+    assert result.phases_s["measure"] == result.measurement.loop_wall_s
+    assert result.stats.images_per_sec == pytest.approx(1 / result.stats.mean_s)
+    extra = result.extra
+    assert extra.peak_probe.matrix_size == 256 and extra.datasheet_peak is None
+    assert extra.flops.per_step > 0 and extra.loss_scale == "none"
+    assert extra.peak_memory.kind.startswith("process_peak_rss")
+    assert extra.numerics.gradients_finite is None  # forward computes no gradient
+
+
+@pytest.fixture(scope="module")
+def failing_forward():
+    """The tiny forward configuration (prepared, no probe), its environment and its graph, built
+    once for the injected failures (each run opens its own session)."""
+    (config,), environment = bench.prepare([BenchmarkConfig(mode="forward", device="cpu", depth=50,
+                                                            batch_size=1, image_size=32,
+                                                            num_classes=10, num_batches=2,
+                                                            burn_in=1, peak_probe=False)])
+    return config, environment, graphs.build_timed_graph(config)
+
+
+@pytest.mark.parametrize("kind, expected_kind", [("error", "error"), ("oom", "oom")])
+def test_an_error_becomes_a_failed_result(monkeypatch, failing_forward, kind, expected_kind):
+    monkeypatch.setenv(faults.ENV_VAR, f"{kind}:50:1:forward")
+    config, environment, timed = failing_forward
+    result = measure.run_in_process(config, environment, timed=timed)
+    assert result.status == "failed" and result.measurement is None
+    assert result.failure.kind == expected_kind
+    assert "\n" not in result.failure.message
+    # The phases finished before the error are kept, the rest of the time is the failed run's
+    # (the graph was given: no graph_build phase; the next test has one).
+    phases = result.phases_s
+    assert {"flop_count", "session_init", "failed_run", "total"} <= set(phases)
+    assert "graph_build" not in phases
+    # 'failed_run' is the rest of the time until the failure (no tolerance on how long the
+    # failure takes to describe: that depends on the machine's load).
+    assert phases["failed_run"] >= 0
+    assert sum(value for key, value in phases.items() if key != "total") <= phases["total"]
+    if kind == "error":
+        assert result.failure.message == (
+            "RuntimeError: injected failure for resnet_v2_50 batch 1 forward")
+        assert any("Traceback" in line or "RuntimeError" in line for line in
+                   result.failure.details)
+    else:
+        assert result.failure.short == "OOM"
+
+
+def test_an_error_mid_run_keeps_the_steps_finished_before_it(monkeypatch, failing_forward):
+    monkeypatch.setenv(faults.ENV_VAR, "errorstep:*:*:*")
+    config, environment, timed = failing_forward
+    config = dataclasses.replace(config, num_batches=4)  # the same graph, more steps
+    seen = []
+    result = measure.run_in_process(config, environment, timed=timed,
+                                    on_step_time=lambda kind, seconds: seen.append(kind))
+    assert result.status == "failed" and result.failure.kind == "error"
+    assert result.failure.message == (
+        f"RuntimeError: injected failure after measured step {faults.KILL_AFTER_STEP} of {config.label}")
+    assert seen == ["burn_in"] + ["measured"] * faults.KILL_AFTER_STEP
+    assert len(result.measurement.step_times_s) == faults.KILL_AFTER_STEP
+    assert len(result.measurement.burn_in_times_s) == 1
+    again = bench.BenchmarkResult.from_record(result.to_record())
+    assert again.measurement.step_times_s == result.measurement.step_times_s and not again.ok
+
+
+def test_a_tensorflow_error_is_summarised_by_its_cause(tiny):
+    # 16 x 2**25 x 2**25 x 3 float32 images (192 PiB, beyond any 64-bit address space, so no
+    # allocator can grant them, overcommit or not): refused when the initializer runs, and
+    # TensorFlow's message starts with 'Graph execution error:'.
+    config = BenchmarkConfig(**dict(tiny, batch_size=16, image_size=2**25, burn_in=0,
+                                    peak_probe=False))
+    result = measure.run_in_process(config, {"device": "cpu"})
+    assert result.status == "failed" and result.failure.kind == "oom"
+    message = result.failure.message
+    assert message.startswith("ResourceExhaustedError: OOM when allocating tensor with shape[16,")
+    assert "Graph execution error" not in message
+    (line,) = report.summary_lines(result)
+    assert line.endswith(f"FAILED: {message}")
+    assert result.to_record()["failure"]["message"] == message
+    # The phases before the error, the graph's build among them, are kept.
+    phases = result.phases_s
+    assert {"graph_build", "flop_count", "failed_run", "total"} <= set(phases)
+    # 'failed_run' is the rest of the time until the failure (no tolerance on how long the
+    # failure takes to describe: that depends on the machine's load).
+    assert phases["failed_run"] >= 0
+    assert sum(value for key, value in phases.items() if key != "total") <= phases["total"]
+
+
+@pytest.mark.parametrize("xla", [False, True])
+def test_trace_takes_the_last_burn_in_step_never_the_cold_one(tiny, xla):
+    config = BenchmarkConfig(**dict(tiny, burn_in=3, trace="step.json", xla=xla))
+    special = measure.special_burn_in(config)
+    full_trace = tf.compat.v1.RunOptions.FULL_TRACE
+    traced = [index for index, (options, _) in special.items() if options.trace_level == full_trace]
+    assert traced == [2]
+    assert (0 in special) == xla  # the XLA check reads the first step's executed graphs
+    assert all(isinstance(metadata, tf.compat.v1.RunMetadata) for _, metadata in special.values())
+    assert measure.special_burn_in(BenchmarkConfig(**dict(tiny, burn_in=0, xla=True))) == {}
+
+
+def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
+    # TensorFlow's profiler refuses NCHW pooling / backward convolutions; the harness counts the
+    # same step built in NHWC, which must give the NHWC step's own count (that of `forward_run`,
+    # the tiny forward step timed in NHWC).
+    nchw = BenchmarkConfig(mode="forward", data_format="NCHW", **tiny)  # NCHW max-pooling
+    nchw_count = measure.count_flops(nchw, graphs.build_timed_graph(nchw))
+    nhwc_result, _ = forward_run
+    assert (nhwc_result.config.mode, nhwc_result.config.data_format) == ("forward", "NHWC")
+    nhwc_count = nhwc_result.extra.flops
+    assert nchw_count.counted_on == "the NHWC twin of the timed graph"
+    assert nhwc_count.counted_on == "the timed graph"
+    assert nchw_count.per_step == nhwc_count.per_step > 0 and nhwc_count.error is None
+
+
+def test_progress_line_names_the_step_and_its_duration():
+    assert re.match(r"^\d{4}-\d\d-\d\d [\d:.]+: step 7, duration = 0.123$", measure.progress_line(7, 0.1234))

@@ -1,0 +1,154 @@
+"""The child-process protocol (bench/processes/child.py): a real child measures and relays its progress; a
+child that dies is a failure named by its exit; a child dies with its parent."""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+import bench
+from bench.core import faults
+from bench.core.config import BenchmarkConfig
+from bench.core.limits import Limits
+from bench.core.quiet import Quiet
+from bench.processes import child
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), duration = \d+\.\d{3}$")
+
+
+def test_a_child_measures_relays_progress_and_measures_its_overhead(tiny):
+    progress = io.StringIO()
+    config = BenchmarkConfig(mode="forward", **dict(tiny, num_batches=3, peak_probe=False))
+    result = bench.run(config, isolate=True, progress=progress)
+    assert result.ok and len(result.measurement.step_times_s) == 3
+    steps = [PROGRESS_LINE.match(line).group(1) for line in progress.getvalue().splitlines()]
+    assert steps == ["1", "2", "3"]
+    phases = result.phases_s
+    assert phases["child_overhead"] > phases["tf_import"] > 0
+    assert phases["child_overhead"] == (
+        phases["process_start"] + phases["tf_import"] + phases["teardown"])
+    assert phases["total"] >= phases["child_overhead"] + phases["measure"]
+
+
+def _children_of(pid):
+    """Pids whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _is_bench_child(pid):
+    """True if `pid` runs bench.processes.child's entry point."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return child.CHILD_COMMAND.encode() in cmdline.read()
+    except OSError:
+        return False
+
+
+def _alive(pid):
+    """True while `pid` runs (a zombie waiting to be reaped counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_child_dies_with_its_killed_parent_and_leaves_no_files(tmp_path, tiny_args):
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != faults.ENV_VAR}
+    env["TMPDIR"] = str(temporary)
+    # A child that prints nothing until it ends: it would never notice a dead parent by itself.
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "bench", "--batch", "1", *tiny_args, "--no-peak-probe",
+         "--num-batches", "100000", "--display-every", "100000"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        # The measuring child (the parent may also run short-lived helpers, e.g. while it
+        # describes the machine).
+        while not (measuring := [pid for pid in _children_of(parent.pid) if _is_bench_child(pid)]):
+            assert parent.poll() is None and time.monotonic() < deadline, "no child started"
+            time.sleep(0.05)
+        (child_pid,) = measuring
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child_pid), "the child outlived its SIGKILLed parent"
+    assert os.listdir(temporary) == []
+
+
+def test_a_child_past_its_timeout_is_stopped_and_recorded_as_timeout(monkeypatch, tiny):
+    monkeypatch.setenv(faults.ENV_VAR, "stall:50:*:*")  # never gets going
+    configs, environment = bench.prepare([BenchmarkConfig(**dict(tiny, peak_probe=False))])
+    start = time.monotonic()
+    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(timeout_s=1.5))
+    assert time.monotonic() - start < 1.5 + child.STOP_GRACE_S
+    assert result.status == "timeout" and not result.ok
+    assert result.failure.short == (
+        "timeout after 1.5 s (0 of 2 measured steps, 0 of 1 burn-in steps finished)")
+    assert result.limits.timeout_s == 1.5 and result.measurement is None
+    record = result.to_record()
+    assert record["limits"]["timeout_s"] == 1.5 and record["failure"]["limit"] == "timeout 1.5 s"
+
+
+def test_a_child_killed_before_its_result_is_a_signal_failure_keeping_its_finished_steps(
+        monkeypatch, tiny):
+    # Killed after measured step 2 of 5: no result line, so its exit status names the failure,
+    # and the steps it streamed before it died are kept.
+    monkeypatch.setenv(faults.ENV_VAR, "killstep:50:*:*")
+    config = BenchmarkConfig(**dict(tiny, num_batches=5, burn_in=2, peak_probe=False))
+    configs, environment = bench.prepare([config])
+    result = child.run_in_child(configs[0], environment, Quiet())
+    assert result.status == "failed"
+    assert (result.failure.kind, result.failure.message) == (
+        "signal", "killed by signal 9 (SIGKILL)")
+    assert result.config == configs[0] and result.phases_s["total"] > 0
+    assert "child_overhead" not in result.phases_s  # the child reported no phases
+    kept = result.measurement
+    assert len(kept.step_times_s) == faults.KILL_AFTER_STEP and len(kept.burn_in_times_s) == 2
+    assert all(seconds > 0 for seconds in kept.step_times_s + kept.burn_in_times_s)
+    again = type(result).from_record(json.loads(json.dumps(result.to_record())))
+    assert again.measurement.step_times_s == kept.step_times_s and not again.ok
+
+
+def test_a_configuration_over_the_memory_limit_is_an_oom_row_naming_it(tiny):
+    """A batch of 64 at 224 px needs well over 1 GiB for its activations alone (the first
+    convolution's output is 64 x 112 x 112 x 64 floats, 205 MB); building the graph does not.
+
+    The child runs TensorFlow's own CPU kernels (oneDNN off), whose failed allocation is
+    TensorFlow's or C++'s out-of-memory error on every CPU. With oneDNN's kernels, what a failed
+    allocation does depends on the machine: oneDNN's out-of-memory status (an 'oom' row, rule
+    tested in test_failures) or, on some CPUs, a crash (SIGSEGV) that no rule can tell from
+    another crash. Small thread pools keep the threads' stacks from counting against the bound
+    on a many-core machine."""
+    config = BenchmarkConfig(**dict(tiny, batch_size=64, image_size=224, peak_probe=False,
+                                    intra_op_threads=2, inter_op_threads=2))
+    configs, environment = bench.prepare([config])
+    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30),
+                                extra_env={"TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1",
+                                           "OMP_NUM_THREADS": "1"})
+    assert result.status == "failed" and result.failure.kind == "oom", result.failure
+    assert result.failure.short == "OOM (memory limit 1 GiB)"
+    assert result.limits.memory_bytes == 2**30

@@ -1,0 +1,78 @@
+"""Several workers: refused settings, and --workers end to end (2 local workers x 1 CPU device
+through forward-backward and train; a worker that dies; which failure is blamed)."""
+
+import json
+
+import pytest
+
+from bench.processes import workers
+from bench.results.result import Failure
+
+
+def test_bad_worker_settings_are_one_line_and_exit_2(run_bench):
+    refused = run_bench("--workers", "2", "--in-process", "--device", "cpu")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "python -m bench: error: --workers 2: not with --in-process (each worker is a process of "
+        "its own)"]
+    malformed = run_bench("--device", "cpu", env_extra={"TF_CONFIG": '{"cluster": 3}'})
+    assert malformed.returncode == 2
+    assert len(malformed.stderr.strip().splitlines()) == 1
+    assert malformed.stderr.startswith("python -m bench: error: TF_CONFIG {\"cluster\": 3}: not a cluster")
+
+
+def _records(path):
+    with open(path, encoding="utf-8") as stream:
+        return [json.loads(line) for line in stream]
+
+
+@pytest.mark.slow
+def test_two_workers_agree_through_forward_backward_and_train(run_bench, tiny_args, tmp_path):
+    output = tmp_path / "workers.jsonl"
+    done = run_bench("--workers", "2", "--batch", "2", "--mode", "forward-backward", "train",
+                     "--no-peak-probe", "--output", str(output), *tiny_args, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = _records(output)
+    assert [r["config"]["mode"] for r in records] == ["forward-backward", "train"]
+    for record in records:
+        assert record["status"] == "ok"
+        config = record["config"]
+        assert (config["replicas"], config["workers"], config["global_batch_size"]) == (2, 2, 4)
+        cluster = record["extra"]["cluster"]
+        assert cluster["workers"] == 2 and len(set(cluster["addresses"])) == 2
+        # Each worker computed its own fingerprint; they agree: the same reduced gradients in
+        # forward-backward, the same weights after training.
+        first, second = cluster["fingerprints"]
+        assert first is not None and first == second == record["extra"]["fingerprint"]
+        assert record["scaling_efficiency"] is None  # no 1-replica run in this sweep
+        assert record["stats"]["images_per_sec"] == pytest.approx(4 / record["stats"]["mean_s"])
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_ends_the_configuration_naming_it(run_bench, tiny_args, tmp_path):
+    output = tmp_path / "dead.jsonl"
+    """Worker 1 is killed after its second measured step: the row blames it (not the chief's
+    'peer' failure it causes), and the chief's two finished steps are kept."""
+    done = run_bench("--workers", "2", "--mode", "forward-backward", "--no-peak-probe",
+                     "--output", str(output), *tiny_args, "--num-batches", "5",
+                     env_extra={"BENCH_TEST_FAULT": "killstep:*:*:*:1"}, timeout=600)
+    assert done.returncode == 1
+    (record,) = _records(output)
+    assert record["status"] == "failed"
+    assert record["failure"]["message"].startswith("worker 1 (localhost:")
+    assert "killed by signal 9 (SIGKILL)" in record["failure"]["message"]
+    assert len(record["step_times_s"]) == 2
+    assert "worker 1 (localhost:" in done.stdout
+
+
+def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_caused(make_failed, make_measured):
+    lost = make_failed(50, 1, "forward", Failure("peer", "worker 2 (localhost:3) stopped answering"))
+    killed = make_failed(50, 1, "forward", Failure("signal", "killed by signal 9 (SIGKILL)", signal=9))
+    running = None
+    ok = make_measured(50, 1, "forward", [0.1, 0.1])
+    assert workers.worker_to_blame([ok, running, running], peer_waited=False) is None
+    assert workers.worker_to_blame([lost, running, running], peer_waited=False) is None  # wait for 2
+    assert workers.worker_to_blame([lost, running, killed], peer_waited=False) == 2
+    assert workers.worker_to_blame([lost, lost, killed], peer_waited=True) == 2
+    assert workers.worker_to_blame([lost, running, running], peer_waited=True) == 0  # 2 said nothing
+    assert workers.worker_to_blame([ok, ok, ok], peer_waited=True) is None

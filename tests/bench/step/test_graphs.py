@@ -1,0 +1,176 @@
+"""The timed graphs: on-device synthetic inputs, and targets that do their mode's work."""
+
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_slim as slim
+
+from bench.core.config import BenchmarkConfig
+from bench.step import graphs, targets
+from slim_resnet import resnet_arg_scope, resnet_v2
+
+tf1 = tf.compat.v1
+TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10, device="cpu")
+
+def executed_ops(session, fetch):
+    """Names of the nodes a traced run of `fetch` executed."""
+    metadata = tf1.RunMetadata()
+    options = tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE)
+    session.run(fetch, options=options, run_metadata=metadata)
+    return {node.node_name for device in metadata.step_stats.dev_stats
+            for node in device.node_stats}
+
+
+@pytest.fixture(scope="module")
+def sessions(small_network):
+    """An initialised session per mode on the tiny configuration: resnet_v2_50 in forward mode
+    (its layout is checked), the small network in the other two."""
+    opened = {}
+    for mode in ("forward", "forward-backward", "train"):
+        config = BenchmarkConfig(mode=mode, **TINY)
+        timed = graphs.build_timed_graph(config, None if mode == "forward" else small_network(config))
+        session = tf1.Session(graph=timed.graph, config=graphs.session_config(config))
+        session.run(timed.initializer)
+        opened[mode] = (timed, session)
+    yield opened
+    for _, session in opened.values():
+        session.close()
+
+
+def _convolutions(graph):
+    """Names of the forward graph's convolutions (read from the graph: the network's own count)."""
+    return [op.name for op in graph.get_operations()
+            if op.type == "Conv2D" and not op.name.startswith("gradients/")]
+
+
+def test_forward_backward_target_executes_every_gradient_op(sessions):
+    """Every gradient op that runs when the gradients are fetched runs for the target too, and
+    that includes each convolution's filter gradient. The floor is read from the graph (one
+    gradient per convolution), not counted from a trace: how many nodes TensorFlow executes
+    depends on the machine (oneDNN fuses BiasAddGrad into the filter gradient, grappler may fuse
+    more). A fused node keeps the name of the gradient op it replaces, so each convolution's
+    gradient scope shows in the trace whatever its kernel."""
+    timed, session = sessions["forward-backward"]
+    # Reference: the ops that run when the gradients themselves are fetched.
+    reference = {name for name in executed_ops(session, timed.step.gradients)
+                 if name.startswith("gradients/")}
+    target = executed_ops(session, timed.target)
+    assert reference <= target
+    convolutions = _convolutions(timed.graph)
+    assert convolutions
+    for convolution in convolutions:
+        scope = f"gradients/{convolution}_grad/"
+        assert any(name.startswith(scope) for name in target), f"no gradient of {convolution}"
+    assert len(timed.step.gradients) == len(timed.step.variables) > 0
+
+
+def test_grouping_the_gradients_would_run_none_of_them(small_blocks):
+    """Why the target reads the gradients: the obvious tf.group(*grads) is pruned to nothing.
+    (TensorFlow's pruning, whatever the network: a two-unit ResNet v2 shows it.)"""
+    config = BenchmarkConfig(mode="forward-backward", **TINY)
+    graph = tf.Graph()
+    with graph.as_default():
+        images, labels = graphs.synthetic_inputs(config, tf.float32)
+        with slim.arg_scope(resnet_arg_scope()):
+            logits, _ = resnet_v2.resnet_v2(images, small_blocks, num_classes=config.num_classes,
+                                            is_training=True)
+        gradients = tf.gradients(targets.classification_loss(logits, labels),
+                                 tf1.trainable_variables())
+        grouped = tf.group(*gradients)
+        initializer = [tf1.global_variables_initializer(), tf1.local_variables_initializer()]
+    with tf1.Session(graph=graph) as session:
+        session.run(initializer)
+        # The gradient ops do run when fetched themselves ...
+        assert any(name.startswith("gradients/") for name in executed_ops(session, gradients))
+        # ... and none of them when grouped.
+        assert not {name for name in executed_ops(session, grouped)
+                    if name.startswith("gradients/")}
+
+
+def _values(session, graph, names):
+    with graph.as_default():
+        variables = {v.op.name: v for v in tf1.global_variables()}
+    return {name: session.run(variables[name]) for name in names}
+
+
+WATCHED = ["resnet_v2_50/conv1/weights", "resnet_v2_50/logits/weights",
+           "resnet_v2_50/postnorm/moving_mean", "resnet_v2_50/postnorm/gamma"]
+
+
+def test_train_updates_weights_and_batch_norm_averages(sessions):
+    timed, session = sessions["train"]
+    before = _values(session, timed.graph, WATCHED)
+    session.run(timed.target)
+    after = _values(session, timed.graph, WATCHED)
+    for name in WATCHED:
+        assert not np.array_equal(before[name], after[name]), name
+
+
+@pytest.mark.parametrize("mode", ["forward", "forward-backward"])
+def test_forward_and_forward_backward_change_no_variable(sessions, mode):
+    timed, session = sessions[mode]
+    before = _values(session, timed.graph, WATCHED)
+    session.run(timed.target)
+    after = _values(session, timed.graph, WATCHED)
+    for name in WATCHED:
+        np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_inputs_live_on_the_device_as_local_variables(sessions):
+    timed, session = sessions["forward"]
+    graph = timed.graph
+    assert not [op for op in graph.get_operations() if op.type == "Placeholder"]
+    with graph.as_default():
+        local_names = {v.op.name for v in tf1.local_variables()}
+        trainable_names = {v.op.name for v in tf1.trainable_variables()}
+    assert {"synthetic_inputs/images", "synthetic_inputs/labels"} <= local_names
+    assert not any(name.startswith("synthetic_inputs") for name in trainable_names)
+    images, labels = session.run([timed.images, timed.labels])
+    assert images.shape == (2, 64, 64, 3) and images.dtype == np.float32
+    assert labels.shape == (2,) and labels.min() >= 0 and labels.max() < 10
+    # Created once: two reads give the same batch.
+    np.testing.assert_array_equal(images, session.run(timed.images))
+    # The forward fetch is a scalar: no large host copy.
+    assert timed.target.shape == ()
+
+
+def test_nchw_graph_builds_with_the_same_variables(small_network):
+    built = {}
+    for data_format in ("NHWC", "NCHW"):  # built only: the CPU has no NCHW kernels to run it
+        config = BenchmarkConfig(mode="forward", data_format=data_format, **TINY)
+        built[data_format] = graphs.build_timed_graph(config, small_network(config))
+    nhwc, nchw = built["NHWC"], built["NCHW"]
+    assert nhwc.images.shape.as_list() == [2, 64, 64, 3]
+    assert nchw.images.shape.as_list() == [2, 3, 64, 64]
+    shapes = {}
+    for data_format, timed in (("NHWC", nhwc), ("NCHW", nchw)):
+        with timed.graph.as_default():
+            shapes[data_format] = {v.op.name: v.shape.as_list()
+                                   for v in tf1.trainable_variables()}
+    assert shapes["NHWC"] == shapes["NCHW"]
+
+
+def test_parameter_count_matches_the_official_layout(manifest, sessions):
+    manifest = manifest["resnet_v2_50"]
+    official = {name: manifest["global_variables"][name] for name in manifest["trainable_variables"]}
+    assert sum(int(np.prod(shape)) for shape in official.values()) == 25_570_409  # 1001 classes
+    # The tiny graph's 10 classes: the official layout with 10 logits instead of 1001.
+    expected = dict(official)
+    expected["resnet_v2_50/logits/weights"] = [*official["resnet_v2_50/logits/weights"][:-1], 10]
+    expected["resnet_v2_50/logits/biases"] = [10]
+    timed, _ = sessions["forward"]
+    with timed.graph.as_default():
+        assert {v.op.name: v.shape.as_list() for v in tf1.trainable_variables()} == expected
+    assert timed.param_count == sum(int(np.prod(shape)) for shape in expected.values())
+
+
+def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(monkeypatch):
+    # This machine has no GPU: TensorFlow's device listing stands in for one with two.
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU:0", "GPU:1"])
+    proto = graphs.session_config(BenchmarkConfig(device="gpu"), gpu_memory_limit_mb=4096)
+    devices = proto.gpu_options.experimental.virtual_devices
+    assert [list(device.memory_limit_mb) for device in devices] == [[4096.0], [4096.0]]
+    assert not graphs.session_config(BenchmarkConfig(device="gpu")).gpu_options.experimental.virtual_devices
+    cpu = graphs.session_config(BenchmarkConfig(device="cpu"), gpu_memory_limit_mb=4096)
+    assert cpu.device_count["GPU"] == 0 and not cpu.gpu_options.experimental.virtual_devices

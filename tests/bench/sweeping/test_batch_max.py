@@ -1,0 +1,264 @@
+"""`--batch max` (bench/sweeping/batch_max.py): refused where it cannot run, how a try's result counts, the
+lines, rows and records of a search, Ctrl-C during one, and one real search on the CPU under a
+memory limit."""
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import bench
+from bench.core import batch_search
+from bench.core.batch_search import (
+    FAILED,
+    FIT,
+    NO_FIT,
+    ROLE_LARGEST,
+    ROLE_TRY,
+    SearchFacts,
+    SearchSettings,
+    Try,
+)
+from bench.core.config import BenchmarkConfig
+from bench.output import plot_data, report, table
+from bench.results.result import Failure
+from bench.sweeping import batch_max, sweep
+from bench.verbs import cli
+
+ONE_LINE = "python -m bench: error: "
+SEARCH = "resnet_v2_50 batch max forward"
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--batch", "max", "8"], "--batch max 8: max searches for the largest batch: give it alone"),
+        (["--batch", "8", "max"], "--batch 8 max: max searches for the largest batch: give it alone"),
+        (
+            ["--batch", "max", "--device", "cpu"],
+            "--batch max: on the CPU needs --memory-limit SIZE (without it the search grows until the "
+            "machine swaps)",
+        ),
+        (
+            ["--batch", "max", "--memory-limit", "2GiB", "--in-process"],
+            "--batch max: runs each try in its own child process: drop --in-process",
+        ),
+        (
+            ["--batch", "MAX", "--memory-limit", "2GiB", "--resume", "--output", "/tmp/never.jsonl"],
+            "--batch max: not with --resume (a search is run again in full)",
+        ),
+        (
+            ["--batch", "max", "--memory-limit", "2GiB", "--trace", "step.json"],
+            "--batch max: not with --trace (trace a batch size you give)",
+        ),
+        (["--batch", "maximal"], "argument --batch: 'maximal': not a batch size; give whole numbers or max"),
+    ],
+)
+def test_bad_batch_max_is_one_line_and_exit_code_2(capsys, args, expected):
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ONE_LINE + expected + "\n"
+
+
+def test_refusals_come_before_tensorflow():
+    code = (
+        "import sys; from bench import cli; "
+        "codes = [cli.main(['--batch', 'max', '8']), cli.main(['--batch', 'max', '--device', 'cpu'])]; "
+        "print(codes, 'tensorflow' in sys.modules)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert completed.stdout.strip() == "[2, 2] False", completed.stderr
+
+
+def test_on_a_cpu_found_by_auto_it_needs_a_memory_limit(capsys):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    assert cli.main(["--batch", "max"]) == 2
+    assert capsys.readouterr().err == (
+        ONE_LINE + "--batch max: on the CPU needs --memory-limit SIZE (without it the search grows "
+        "until the machine swaps)\n"
+    )
+
+
+def test_what_a_try_counts_as(make_measured, make_failed):
+    assert batch_max.outcome_of(make_measured(50, 8, "forward", [0.1, 0.1])) == Try(8, FIT, "fits")
+    oom = make_failed(
+        50,
+        16,
+        "forward",
+        Failure("oom", "ResourceExhaustedError: OOM when allocating", limit="memory limit 1 GiB"),
+    )
+    assert batch_max.outcome_of(oom) == Try(16, NO_FIT, "OOM (memory limit 1 GiB)")
+    killed = make_failed(50, 16, "forward", Failure("signal", "killed by signal 9 (SIGKILL)", -9, 9))
+    assert batch_max.outcome_of(killed) == Try(16, FAILED, "killed by signal 9 (SIGKILL)")
+    error = make_failed(50, 4, "forward", Failure("error", "ValueError: bad"))
+    assert batch_max.outcome_of(error).outcome == FAILED
+
+
+def test_a_try_config_is_short_and_probe_free():
+    config = BenchmarkConfig(batch_size=1, num_batches=100, burn_in=10, trace="t.json")
+    tried = batch_max.try_config(config, 24, SearchSettings(try_burn_in=1, try_steps=3))
+    assert (tried.batch_size, tried.burn_in, tried.num_batches) == (24, 1, 3)
+    assert tried.peak_probe is False and tried.trace is None
+    assert batch_max.as_search(config).label == SEARCH
+
+
+def searched(make_measured, make_failed, largest=5):
+    """The records of a search that found `largest` (sizes to 2x largest tried), in order."""
+    tries = batch_search.run_search(
+        lambda size: Try(
+            size,
+            FIT if size <= largest else NO_FIT,
+            "fits" if size <= largest else "OOM (memory limit 1 GiB)",
+        )
+    )
+    results = []
+    for index, attempt in enumerate(tries, start=1):
+        if attempt.outcome == FIT:
+            result = make_measured(50, attempt.batch_size, "forward", [0.1, 0.1], (0.5,))
+        else:
+            result = make_failed(
+                50,
+                attempt.batch_size,
+                "forward",
+                Failure("oom", "ResourceExhaustedError: OOM", limit="memory limit 1 GiB"),
+            )
+        result.batch_search = SearchFacts(ROLE_TRY, SEARCH, (attempt,), index=index)
+        results.append(result)
+    final = make_measured(50, largest, "forward", [0.2] * 12)
+    final.batch_search = SearchFacts(
+        ROLE_LARGEST, SEARCH, tuple(tries), largest=largest, ended=batch_search.ending(tries)
+    )
+    return results + [final]
+
+
+def test_lines_rows_and_records_of_a_search(make_measured, make_failed, table_rows, records_file):
+    results = searched(make_measured, make_failed)
+    lines = [report.summary_lines(result) for result in results]
+    assert lines[0] == ["  try batch 1: fits (2 steps, 10.00 images/sec)"]
+    assert lines[3] == ["  try batch 8: does not fit: ResourceExhaustedError: OOM"]
+    head, classic, *_ = lines[-1]
+    assert head.endswith(
+        f": {SEARCH}: largest batch 5, 25.00 images/sec (tries: 1, 2, 4 fit; 8, 6 OOM; 5 fit)"
+    )
+    assert " Forward across 12 steps, 0.200 +/- 0.000 sec / batch" in classic
+    rows = table_rows(table.table(results[-1:]))
+    assert [(r["Batch"], r["Images/sec"], r["Relative"], r["Status"]) for r in rows] == [
+        ("max 5", "25.00", "1.00", "ok")
+    ]
+    assert "Batch max N: the largest batch that fits" in "\n".join(table.footnotes(results[-1:], []))
+    # A file with every record: the tries say they are tries, and a plot leaves them out.
+    path = records_file("search.jsonl", results)
+    loaded = bench.results.records.read_records(path)
+    assert [r.batch_search for r in loaded] == [r.batch_search for r in results]
+    assert [r["Batch"] for r in table_rows(table.table(loaded))][:2] == ["1 (try)", "2 (try)"]
+    recorded = json.loads(open(path, encoding="utf-8").read().splitlines()[-1])["batch_search"]
+    assert (recorded["role"], recorded["largest"], recorded["ended"]) == ("largest", 5, "boundary")
+    assert [t["batch_size"] for t in recorded["tries"]] == [1, 2, 4, 8, 6, 5]
+    (source,) = plot_data.read_sources([path])
+    assert [entry.result.config.batch_size for entry in source.entries] == [5]
+
+
+def test_the_largest_of_two_depths_compare_and_a_failed_search_says_why(
+    make_measured, make_failed, table_rows
+):
+    first = searched(make_measured, make_failed, largest=5)[-1]
+    deeper = make_measured(101, 3, "forward", [0.3] * 12)
+    deeper.batch_search = SearchFacts(
+        ROLE_LARGEST,
+        "resnet_v2_101 batch max forward",
+        (Try(1, FIT), Try(2, FIT), Try(4, NO_FIT), Try(3, FIT)),
+        largest=3,
+        ended="boundary",
+    )
+    none = make_failed(
+        152, 1, "forward", Failure("oom", "batch 1: OOM when allocating", limit="memory limit 1 GiB")
+    )
+    none.batch_search = SearchFacts(
+        ROLE_LARGEST,
+        "resnet_v2_152 batch max forward",
+        (Try(1, NO_FIT, "OOM (memory limit 1 GiB)"),),
+        ended="none fits",
+    )
+    rows = table_rows(table.table([first, deeper, none]))
+    assert [(r["Batch"], r["Relative"], r["Status"]) for r in rows] == [
+        ("max 5", "1.00", "ok"),
+        ("max 3", "0.40", "ok"),
+        ("max", "", "OOM (memory limit 1 GiB)"),
+    ]
+    (line,) = report.summary_lines(none)
+    assert line.endswith(": resnet_v2_152 batch max forward: no batch fits (tries: 1 OOM)")
+
+
+def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info):
+    # Prepared by hand (device and layout resolved), so only the try's child imports TensorFlow.
+    configs = [BenchmarkConfig(**dict(tiny, peak_probe=False, data_format="NHWC"))]
+    environment = environment_info
+    delivered = []
+
+    def press_ctrl_c_after_the_first_try(result):
+        delivered.append(result)
+        signal.raise_signal(signal.SIGINT)  # held back until the try is delivered
+
+    runner = batch_max.Runner(environment, SearchSettings(), on_try=press_ctrl_c_after_the_first_try)
+    outcome = sweep.run_sweep(configs, environment, run_one=runner.run, on_result=delivered.append)
+    assert outcome.interrupted
+    first, interrupted = delivered
+    assert first.ok and first.batch_search.role == ROLE_TRY and first.config.batch_size == 1
+    assert outcome.results == [interrupted] and interrupted.status == "interrupted"
+    facts = interrupted.batch_search
+    assert (facts.role, facts.ended, facts.largest) == (ROLE_LARGEST, "interrupted", None)
+    assert facts.tries == (Try(1, FIT, "fits"),)
+    (line,) = report.summary_lines(interrupted)
+    assert line.endswith(f": {SEARCH}: interrupted (tries: 1 fit)")
+
+
+@pytest.mark.slow  # fast: the search rule (test_batch_search), one real try (the Ctrl-C test above)
+def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tmp_path):
+    # At 576 px a forward step of depth 50 needs about 0.3 GiB per image on top of what the child
+    # holds anyway, so under 800 MiB batch 1 fits and batch 4 does not (on the 2-core machine:
+    # tries 1, 2, 4, 3): a few tries, one child each. Thread pools are pinned, since every
+    # thread's stack counts against the limit.
+    output = tmp_path / "search.jsonl"
+    flags = (
+        "--batch max --image-size 576 --memory-limit 800MiB --device cpu --num-batches 1 --burn-in 0 "
+        "--no-peak-probe --intra-op-threads 2 --inter-op-threads 2"
+    )
+    completed = run_bench(*flags.split(), "--output", str(output))
+    assert completed.returncode == 0, completed.stderr
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    *tries, largest = records
+    facts = [r["batch_search"] for r in tries]
+    assert [f["role"] for f in facts] == [ROLE_TRY] * len(tries) and len(tries) <= 6
+    assert [f["index"] for f in facts] == list(range(1, len(tries) + 1))
+    # Each try is the one the search's rule asks for after the tries before it.
+    seen = [Try.from_dict(f) for f in facts]
+    for index, attempt in enumerate(seen):
+        assert batch_search.next_size(seen[:index]) == attempt.batch_size
+    assert batch_search.next_size(seen) is None
+    # Fits are measured tries; no-fits are out-of-memory failures under the limit.
+    for record, attempt in zip(tries, seen, strict=True):
+        assert record["config"]["batch_size"] == attempt.batch_size
+        assert (record["config"]["num_batches"], record["config"]["burn_in"]) == (2, 1)
+        if attempt.outcome == FIT:
+            assert record["status"] == "ok" and len(record["step_times_s"]) == 2
+        else:
+            assert attempt.outcome == NO_FIT, record["failure"]
+            assert record["failure"]["kind"] == "oom"
+            assert record["failure"]["limit"] == "memory limit 800 MiB"
+    # The result: the largest fit, whose neighbour above did not fit, measured with the sweep's
+    # own steps.
+    found = largest["batch_search"]
+    biggest = batch_search.largest_fit(seen)
+    assert (found["role"], found["largest"], found["ended"]) == (ROLE_LARGEST, biggest, "boundary")
+    assert [Try.from_dict(t) for t in found["tries"]] == seen
+    assert Try(biggest + 1, NO_FIT, "OOM (memory limit 800 MiB)") in seen
+    assert largest["status"] == "ok" and largest["config"]["batch_size"] == biggest
+    assert (largest["config"]["num_batches"], len(largest["step_times_s"])) == (1, 1)
+    (row,) = table_rows(completed.stdout)
+    assert row["Batch"] == f"max {biggest}" and row["Status"].startswith("ok")
+    assert f"{SEARCH}: largest batch {biggest}, {row['Images/sec']} images/sec" in completed.stdout

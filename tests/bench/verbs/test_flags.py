@@ -1,0 +1,29 @@
+"""The flags of `python -m bench`: one per sweep axis, the shared settings, one-line errors."""
+
+import pytest
+
+from bench.core import axes
+from bench.core.flag_names import FLAG_OF_FIELD
+from bench.verbs import flags
+
+
+def test_every_axis_has_a_flag_taking_several_values_with_a_single_default():
+    parser = flags.build_parser()
+    args = parser.parse_args([])
+    assert (args.depth, args.batch_size, args.mode, args.precision, args.xla) == (
+        "50", 32, "forward", "fp32", "off")
+    args = parser.parse_args(["--batch", "1", "8", "--xla", "--image-size", "224", "299"])
+    assert (args.batch_size, args.xla, args.image_size) == ([1, 8], [], [224, 299])  # --xla alone: on
+
+
+def test_every_field_names_a_flag_the_parser_has():
+    options = {option for action in flags.build_parser()._actions for option in action.option_strings}
+    assert set(FLAG_OF_FIELD) >= {axis.field for axis in axes.AXES}
+    assert set(FLAG_OF_FIELD.values()) <= options
+
+
+def test_a_parse_error_is_a_usage_error_not_an_exit():
+    with pytest.raises(flags.UsageError,
+                       match="argument --batch: 'x': not a batch size; give whole numbers or max"):
+        flags.build_parser().parse_args(["--batch", "x"])
+    assert flags.build_parser().parse_args(["--batch", "Max"]).batch_size == ["max"]
