@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bench import faults
+from bench import cluster, faults, quiet
 from bench.config import BenchmarkConfig
 from bench.result import STATUS_FAILED, BenchmarkResult
 from bench.timing import Measurement
@@ -126,11 +126,18 @@ def small_network(small_blocks):
                                             scope=config.model_name)
 
 
+# What a child must not inherit from the shell the tests run in: a cluster description, XLA
+# auto-clustering flags, the verbose switch and the once-only fault marker would each change what
+# the harness does (tests/conftest.py removes them from this process too; a test that wants one
+# passes it in `extra`).
+INHERITED_STEERING = (cluster.ENV_VAR, "TF_XLA_FLAGS", quiet.VERBOSE_ENV_VAR, faults.ONCE_ENV_VAR)
+
+
 def clean_environment(**extra):
-    """Our environment without TF_CPP_MIN_LOG_LEVEL (the harness must be quiet on its own) and
-    without a fault injection, plus `extra`."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("TF_CPP_MIN_LOG_LEVEL", faults.ENV_VAR)}
+    """Our environment without TF_CPP_MIN_LOG_LEVEL (the harness must be quiet on its own),
+    without a fault injection and without INHERITED_STEERING, plus `extra`."""
+    dropped = ("TF_CPP_MIN_LOG_LEVEL", faults.ENV_VAR, *INHERITED_STEERING)
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(extra)
     return env
 
