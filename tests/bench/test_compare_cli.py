@@ -132,8 +132,10 @@ def test_help_has_examples_and_no_tensorflow_is_imported(tmp_path):
               "except SystemExit as stop:\n    print('exit', stop.code)\n"
               "print('tensorflow' in sys.modules)\n")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # argparse wraps the help to the terminal's width (COLUMNS, else the terminal the tests run
+    # in): a wide one keeps the example and the usage line whole whatever runs the tests.
     completed = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
-                               text=True, timeout=60, check=True)
+                               text=True, timeout=60, check=True, env=dict(os.environ, COLUMNS="200"))
     assert "usage: python -m bench compare [-h]" in completed.stdout
     assert "python -m bench compare main.jsonl branch.jsonl --fail-if-slower 5" in completed.stdout
     assert "Welch's t-test" in completed.stdout
