@@ -203,6 +203,40 @@ def hand_count():
     return resnet_v2_hand_count
 
 
+def _convolution_gradient_scopes(graph, device=None):
+    """{forward convolution: the name scope of its gradient}, read from the graph: the executed-
+    gradient floor of the trace tests, one per Conv2D of the network.
+
+    A trace's node count is no floor: how many nodes TensorFlow executes depends on the machine
+    (oneDNN fuses BiasAddGrad into the filter gradient, grappler may fuse more). A fused or
+    rewritten node keeps the name of a gradient op it replaces, so each convolution's gradient
+    scope shows in the trace whatever its kernel. The scope is found among the graph's ops (under a
+    replica's name scope it is `replica_1/gradients/replica_1/.../Conv2D_grad/`); `device` keeps
+    the convolutions placed on it (a device name's last part, such as 'device:CPU:1').
+    """
+    operations = graph.get_operations()
+    convolutions = [op for op in operations
+                    if op.type == "Conv2D" and "gradients/" not in op.name
+                    and (device is None or op.device.endswith(device))]
+    scopes = {}
+    for convolution in convolutions:
+        marker = f"gradients/{convolution.name}_grad/"
+        for op in operations:
+            if marker in op.name:
+                scopes[convolution.name] = op.name[:op.name.index(marker) + len(marker)]
+                break
+        else:
+            raise AssertionError(f"the graph has no gradient of {convolution.name}")
+    return scopes
+
+
+@pytest.fixture(scope="session")
+def convolution_gradient_scopes():
+    """convolution_gradient_scopes(graph, device=None) -> {forward Conv2D name: the name scope of
+    its gradient ops}, from the graph (see `_convolution_gradient_scopes`)."""
+    return _convolution_gradient_scopes
+
+
 @pytest.fixture
 def data_path():
     """data_path(name): a file in tests/bench/data."""
