@@ -73,8 +73,8 @@ def make_record():
 
 
 @pytest.fixture
-def records_file():
-    """Factory: records_file(path, examples) -> path of a TFRecord file holding them."""
+def write_shard():
+    """Factory: write_shard(path, examples) -> path of a TFRecord file holding them."""
     return write_records
 
 

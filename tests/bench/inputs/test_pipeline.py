@@ -48,9 +48,9 @@ def test_forward_uses_the_evaluation_path_in_order_with_private_threads_and_a_de
     assert images.dtype == np.float32 and -1.0 <= images.min() and images.max() <= 1.0
 
 
-def test_without_background_the_label_is_the_stored_one_minus_one(tmp_path, make_record, records_file,
+def test_without_background_the_label_is_the_stored_one_minus_one(tmp_path, make_record, write_shard,
                                                                   batches):
-    records_file(tmp_path / "a.tfrecord", [make_record(label) for label in (1, 2, 3, 1000)])
+    write_shard(tmp_path / "a.tfrecord", [make_record(label) for label in (1, 2, 3, 1000)])
     source = sources.inspect_source(str(tmp_path))
     with tf.Graph().as_default():
         _, labels, _ = batches(_build(source, training=False, num_classes=1000, background=False))
@@ -66,12 +66,12 @@ def test_an_image_folder_gives_labels_from_its_class_folders(class_folder, batch
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_jpegs_that_do_not_decode_are_skipped_and_counted(tmp_path, make_jpeg, make_record, records_file,
+def test_jpegs_that_do_not_decode_are_skipped_and_counted(tmp_path, make_jpeg, make_record, write_shard,
                                                           batches, training):
     cut = make_jpeg()[:200]  # a JPEG header, then nothing
     records = [make_record(1), make_record(2, image=b"not a jpeg"), make_record(3),
                make_record(4, image=cut), make_record(5)]
-    records_file(tmp_path / "a.tfrecord", records)
+    write_shard(tmp_path / "a.tfrecord", records)
     source = sources.inspect_source(str(tmp_path))
     with tf.Graph().as_default():
         built = _build(source, batch_size=3, training=training)
@@ -84,8 +84,8 @@ def test_jpegs_that_do_not_decode_are_skipped_and_counted(tmp_path, make_jpeg, m
             assert session.run(built.skipped) >= 2
 
 
-def test_nothing_decoding_stops_the_run_instead_of_waiting(tmp_path, make_record, records_file):
-    records_file(tmp_path / "a.tfrecord", [make_record(1, image=b"junk"), make_record(2, image=b"junk")])
+def test_nothing_decoding_stops_the_run_instead_of_waiting(tmp_path, make_record, write_shard):
+    write_shard(tmp_path / "a.tfrecord", [make_record(1, image=b"junk"), make_record(2, image=b"junk")])
     source = sources.inspect_source(str(tmp_path))
     with tf.Graph().as_default():
         built = _build(source, batch_size=1)
@@ -98,9 +98,9 @@ def test_nothing_decoding_stops_the_run_instead_of_waiting(tmp_path, make_record
 @pytest.mark.parametrize("label,num_classes,words", [(1001, 1001, "above the model labels 1..1000"),
                                                      (0, 1001, "below the model labels 1..1000"),
                                                      (10, 10, "above the model labels 1..9")])
-def test_labels_outside_the_model_classes_stop_the_run(tmp_path, make_record, records_file, label,
+def test_labels_outside_the_model_classes_stop_the_run(tmp_path, make_record, write_shard, label,
                                                        num_classes, words):
-    records_file(tmp_path / "a.tfrecord", [make_record(1), make_record(label)])
+    write_shard(tmp_path / "a.tfrecord", [make_record(1), make_record(label)])
     source = sources.inspect_source(str(tmp_path))  # the first record's label is fine
     with tf.Graph().as_default():
         built = _build(source, batch_size=2, training=False, num_classes=num_classes)
@@ -110,10 +110,10 @@ def test_labels_outside_the_model_classes_stop_the_run(tmp_path, make_record, re
                 session.run(built.labels)
 
 
-def test_a_record_without_an_image_stops_the_run(tmp_path, make_record, records_file):
+def test_a_record_without_an_image_stops_the_run(tmp_path, make_record, write_shard):
     no_image = tf.train.Example(features=tf.train.Features(feature={"image/class/label": tf.train.Feature(
         int64_list=tf.train.Int64List(value=[1]))})).SerializeToString()
-    records_file(tmp_path / "a.tfrecord", [make_record(1), no_image])
+    write_shard(tmp_path / "a.tfrecord", [make_record(1), no_image])
     source = sources.inspect_source(str(tmp_path))
     with tf.Graph().as_default():
         built = _build(source, batch_size=2, training=False)

@@ -31,8 +31,8 @@ def test_not_counting_leaves_the_number_of_images_unknown(shards):
 
 
 def test_dot_tfrecord_files_are_shards_and_other_files_beside_them_are_ignored(tmp_path, make_record,
-                                                                               records_file):
-    records_file(tmp_path / "a.tfrecord", [make_record(1), make_record(2)])
+                                                                               write_shard):
+    write_shard(tmp_path / "a.tfrecord", [make_record(1), make_record(2)])
     (tmp_path / "labels.txt").write_text("x\n")
     os.makedirs(tmp_path / "raw-data" / "n01")
     source = sources.inspect_source(str(tmp_path))
@@ -86,8 +86,8 @@ def test_a_shard_that_is_not_tfrecord(tmp_path):
     assert "train-00000-of-00001: not a TFRecord file" in message
 
 
-def test_a_truncated_shard(tmp_path, make_record, records_file):
-    path = records_file(tmp_path / "train-00000-of-00001", [make_record(1), make_record(2)])
+def test_a_truncated_shard(tmp_path, make_record, write_shard):
+    path = write_shard(tmp_path / "train-00000-of-00001", [make_record(1), make_record(2)])
     data = open(path, "rb").read()
     with open(path, "wb") as handle:
         handle.write(data[:-10])
@@ -95,33 +95,33 @@ def test_a_truncated_shard(tmp_path, make_record, records_file):
     assert sources.inspect_source(str(tmp_path), count=False).num_files == 1  # the cheap check passes
 
 
-def test_a_record_that_is_not_an_example(tmp_path, records_file):
-    records_file(tmp_path / "x.tfrecord", [b"\xff\xfe not a protobuf"])
+def test_a_record_that_is_not_an_example(tmp_path, write_shard):
+    write_shard(tmp_path / "x.tfrecord", [b"\xff\xfe not a protobuf"])
     assert "not a tf.train.Example" in _error(tmp_path)
 
 
-def test_a_record_without_image_encoded(tmp_path, records_file):
+def test_a_record_without_image_encoded(tmp_path, write_shard):
     features = tf.train.Features(feature={"image/class/label": tf.train.Feature(
         int64_list=tf.train.Int64List(value=[3]))})
-    records_file(tmp_path / "x.tfrecord", [tf.train.Example(features=features).SerializeToString()])
+    write_shard(tmp_path / "x.tfrecord", [tf.train.Example(features=features).SerializeToString()])
     assert "has no image/encoded" in _error(tmp_path)
 
 
-def test_only_empty_shards(tmp_path, records_file):
-    records_file(tmp_path / "x.tfrecord", [])
+def test_only_empty_shards(tmp_path, write_shard):
+    write_shard(tmp_path / "x.tfrecord", [])
     assert "every shard is empty" in _error(tmp_path)
 
 
-def test_several_sets_of_shards(tmp_path, make_record, records_file):
-    records_file(tmp_path / "train-00000-of-00001", [make_record(1)])
-    records_file(tmp_path / "validation-00000-of-00001", [make_record(1)])
+def test_several_sets_of_shards(tmp_path, make_record, write_shard):
+    write_shard(tmp_path / "train-00000-of-00001", [make_record(1)])
+    write_shard(tmp_path / "validation-00000-of-00001", [make_record(1)])
     message = _error(tmp_path)
     assert "several sets of shards (train-*-of-00001, validation-*-of-00001)" in message
     assert sources.inspect_source(str(tmp_path / "validation")).num_images == 1
 
 
-def test_a_shard_label_outside_the_model_classes(tmp_path, make_record, records_file):
-    records_file(tmp_path / "x.tfrecord", [make_record(10)])
+def test_a_shard_label_outside_the_model_classes(tmp_path, make_record, write_shard):
+    write_shard(tmp_path / "x.tfrecord", [make_record(10)])
     assert "label 10 is outside the model's 1..9" in _error(tmp_path, num_classes=10)
     assert sources.inspect_source(str(tmp_path), num_classes=10, background=False).num_images == 1
 
