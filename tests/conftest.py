@@ -1,10 +1,25 @@
-"""Test-wide settings: quiet TensorFlow, a fixed NumPy generator per test, the official layout."""
+"""Test-wide settings: quiet TensorFlow, an environment that does not steer the code under test, a
+fixed NumPy generator per test, the official layout."""
 
 import json
 import os
 import warnings
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# Before anything imports TensorFlow: on Ampere and later GPUs TensorFlow computes float32 matrix
+# products and convolutions in TF32 (a 10-bit mantissa) unless told not to, and the fp32 comparisons
+# here have tolerances far tighter than TF32's rounding. Without a GPU this changes nothing.
+os.environ.setdefault('NVIDIA_TF32_OVERRIDE', '0')
+
+# Variables of the shell that would change what the code under test does: a cluster (TF_CONFIG, read
+# by bench.core.cluster), XLA auto-clustering (TF_XLA_FLAGS, read by TensorFlow), the verbose switch
+# (BENCH_VERBOSE, bench.core.quiet) and the once-only fault marker (BENCH_TEST_FAULT_ONCE, bench.core.faults).
+# Removed here, before TensorFlow reads them and before any session fixture starts a child (children
+# inherit os.environ), and again around each test (the `clean_shell_environment` fixture), so one
+# test that sets them without monkeypatch cannot reach the next.
+STEERING_VARIABLES = ('TF_CONFIG', 'TF_XLA_FLAGS', 'BENCH_VERBOSE', 'BENCH_TEST_FAULT_ONCE')
+for _name in STEERING_VARIABLES:
+  os.environ.pop(_name, None)
 warnings.filterwarnings('ignore', category=DeprecationWarning)
 warnings.filterwarnings('ignore', category=UserWarning)
 
@@ -16,6 +31,13 @@ import pytest  # noqa: E402
 # (its README says how it was made), compared with it by tests/test_manifest.py where it is there.
 MANIFEST_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data',
                              'slim_resnet_v2_manifest.json')
+
+
+@pytest.fixture(autouse=True)
+def clean_shell_environment(monkeypatch):
+  """Every test starts without the STEERING_VARIABLES (a test may still set them itself)."""
+  for name in STEERING_VARIABLES:
+    monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bench.core import faults
+from bench.core import cluster, faults, quiet
 from bench.core.config import BenchmarkConfig
 from bench.results.measurement import Measurement
 from bench.results.result import STATUS_FAILED, BenchmarkResult
@@ -126,11 +126,18 @@ def small_network(small_blocks):
                                             scope=config.model_name)
 
 
+# What a child must not inherit from the shell the tests run in: a cluster description, XLA
+# auto-clustering flags, the verbose switch and the once-only fault marker would each change what
+# the harness does (tests/conftest.py removes them from this process too; a test that wants one
+# passes it in `extra`).
+INHERITED_STEERING = (cluster.ENV_VAR, "TF_XLA_FLAGS", quiet.VERBOSE_ENV_VAR, faults.ONCE_ENV_VAR)
+
+
 def clean_environment(**extra):
-    """Our environment without TF_CPP_MIN_LOG_LEVEL (the harness must be quiet on its own) and
-    without a fault injection, plus `extra`."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("TF_CPP_MIN_LOG_LEVEL", faults.ENV_VAR)}
+    """Our environment without TF_CPP_MIN_LOG_LEVEL (the harness must be quiet on its own),
+    without a fault injection and without INHERITED_STEERING, plus `extra`."""
+    dropped = ("TF_CPP_MIN_LOG_LEVEL", faults.ENV_VAR, *INHERITED_STEERING)
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(extra)
     return env
 
@@ -194,6 +201,40 @@ def resnet_v2_hand_count(depth, image_size, batch, num_classes):
 def hand_count():
     """resnet_v2_hand_count(depth, image_size, batch, num_classes): the inference FLOPs."""
     return resnet_v2_hand_count
+
+
+def _convolution_gradient_scopes(graph, device=None):
+    """{forward convolution: the name scope of its gradient}, read from the graph: the executed-
+    gradient floor of the trace tests, one per Conv2D of the network.
+
+    A trace's node count is no floor: how many nodes TensorFlow executes depends on the machine
+    (oneDNN fuses BiasAddGrad into the filter gradient, grappler may fuse more). A fused or
+    rewritten node keeps the name of a gradient op it replaces, so each convolution's gradient
+    scope shows in the trace whatever its kernel. The scope is found among the graph's ops (under a
+    replica's name scope it is `replica_1/gradients/replica_1/.../Conv2D_grad/`); `device` keeps
+    the convolutions placed on it (a device name's last part, such as 'device:CPU:1').
+    """
+    operations = graph.get_operations()
+    convolutions = [op for op in operations
+                    if op.type == "Conv2D" and "gradients/" not in op.name
+                    and (device is None or op.device.endswith(device))]
+    scopes = {}
+    for convolution in convolutions:
+        marker = f"gradients/{convolution.name}_grad/"
+        for op in operations:
+            if marker in op.name:
+                scopes[convolution.name] = op.name[:op.name.index(marker) + len(marker)]
+                break
+        else:
+            raise AssertionError(f"the graph has no gradient of {convolution.name}")
+    return scopes
+
+
+@pytest.fixture(scope="session")
+def convolution_gradient_scopes():
+    """convolution_gradient_scopes(graph, device=None) -> {forward Conv2D name: the name scope of
+    its gradient ops}, from the graph (see `_convolution_gradient_scopes`)."""
+    return _convolution_gradient_scopes
 
 
 @pytest.fixture

@@ -125,8 +125,12 @@ def test_frozen_batch_norm_runs_in_inference_mode(training_step):
       session.run(tf.compat.v1.global_variables_initializer())
     with_second = session.run(watched, {step.images: np.stack([first, second])})
     with_third = session.run(watched, {step.images: np.stack([first, third])})
-  np.testing.assert_array_equal(with_second['block2'][0], with_third['block2'][0])
-  assert not np.allclose(with_second['block3'][0], with_third['block3'][0])
+  # The same graph and kernels, run twice: only the other image differs. Nothing promises that a
+  # kernel sums an image's terms in the same order whatever shares its batch (TensorFlow is not
+  # deterministic unless asked), so the frozen block is compared to float32 rounding, far below
+  # what batch statistics change (the trained block: relative differences of order 1).
+  np.testing.assert_allclose(with_second['block2'][0], with_third['block2'][0], rtol=1e-5, atol=1e-6)
+  assert not np.allclose(with_second['block3'][0], with_third['block3'][0], rtol=1e-2, atol=1e-2)
 
 
 @pytest.mark.parametrize('frozen_stages', [0, None])

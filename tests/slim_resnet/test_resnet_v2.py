@@ -217,7 +217,18 @@ def test_gradients_reach_every_trainable_variable(training_graph, rng):
       session.run(tf.compat.v1.global_variables_initializer())
       norm_values = session.run(norms, {training_graph.inputs: images})
   assert np.all(np.isfinite(norm_values))
-  assert [v.op.name for v, n in zip(variables, norm_values, strict=True) if n == 0] == []
+  # Every variable but the biases before a batch norm gets a nonzero gradient. Those biases (the
+  # root conv1's, each unit's conv3 and shortcut) reach the loss only through batch norms in
+  # training mode, which subtract the batch mean and with it any per-channel constant: their
+  # gradient is zero in exact arithmetic, and what is computed is rounding noise (about 1e-8 here,
+  # exactly 0 on a kernel that happens to round alike), so nothing is asserted of them.
+  def must_move(name):
+    return not name.endswith('/biases') or name.endswith('/logits/biases')
+
+  names = [v.op.name for v in variables]
+  # resnet_v2_50's: conv1, the 3 + 4 + 6 + 3 units' conv3, the 4 blocks' projection shortcuts.
+  assert sum(not must_move(name) for name in names) == 1 + (3 + 4 + 6 + 3) + 4
+  assert [name for name, n in zip(names, norm_values, strict=True) if must_move(name) and n == 0] == []
 
 
 def test_training_mode_moves_moving_averages_only_through_update_ops(training_graph, rng):

@@ -38,29 +38,20 @@ def sessions(small_network):
         session.close()
 
 
-def _convolutions(graph):
-    """Names of the forward graph's convolutions (read from the graph: the network's own count)."""
-    return [op.name for op in graph.get_operations()
-            if op.type == "Conv2D" and not op.name.startswith("gradients/")]
-
-
-def test_forward_backward_target_executes_every_gradient_op(sessions):
+def test_forward_backward_target_executes_every_gradient_op(sessions, convolution_gradient_scopes):
     """Every gradient op that runs when the gradients are fetched runs for the target too, and
-    that includes each convolution's filter gradient. The floor is read from the graph (one
-    gradient per convolution), not counted from a trace: how many nodes TensorFlow executes
-    depends on the machine (oneDNN fuses BiasAddGrad into the filter gradient, grappler may fuse
-    more). A fused node keeps the name of the gradient op it replaces, so each convolution's
-    gradient scope shows in the trace whatever its kernel."""
+    that includes each convolution's gradient. The floor is read from the graph (one gradient
+    scope per convolution, the conftest fixture), not counted from a trace: how many nodes
+    TensorFlow executes depends on the machine (oneDNN's and grappler's fusions)."""
     timed, session = sessions["forward-backward"]
     # Reference: the ops that run when the gradients themselves are fetched.
     reference = {name for name in executed_ops(session, timed.step.gradients)
                  if name.startswith("gradients/")}
     target = executed_ops(session, timed.target)
     assert reference <= target
-    convolutions = _convolutions(timed.graph)
-    assert convolutions
-    for convolution in convolutions:
-        scope = f"gradients/{convolution}_grad/"
+    scopes = convolution_gradient_scopes(timed.graph)
+    assert scopes
+    for convolution, scope in scopes.items():
         assert any(name.startswith(scope) for name in target), f"no gradient of {convolution}"
     assert len(timed.step.gradients) == len(timed.step.variables) > 0
 

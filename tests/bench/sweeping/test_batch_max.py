@@ -64,7 +64,7 @@ def test_bad_batch_max_is_one_line_and_exit_code_2(capsys, args, expected):
 
 def test_refusals_come_before_tensorflow():
     code = (
-        "import sys; from bench import cli; "
+        "import sys; from bench.verbs import cli; "
         "codes = [cli.main(['--batch', 'max', '8']), cli.main(['--batch', 'max', '--device', 'cpu'])]; "
         "print(codes, 'tensorflow' in sys.modules)"
     )
@@ -219,16 +219,24 @@ def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info)
 
 @pytest.mark.slow  # fast: the search rule (test_batch_search), one real try (the Ctrl-C test above)
 def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tmp_path):
-    # At 576 px a forward step of depth 50 needs about 0.3 GiB per image on top of what the child
-    # holds anyway, so under 800 MiB batch 1 fits and batch 4 does not (on the 2-core machine:
-    # tries 1, 2, 4, 3): a few tries, one child each. Thread pools are pinned, since every
-    # thread's stack counts against the limit.
+    """At 576 px a forward step of depth 50 needs about 0.3 GiB per image on top of what the child
+    holds anyway, so under 800 MiB batch 1 fits and batch 4 does not (tries 1, 2, 4, 3 on the
+    2-core machine): a few tries, one child each.
+
+    What the limit counts must not grow with the core count: every thread's stack and buffers
+    count against it, so TensorFlow's pools are pinned (--intra-op-threads, --inter-op-threads)
+    and so are OpenBLAS's (NumPy's) and OpenMP's, which start a thread per core unless
+    OPENBLAS_NUM_THREADS and OMP_NUM_THREADS say otherwise. The tries run TensorFlow's own CPU
+    kernels (TF_ENABLE_ONEDNN_OPTS=0), as test_child's memory-bound child does: with oneDNN's, a
+    failed allocation is an out-of-memory error on some CPUs and a crash (SIGSEGV) on others,
+    which would end the search as a failed try instead of a no-fit."""
     output = tmp_path / "search.jsonl"
     flags = (
         "--batch max --image-size 576 --memory-limit 800MiB --device cpu --num-batches 1 --burn-in 0 "
         "--no-peak-probe --intra-op-threads 2 --inter-op-threads 2"
     )
-    completed = run_bench(*flags.split(), "--output", str(output))
+    pinned = {"TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    completed = run_bench(*flags.split(), "--output", str(output), env_extra=pinned)
     assert completed.returncode == 0, completed.stderr
     records = [json.loads(line) for line in output.read_text().splitlines()]
     *tries, largest = records

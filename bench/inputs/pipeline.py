@@ -1,0 +1,259 @@
+"""The tf.compat.v1 input pipeline over a `DataSource`, built in the current graph.
+
+Stages: the files (shards, or image paths with their labels) are split between workers, shuffled
+(training), repeated for ever and read in parallel (an interleave of `TFRecordDataset`s, or parallel
+`read_file`s); records are parsed and their labels checked (an out-of-range label or a record without
+`image/encoded` stops the run with its message); images are decoded and preprocessed in parallel;
+batched with a fixed shape; prefetched, and copied to `device` ahead of the step when one is given
+(`tf.data.experimental.prefetch_to_device`). Parallel stages use `tf.data.AUTOTUNE`, or `threads`
+calls on a private pool of that many threads.
+
+An image that fails to decode or preprocess is skipped and counted: each one is decoded in a
+one-element dataset whose errors are ignored, followed by a stand-in flagged as failed, so exactly
+one element comes out and the errors of reading the shards are never swallowed. The count is a
+variable on the host: run `InputPipeline.skipped` after the steps. It counts every failure the
+pipeline met, prefetched batches and each epoch included. When as many images as the source holds
+(or `DEFAULT_SKIP_LIMIT` when not counted) fail in a row, the run stops with an error instead of
+waiting for ever.
+
+Training uses `training_preprocessing`; forward (training=False) uses the evaluation path of
+extraction, `slim_resnet.preprocessing.preprocess`, and reads the files in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+
+from bench.inputs import example_format, sources, training_preprocessing
+from slim_resnet import preprocessing
+
+tf1 = tf.compat.v1
+
+DEFAULT_SHUFFLE_BUFFER = 1024  # records; ImageNet's average JPEG is about 110 kB
+DEFAULT_SKIP_LIMIT = 10_000
+MAX_CYCLE_LENGTH = 10  # shards read at once
+
+
+@dataclasses.dataclass(frozen=True)
+class InputPipeline:
+    """The pipeline's tensors and ops.
+
+    Attributes:
+      images: [batch, size, size, 3] in the requested dtype (on `device` when one was given).
+      labels: int32 [batch], the model's classes (see `sources.label_range`).
+      initializer: the op to run once before the first step: it zeroes the counters and (re)starts
+        the iterator.
+      iterator: the initializable tf.compat.v1 iterator.
+      skipped: int64 scalar, the images skipped so far because they did not decode.
+      dataset: the batched dataset the iterator reads.
+    """
+
+    images: tf.Tensor
+    labels: tf.Tensor
+    initializer: tf.Operation
+    iterator: object
+    skipped: tf.Tensor
+    dataset: tf.data.Dataset
+
+
+def _check_arguments(source, batch_size, image_size, preprocessing_name, training, dtype, threads,
+                     num_workers, worker_index):
+    if source.format not in sources.FORMATS:
+        raise ValueError(f"source format {source.format!r}: expected one of {', '.join(sources.FORMATS)}")
+    for name, value in (("batch_size", batch_size), ("image_size", image_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} {value!r}: expected a positive int")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads {threads!r}: expected a positive int or None (AUTOTUNE)")
+    names = training_preprocessing.TRAINING_PREPROCESSING if training else tuple(preprocessing.PREPROCESSING)
+    if preprocessing_name not in names:
+        raise ValueError(f"preprocessing {preprocessing_name!r}: expected one of {', '.join(names)}")
+    if not tf.as_dtype(dtype).is_floating:
+        raise ValueError(f"dtype {tf.as_dtype(dtype).name}: expected a floating type")
+    if not 0 <= worker_index < num_workers:
+        raise ValueError(f"worker_index {worker_index}: expected 0..{num_workers - 1}")
+    if num_workers > source.num_files:
+        raise sources.DataError(f"{source.path}: {source.num_files} files cannot be split between "
+                                f"{num_workers} workers; give at least one file per worker")
+
+
+def _records(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index):
+    """(image bytes, stored label, boxes) per image, for ever."""
+    if source.format == sources.FORMAT_TFRECORD:
+        files = tf.data.Dataset.from_tensor_slices(list(source.files))
+    else:
+        files = tf.data.Dataset.from_tensor_slices((list(source.files), list(source.labels)))
+    files = files.shard(num_workers, worker_index)
+    per_worker = len(range(worker_index, source.num_files, num_workers))
+    if training:
+        files = files.shuffle(per_worker, seed=seed, reshuffle_each_iteration=True)
+    files = files.repeat()
+    if source.format == sources.FORMAT_TFRECORD:
+        def read(path):
+            return tf.data.TFRecordDataset(path, buffer_size=8 << 20)
+
+        records = files.interleave(read, cycle_length=min(per_worker, MAX_CYCLE_LENGTH), block_length=1,
+                                   num_parallel_calls=parallel, deterministic=not training)
+        if training and shuffle_buffer > 1:
+            records = records.shuffle(shuffle_buffer, seed=seed)
+        return records.map(example_format.parse_example, num_parallel_calls=parallel)
+
+    def load(path, label):
+        return tf.io.read_file(path), tf.cast(label, tf.int64), tf.zeros([0, 4], tf.float32)
+
+    return files.map(load, num_parallel_calls=parallel)
+
+
+def _label_checker(source, num_classes, background):
+    lowest, highest = sources.label_range(num_classes, background)
+    offset = 0 if background else 1
+    where = f"{source.path}: "
+
+    def check(image_bytes, label, boxes):
+        has_image = tf.debugging.assert_greater(
+            tf.strings.length(image_bytes), 0,
+            message=f"{where}a record without {example_format.ENCODED}")
+        low = tf.debugging.assert_greater_equal(
+            label, tf.constant(lowest, tf.int64),
+            message=f"{where}{example_format.LABEL} below the model labels {lowest}..{highest} "
+                    f"(-1: the record has none)")
+        high = tf.debugging.assert_less_equal(
+            label, tf.constant(highest, tf.int64),
+            message=f"{where}{example_format.LABEL} above the model labels {lowest}..{highest}")
+        with tf.control_dependencies([has_image, low, high]):
+            return tf.identity(image_bytes), tf.cast(label - offset, tf.int32), tf.identity(boxes)
+
+    return check
+
+
+def _image_maker(source, image_size, preprocessing_name, training, dtype, seed):
+    """fn(image bytes, boxes) -> image [size, size, 3] in `dtype`; fails for undecodable bytes."""
+    is_jpeg_records = source.format == sources.FORMAT_TFRECORD
+
+    def decode(image_bytes):
+        if is_jpeg_records:
+            return tf.io.decode_jpeg(image_bytes, channels=3)
+        return tf.io.decode_image(image_bytes, channels=3, expand_animations=False)
+
+    def make(image_bytes, boxes):
+        if training and preprocessing_name == "inception" and is_jpeg_records:
+            image = training_preprocessing.inception_train_from_jpeg(image_bytes, boxes, image_size, seed)
+        elif training:
+            image = training_preprocessing.preprocess_for_training(
+                decode(image_bytes), image_size, preprocessing_name, boxes, seed)
+        else:
+            image = preprocessing.preprocess(decode(image_bytes), image_size, preprocessing_name)
+        return tf.cast(image, dtype)
+
+    return make
+
+
+def _guarded(make, image_size, dtype):
+    """fn(bytes, label, boxes) -> a one-element dataset (image, label, decoded?) that never fails."""
+    stand_in = tf.zeros([image_size, image_size, 3], dtype)
+
+    def guarded(image_bytes, label, boxes):
+        def attempt(image_bytes, boxes):
+            return make(image_bytes, boxes), True
+
+        tried = tf.data.Dataset.from_tensors((image_bytes, boxes)).map(attempt).ignore_errors()
+        failed = tf.data.Dataset.from_tensors((stand_in, False))
+        def with_label(image, ok):
+            return image, label, ok
+
+        return tried.concatenate(failed).take(1).map(with_label)
+
+    return guarded
+
+
+def _decoded(image, label, ok):
+    return ok
+
+
+def _without_flag(image, label, ok):
+    return image, label
+
+
+def _skip_counter(skipped, in_a_row, limit, path):
+    def count(image, label, ok):
+        total = skipped.assign_add(tf.cast(tf.logical_not(ok), tf.int64))
+        run = in_a_row.assign(tf.where(ok, tf.constant(0, tf.int64), in_a_row.read_value() + 1))
+        not_stuck = tf.debugging.assert_less(
+            run, tf.constant(limit, tf.int64),
+            message=f"{path}: {limit} images in a row failed to decode; expected JPEG images")
+        with tf.control_dependencies([total, not_stuck]):
+            return tf.identity(image), tf.identity(label), tf.identity(ok)
+
+    return count
+
+
+def build_pipeline(source: sources.DataSource, batch_size: int, image_size: int, training: bool,
+                   preprocessing_name: str = preprocessing.DEFAULT_PREPROCESSING, num_classes: int = 1001,
+                   background: bool = True, dtype=tf.float32, threads: int | None = None,
+                   device: str | None = None, shuffle_buffer: int = DEFAULT_SHUFFLE_BUFFER,
+                   seed: int | None = None, num_workers: int = 1, worker_index: int = 0,
+                   skip_limit: int | None = None, name: str = "inputs") -> InputPipeline:
+    """Builds the input pipeline in the current (tf.compat.v1) graph.
+
+    Args:
+      source: from `sources.inspect_source`.
+      batch_size: images per batch (every batch is full: the remainder is dropped).
+      image_size: the output height and width.
+      training: training preprocessing and shuffling if True, else the evaluation path, in order.
+      preprocessing_name: 'inception', 'vgg' or 'none'.
+      num_classes: the model's classes.
+      background: whether class 0 is the background (labels as stored) or not (stored label - 1).
+      dtype: the images' floating dtype (cast on the host, before the copy).
+      threads: None for AUTOTUNE, or the size of a private thread pool and of every parallel stage.
+      device: where to copy the batches ahead of the step ('/gpu:0'), or None to leave them on the host.
+      shuffle_buffer: records shuffled across shards when training (0 or 1: none).
+      seed: the shuffling and augmentation seed, or None.
+      num_workers: workers splitting the files between them.
+      worker_index: this worker's index.
+      skip_limit: undecodable images in a row that stop the run; None: the source's image count.
+      name: the name scope of the pipeline's ops and counters.
+
+    Returns:
+      An `InputPipeline`.
+
+    Raises:
+      ValueError: for a bad argument, naming it and what is allowed.
+      sources.DataError: for fewer files than workers.
+    """
+    _check_arguments(source, batch_size, image_size, preprocessing_name, training, dtype, threads,
+                     num_workers, worker_index)
+    dtype = tf.as_dtype(dtype)
+    parallel = tf.data.AUTOTUNE if threads is None else threads
+    limit = skip_limit or source.num_images or DEFAULT_SKIP_LIMIT
+    with tf1.name_scope(name), tf.device("/cpu:0"):
+        skipped = tf1.Variable(0, dtype=tf.int64, trainable=False, name="skipped_images",
+                               collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
+        in_a_row = tf1.Variable(0, dtype=tf.int64, trainable=False, name="skipped_in_a_row",
+                                collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
+        records = _records(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index)
+        records = records.map(_label_checker(source, num_classes, background), num_parallel_calls=parallel)
+        make = _image_maker(source, image_size, preprocessing_name, training, dtype, seed)
+        cycle = 2 * (threads or 4)
+        images = records.interleave(_guarded(make, image_size, dtype), cycle_length=cycle, block_length=1,
+                                    num_parallel_calls=parallel, deterministic=not training)
+        images = images.map(_skip_counter(skipped, in_a_row, limit, source.path))
+        images = images.filter(_decoded).map(_without_flag)
+        dataset = images.batch(batch_size, drop_remainder=True)
+        options = tf.data.Options()
+        if threads is not None:
+            options.threading.private_threadpool_size = threads
+            options.threading.max_intra_op_parallelism = 1
+        dataset = dataset.with_options(options)
+        if device:
+            dataset = dataset.apply(tf.data.experimental.prefetch_to_device(device, buffer_size=2))
+        else:
+            dataset = dataset.prefetch(tf.data.AUTOTUNE)
+        iterator = tf1.data.make_initializable_iterator(dataset)
+        initializer = tf.group(skipped.initializer, in_a_row.initializer, iterator.initializer,
+                               name="initializer")
+        skipped_value = skipped.read_value()
+    with tf.device(device):
+        batch_images, batch_labels = iterator.get_next(name=f"{name}_batch")
+    return InputPipeline(batch_images, batch_labels, initializer, iterator, skipped_value, dataset)
