@@ -14,6 +14,7 @@ run checks `active()` once per configuration and goes no further.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -55,20 +56,61 @@ def stall(config: BenchmarkConfig) -> None:
 _STEP_KINDS = ("killstep", "errorstep")
 
 
-def after_step(config: BenchmarkConfig) -> str | None:
-    """The fault to strike after measured step KILL_AFTER_STEP ('killstep' or 'errorstep'), or None."""
-    return next((kind for kind in _selected_kinds(config) if kind in _STEP_KINDS), None)
+@dataclasses.dataclass(frozen=True)
+class RunFaults:
+    """The faults BENCH_TEST_FAULT sets for one configuration's run, selected once (`for_run`).
 
-
-def strike(kind: str, config: BenchmarkConfig) -> None:
-    """Strikes an `after_step` fault: SIGKILLs this process, or raises.
-
-    Raises:
-      RuntimeError: for 'errorstep'.
+    Attributes:
+      label: the configuration's label, for the messages.
+      at_start: the kinds struck once the session is initialised, in order.
+      after_step: 'killstep' or 'errorstep', struck after measured step KILL_AFTER_STEP, or None.
     """
-    if kind == "killstep":
-        kill_now()
-    raise RuntimeError(f"injected failure after measured step {KILL_AFTER_STEP} of {config.label}")
+
+    label: str
+    at_start: tuple[str, ...]
+    after_step: str | None
+
+    def strike_at_start(self) -> None:
+        """Fails on purpose as the selected start kinds say ('-once' kinds in the first process only).
+
+        Raises:
+          RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
+        """
+        for kind in self.at_start:
+            if kind.endswith(ONCE):
+                if not _first_time():
+                    continue
+                kind = kind[: -len(ONCE)]
+            if kind == "kill":
+                kill_now()
+            if kind == "oom":
+                import tensorflow as tf
+
+                raise tf.errors.ResourceExhaustedError(
+                    None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)"
+                )
+            raise RuntimeError(f"injected failure for {self.label}\n(second line of the message)")
+
+    def strike_after(self, step: int) -> None:
+        """After measured step `step`: the `after_step` fault strikes at KILL_AFTER_STEP (SIGKILL,
+        or a RuntimeError for 'errorstep')."""
+        if self.after_step is None or step != KILL_AFTER_STEP:
+            return
+        if self.after_step == "killstep":
+            kill_now()
+        raise RuntimeError(f"injected failure after measured step {KILL_AFTER_STEP} of {self.label}")
+
+
+def for_run(config: BenchmarkConfig) -> RunFaults | None:
+    """The faults selected for `config`'s run, or None when BENCH_TEST_FAULT selects none."""
+    if not active():
+        return None
+    kinds = _selected_kinds(config)
+    at_start = tuple(kind for kind in kinds if kind != "stall" and kind not in _STEP_KINDS)
+    after = next((kind for kind in kinds if kind in _STEP_KINDS), None)
+    if not at_start and after is None:
+        return None
+    return RunFaults(config.label, at_start, after)
 
 
 def kill_now() -> None:
@@ -77,27 +119,14 @@ def kill_now() -> None:
 
 
 def inject(config: BenchmarkConfig) -> None:
-    """Fails on purpose when a BENCH_TEST_FAULT spec selects `config`.
+    """Fails on purpose when a BENCH_TEST_FAULT spec selects `config` (its start kinds).
 
     Raises:
       RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
     """
-    for kind in _selected_kinds(config):
-        if kind == "stall" or kind in _STEP_KINDS:
-            continue
-        if kind.endswith(ONCE):
-            if not _first_time():
-                continue
-            kind = kind[: -len(ONCE)]
-        if kind == "kill":
-            kill_now()
-        if kind == "oom":
-            import tensorflow as tf
-
-            raise tf.errors.ResourceExhaustedError(
-                None, None, "OOM when allocating tensor (injected by BENCH_TEST_FAULT)"
-            )
-        raise RuntimeError(f"injected failure for {config.label}\n(second line of the message)")
+    faults = for_run(config)
+    if faults is not None:
+        faults.strike_at_start()
 
 
 def _first_time() -> bool:

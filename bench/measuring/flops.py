@@ -35,6 +35,8 @@ import dataclasses
 import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
+from bench.results import extras
+
 _FLOPS_STATISTIC = "flops"
 
 
@@ -165,3 +167,19 @@ def step_flops(graph: tf.Graph, fetches) -> FlopCount:
       ValueError: as `graph_flops`.
     """
     return graph_flops(prune_to_fetches(graph, fetches))
+
+
+def counted(graph: tf.Graph, fetches, counted_on: str) -> extras.FlopCount:
+    """The FLOP count a record keeps for one step: `step_flops` of `fetches` in `graph`, or the
+    reason it could not be counted (the configuration is still measured).
+
+    Args:
+      graph: the graph counted (the timed graph or its NHWC twin).
+      fetches: the step's fetch in that graph.
+      counted_on: which graph it is, in words.
+    """
+    try:
+        count = step_flops(graph, fetches)
+    except ValueError as error:
+        return extras.FlopCount(per_step=None, counted_on=counted_on, error=str(error))
+    return extras.FlopCount(per_step=count.total, by_op_type=count.by_op_type, counted_on=counted_on)

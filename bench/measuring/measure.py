@@ -8,26 +8,22 @@ This is the TensorFlow side of the harness (`bench.processes.child` runs it in a
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO
 
 import tensorflow as tf
 
-from bench.core import faults
-from bench.core.clock import clock, timestamp
+from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
-from bench.measuring import flops, memory, numerics, peak, timing, trace
-from bench.results.extras import Extras, FlopCount, PeakMemory
+from bench.measuring import flops, memory, numerics, peak, timing
+from bench.measuring.run_hooks import RunHooks, StepObserver
+from bench.results.extras import Extras, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult
 from bench.step import graphs, xla
-
-# Told of each finished step: ('burn_in' or 'measured', seconds), e.g. to stream it to the parent.
-StepObserver = Callable[[str, float], None]
+from bench.step.plan import plan_step
 
 tf1 = tf.compat.v1
 
@@ -66,9 +62,10 @@ def benchmark(
         caller keeps those of a run that failed.
       limits: the bounds to run under (here: the GPU memory cap, in the session's settings).
       on_step_time: told of every step as it finishes (outside the timed interval).
-      timed: the graph to time, already built by `graphs.build_timed_graph` for a configuration
-        that differs from `config` at most in the number of steps (burn_in, num_batches,
-        display_every), which the graph does not depend on; None (the default): build it here.
+      timed: the graph to time, already built by `graphs.build_timed_graph` from the plan of a
+        configuration that differs from `config` at most in the number of steps (burn_in,
+        num_batches, display_every), which the graph does not depend on; None (the default):
+        build it here.
         Each run opens its own session and initialises every variable, so one graph serves
         several runs (the tests use this); a run given its graph has no 'graph_build' phase.
 
@@ -77,71 +74,60 @@ def benchmark(
     """
     started_at = utc_now()
     phases_s = {} if phases_s is None else phases_s
-    session_settings = graphs.session_config(config, limits.gpu_memory_limit_mb)
-    probe = None
-    if config.peak_probe:
-        with _phase(phases_s, "peak_probe"):
-            probe = peak.probe_peak_tflops(
-                config.precision,
-                config.device,
-                matrix_size=config.peak_probe_size or None,
-                session_config=session_settings,
-            )
+    hooks = RunHooks(config, progress, on_step_time)
+    plan = plan_step(config, limits.gpu_memory_limit_mb)
     datasheet = None
-    if config.device == "gpu":
+    if plan.device == "gpu":
         datasheet = peak.datasheet_peak(
             environment.get("device_name"),
-            config.precision,
+            plan.precision,
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
         )
+    probe = None
+    if hooks.peak_probe:
+        with _phase(phases_s, "peak_probe"):
+            probe = peak.probe_peak_tflops(
+                plan, matrix_size=hooks.peak_probe_size, session_config=plan.session_config
+            )
     if timed is None:
         with _phase(phases_s, "graph_build"):
-            timed = graphs.build_timed_graph(config)
+            timed = graphs.build_timed_graph(plan)
     with _phase(phases_s, "flop_count"):
-        flop_count = count_flops(config, timed)
+        flop_count = flops.counted(*timed.flop_counted)
 
-    burn_in_facts: dict = {}
     init_start = clock()
-    if timed.session_config is not None:  # a replicated step's own settings, with the GPU cap
-        timed.session_config.gpu_options.MergeFrom(session_settings.gpu_options)
-    session = tf1.Session(
-        timed.session_target, graph=timed.graph, config=timed.session_config or session_settings
-    )
+    session = tf1.Session(timed.session_target, graph=timed.graph, config=timed.session_config)
     try:
         session.run(timed.initializer)
         phases_s["session_init"] = clock() - init_start
-        if faults.active():
-            faults.inject(config)
-        tracker = memory.memory_tracker(config.device, tf)
+        hooks.at_session_start()
+        tracker = memory.memory_tracker(plan.device, tf)
         scale_states = []
 
         def before_measured() -> None:
             scale_states.append(numerics.read_loss_scale_state(session, timed.step))
             tracker.reset()
 
-        def on_special_burn_in(index: int, run_metadata) -> None:
-            burn_in_facts.update(_burn_in_facts(config, index, run_metadata))
-
         measurement = timing.measure_steps(
             session,
             timed.target,
-            config.burn_in,
-            config.num_batches,
-            on_step=_step_callback(progress, config, on_step_time),
-            special_burn_in=special_burn_in(config),
-            on_special_burn_in=on_special_burn_in,
+            hooks.burn_in,
+            hooks.num_batches,
+            on_step=hooks.on_measured_step,
+            special_burn_in=hooks.special,
+            on_special_burn_in=hooks.on_special_burn_in,
             before_measured=before_measured,
             burn_in_fetch=timed.step.burn_in_target,
-            on_burn_in_step=None if on_step_time is None else lambda _, s: on_step_time("burn_in", s),
+            on_burn_in_step=hooks.on_burn_in_step,
         )
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
-            checks = numerics.check_after_measurement(session, timed.step, config, scale_states[0])
+            checks = numerics.check_after_measurement(session, timed.step, plan.mode, scale_states[0])
             fingerprint = None
             if timed.replicated is not None:
                 fingerprint = float(session.run(timed.replicated.fingerprint))
-        if config.xla and "xla_compiled" not in burn_in_facts:  # no burn-in: check afterwards
-            burn_in_facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
+        if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
+            hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
         close_start = clock()
         session.close()
@@ -158,7 +144,7 @@ def benchmark(
         peak_memory=peak_memory,
         numerics=checks,
         fingerprint=fingerprint,
-        **burn_in_facts,
+        **hooks.facts,
     )
     return BenchmarkResult(
         config=config,
@@ -208,70 +194,3 @@ def run_in_process(
         result.phases_s = dict(phases_s, failed_run=max(elapsed - sum(phases_s.values()), 0.0))
     result.phases_s["total"] = clock() - start
     return result
-
-
-def count_flops(config: BenchmarkConfig, timed: graphs.TimedGraph) -> FlopCount:
-    """FLOPs of one step of the timed graph (TensorFlow's profiler on the graph pruned to the
-    step's fetch). An NCHW graph is counted on its NHWC twin: the profiler only counts pooling and
-    backward convolutions in NHWC, and the layout does not change the arithmetic. A graph that
-    cannot be counted is recorded with the reason; the configuration is still measured."""
-    counted_on = "the timed graph"
-    graph, target = timed.graph, timed.target
-    if config.data_format == "NCHW":
-        twin = graphs.build_timed_graph(dataclasses.replace(config, data_format="NHWC", xla=False))
-        graph, target = twin.graph, twin.target
-        counted_on = "the NHWC twin of the timed graph"
-    try:
-        count = flops.step_flops(graph, target)
-    except ValueError as error:
-        return FlopCount(per_step=None, counted_on=counted_on, error=str(error))
-    return FlopCount(per_step=count.total, by_op_type=count.by_op_type, counted_on=counted_on)
-
-
-def special_burn_in(config: BenchmarkConfig) -> dict[int, tuple]:
-    """{burn-in index: (RunOptions, RunMetadata)} for the burn-in steps that report back: with XLA
-    the first returns the executed graphs; with --trace the last is fully traced (configurations
-    with --trace have at least 2 burn-in steps, so the traced step is never the cold one)."""
-    options: dict[int, tf1.RunOptions] = {}
-    if config.burn_in < 1:
-        return {}
-    if config.xla:
-        options[0] = xla.partition_graph_options()
-    if config.trace:
-        last = config.burn_in - 1
-        options.setdefault(last, tf1.RunOptions()).trace_level = tf1.RunOptions.FULL_TRACE
-    return {index: (option, tf1.RunMetadata()) for index, option in options.items()}
-
-
-def _burn_in_facts(config: BenchmarkConfig, index: int, run_metadata) -> dict:
-    """What a special burn-in step showed: XLA compiled or not, the trace file written."""
-    facts = {}
-    if run_metadata.partition_graphs:
-        facts["xla_compiled"] = xla.XLA_RUN_OP in xla.executed_op_types(run_metadata)
-    if config.trace and index == config.burn_in - 1:
-        trace.write_chrome_trace(config.trace, run_metadata)
-        facts["trace_file"] = os.path.abspath(config.trace)
-    return facts
-
-
-def _step_callback(stream: IO[str] | None, config: BenchmarkConfig, on_step_time: StepObserver | None):
-    """on_step callback: a progress line every `display_every` measured steps (when there is a
-    stream), and every step to `on_step_time` (when given)."""
-    fault = faults.after_step(config) if faults.active() else None
-    if stream is None and on_step_time is None and fault is None:
-        return None
-
-    def on_step(step: int, duration_s: float) -> None:
-        if on_step_time is not None:
-            on_step_time("measured", duration_s)
-        if stream is not None and step % config.display_every == 0:
-            print(progress_line(step, duration_s), file=stream, flush=True)
-        if fault is not None and step == faults.KILL_AFTER_STEP:
-            faults.strike(fault, config)
-
-    return on_step
-
-
-def progress_line(step: int, duration_s: float) -> str:
-    """'<timestamp>: step N, duration = D.DDD', printed every --display-every measured steps."""
-    return f"{timestamp()}: step {step}, duration = {duration_s:.3f}"

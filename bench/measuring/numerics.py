@@ -3,7 +3,6 @@ whether every gradient is finite after them (forward-backward and train)."""
 
 from __future__ import annotations
 
-from bench.core.config import BenchmarkConfig
 from bench.results.extras import Numerics
 
 
@@ -21,13 +20,13 @@ def read_loss_scale_state(session, step) -> dict | None:
     return {"loss_scale": float(values["loss_scale"]), "skipped_steps": int(values["skipped_steps"])}
 
 
-def check_after_measurement(session, step, config: BenchmarkConfig, state_before: dict | None) -> Numerics:
+def check_after_measurement(session, step, mode: str, state_before: dict | None) -> Numerics:
     """The checks run once after the measured steps.
 
     Args:
       session: the session the steps ran in.
       step: the bench.step.targets.Step the session runs.
-      config: the configuration.
+      mode: the configuration's mode.
       state_before: the loss scaler's state read just before the measured steps (or None).
 
     Returns:
@@ -43,7 +42,7 @@ def check_after_measurement(session, step, config: BenchmarkConfig, state_before
         return Numerics(gradients_finite=finite)
     state_after = read_loss_scale_state(session, step)
     skipped = None
-    if config.mode == "train":
+    if mode == "train":
         skipped = state_after["skipped_steps"] - state_before["skipped_steps"]
     return Numerics(
         gradients_finite=finite,

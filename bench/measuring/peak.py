@@ -19,9 +19,9 @@ import time
 
 import tensorflow as tf
 
+from bench.core.config import PRECISIONS
 from bench.results.extras import DatasheetPeak, PeakProbe
-from bench.step import precision as precision_lib
-from bench.step.device import device_string
+from bench.step.plan import StepPlan
 
 # Square matrix size and chain length per device: large enough to reach the device's matmul rate,
 # short enough to take about a second per precision (CPU: 2 x 2048^3 x 2 = 34 GFLOP per run).
@@ -32,19 +32,24 @@ DEFAULT_WARMUP = 2
 
 
 def build_probe_graph(
-    precision: str, device: str, matrix_size: int, chain_length: int, seed: int = 0
+    dtype: tf.DType, device_name: str, matrix_size: int, chain_length: int, seed: int = 0
 ) -> tuple:
     """A graph computing sum(x @ w @ w ... @ w) with `chain_length` products in the compute dtype.
 
     x ~ N(0, 1) and w ~ N(0, 1/n) are variables (so nothing is constant-folded), which keeps the
     chained products near unit scale in every precision.
 
+    Args:
+      dtype: the compute dtype.
+      device_name: TensorFlow's device name, e.g. '/device:GPU:0'.
+      matrix_size, chain_length: n, and the products per run.
+      seed: the graph-level seed.
+
     Returns:
       (graph, initializer op, scalar float32 fetch, [x, w] variables).
     """
-    dtype = precision_lib.compute_dtype(precision)
     graph = tf.Graph()
-    with graph.as_default(), tf.device(device_string(device)):
+    with graph.as_default(), tf.device(device_name):
         tf.compat.v1.set_random_seed(seed)
         shape = [matrix_size, matrix_size]
         x = tf.compat.v1.Variable(tf.cast(tf.random.normal(shape), dtype), name="x")
@@ -59,19 +64,18 @@ def build_probe_graph(
 
 
 def probe_peak_tflops(
-    precision,
-    device,
+    plan: StepPlan,
     matrix_size=None,
     chain_length=None,
     repeats=DEFAULT_REPEATS,
     warmup=DEFAULT_WARMUP,
     session_config=None,
 ):
-    """Measures the attainable matrix-product rate of `device` in `precision`.
+    """Measures the attainable matrix-product rate of the plan's device in its compute dtype.
 
     Args:
-      precision: 'fp32', 'fp16' or 'bf16'.
-      device: 'gpu' or 'cpu'.
+      plan: the configuration's step (`bench.step.plan`): its precision, compute dtype, device
+        and the first replica's device name.
       matrix_size: n (default per device, DEFAULT_MATRIX_SIZE).
       chain_length: products per run (default per device, DEFAULT_CHAIN_LENGTH).
       repeats: timed runs; the best is kept.
@@ -82,15 +86,15 @@ def probe_peak_tflops(
       A PeakProbe.
 
     Raises:
-      ValueError: for an unknown precision or device, or non-positive sizes.
+      ValueError: for non-positive sizes.
     """
-    precision_lib.check_precision(precision)
-    matrix_size = matrix_size or DEFAULT_MATRIX_SIZE.get(device)
-    chain_length = chain_length or DEFAULT_CHAIN_LENGTH.get(device)
-    device_string(device)
+    matrix_size = matrix_size or DEFAULT_MATRIX_SIZE[plan.device]
+    chain_length = chain_length or DEFAULT_CHAIN_LENGTH[plan.device]
     if matrix_size < 1 or chain_length < 1 or repeats < 1 or warmup < 0:
         raise ValueError("matrix size, chain length and repeats must be positive, warmup >= 0")
-    graph, initializer, fetch, _ = build_probe_graph(precision, device, matrix_size, chain_length)
+    graph, initializer, fetch, _ = build_probe_graph(
+        plan.compute_dtype, plan.device_names[0], matrix_size, chain_length
+    )
     run_times_s = []
     with tf.compat.v1.Session(graph=graph, config=session_config) as session:
         session.run(initializer)
@@ -100,7 +104,7 @@ def probe_peak_tflops(
             start = time.perf_counter()
             session.run(fetch)
             run_times_s.append(time.perf_counter() - start)
-    return PeakProbe(precision, device, matrix_size, chain_length, run_times_s)
+    return PeakProbe(plan.precision, plan.device, matrix_size, chain_length, run_times_s)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +172,8 @@ def datasheet_peak(
       tf32_enabled: whether TensorFlow may run fp32 products in TF32
         (`tf.config.experimental.tensor_float_32_execution_enabled()`, True by default).
     """
-    precision_lib.check_precision(precision)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     peaks = known_gpu(device_name)
     if peaks is None:
         return None

@@ -149,6 +149,26 @@ def device_string(device: str, index: int = 0) -> str:
     return f"/device:{device.upper()}:{index}"
 
 
+def placement(device: str, num_devices: int, data_format: str) -> tuple[tuple[str, ...], str]:
+    """Where a step runs: TensorFlow's name for each local replica's device, and the layout.
+
+    Args:
+      device: the resolved device, 'gpu' or 'cpu'.
+      num_devices: replicas on this worker, one per device.
+      data_format: 'auto' (resolved for the device by `resolve_data_format`), or 'NHWC' / 'NCHW'
+        kept as they are (a sweep refuses NCHW on the CPU before building; a graph can still be
+        built that way, e.g. to inspect it).
+
+    Returns:
+      (('/device:GPU:0', ...), 'NCHW' or 'NHWC').
+
+    Raises:
+      ValueError: for a device that is not resolved.
+    """
+    names = tuple(device_string(device, index) for index in range(num_devices))
+    return names, resolve_data_format("auto", device) if data_format == "auto" else data_format
+
+
 def _require_resolved(device: str) -> None:
     if device not in RESOLVED_DEVICES:
         raise ValueError(f"device must be resolved to 'gpu' or 'cpu' first, got {device!r}")

@@ -38,17 +38,11 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from bench.core import cluster
-from bench.core.config import BenchmarkConfig
-from bench.step import device as device_lib
 from bench.step import targets
+from bench.step.plan import StepPlan
 
 tf1 = tf.compat.v1
 MEAN = tf.distribute.ReduceOp.MEAN
-
-
-def is_replicated(config: BenchmarkConfig) -> bool:
-    """True when the configuration runs through a tf.distribute strategy (more than one replica)."""
-    return config.data_parallel
 
 
 @dataclasses.dataclass
@@ -108,7 +102,7 @@ class _ReducedGradientsOptimizer:
 
 @dataclasses.dataclass
 class ReplicatedStep:
-    """The replicated graph's parts.
+    """The built step's parts, per local replica (one replica on a single device).
 
     Attributes:
       step: the combined Step the harness times (targets of every replica).
@@ -116,10 +110,11 @@ class ReplicatedStep:
       images, labels, logits: each local replica's shard and logits.
       session_target: '' (in-process) or the worker's server target.
       session_config: the ConfigProto every session on this graph must use.
-      strategy: the tf.distribute strategy.
+      strategy: the tf.distribute strategy (None on a single device).
       fingerprint: a float64 scalar every worker must agree on, fetched once after the measured
         steps: in forward-backward the step's fetch (read from the reduced gradients), otherwise
-        the sum of |w| over the first local copy of every trainable variable.
+        the sum of |w| over the first local copy of every trainable variable (None on a single
+        device).
     """
 
     step: targets.Step
@@ -144,7 +139,7 @@ def _averaged_statistics(next_creator, **kwargs):
     return next_creator(**kwargs)
 
 
-def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
+def make_strategy(plan: StepPlan):
     """The strategy, the session target and config for a replicated configuration.
 
     Call inside the graph the strategy is for. With several workers this starts the worker's
@@ -153,13 +148,12 @@ def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
     Returns:
       (strategy, session target, session ConfigProto, this worker's index).
     """
-    if config.workers == 1:
-        devices = [device_lib.device_string(config.device, i) for i in range(config.num_devices)]
-        return tf1.distribute.MirroredStrategy(devices), "", session_config, 0
+    if plan.workers == 1:
+        return tf1.distribute.MirroredStrategy(list(plan.device_names)), "", plan.session_config, 0
     tf_config = cluster.task()
     task = tf_config["task"]
     spec = tf.train.ClusterSpec(tf_config["cluster"])
-    accelerators = {"GPU": config.num_devices} if config.device == "gpu" else {}
+    accelerators = {"GPU": len(plan.device_names)} if plan.device == "gpu" else {}
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
         spec,
         task_type=task["type"],
@@ -168,32 +162,37 @@ def make_strategy(config: BenchmarkConfig, session_config: tf1.ConfigProto):
         rpc_layer="grpc",
     )
     strategy = tf1.distribute.experimental.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
-    proto = strategy.update_config_proto(session_config)
+    proto = strategy.update_config_proto(plan.session_config)  # a copy, extended
     server = tf.distribute.Server(spec, job_name=task["type"], task_index=int(task["index"]), config=proto)
     shape = cluster.parse(cluster.environment_text())
     cluster.wait_for_peers(shape["addresses"], shape["index"])
     return strategy, server.target, proto, int(task["index"])
 
 
-def build_replicated_step(
-    config: BenchmarkConfig,
-    session_config: tf1.ConfigProto,
+def build_on_devices(
+    plan: StepPlan,
     make_inputs: Callable[[int, int], tuple],
-    build_network: Callable[[tf.Tensor], tf.Tensor],
+    build_replica: Callable[[tf.Tensor, tf.Tensor, Replica | None], tuple],
 ) -> ReplicatedStep:
-    """Builds every local replica's step in the current graph.
+    """Builds the step in the current graph: on the plan's one device, or once per local replica
+    through a tf.distribute strategy.
 
     Args:
-      config: a replicated configuration (device resolved).
-      session_config: the single-device session settings to extend.
+      plan: the step; its devices, workers and session settings say which.
       make_inputs: (shard, local index) -> (images, labels), called under the replica's device,
-        outside the strategy (plain local variables).
-      build_network: images -> logits, called in the replica's context.
+        outside any strategy (plain local variables).
+      build_replica: (images, labels, replica) -> (logits, Step), called in the replica's context
+        (replica None on one device).
 
     Returns:
-      A ReplicatedStep.
+      A ReplicatedStep (on one device: one replica's parts, strategy and fingerprint None).
     """
-    strategy, target, proto, task_index = make_strategy(config, session_config)
+    if not plan.replicated:
+        with tf.device(plan.device_names[0]):
+            images, labels = make_inputs(0, 0)
+            logits, step = build_replica(images, labels, None)
+        return ReplicatedStep(step, [step], [images], [labels], [logits], "", plan.session_config, None, None)
+    strategy, target, proto, task_index = make_strategy(plan)
     devices = list(strategy.extended.worker_devices)
     inputs = []
     for local_index, replica_device in enumerate(devices):
@@ -207,16 +206,14 @@ def build_replicated_step(
         local_index = index % len(devices)
         images, labels = inputs[local_index]
         with tf1.variable_creator_scope(_averaged_statistics):
-            logits = build_network(images)
-        replica = Replica(index, local_index, len(devices))
-        built[local_index] = (logits, targets.build_step(logits, labels, config, replica))
+            built[local_index] = build_replica(images, labels, Replica(index, local_index, len(devices)))
 
     with strategy.scope():
         strategy.extended.call_for_each_replica(replica_step)
     logits = [built[i][0] for i in range(len(devices))]
     steps = [built[i][1] for i in range(len(devices))]
-    combined = combine_steps(steps, config.mode)
-    if config.mode == "forward-backward":
+    combined = combine_steps(steps, plan.mode)
+    if plan.mode == "forward-backward":
         fingerprint = tf.cast(combined.target, tf.float64)
     else:
         copies = [strategy.experimental_local_results(v)[0] for v in tf1.trainable_variables()]

@@ -16,9 +16,9 @@ all-reduced to their mean across replicas right after they are computed, and eve
 (the forward-backward fetch, the finiteness check, the update) works on the reduced gradients.
 
 Logits are cast to float32 for the loss; the weight-decay losses are summed in float32 from the
-float32 variables. Where gradients are computed a loss scale may apply (`bench.core.loss_scale` decides
-which, `bench.step.scalers` builds it); in 'train' a dynamic scale skips the update of a step with
-non-finite gradients.
+float32 variables. Where gradients are computed a loss scale may apply (the plan carries
+the one in effect, `bench.step.scalers` builds it); in 'train' a dynamic scale skips the update
+of a step with non-finite gradients.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ import dataclasses
 
 import tensorflow as tf
 
-from bench.core.config import BenchmarkConfig
-from bench.core.loss_scale import effective_loss_scale
 from bench.step import precision as precision_lib
 from bench.step import scalers
+from bench.step.plan import StepPlan
 
 tf1 = tf.compat.v1
 
@@ -102,14 +101,14 @@ def _scalar_reading_every(tensors: list[tf.Tensor]) -> tf.Tensor:
     return tf.add_n(first_elements, name="read_every_gradient")
 
 
-def _forward_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None) -> Step:
+def _forward_target(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
     """Target of 'forward': a scalar depending on every logit."""
-    del labels, config, replica
+    del labels, plan, replica
     return Step(tf.reduce_sum(tf.cast(logits, tf.float32), name="sum_of_logits"))
 
 
 def _gradients(
-    logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, with_weight_decay: bool, replica=None
+    logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, with_weight_decay: bool, replica=None
 ) -> tuple[Step, object]:
     """The loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
     loss when a loss scale applies (and all-reduced to their mean across replicas when `replica`
@@ -123,7 +122,7 @@ def _gradients(
             weight_decay = weight_decay * float(weight_decay_scale)
         loss = tf.add(loss, weight_decay, name="total_loss")
     variables = tf1.trainable_variables()
-    setting = effective_loss_scale(config.loss_scale, config.precision)
+    setting = plan.loss_scale
     scaler = scalers.make_loss_scaler(setting)
     gradients = scalers.scaled_gradients(loss, variables, scaler)
     if replica is not None:
@@ -143,25 +142,25 @@ def _gradients(
 
 
 def _forward_backward_target(
-    logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None
+    logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None
 ) -> Step:
     """Target of 'forward-backward': a scalar that forces every gradient; nothing is updated.
 
     A dynamic loss scale is adjusted in burn-in steps only (their fetch adds the scaler's state
     update, the step's `burn_in_target`); measured steps use the settled scale.
     """
-    step, scaler = _gradients(logits, labels, config, with_weight_decay=False, replica=replica)
+    step, scaler = _gradients(logits, labels, plan, with_weight_decay=False, replica=replica)
     step.target = _scalar_reading_every(step.gradients)
     if isinstance(scaler, scalers.DynamicLossScaler):
         step.burn_in_target = [step.target, scaler.update_state(step.gradients_finite)]
     return step
 
 
-def _train_target(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None) -> Step:
+def _train_target(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
     """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates (with
     replicas: the all-reduced gradients, applied by each replica to its own copy)."""
-    step, scaler = _gradients(logits, labels, config, with_weight_decay=True, replica=replica)
-    optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum)
+    step, scaler = _gradients(logits, labels, plan, with_weight_decay=True, replica=replica)
+    optimizer = tf1.train.MomentumOptimizer(plan.learning_rate, plan.momentum)
     if replica is not None:
         optimizer = replica.optimizer(optimizer)
     apply_gradients = scalers.apply_gradients(
@@ -179,7 +178,7 @@ TARGET_BUILDERS = {
 }
 
 
-def build_step(logits: tf.Tensor, labels: tf.Tensor, config: BenchmarkConfig, replica=None) -> Step:
+def build_step(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
     """The configuration's mode's Step, built in the current graph on `logits`; `replica` (a
     `bench.step.replicas.Replica`) when it is one of several replicas."""
-    return TARGET_BUILDERS[config.mode](logits, labels, config, replica)
+    return TARGET_BUILDERS[plan.mode](logits, labels, plan, replica)

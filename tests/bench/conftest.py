@@ -119,7 +119,7 @@ def small_blocks():
 @pytest.fixture(scope="session")
 def small_network(small_blocks):
     """small_network(config) -> the two-unit ResNet v2 under `config.model_name`'s scope, as the
-    `network` of `graphs.build_timed_graph(config, network)`."""
+    `network` of `graphs.build_timed_graph(plan, network)`."""
     from slim_resnet import resnet_v2
 
     return lambda config: functools.partial(resnet_v2.resnet_v2, blocks=small_blocks,

@@ -11,9 +11,10 @@ import tensorflow as tf
 import bench
 from bench.core import faults
 from bench.core.config import BenchmarkConfig
-from bench.measuring import measure
+from bench.measuring import flops, measure, run_hooks
 from bench.output import report
 from bench.step import graphs
+from bench.step.plan import plan_step
 
 PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), duration = \d+\.\d{3}$")
 
@@ -55,7 +56,7 @@ def failing_forward():
                                                             batch_size=1, image_size=32,
                                                             num_classes=10, num_batches=2,
                                                             burn_in=1, peak_probe=False)])
-    return config, environment, graphs.build_timed_graph(config)
+    return config, environment, graphs.build_timed_graph(plan_step(config))
 
 
 @pytest.mark.parametrize("kind, expected_kind", [("error", "error"), ("oom", "oom")])
@@ -127,13 +128,13 @@ def test_a_tensorflow_error_is_summarised_by_its_cause(tiny):
 @pytest.mark.parametrize("xla", [False, True])
 def test_trace_takes_the_last_burn_in_step_never_the_cold_one(tiny, xla):
     config = BenchmarkConfig(**dict(tiny, burn_in=3, trace="step.json", xla=xla))
-    special = measure.special_burn_in(config)
+    special = run_hooks.special_burn_in(config.burn_in, config.xla, config.trace)
     full_trace = tf.compat.v1.RunOptions.FULL_TRACE
     traced = [index for index, (options, _) in special.items() if options.trace_level == full_trace]
     assert traced == [2]
     assert (0 in special) == xla  # the XLA check reads the first step's executed graphs
     assert all(isinstance(metadata, tf.compat.v1.RunMetadata) for _, metadata in special.values())
-    assert measure.special_burn_in(BenchmarkConfig(**dict(tiny, burn_in=0, xla=True))) == {}
+    assert run_hooks.special_burn_in(0, True, None) == {}
 
 
 def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
@@ -141,7 +142,7 @@ def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
     # same step built in NHWC, which must give the NHWC step's own count (that of `forward_run`,
     # the tiny forward step timed in NHWC).
     nchw = BenchmarkConfig(mode="forward", data_format="NCHW", **tiny)  # NCHW max-pooling
-    nchw_count = measure.count_flops(nchw, graphs.build_timed_graph(nchw))
+    nchw_count = flops.counted(*graphs.build_timed_graph(plan_step(nchw)).flop_counted)
     nhwc_result, _ = forward_run
     assert (nhwc_result.config.mode, nhwc_result.config.data_format) == ("forward", "NHWC")
     nhwc_count = nhwc_result.extra.flops
@@ -149,6 +150,3 @@ def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
     assert nhwc_count.counted_on == "the timed graph"
     assert nchw_count.per_step == nhwc_count.per_step > 0 and nhwc_count.error is None
 
-
-def test_progress_line_names_the_step_and_its_duration():
-    assert re.match(r"^\d{4}-\d\d-\d\d [\d:.]+: step 7, duration = 0.123$", measure.progress_line(7, 0.1234))

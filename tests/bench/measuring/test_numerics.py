@@ -28,6 +28,7 @@ from bench.core.config import BenchmarkConfig
 from bench.measuring import measure, numerics
 from bench.results.result import BenchmarkResult
 from bench.step import graphs
+from bench.step.plan import plan_step
 from bench.step.scalers import DYNAMIC_FACTOR, DYNAMIC_INITIAL_SCALE
 
 FP16 = dict(depth=50, batch_size=2, image_size=64, num_classes=10, num_batches=2, device="cpu",
@@ -48,7 +49,7 @@ def _is_power_of_two(value):
 def _built(config):
     """(the prepared configuration, the environment, its TimedGraph)."""
     (prepared,), environment = bench.prepare([config])
-    return prepared, environment, graphs.build_timed_graph(prepared)
+    return prepared, environment, graphs.build_timed_graph(plan_step(prepared))
 
 
 def _run(built, **steps):
@@ -85,7 +86,7 @@ def settling(forward_backward):
     session of its own; skips where 2^15 does not overflow this machine's fp16 gradients."""
     config, _, timed = forward_backward
     assert config.loss_scale == "auto"
-    with tf.compat.v1.Session(graph=timed.graph, config=graphs.session_config(config)) as session:
+    with tf.compat.v1.Session(graph=timed.graph, config=timed.session_config) as session:
         session.run(timed.initializer)
         cold = session.run(timed.step.gradients)
         states, skipped = [], 0

@@ -5,12 +5,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bench.core.config import BenchmarkConfig
 from bench.measuring import peak
+from bench.step.plan import plan_step
 
 
 @pytest.mark.parametrize('precision', ['fp32', 'fp16', 'bf16'])
 def test_probe_runs_and_reports_a_positive_rate(precision):
-    probe = peak.probe_peak_tflops(precision, 'cpu', matrix_size=128, chain_length=2, repeats=3, warmup=1)
+    plan = plan_step(BenchmarkConfig(device='cpu', precision=precision))
+    probe = peak.probe_peak_tflops(plan, matrix_size=128, chain_length=2, repeats=3, warmup=1)
     assert probe.flops_per_run == 2 * 128**3 * 2
     assert len(probe.run_times_s) == 3 and all(t > 0 for t in probe.run_times_s)
     assert probe.best_tflops == probe.flops_per_run / min(probe.run_times_s) / 1e12
@@ -20,7 +23,7 @@ def test_probe_runs_and_reports_a_positive_rate(precision):
 
 def test_probe_graph_computes_the_chained_product():
     # The fetched value is what NumPy gets from the same matrices: the products are not skipped.
-    graph, initializer, fetch, (x, w) = peak.build_probe_graph('fp32', 'cpu', 64, 3)
+    graph, initializer, fetch, (x, w) = peak.build_probe_graph(tf.float32, '/device:CPU:0', 64, 3)
     with tf.compat.v1.Session(graph=graph) as session:
         session.run(initializer)
         value, x_value, w_value = session.run([fetch, x, w])
@@ -29,11 +32,15 @@ def test_probe_graph_computes_the_chained_product():
     assert sum(op.type == 'MatMul' for op in graph.get_operations()) == 3
 
 
-def test_probe_refuses_bad_settings():
+def test_probe_refuses_bad_sizes():
+    plan = plan_step(BenchmarkConfig(device='cpu'))
+    with pytest.raises(ValueError, match='must be positive'):
+        peak.probe_peak_tflops(plan, matrix_size=128, chain_length=2, repeats=0)
+
+
+def test_datasheet_refuses_an_unknown_precision():
     with pytest.raises(ValueError, match='precision must be one of'):
-        peak.probe_peak_tflops('fp8', 'cpu')
-    with pytest.raises(ValueError, match="device must be resolved to 'gpu' or 'cpu' first"):
-        peak.probe_peak_tflops('fp32', 'tpu')
+        peak.datasheet_peak('NVIDIA H100 80GB HBM3', 'fp8')
 
 
 @pytest.mark.parametrize(

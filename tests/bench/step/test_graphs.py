@@ -8,6 +8,7 @@ import tf_slim as slim
 
 from bench.core.config import BenchmarkConfig
 from bench.step import graphs, targets
+from bench.step.plan import plan_step
 from slim_resnet import resnet_arg_scope, resnet_v2
 
 tf1 = tf.compat.v1
@@ -29,8 +30,9 @@ def sessions(small_network):
     opened = {}
     for mode in ("forward", "forward-backward", "train"):
         config = BenchmarkConfig(mode=mode, **TINY)
-        timed = graphs.build_timed_graph(config, None if mode == "forward" else small_network(config))
-        session = tf1.Session(graph=timed.graph, config=graphs.session_config(config))
+        network = None if mode == "forward" else small_network(config)
+        timed = graphs.build_timed_graph(plan_step(config), network)
+        session = tf1.Session(graph=timed.graph, config=timed.session_config)
         session.run(timed.initializer)
         opened[mode] = (timed, session)
     yield opened
@@ -62,7 +64,7 @@ def test_grouping_the_gradients_would_run_none_of_them(small_blocks):
     config = BenchmarkConfig(mode="forward-backward", **TINY)
     graph = tf.Graph()
     with graph.as_default():
-        images, labels = graphs.synthetic_inputs(config, tf.float32)
+        images, labels = graphs.synthetic_inputs(plan_step(config))
         with slim.arg_scope(resnet_arg_scope()):
             logits, _ = resnet_v2.resnet_v2(images, small_blocks, num_classes=config.num_classes,
                                             is_training=True)
@@ -130,7 +132,7 @@ def test_nchw_graph_builds_with_the_same_variables(small_network):
     built = {}
     for data_format in ("NHWC", "NCHW"):  # built only: the CPU has no NCHW kernels to run it
         config = BenchmarkConfig(mode="forward", data_format=data_format, **TINY)
-        built[data_format] = graphs.build_timed_graph(config, small_network(config))
+        built[data_format] = graphs.build_timed_graph(plan_step(config), small_network(config))
     nhwc, nchw = built["NHWC"], built["NCHW"]
     assert nhwc.images.shape.as_list() == [2, 64, 64, 3]
     assert nchw.images.shape.as_list() == [2, 3, 64, 64]
@@ -140,6 +142,10 @@ def test_nchw_graph_builds_with_the_same_variables(small_network):
             shapes[data_format] = {v.op.name: v.shape.as_list()
                                    for v in tf1.trainable_variables()}
     assert shapes["NHWC"] == shapes["NCHW"]
+    # FLOPs of the NCHW step are counted on its NHWC twin, those of the NHWC step on itself.
+    assert nhwc.flop_twin is None and nhwc.flop_counted[2] == "the timed graph"
+    assert nchw.flop_twin.images.shape.as_list() == [2, 64, 64, 3]
+    assert nchw.flop_counted[:2] == (nchw.flop_twin.graph, nchw.flop_twin.target)
 
 
 def test_parameter_count_matches_the_official_layout(manifest, sessions):
@@ -156,12 +162,3 @@ def test_parameter_count_matches_the_official_layout(manifest, sessions):
     assert timed.param_count == sum(int(np.prod(shape)) for shape in expected.values())
 
 
-def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(monkeypatch):
-    # This machine has no GPU: TensorFlow's device listing stands in for one with two.
-    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU:0", "GPU:1"])
-    proto = graphs.session_config(BenchmarkConfig(device="gpu"), gpu_memory_limit_mb=4096)
-    devices = proto.gpu_options.experimental.virtual_devices
-    assert [list(device.memory_limit_mb) for device in devices] == [[4096.0], [4096.0]]
-    assert not graphs.session_config(BenchmarkConfig(device="gpu")).gpu_options.experimental.virtual_devices
-    cpu = graphs.session_config(BenchmarkConfig(device="cpu"), gpu_memory_limit_mb=4096)
-    assert cpu.device_count["GPU"] == 0 and not cpu.gpu_options.experimental.virtual_devices

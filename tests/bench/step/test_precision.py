@@ -37,6 +37,7 @@ import tf_slim as slim
 
 from bench.core.loss_scale import effective_loss_scale
 from bench.step import precision, scalers
+from bench.step.plan import plan_step
 from slim_resnet import resnet_arg_scope, resnet_v2
 
 BATCH = 2
@@ -137,7 +138,7 @@ def test_weight_decay_of_the_timed_graph_is_float32_on_the_masters(name):
         num_classes=NUM_CLASSES,
         device='cpu',
     )
-    timed = graphs.build_timed_graph(config)
+    timed = graphs.build_timed_graph(plan_step(config))
     with timed.graph.as_default():
         losses = tf.compat.v1.losses.get_regularization_losses()
         masters = [v for v in tf.compat.v1.trainable_variables() if v.op.name.endswith('/weights')]

@@ -16,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 from bench.core.config import BenchmarkConfig
-from bench.step import graphs, replicas, scalers
+from bench.step import graphs, scalers
+from bench.step.plan import plan_step
 
 tf1 = tf.compat.v1
 # Batch 2 per replica: at 32 px the last block is 1x1, where one image would make batch norm's
@@ -36,9 +37,9 @@ def executed_ops(session, fetch):
 def _open(config, network=None):
     """The harness's graph for `config` (`graphs.build_timed_graph`, with `network` in place of
     resnet_v2_<depth> when given) and an initialised session on it."""
-    timed = graphs.build_timed_graph(config, network)
+    timed = graphs.build_timed_graph(plan_step(config), network)
     session = tf1.Session(timed.session_target, graph=timed.graph,
-                          config=timed.session_config or graphs.session_config(config))
+                          config=timed.session_config)
     session.run(timed.initializer)
     return timed, session
 
@@ -153,11 +154,12 @@ def test_the_update_is_that_of_the_mean_of_the_shards_gradients(small):
     assert not np.allclose(per_shard[0][0], per_shard[1][0])  # the shards really differ
 
 
-def test_one_replica_builds_no_strategy():
+def test_one_replica_builds_no_strategy(small_network):
     config = BenchmarkConfig(mode="forward", **dict(TINY, num_devices=1))
-    assert not replicas.is_replicated(config)
-    assert replicas.is_replicated(dataclasses.replace(config, num_devices=2))
-    assert replicas.is_replicated(dataclasses.replace(config, workers=2))
+    timed = graphs.build_timed_graph(plan_step(config), small_network(config))
+    assert timed.replicated is None
+    with timed.graph.as_default():
+        assert not any(op.name.startswith("replica_") for op in timed.graph.get_operations())
     assert dataclasses.replace(config, num_devices=2).global_batch_size == 4
 
 

@@ -9,6 +9,7 @@ import bench
 from bench.core.config import BenchmarkConfig, ConfigError
 from bench.measuring import measure
 from bench.step import graphs
+from bench.step.plan import plan_step
 from bench.sweeping import sweep
 
 TINY_FORWARD = dict(depth=50, image_size=32, num_classes=10, num_batches=2, burn_in=1,
@@ -22,7 +23,7 @@ def batches_1_2_3():
     built once for the module; the interrupted sweeps below measure batch 1 only."""
     configs, environment = bench.prepare(
         [BenchmarkConfig(**dict(TINY_FORWARD, batch_size=batch)) for batch in (1, 2, 3)])
-    timed = graphs.build_timed_graph(configs[0])
+    timed = graphs.build_timed_graph(plan_step(configs[0]))
 
     def run_one(config):
         assert config == configs[0], config  # the graph is batch 1's

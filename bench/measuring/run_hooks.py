@@ -1,0 +1,123 @@
+"""What one configuration's timing loop does between steps, read once from the configuration.
+
+The loop (`bench.measuring.timing.measure_steps`) runs the steps; these hooks are everything else
+a run of `bench.measuring.measure` asks of it: the number of steps, the burn-in steps that report
+back (the XLA check, the trace), a progress line every `display_every` measured steps, each
+step's time streamed to the parent, and the faults the tests inject (`bench.core.faults`). The
+configuration is read here and nowhere else in the loop; the step itself is the plan's business
+(`bench.step.plan`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import IO
+
+import tensorflow as tf
+
+from bench.core import faults
+from bench.core.clock import timestamp
+from bench.core.config import BenchmarkConfig
+from bench.measuring import trace
+from bench.step import xla
+
+# Told of each finished step: ('burn_in' or 'measured', seconds), e.g. to stream it to the parent.
+StepObserver = Callable[[str, float], None]
+
+tf1 = tf.compat.v1
+
+
+def progress_line(step: int, duration_s: float) -> str:
+    """'<timestamp>: step N, duration = D.DDD', printed every --display-every measured steps."""
+    return f"{timestamp()}: step {step}, duration = {duration_s:.3f}"
+
+
+def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None) -> dict[int, tuple]:
+    """{burn-in index: (RunOptions, RunMetadata)} for the burn-in steps that report back: with XLA
+    the first returns the executed graphs; with a trace the last is fully traced (configurations
+    with --trace have at least 2 burn-in steps, so the traced step is never the cold one)."""
+    options: dict[int, tf1.RunOptions] = {}
+    if burn_in < 1:
+        return {}
+    if xla_on:
+        options[0] = xla.partition_graph_options()
+    if trace_path:
+        last = burn_in - 1
+        options.setdefault(last, tf1.RunOptions()).trace_level = tf1.RunOptions.FULL_TRACE
+    return {index: (option, tf1.RunMetadata()) for index, option in options.items()}
+
+
+def _nothing() -> None:
+    """A hook with nothing to do."""
+
+
+class RunHooks:
+    """The loop's settings and callbacks for one configuration.
+
+    Attributes:
+      burn_in, num_batches: unmeasured and measured steps.
+      xla: whether the step is compiled (its first burn-in step is checked).
+      peak_probe: whether to probe the device's attainable rate first; peak_probe_size its matrix
+        size (None: the device's default).
+      special: the burn-in steps that report back (`special_burn_in`).
+      facts: what they showed, filled as they run: 'xla_compiled', 'trace_file'.
+      on_measured_step, on_burn_in_step: the loop's callbacks (None: nothing to do).
+      at_session_start: called once the session is initialised (the tests' start faults).
+    """
+
+    def __init__(
+        self,
+        config: BenchmarkConfig,
+        progress: IO[str] | None = None,
+        on_step_time: StepObserver | None = None,
+    ):
+        self.burn_in = config.burn_in
+        self.num_batches = config.num_batches
+        self.xla = config.xla
+        self.peak_probe = config.peak_probe
+        self.peak_probe_size = config.peak_probe_size or None
+        self._trace = config.trace
+        self._display_every = config.display_every
+        self._progress = progress
+        self._on_step_time = on_step_time
+        self.special = special_burn_in(config.burn_in, config.xla, config.trace)
+        self.facts: dict = {}
+        self.on_measured_step = self._measured_step_callback(faults.active())
+        self.on_burn_in_step = self._burn_in_step_callback()
+        self._faults = faults.for_run(config)
+        # Called once the session is initialised: a fault the tests set for that moment strikes.
+        self.at_session_start = self._faults.strike_at_start if self._faults else _nothing
+
+    def on_special_burn_in(self, index: int, run_metadata) -> None:
+        """After a special burn-in step: whether XLA compiled, the trace file written."""
+        if run_metadata.partition_graphs:
+            self.facts["xla_compiled"] = xla.XLA_RUN_OP in xla.executed_op_types(run_metadata)
+        if self._trace and index == self.burn_in - 1:
+            trace.write_chrome_trace(self._trace, run_metadata)
+            self.facts["trace_file"] = os.path.abspath(self._trace)
+
+    def _burn_in_step_callback(self) -> Callable[[int, float], None] | None:
+        """The loop's burn-in callback: each burn-in step's time to the observer (None without one)."""
+        observer = self._on_step_time
+        if observer is None:
+            return None
+        return lambda _, seconds: observer("burn_in", seconds)
+
+    def _measured_step_callback(self, faults_active: bool) -> Callable[[int, float], None] | None:
+        """The loop's measured-step callback: the time to the observer, a progress line every
+        `display_every` steps, a test fault after step `faults.KILL_AFTER_STEP` (None: nothing to
+        do)."""
+        stream, observer = self._progress, self._on_step_time
+        if stream is None and observer is None and not faults_active:
+            return None
+
+        def on_step(step: int, duration_s: float) -> None:
+            if observer is not None:
+                observer("measured", duration_s)
+            if stream is not None and step % self._display_every == 0:
+                print(progress_line(step, duration_s), file=stream, flush=True)
+            if self._faults is not None:
+                self._faults.strike_after(step)
+
+        return on_step
