@@ -212,7 +212,7 @@ class BenchmarkResult:
         )
 
     def to_record(self) -> dict:
-        """The JSON record (schema documented in the README); derived figures are included for
+        """The JSON record (schema documented in docs/records.md); derived figures are included for
         readers, but `from_record` recomputes them from the raw times.
 
         Returns:
