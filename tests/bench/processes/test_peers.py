@@ -164,8 +164,11 @@ def test_a_peer_killed_mid_run_ends_the_chiefs_configuration_naming_it(run_bench
 
     def worker(index):
         done[index] = run_bench(
-            "--mode", "forward-backward", "--num-batches", "6", "--no-peak-probe", "--peer-timeout", "3",
-            "--timeout", "400", "--output", str(outputs[index]), *tiny_args, timeout=600,
+            # Batch 1, not the default 32; 3 measured steps (after tiny_args, whose 2 would win):
+            # worker 1 dies after the second, the chief's third is the all-reduce that waits for it.
+            "--batch", "1", "--mode", "forward-backward", "--no-peak-probe", "--peer-timeout", "3",
+            "--timeout", "400", "--output", str(outputs[index]), *tiny_args, "--num-batches", "3",
+            timeout=600,
             env_extra={"TF_CONFIG": cluster.make(addresses, index), "BENCH_TEST_FAULT": "killstep:*:*:*:1"})
 
     threads = [threading.Thread(target=worker, args=(index,)) for index in range(2)]

@@ -7,7 +7,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 from bench.step import xla
-from slim_resnet import resnet_arg_scope, resnet_v2_50
+from slim_resnet import resnet_arg_scope, resnet_v2
 
 
 def _small_step(enabled):
@@ -68,8 +68,20 @@ def test_disabled_scope_marks_nothing():
     )
 
 
+# A ResNet v2 with every kind of layer and unit resnet_v2_50 has, at a small fraction of its cost:
+# the root block (7x7/2 convolution, 3x3/2 max-pool); bottlenecks with a projection shortcut where
+# the depth changes (each block's first unit) and with a 1x1/2 max-pool subsample shortcut where it
+# does not and the stride is 2 (the last unit of resnet_v2_50's blocks 1-3); the post-norm, global
+# pool and logits.
+SMALL_BLOCKS = [
+    resnet_v2.resnet_v2_block('block1', base_depth=4, num_units=2, stride=2),
+    resnet_v2.resnet_v2_block('block2', base_depth=8, num_units=1, stride=1),
+]
+
+
 def _resnet_modes(enabled):
-    """resnet_v2_50 at 64 px, batch 2: every mode's step built inside `xla.jit_scope(enabled)`.
+    """The ResNet v2 of SMALL_BLOCKS at 32 px, batch 2: every mode's step built inside
+    `xla.jit_scope(enabled)`.
 
     Residual branches are damped (conv3 weights x 0.1) so training-mode batch norm is well
     conditioned (see test_precision.py) and rounding differences stay rounding-sized.
@@ -77,17 +89,19 @@ def _resnet_modes(enabled):
     Returns:
       {'train': (compiled?, values)}: the variables' changes in one momentum step from zero
       velocity, i.e. -learning rate x the gradients, so they check the compiled forward and
-      backward passes and the update in one compilation (each further compilation of ResNet-50
-      costs about a minute on a 2-core CPU; the forward pass alone is compiled and checked through
-      the harness in test_cli and in `test_small_step_compiles_only_when_enabled` here).
+      backward passes and the update in one compilation (the same ops as resnet_v2_50's, which
+      costs about a minute a compilation on a 2-core CPU; the forward pass of resnet_v2_50 itself
+      is compiled and checked through the harness in test_cli, and a small step in
+      `test_small_step_compiles_only_when_enabled` here).
     """
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.set_random_seed(3)
-        images = tf.constant(np.random.RandomState(0).uniform(-1, 1, (2, 64, 64, 3)), tf.float32)
+        images = tf.constant(np.random.RandomState(0).uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
         labels = tf.constant([1, 2])
         with xla.jit_scope(enabled), slim.arg_scope(resnet_arg_scope()):
-            train_logits, _ = resnet_v2_50(images, num_classes=10, is_training=True)
+            train_logits, _ = resnet_v2.resnet_v2(images, SMALL_BLOCKS, num_classes=10,
+                                                 is_training=True, scope='resnet_v2_small')
             loss = tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=train_logits)
             )
@@ -128,7 +142,8 @@ def test_resnet_train_step_compiles_and_matches(resnet_results, mode):
     flat_expected = np.concatenate([np.ravel(value) for value in expected])
     assert np.isfinite(flat).all()
     # fp32 rounding in a different order: XLA's CPU convolutions are its own, the plain graph runs
-    # oneDNN's. Measured relative L2 differences: ~2e-6 in every mode on an earlier machine; on an
-    # AMD EPYC (2026-12-01) 3e-3 for the update (training-mode batch norm over 2 images amplifies
-    # the rounding). A step that compiled wrongly is off by O(1).
+    # oneDNN's. Measured relative L2 differences of the update: with resnet_v2_50 at 64 px, ~2e-6 on
+    # an earlier machine and 3e-3 on an AMD EPYC (2026-12-01: training-mode batch norm over 2 images
+    # of 2x2 positions amplifies the rounding); with SMALL_BLOCKS at 32 px (4x4 positions at the
+    # end), ~1e-6 with oneDNN on or off on that EPYC. A step that compiled wrongly is off by O(1).
     assert np.linalg.norm(flat - flat_expected) / np.linalg.norm(flat_expected) < 2e-2
