@@ -32,16 +32,15 @@ What is not implemented here is refused with a ValueError naming it: `batch_weig
 `adjustment`; an argument tf-slim does not have either (`virtual_batch_size`) is a TypeError.
 """
 
-import functools
-
 import tensorflow as tf
 import tf_slim as slim
+
+from slim_resnet import batch_norm_arguments as arguments
 
 _DATA_FORMATS = ('NHWC', 'NCHW')
 _INPUT_DTYPES = (tf.float16, tf.bfloat16, tf.float32)
 _INITIALIZED_PARAMETERS = ('beta', 'gamma', 'moving_mean', 'moving_variance')
 _REGULARIZED_PARAMETERS = ('beta', 'gamma')
-_DEFAULT_RENORM_DECAY = 0.99
 
 
 def channel_axis(data_format):
@@ -54,105 +53,6 @@ def channel_axis(data_format):
     raise ValueError(
         f'data_format must be one of {", ".join(_DATA_FORMATS)}, got {data_format!r}')
   return 3 if data_format == 'NHWC' else 1
-
-
-def tf_slim_batch_norm_key():
-  """The key tf-slim files `slim.arg_scope([slim.batch_norm], ...)` defaults under.
-
-  Returns:
-    `slim.arg_scope_func_key(slim.layers.batch_norm)` (`slim.batch_norm` is the same function).
-  """
-  return slim.arg_scope_func_key(slim.layers.batch_norm)
-
-
-def _scoped_as_tf_slim_batch_norm(func):
-  """Makes `func` take its defaults from the arg scopes of tf-slim's batch_norm, under its key.
-
-  This is the one place that relies on tf-slim internals (checked by test_batch_norm_scope.py):
-  `slim.arg_scope` keys each function's defaults by `slim.arg_scope_func_key(f)`, which is
-  `f._key_op` when that attribute exists (tf-slim's `add_arg_scope` sets it), and accepts any
-  function whose key it has registered. Giving `func` tf-slim's batch_norm key makes the two names
-  one entry of every scope: `slim.arg_scope([slim.batch_norm], ...)` and
-  `slim.arg_scope([batch_norm], ...)` set the same defaults, nested scopes resolve as for a single
-  function (the innermost wins), and explicit call arguments win over the scope. tf-slim's own
-  `slim.batch_norm` is not changed: called directly, it is still tf-slim's function (and sees the
-  same scoped defaults, as it would under tf-slim's own `resnet_arg_scope`).
-
-  Args:
-    func: the undecorated batch norm.
-
-  Returns:
-    The arg-scoped function.
-  """
-  key = tf_slim_batch_norm_key()
-
-  @functools.wraps(func)
-  def scoped(*args, **kwargs):
-    defaults = slim.current_arg_scope().get(key, {})
-    return func(*args, **{**defaults, **kwargs})
-
-  scoped._key_op = key  # What `slim.arg_scope_func_key` returns for this function.
-  return scoped
-
-
-def _refuse(name, value, allowed):
-  """Raises the error for a tf-slim batch_norm argument this layer cannot honour.
-
-  Raises:
-    ValueError: always, naming the argument, its value and what is allowed.
-  """
-  raise ValueError(f'batch_norm does not support {name}={value!r} (tf-slim feature not '
-                   f'implemented here); only {name}={allowed!r} is allowed')
-
-
-def _check_supported(batch_weights, zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
-                     adjustment):
-  """Refuses every tf-slim batch_norm feature this layer does not implement.
-
-  Raises:
-    ValueError: naming the first argument set to anything but its tf-slim default.
-  """
-  if batch_weights is not None:
-    _refuse('batch_weights', batch_weights, None)
-  if zero_debias_moving_mean:
-    _refuse('zero_debias_moving_mean', zero_debias_moving_mean, False)
-  if renorm:
-    _refuse('renorm', renorm, False)
-  if renorm_clipping is not None:
-    _refuse('renorm_clipping', renorm_clipping, None)
-  if renorm_decay != _DEFAULT_RENORM_DECAY:
-    _refuse('renorm_decay', renorm_decay, _DEFAULT_RENORM_DECAY)
-  if adjustment is not None:
-    _refuse('adjustment', adjustment, None)
-
-
-def _per_parameter(mapping, argument, allowed):
-  """Returns the dict `mapping` ({} for None) after checking its keys are parameter names.
-
-  Raises:
-    ValueError: if `mapping` is not a dict or names a parameter outside `allowed`.
-  """
-  if mapping is None:
-    return {}
-  if not isinstance(mapping, dict):
-    raise ValueError(f'{argument} must be None or a dict keyed by {", ".join(allowed)}, got '
-                     f'{mapping!r}')
-  unknown = sorted(set(mapping) - set(allowed))
-  if unknown:
-    raise ValueError(f'{argument} has unknown key(s) {", ".join(map(repr, unknown))}; allowed: '
-                     f'{", ".join(allowed)}')
-  return mapping
-
-
-def _use_fused(fused):
-  """True for the fused kernel (fused None or True), False for separate moments and normalization.
-
-  Raises:
-    ValueError: if `fused` is not None, True or False.
-  """
-  if fused is not None and not isinstance(fused, bool):
-    raise ValueError(f'fused must be None, True or False, got {fused!r}')
-  return fused is not False
 
 
 def _parameter(name, num_channels, initializer, trainable, variables_collections,
@@ -171,15 +71,6 @@ def _parameter(name, num_channels, initializer, trainable, variables_collections
 def _as_float32(value):
   # A custom getter may hand back a cast read of a variable; the kernels want float32 parameters.
   return value if value.dtype == tf.float32 else tf.cast(value, tf.float32)
-
-
-def _static_bool(value):
-  """True or False when `value` is a Python bool or a constant tensor, None when only known at run
-  time. (tf-slim's `utils.constant_value` no longer works: it refers to the removed `ops.Tensor`.)"""
-  if isinstance(value, bool):
-    return value
-  static = tf.get_static_value(value)
-  return None if static is None else bool(static)
 
 
 def _parameters(num_channels, center, scale, initializers, regularizers, trainable,
@@ -265,7 +156,7 @@ def _moving_average_updates(moving_mean, moving_variance, batch_mean, batch_vari
   return update_mean, update_variance
 
 
-@_scoped_as_tf_slim_batch_norm
+@arguments.scoped_as_tf_slim_batch_norm
 def batch_norm(inputs,
                decay=0.999,
                center=True,
@@ -287,7 +178,7 @@ def batch_norm(inputs,
                scope=None,
                renorm=False,
                renorm_clipping=None,
-               renorm_decay=_DEFAULT_RENORM_DECAY,
+               renorm_decay=arguments.DEFAULT_RENORM_DECAY,
                adjustment=None):
   """Batch normalization of a rank-4 tensor, a drop-in for `slim.batch_norm`.
 
@@ -337,11 +228,11 @@ def batch_norm(inputs,
       unsupported feature (batch_weights, zero_debias_moving_mean, renorm, renorm_clipping,
       renorm_decay, adjustment) is asked for.
   """
-  _check_supported(batch_weights, zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
+  arguments.check_supported(batch_weights, zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
                    adjustment)
-  initializers = _per_parameter(param_initializers, 'param_initializers', _INITIALIZED_PARAMETERS)
-  regularizers = _per_parameter(param_regularizers, 'param_regularizers', _REGULARIZED_PARAMETERS)
-  normalize = _fused_normalize if _use_fused(fused) else _unfused_normalize
+  initializers = arguments.per_parameter(param_initializers, 'param_initializers', _INITIALIZED_PARAMETERS)
+  regularizers = arguments.per_parameter(param_regularizers, 'param_regularizers', _REGULARIZED_PARAMETERS)
+  normalize = _fused_normalize if arguments.use_fused(fused) else _unfused_normalize
   axis = channel_axis(data_format)
   with tf.compat.v1.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse) as layer_scope:
     inputs = tf.convert_to_tensor(inputs)
@@ -366,7 +257,7 @@ def batch_norm(inputs,
       return normalize(inputs, gamma, beta, epsilon, data_format, _as_float32(moving_mean),
                        _as_float32(moving_variance))
 
-    training_value = _static_bool(is_training)
+    training_value = arguments.static_bool(is_training)
     if training_value is False:
       outputs, _, _ = normalize_with_moving_statistics()
     else:

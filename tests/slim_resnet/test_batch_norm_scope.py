@@ -14,7 +14,8 @@ import tf_slim as slim
 from tf_slim.layers import layers as tf_slim_layers
 
 from slim_resnet import resnet_utils, resnet_v2
-from slim_resnet.batch_norm import batch_norm, tf_slim_batch_norm_key
+from slim_resnet.batch_norm import batch_norm
+from slim_resnet.batch_norm_arguments import tf_slim_batch_norm_key
 
 GraphKeys = tf.compat.v1.GraphKeys
 FIRST_PREACT = 'block1/unit_1/bottleneck_v2/preact'
