@@ -18,7 +18,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from bench.core.config import DATA_FORMATS, MODES, PRECISIONS, BenchmarkConfig
+from bench.core.config import DATA_FORMATS, DATA_SYNTHETIC, MODES, PRECISIONS, BenchmarkConfig
 from bench.core.errors import ConfigError
 from slim_resnet.family import VALID_DEPTHS
 
@@ -124,6 +124,21 @@ def _xla(token: str) -> list[bool]:
     return [XLA_WORDS[token.lower()]]
 
 
+def _data(token: str) -> list[str]:
+    """'synthetic' (any case) -> ['synthetic']; a path as given (checked on disk by
+    `bench.sweeping.sweep.prepare`)."""
+    if token.strip().lower() == DATA_SYNTHETIC:
+        return [DATA_SYNTHETIC]
+    if not token.strip():
+        raise ConfigError("data", token, f"give {DATA_SYNTHETIC} or a path")
+    return [token]
+
+
+def _data_in_file_name(value: object) -> str:
+    """'synthetic', or the path's last part ('train' for /data/imagenet/train/)."""
+    return os.path.basename(os.path.normpath(str(value))) or "data"
+
+
 def _on_off(value: object) -> str:
     return "on" if value else "off"
 
@@ -214,6 +229,18 @@ AXES: tuple[Axis, ...] = (
         metavar="N",
         in_file_name=lambda value: f"{value}dev",
         arg_type=int,
+    ),
+    Axis(
+        "data",
+        "--data",
+        "Data",
+        "synthetic (images living on the device, no input pipeline) or PATH: TFRecord shards in "
+        "ImageNet's format (a folder, a shard prefix such as /data/imagenet/train, or one file) or "
+        "a folder of class sub-folders of images, read through tf.data (see docs/real-data.md)",
+        DATA_SYNTHETIC,
+        _data,
+        metavar="DATA",
+        in_file_name=_data_in_file_name,
     ),
 )
 AXIS_OF_FIELD: Mapping[str, Axis] = {axis.field: axis for axis in AXES}

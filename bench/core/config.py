@@ -18,22 +18,46 @@ __all__ = [
     "BenchmarkConfig",
     "ConfigError",
     "DATA_FORMATS",
+    "DATA_SYNTHETIC",
     "DEVICES",
     "MODES",
     "MODE_TITLES",
     "PRECISIONS",
+    "PREPROCESSINGS",
     "MIN_BURN_IN_WITH_TRACE",
+    "MODEL_MODES",
+    "real_data_classes",
 ]
 
-MODES = ("forward", "forward-backward", "train")
+MODEL_MODES = ("forward", "forward-backward", "train")
+# 'input': the input pipeline alone, no model (needs real data, see `BenchmarkConfig.data`).
+MODES = (*MODEL_MODES, "input")
 DEVICES = ("auto", "gpu", "cpu")
 DATA_FORMATS = ("NHWC", "NCHW", "auto")
 PRECISIONS = ("fp32", "fp16", "bf16")
+# `data` of the default: synthetic images and labels that live on the device (no input pipeline).
+DATA_SYNTHETIC = "synthetic"
+# The preprocessing of real data (`bench.inputs`: slim_resnet.preprocessing's evaluation path for
+# forward, bench.inputs.training_preprocessing's for the training modes and input; both offer these).
+PREPROCESSINGS = ("inception", "vgg", "none")
+DEFAULT_PREPROCESSING = "inception"
+# The model's classes when real data is read and --num-classes is not given: TF-Slim's checkpoints'
+# 1001, class 0 the background, so ImageNet's stored labels 1..1000 are used as they are.
+REAL_DATA_CLASSES = 1001
+# Real data's stored labels are the model's classes as they are, class 0 the background (never a
+# stored label): with --num-classes N the labels allowed are 1..N-1 (`bench.inputs.sources.label_range`).
+LABELS_WITH_BACKGROUND = True
+
 # With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
 MIN_BURN_IN_WITH_TRACE = 2
 
 # Label used in the classic summary line for each mode.
-MODE_TITLES = {"forward": "Forward", "forward-backward": "Forward-backward", "train": "Train"}
+MODE_TITLES = {
+    "forward": "Forward",
+    "forward-backward": "Forward-backward",
+    "train": "Train",
+    "input": "Input",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +70,8 @@ class BenchmarkConfig:
     Attributes:
       depth: ResNet v2 depth (50, 101, 152 or 200).
       batch_size: images per step.
-      mode: 'forward', 'forward-backward' or 'train'.
+      mode: 'forward', 'forward-backward', 'train' or 'input' (the input pipeline alone, no model;
+        needs real data).
       num_batches: measured steps.
       burn_in: unmeasured steps run before the measured ones (the first is the cold step).
       image_size: height and width of the synthetic square images.
@@ -72,6 +97,12 @@ class BenchmarkConfig:
         devices); `batch_size` is per replica (see `bench.step.replicas`).
       workers: worker processes taking part (their cluster comes from TF_CONFIG; `--workers`
         starts them on this machine, see `bench.processes.workers`).
+      data: 'synthetic' (images and labels living on the device) or the path of real data: TFRecord
+        shards in ImageNet's format or a folder of class sub-folders (`bench.inputs.sources`); its
+        stored labels are the model's classes, class 0 the background (`real_data_classes`).
+      data_threads: with real data, the size of the pipeline's private thread pool, 0 = AUTOTUNE.
+      preprocessing: with real data, 'inception', 'vgg' or 'none' (the training modes and 'input'
+        use its training path, forward its evaluation path).
     """
 
     depth: int = 50
@@ -97,6 +128,19 @@ class BenchmarkConfig:
     peak_probe_size: int = 0
     num_devices: int = 1
     workers: int = 1
+    data: str = DATA_SYNTHETIC
+    data_threads: int = 0
+    preprocessing: str = DEFAULT_PREPROCESSING
+
+    @property
+    def real_data(self) -> bool:
+        """True when the step reads real data through an input pipeline."""
+        return self.data != DATA_SYNTHETIC
+
+    @property
+    def has_model(self) -> bool:
+        """True in every mode but 'input' (the pipeline alone)."""
+        return self.mode in MODEL_MODES
 
     @property
     def replicas(self) -> int:
@@ -129,6 +173,8 @@ class BenchmarkConfig:
         options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
         if self.data_parallel:
             options.append(f"x{self.replicas} replicas")
+        if self.real_data:
+            options.append(f"data {self.data}")
         return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
 
     def to_dict(self) -> dict:
@@ -137,9 +183,12 @@ class BenchmarkConfig:
         The data-parallel keys (`num_devices`, `workers` and the derived `replicas` and
         `global_batch_size`) are written only for a configuration of more than one replica, so a
         single-device record is the same as before they existed; a record without them reads back
-        as one device, one worker, global batch = batch.
+        as one device, one worker, global batch = batch. Likewise the data keys (`data`,
+        `data_threads`, `preprocessing`) only with real data: a record without them is synthetic.
         """
         values = dataclasses.asdict(self)
+        if not self.real_data:
+            del values["data"], values["data_threads"], values["preprocessing"]
         if not self.data_parallel:
             del values["num_devices"], values["workers"]
             return values
@@ -197,6 +246,14 @@ class BenchmarkConfig:
         _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
         _require_int_at_least("num_devices", self.num_devices, 1)
         _require_int_at_least("workers", self.workers, 1)
+        if not isinstance(self.data, str) or not self.data.strip():
+            raise ConfigError("data", self.data, f"give {DATA_SYNTHETIC} or the path of TFRecord shards or "
+                              "of a folder of class sub-folders of images")
+        _require_int_at_least("data_threads", self.data_threads, 0)
+        _require_choice("preprocessing", self.preprocessing, PREPROCESSINGS)
+        if self.mode == "input" and not self.real_data:
+            raise ConfigError("mode", self.mode, "times the input pipeline alone, and synthetic data has "
+                              "none; give --data PATH")
         if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
             raise ConfigError(
                 "burn_in",
@@ -206,6 +263,25 @@ class BenchmarkConfig:
                 "measured step carries the tracing overhead)",
             )
         return self
+
+
+def real_data_classes(num_classes: int | None, data: Sequence[str]) -> int:
+    """The model's classes: `num_classes` when given, else REAL_DATA_CLASSES (1001) when any of
+    `data` is real (so ImageNet's labels 1..1000 fit beside the background class) and the
+    BenchmarkConfig default (1000) otherwise."""
+    if num_classes is not None:
+        return num_classes
+    if any(value != DATA_SYNTHETIC for value in data):
+        return REAL_DATA_CLASSES
+    return BenchmarkConfig.num_classes
+
+
+def without_pipeline_settings(config: BenchmarkConfig) -> BenchmarkConfig:
+    """A synthetic configuration with the pipeline's settings at their defaults (they do not apply
+    to it), so that it equals its record read back and the synthetic twin of a real-data one."""
+    if config.real_data:
+        return config
+    return dataclasses.replace(config, data_threads=0, preprocessing=DEFAULT_PREPROCESSING)
 
 
 def _is_int(value: object) -> bool:

@@ -25,5 +25,7 @@ _OTHER_FLAGS = {
     "timeout": "--timeout",
     "peer_timeout": "--peer-timeout",
     "workers": "--workers",
+    "data_threads": "--data-threads",
+    "preprocessing": "--preprocessing",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 
 from bench.core import axes
-from bench.core.config import BenchmarkConfig
+from bench.core.config import DATA_SYNTHETIC, BenchmarkConfig
 from bench.core.flag_names import FLAG_OF_FIELD
 from bench.output.plot_data import Source
 
@@ -133,6 +133,8 @@ def title(sources: Sequence[Source]) -> str:
     named = [axis.field for axis in axes.AXES if axis.field not in ("image_size", *TITLE_SKIPS)]
     for field in ("image_size", *named, "replicas"):
         values = {entry.value(field) for entry in measured}
+        if values == {DATA_SYNTHETIC}:  # the default inputs go without saying
+            continue
         if len(values) == 1 and values != {1}:  # the only value 1 can have is a device count
             shared.append(value_words(field, *values))
     return first + ("\nevery configuration: " + ", ".join(shared) if shared else "")

@@ -11,7 +11,7 @@ def test_every_axis_is_a_config_field_with_a_flag():
     fields = set(BenchmarkConfig.__dataclass_fields__)
     assert [axis.field for axis in axes.AXES] == [
         "depth", "batch_size", "mode", "precision", "xla", "data_format", "image_size",
-        "num_devices"]
+        "num_devices", "data"]
     assert all(axis.field in fields and axis.flag.startswith("--") for axis in axes.AXES)
     assert [axis.field for axis in axes.AXES if axis.always_shown] == ["depth", "batch_size", "mode"]
 

@@ -82,3 +82,33 @@ def test_trace_needs_two_burn_in_steps(burn_in):
         BenchmarkConfig(trace="step.json", burn_in=burn_in).validate()
     BenchmarkConfig(trace="step.json", burn_in=2).validate()
     BenchmarkConfig(trace=None, burn_in=burn_in).validate()
+
+
+def test_real_data_fields_validate_and_are_recorded_only_with_real_data():
+    from bench.core.config import real_data_classes, without_pipeline_settings
+
+    synthetic = BenchmarkConfig(data_threads=4, preprocessing="vgg")
+    assert not synthetic.real_data and "data" not in synthetic.to_dict()
+    assert "preprocessing" not in synthetic.to_dict() and "data_threads" not in synthetic.to_dict()
+    assert without_pipeline_settings(synthetic) == BenchmarkConfig()
+    real = BenchmarkConfig(data="/d", data_threads=4, preprocessing="vgg", mode="input").validate()
+    assert real.to_dict()["data"] == "/d" and real.to_dict()["data_threads"] == 4
+    assert BenchmarkConfig.from_dict(real.to_dict()) == real and not real.has_model
+    assert real.label == "resnet_v2_50 batch 32 input data /d"
+    assert real_data_classes(None, ["synthetic"]) == 1000
+    assert real_data_classes(None, ["synthetic", "/d"]) == 1001 and real_data_classes(10, ["/d"]) == 10
+    for field, value, words in [("mode", "input", "synthetic data has none; give --data PATH"),
+                                ("data_threads", -1, "must be an integer >= 0"),
+                                ("preprocessing", "lanczos", "choose from inception, vgg, none"),
+                                ("data", "", "give synthetic or the path")]:
+        with pytest.raises(ConfigError, match=words):
+            BenchmarkConfig(**{field: value}).validate()
+
+
+def test_the_preprocessing_choices_are_the_pipelines():
+    from bench.core.config import PREPROCESSINGS
+    from bench.inputs import training_preprocessing
+    from slim_resnet import preprocessing
+
+    assert set(PREPROCESSINGS) == set(preprocessing.PREPROCESSING) == set(
+        training_preprocessing.TRAINING_PREPROCESSING)
