@@ -18,7 +18,7 @@ from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.measuring import flops, memory, numerics, peak, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
-from bench.results.extras import Extras, PeakMemory
+from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult
@@ -84,7 +84,7 @@ def benchmark(
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
         )
     probe = None
-    if hooks.peak_probe:
+    if hooks.peak_probe and plan.has_model:
         with _phase(phases_s, "peak_probe"):
             probe = peak.probe_peak_tflops(
                 plan, matrix_size=hooks.peak_probe_size, session_config=plan.session_config
@@ -92,8 +92,11 @@ def benchmark(
     if timed is None:
         with _phase(phases_s, "graph_build"):
             timed = graphs.build_timed_graph(plan)
-    with _phase(phases_s, "flop_count"):
-        flop_count = flops.counted(*timed.flop_counted)
+    if plan.has_model:
+        with _phase(phases_s, "flop_count"):
+            flop_count = flops.counted(*timed.flop_counted)
+    else:
+        flop_count = FlopCount(None, error="no model: --mode input times the input pipeline alone")
 
     init_start = clock()
     session = tf1.Session(timed.session_target, graph=timed.graph, config=timed.session_config)
@@ -126,6 +129,7 @@ def benchmark(
             fingerprint = None
             if timed.replicated is not None:
                 fingerprint = float(session.run(timed.replicated.fingerprint))
+            skipped = None if timed.skipped_images is None else int(session.run(timed.skipped_images))
         if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
             hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
@@ -144,6 +148,7 @@ def benchmark(
         peak_memory=peak_memory,
         numerics=checks,
         fingerprint=fingerprint,
+        data=data_facts(plan, skipped),
         **hooks.facts,
     )
     return BenchmarkResult(
@@ -155,6 +160,19 @@ def benchmark(
         phases_s=phases_s,
         started_at=started_at,
         extra=extra,
+    )
+
+
+def data_facts(plan, skipped_images: int | None) -> DataFacts | None:
+    """What the record keeps of the real data the plan read (None for synthetic inputs)."""
+    if plan.data_source is None:
+        return None
+    return DataFacts(
+        source=plan.data_source.to_record(),
+        preprocessing=plan.preprocessing,
+        threads=plan.data_threads or 0,
+        pipeline="training" if plan.training_pipeline else "evaluation",
+        skipped_images=skipped_images,
     )
 
 

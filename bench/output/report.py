@@ -112,14 +112,37 @@ def _run_lines(result: BenchmarkResult) -> list[str]:
         f"{now}: {stats.images_per_sec:.2f} images/sec ({_batch_words(result)}); "
         f"median {stats.median_s:.3f} s, p10 {stats.p10_s:.3f} s, p90 {stats.p90_s:.3f} s, "
         f"min {stats.min_s:.3f} s, max {stats.max_s:.3f} s, cold step {stats.cold_step_s:.3f} s; "
-        f"{result.param_count:,} parameters",
+        + (
+            f"{result.param_count:,} parameters"
+            if result.config.has_model
+            else "the input pipeline alone, no model"
+        ),
     ]
+    lines += data_lines(result)
     lines += cost_lines(result)
     setup = setup_line(result.phases_s)
     if setup:
         lines.append(setup)
     lines += [f"WARNING: {warning}" for warning in result.warnings]
     return lines
+
+
+def data_lines(result: BenchmarkResult) -> list[str]:
+    """With real data: '  data: PATH (tfrecord, 2 files, 8 images), inception training preprocessing,
+    AUTOTUNE; 0 images skipped (did not decode)'; nothing for synthetic inputs."""
+    facts = result.extra.data
+    if facts is None:
+        return []
+    source = facts.source
+    images = "" if source.get("num_images") is None else f", {source['num_images']} images"
+    threads = "AUTOTUNE" if not facts.threads else f"{facts.threads} threads"
+    skipped = ""
+    if facts.skipped_images is not None:
+        skipped = f"; {facts.skipped_images} images skipped (did not decode)"
+    return [
+        f"  data: {source.get('path')} ({source.get('format')}, {source.get('num_files')} files{images}), "
+        f"{facts.preprocessing} {facts.pipeline} preprocessing, {threads}{skipped}"
+    ]
 
 
 def closing_lines(result: BenchmarkResult) -> list[str]:

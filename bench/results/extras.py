@@ -4,8 +4,8 @@ Each fact is written by the one module that measures it (`bench.measuring.measur
 through these types by the result, the report and the table. `Extras.to_dict` writes the keys and
 meanings of schema 1 (`"flops"`, `"peak_probe"`, `"datasheet_peak"`, `"peak_memory"`,
 `"loss_scale"`, `"xla_compiled"`, `"trace_file"`, `"gradients_finite"`, `"loss_scale_before"`,
-`"loss_scale_after"`, `"skipped_updates"`), and `Extras.from_dict` reads records written before
-these types existed. No TensorFlow here.
+`"loss_scale_after"`, `"skipped_updates"`; with real data `"data"`), and `Extras.from_dict`
+reads records written before these types existed. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -142,6 +142,38 @@ class Numerics:
         return found
 
 
+@dataclasses.dataclass(frozen=True)
+class DataFacts:
+    """The real data a configuration read (None for synthetic inputs; records without it are).
+
+    Attributes:
+      source: the checked source (`bench.inputs.sources.DataSource.to_record`): its path, format
+        ('tfrecord' or 'image-folder'), num_files, num_images and, for an image folder, num_classes.
+      preprocessing: 'inception', 'vgg' or 'none'.
+      threads: the pipeline's private thread pool, 0 for tf.data's AUTOTUNE.
+      pipeline: 'training' (shuffled, training augmentation) or 'evaluation' (in order, the
+        evaluation path of feature extraction).
+      skipped_images: images the pipeline skipped because they did not decode, read once after
+        the measured steps (prefetched batches included); None when it could not be read.
+    """
+
+    source: dict
+    preprocessing: str
+    threads: int
+    pipeline: str
+    skipped_images: int | None = None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> DataFacts | None:
+        if not values:
+            return None
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
 _NUMERICS_KEYS = tuple(field.name for field in dataclasses.fields(Numerics))
 
 
@@ -163,6 +195,7 @@ class Extras:
         `bench.step.replicas`.
       cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
         (one per worker)}.
+      data: the real data read and the images skipped (None for synthetic inputs).
     """
 
     peak_probe: PeakProbe | None = None
@@ -175,6 +208,7 @@ class Extras:
     numerics: Numerics = dataclasses.field(default_factory=Numerics)
     fingerprint: float | None = None
     cluster: dict | None = None
+    data: DataFacts | None = None
 
     def to_dict(self) -> dict:
         """The record's `extra` object; {} when nothing was recorded (a failed configuration).
@@ -203,6 +237,8 @@ class Extras:
             values["peak_memory"] = dataclasses.asdict(self.peak_memory)
         numerics = dataclasses.asdict(self.numerics)
         values.update({key: value for key, value in numerics.items() if value is not None})
+        if self.data is not None:
+            values["data"] = self.data.to_dict()
         return values
 
     @classmethod
@@ -226,4 +262,5 @@ class Extras:
             cluster=values.get("cluster"),
             peak_memory=PeakMemory(**memory) if memory else None,
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
+            data=DataFacts.from_dict(values.get("data")),
         )

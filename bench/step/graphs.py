@@ -1,7 +1,14 @@
 """Building the graph that is timed, one fresh `tf.Graph` per configuration.
 
-Inputs are synthetic and live on the device: random images and integer labels are local,
-non-trainable variables initialised once, so no step copies data from the host.
+Synthetic inputs live on the device: random images and integer labels are local, non-trainable
+variables initialised once, so no step copies data from the host. Real data (`plan.data_source`)
+comes through the input pipeline of `bench.inputs.pipeline`, one per replica, built here: the
+training preprocessing and shuffling in every mode but forward (which reads with the evaluation
+path), images cast to the compute dtype on the host and copied to a GPU replica's device ahead of
+the step (`prefetch_to_device`); replica k of R reads the k-th of R parts of the files. NCHW is a
+transpose after the pipeline. The pipelines' iterators start in the graph's initializer, after the
+variables (their skip counters among them). In 'input' there is no network: the step runs the
+pipeline's batch as a target (`bench.step.targets`).
 
 What each step fetches, per mode, is built by `bench.step.targets`. With more than one replica
 (`--num-devices`, `--workers`) the graph holds one copy of the step per local device, built by
@@ -23,6 +30,7 @@ from collections.abc import Callable
 import tensorflow as tf
 import tf_slim as slim
 
+from bench.inputs import pipeline as pipeline_lib
 from bench.step import precision as precision_lib
 from bench.step import replicas, targets
 from bench.step import xla as xla_lib
@@ -47,6 +55,9 @@ class TimedGraph:
       session_config: the ConfigProto every session on this graph uses (the plan's, or the
         strategy's extension of it).
       replicated: the replicas' parts (bench.step.replicas.ReplicatedStep), or None for one device.
+      pipelines: with real data, each local replica's input pipeline (`bench.inputs.pipeline`).
+      skipped_images: with real data, an int64 scalar: the images every local pipeline skipped
+        so far because they did not decode (read once after the measured steps); else None.
       flop_twin: for an NCHW graph, its NHWC twin without XLA, whose FLOPs are counted instead
         (TensorFlow's profiler only counts pooling and backward convolutions in NHWC, and the
         layout does not change the arithmetic); None otherwise.
@@ -57,12 +68,14 @@ class TimedGraph:
     param_count: int
     images: tf.Tensor
     labels: tf.Tensor
-    logits: tf.Tensor
+    logits: tf.Tensor | None
     step: targets.Step
     session_target: str = ""
     session_config: tf1.ConfigProto | None = None
     replicated: replicas.ReplicatedStep | None = None
     flop_twin: TimedGraph | None = None
+    pipelines: list = dataclasses.field(default_factory=list)
+    skipped_images: tf.Tensor | None = None
 
     @property
     def target(self):
@@ -113,6 +126,45 @@ def synthetic_inputs(plan: StepPlan, shard: int = 0, local_index: int = 0) -> tu
     return images.read_value(), labels.read_value()
 
 
+def pipeline_inputs(
+    plan: StepPlan, shard: int = 0, local_index: int = 0
+) -> tuple[tf.Tensor, tf.Tensor, pipeline_lib.InputPipeline]:
+    """Builds one replica's input pipeline over `plan.data_source` in the current graph.
+
+    Args:
+      plan: the source, preprocessing, threads, batch, image size, classes, dtype, layout, mode.
+      shard: the replica's index across the cluster: it reads that part of the files.
+      local_index: the replica's index on this worker (names its ops).
+
+    Returns:
+      (images, labels, pipeline): images [N, H, W, 3] (transposed to [N, 3, H, W] in NCHW, except
+      in 'input', which times the pipeline's own batch) in the compute dtype, on the current device;
+      labels [N] int32, the stored labels (class 0 the background with `labels_with_background`).
+    """
+    total = len(plan.device_names) * plan.workers
+    device = plan.device_names[local_index] if plan.device == "gpu" else None
+    built = pipeline_lib.build_pipeline(
+        plan.data_source,
+        plan.batch_size,
+        plan.image_size,
+        training=plan.training_pipeline,
+        preprocessing_name=plan.preprocessing,
+        num_classes=plan.num_classes,
+        background=plan.labels_with_background,
+        dtype=plan.compute_dtype,
+        threads=plan.data_threads,
+        device=device,
+        seed=plan.seed,
+        num_workers=total,
+        worker_index=shard,
+        name="inputs" + (f"_{local_index}" if local_index else ""),
+    )
+    images = built.images
+    if plan.data_format == "NCHW" and plan.has_model:
+        images = tf.transpose(images, [0, 3, 1, 2], name="to_nchw")
+    return images, built.labels, built
+
+
 # A network as slim_resnet's resnet_v2_<depth>: (images, num_classes=, is_training=) -> (logits, end_points).
 Network = Callable[..., tuple]
 
@@ -133,8 +185,11 @@ def replica_step(
       replica: as for `bench.step.targets.build_step` (None on one device).
 
     Returns:
-      (logits [N, num_classes] in the compute dtype, the mode's Step).
+      (logits [N, num_classes] in the compute dtype, the mode's Step); in 'input' (no network)
+      (None, the Step running the batch).
     """
+    if not plan.has_model:
+        return None, targets.build_step(images, labels, plan, replica)
     network = network or get_network(plan.depth)
     images = images if images.dtype == plan.compute_dtype else tf.cast(images, plan.compute_dtype)
     with xla_lib.jit_scope(plan.xla):
@@ -157,11 +212,16 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
       A TimedGraph whose graph is finalized.
     """
     twin = None
-    if plan.data_format == "NCHW":
+    if plan.data_format == "NCHW" and plan.has_model:
         twin = build_timed_graph(dataclasses.replace(plan, data_format="NHWC", xla=False), network)
+    pipelines: list[pipeline_lib.InputPipeline] = []
 
     def make_inputs(shard: int, local_index: int) -> tuple[tf.Tensor, tf.Tensor]:
-        return synthetic_inputs(plan, shard, local_index)
+        if plan.data_source is None:
+            return synthetic_inputs(plan, shard, local_index)
+        images, labels, built = pipeline_inputs(plan, shard, local_index)
+        pipelines.append(built)
+        return images, labels
 
     def build_replica(images: tf.Tensor, labels: tf.Tensor, replica) -> tuple:
         return replica_step(images, labels, plan, network, replica)
@@ -172,9 +232,14 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
         placed = replicas.build_on_devices(plan, make_inputs, build_replica)
         network_variables = tf1.trainable_variables(scope=plan.model_name)
         param_count = sum(variable.shape.num_elements() for variable in network_variables)
-        initializer = tf.group(
-            tf1.global_variables_initializer(), tf1.local_variables_initializer(), name="init"
-        )
+        variables = [tf1.global_variables_initializer(), tf1.local_variables_initializer()]
+        skipped = None
+        if pipelines:
+            with tf.control_dependencies(variables):  # the counters the pipelines update first
+                initializer = tf.group(*[built.initializer for built in pipelines], name="init")
+            skipped = tf.add_n([built.skipped for built in pipelines], name="skipped_images")
+        else:
+            initializer = tf.group(*variables, name="init")
     graph.finalize()
     return TimedGraph(
         graph,
@@ -188,4 +253,6 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
         session_config=placed.session_config,
         replicated=placed if plan.replicated else None,
         flop_twin=twin,
+        pipelines=pipelines,
+        skipped_images=skipped,
     )

@@ -4,7 +4,8 @@ A prepared configuration still says what a person asked for ('auto' layout, 'aut
 fp16, two devices). `plan_step` turns it, once, into what is built: TensorFlow's device name for
 every local replica, the layout, the compute dtype, the loss scale in effect and the replica
 layout. The builders (`bench.step.graphs`, `targets`, `replicas`) take the plan and only build;
-none of them asks `device`, `precision` or `loss_scale` again.
+none of them asks `device`, `precision` or `loss_scale` again. With real data the plan also holds
+the checked source (`bench.inputs.sources.inspect_source`), its preprocessing and threads.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import dataclasses
 
 import tensorflow as tf
 
-from bench.core.config import BenchmarkConfig
+from bench.core.config import LABELS_WITH_BACKGROUND, MODEL_MODES, BenchmarkConfig
 from bench.core.loss_scale import LossScaleSetting, effective_loss_scale
+from bench.inputs import sources
 from bench.step import device as device_lib
 from bench.step import precision as precision_lib
 
@@ -43,6 +45,11 @@ class StepPlan:
       session_config: the settings of every session on the step's graph (a ConfigProto: thread
         pools, soft placement, the CPU's logical devices, GPUs hidden when the CPU is measured,
         the cap on each GPU's memory). Read it, never change it: copy it to extend it.
+      data_source: the checked real data (`bench.inputs.sources.DataSource`), or None for
+        synthetic inputs.
+      preprocessing: real data's preprocessing ('inception', 'vgg' or 'none').
+      data_threads: the pipeline's private thread pool, or None for AUTOTUNE.
+      labels_with_background: real data's stored labels are the classes, class 0 the background.
     """
 
     model_name: str
@@ -63,6 +70,21 @@ class StepPlan:
     device_names: tuple[str, ...]
     workers: int
     session_config: tf.compat.v1.ConfigProto
+    data_source: sources.DataSource | None = None
+    preprocessing: str = "inception"
+    data_threads: int | None = None
+    labels_with_background: bool = LABELS_WITH_BACKGROUND
+
+    @property
+    def has_model(self) -> bool:
+        """False in 'input' (the pipeline alone): no network, no FLOPs, no peak probe."""
+        return self.mode in MODEL_MODES
+
+    @property
+    def training_pipeline(self) -> bool:
+        """Real data read with the training preprocessing and shuffling: every mode but 'forward'
+        ('input' times the pipeline that feeds training)."""
+        return self.mode != "forward"
 
     @property
     def is_training(self) -> bool:
@@ -131,7 +153,11 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -
 
     Raises:
       ValueError: for an unresolved device or an unknown precision.
+      bench.inputs.sources.DataError: for real data that cannot be used.
     """
+    source = None
+    if config.real_data:
+        source = sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND)
     threads = (config.intra_op_threads, config.inter_op_threads)
     settings = session_config(config.device, config.num_devices, *threads, gpu_memory_limit_mb)
     names, data_format = device_lib.placement(config.device, config.num_devices, config.data_format)
@@ -154,4 +180,7 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -
         device_names=names,
         workers=config.workers,
         session_config=settings,
+        data_source=source,
+        preprocessing=config.preprocessing,
+        data_threads=config.data_threads or None,
     )

@@ -215,6 +215,8 @@ def build_on_devices(
     combined = combine_steps(steps, plan.mode)
     if plan.mode == "forward-backward":
         fingerprint = tf.cast(combined.target, tf.float64)
+    elif not plan.has_model:  # no variables to agree on
+        fingerprint = tf.constant(0.0, tf.float64)
     else:
         copies = [strategy.experimental_local_results(v)[0] for v in tf1.trainable_variables()]
         fingerprint = tf.add_n([tf.reduce_sum(tf.abs(tf.cast(copy, tf.float64))) for copy in copies])
@@ -232,10 +234,12 @@ def build_on_devices(
 
 
 def combine_steps(steps: list[targets.Step], mode: str) -> targets.Step:
-    """One Step running every replica's: the sum of their scalars (forward, forward-backward) or
-    the group of their updates and of every batch-norm update (train)."""
+    """One Step running every replica's: the sum of their scalars (forward, forward-backward), the
+    group of their updates and of every batch-norm update (train), or of their batches (input)."""
     first = steps[0]
-    if mode == "train":
+    if mode == "input":
+        target = tf.group(*[step.target for step in steps], name="replicated_input")
+    elif mode == "train":
         updates = tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)
         target = tf.group(*[step.target for step in steps], *updates, name="replicated_train_step")
     else:

@@ -8,6 +8,8 @@
   With a dynamic loss scale, the burn-in steps but the last also run the scaler's state update
   (harness state, not a model variable) so the measured steps use a scale at which the gradients
   are finite.
+- input (real data, no model): the op producing the pipeline's batch, run as a target (nothing is
+  fetched, so a batch on the device is not copied back).
 - train: forward-backward plus the weight-decay losses, a momentum-SGD update of every trainable
   variable and the batch-norm moving-average updates; the fetch is the op grouping them.
 
@@ -171,14 +173,21 @@ def _train_target(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=
     return step
 
 
+def _input_target(images: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
+    """Target of 'input': the op producing the pipeline's batch (`images` here, no logits)."""
+    del labels, plan, replica
+    return Step(images.op)
+
+
 TARGET_BUILDERS = {
     "forward": _forward_target,
     "forward-backward": _forward_backward_target,
     "train": _train_target,
+    "input": _input_target,
 }
 
 
 def build_step(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
-    """The configuration's mode's Step, built in the current graph on `logits`; `replica` (a
-    `bench.step.replicas.Replica`) when it is one of several replicas."""
+    """The configuration's mode's Step, built in the current graph on `logits` (in 'input', on the
+    images); `replica` (a `bench.step.replicas.Replica`) when it is one of several replicas."""
     return TARGET_BUILDERS[plan.mode](logits, labels, plan, replica)

@@ -289,3 +289,44 @@ def records_file(tmp_path):
         return str(path)
 
     return write
+
+
+def _jpeg(height, width, seed):
+    """JPEG bytes of a random image (TensorFlow imported only by the tests that make images)."""
+    import numpy as np
+    import tensorflow as tf
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return tf.io.encode_jpeg(pixels).numpy()
+
+
+@pytest.fixture
+def class_folder(tmp_path):
+    """A folder of 3 class sub-folders (a, b, c) of 2 JPEGs each (32-40 px)."""
+    root = tmp_path / "classes"
+    for label, name in enumerate("abc"):
+        os.makedirs(root / name)
+        for index in range(2):
+            (root / name / f"{index}.jpg").write_bytes(_jpeg(32 + 8 * index, 40, seed=label * 2 + index))
+    return str(root)
+
+
+@pytest.fixture(scope="session")
+def real_data(tmp_path_factory):
+    """A folder of 2 TFRecord shards of 8 random JPEGs of at most 48 px in ImageNet's format
+    (labels 1..1000, so a model reading them has 1001 classes), made once per test process."""
+    from bench.inputs import make_data
+
+    folder = tmp_path_factory.mktemp("real_data") / "shards"
+    make_data.write_random_shards(str(folder), 8, 2, max_size=48, seed=0)
+    return str(folder)
+
+
+# The tiny settings of a real-data run (`real_data`'s labels need 1001 classes).
+TINY_REAL = dict(TINY, batch_size=2, num_classes=1001)
+
+
+@pytest.fixture
+def tiny_real(real_data):
+    """The tiny BenchmarkConfig settings reading `real_data` (a dict; override with dict(...))."""
+    return dict(TINY_REAL, data=real_data)

@@ -150,3 +150,51 @@ def test_nchw_step_flops_are_counted_on_its_nhwc_twin(forward_run, tiny):
     assert nhwc_count.counted_on == "the timed graph"
     assert nchw_count.per_step == nhwc_count.per_step > 0 and nhwc_count.error is None
 
+
+
+@pytest.fixture(scope="module")
+def real_data_runs(real_data, small_network):
+    """{mode: result} of the tiny configuration on `real_data` (2 shards of 8 JPEGs, 1001 classes)
+    in forward, train and input, each measured in this process with the small network."""
+    runs = {}
+    for mode in ("forward", "train", "input"):
+        config = BenchmarkConfig(depth=50, batch_size=2, image_size=32, num_classes=1001, num_batches=2,
+                                 burn_in=1, device="cpu", data_format="NHWC", peak_probe_size=256,
+                                 data=real_data, mode=mode,
+                                 preprocessing="vgg" if mode == "train" else "inception")
+        plan = plan_step(config)
+        timed = graphs.build_timed_graph(plan, small_network(config))
+        runs[mode] = measure.run_in_process(config, {}, timed=timed), timed
+    return runs
+
+
+@pytest.mark.parametrize("mode,pipeline", [("forward", "evaluation"), ("train", "training")])
+def test_a_real_data_step_reads_the_pipeline_and_records_the_source(real_data_runs, real_data, mode,
+                                                                     pipeline):
+    result, timed = real_data_runs[mode]
+    assert result.ok, result.failure
+    assert len(result.measurement.step_times_s) == 2 and result.param_count > 0
+    assert timed.images.shape.as_list() == [2, 32, 32, 3] and len(timed.pipelines) == 1
+    assert timed.step.target is not timed.images.op  # the model's step, not the batch alone
+    data = result.extra.data
+    assert data.source == {"path": real_data, "format": "tfrecord", "num_files": 2, "num_images": 8,
+                           "num_classes": None}
+    assert data.pipeline == pipeline and data.threads == 0 and data.skipped_images == 0
+    assert data.preprocessing == ("vgg" if mode == "train" else "inception")
+    assert result.extra.flops.per_step > 0
+    assert report.data_lines(result) == [
+        f"  data: {real_data} (tfrecord, 2 files, 8 images), {data.preprocessing} {pipeline} "
+        "preprocessing, AUTOTUNE; 0 images skipped (did not decode)"]
+
+
+def test_input_mode_runs_the_pipeline_alone(real_data_runs):
+    result, timed = real_data_runs["input"]
+    assert result.ok, result.failure
+    assert timed.logits is None and result.param_count == 0
+    assert timed.step.target is timed.images.op  # run as a target: nothing fetched
+    assert result.extra.peak_probe is None and result.extra.flops.per_step is None
+    assert "peak_probe" not in result.phases_s and "flop_count" not in result.phases_s
+    assert result.extra.data.pipeline == "training" and result.extra.data.skipped_images == 0
+    assert result.stats.images_per_sec > 0 and result.cost.gflop_per_image is None
+    assert report.summary_lines(result)[1].endswith("the input pipeline alone, no model")
+    assert report.summary_lines(result)[0].split(": ", 1)[1].startswith("Input across 2 steps")

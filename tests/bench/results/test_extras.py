@@ -47,3 +47,21 @@ def test_numerics_warnings():
     assert not_finite.startswith("gradients are not all finite after the measured steps")
     assert PeakMemory(1, "process_peak_rss", "").is_process_rss
     assert not PeakMemory(1, "gpu_allocator_peak", "").is_process_rss
+
+
+def test_the_data_facts_round_trip_and_are_absent_for_synthetic_inputs(make_measured):
+    from bench.results.extras import DataFacts
+    from bench.results.result import BenchmarkResult
+
+    source = {"path": "/d", "format": "tfrecord", "num_files": 2, "num_images": 8, "num_classes": None}
+    facts = DataFacts(source, "inception", 0, "training", skipped_images=3)
+    result = make_measured(50, 2, "train", [0.1] * 3, data="/d")
+    result.extra = Extras(data=facts)
+    record = result.to_record()
+    assert record["extra"]["data"] == {"source": source, "preprocessing": "inception", "threads": 0,
+                                       "pipeline": "training", "skipped_images": 3}
+    back = BenchmarkResult.from_record(record)
+    assert back.extra.data == facts and back.config == result.config
+    assert back.to_record() == record
+    assert "data" not in make_measured(50, 2, "train", [0.1] * 3).to_record()["extra"]
+    assert Extras.from_dict({}).data is None
