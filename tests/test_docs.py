@@ -27,8 +27,9 @@ PAGES = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
 def bench_parser_builders():
   """{verb: function building its argparse parser}; None is `python -m bench` itself. The one place
   that names the modules of bench's command line (see bench/verbs/cli.py's dispatch)."""
-  from bench.verbs import compare_cli, flags, plot_cli
-  return {None: flags.build_parser, 'compare': compare_cli.build_parser, 'plot': plot_cli.build_parser}
+  from bench.verbs import compare_cli, flags, make_data_cli, plot_cli
+  return {None: flags.build_parser, 'compare': compare_cli.build_parser, 'plot': plot_cli.build_parser,
+          'make-data': make_data_cli.build_parser}
 
 
 def extract_parser():
@@ -200,7 +201,8 @@ def _commands_in(page, number, text):
         module, rest = segment[i + 2], segment[i + 3:]
         if rest and rest[0].endswith(':'):
           break  # 'python -m bench compare: ...': a message the program printed, not a command
-        verb = rest[0] if module == 'bench' and rest[:1] and rest[0] in ('compare', 'plot') else None
+        verbs = ('compare', 'plot', 'make-data')
+        verb = rest[0] if module == 'bench' and rest[:1] and rest[0] in verbs else None
         args = tuple(rest[1:] if verb else rest)
         synopsis = '...' in text or any(re.search(r'[\[\]|]', word) for word in args)
         commands.append(Command(page, number, text.strip(), module, verb, args, synopsis))

@@ -37,8 +37,16 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
             f"CUDA {environment['cuda_version']}, cuDNN {environment['cudnn_version']} (TensorFlow build)"
         )
     sizes = listing("image_size", lambda size: f"{size}x{size}x3")
+    real = [config for config in configs if config.real_data]
+    if not real:
+        where = "synthetic, on the device"
+    else:
+        paths = ", ".join(dict.fromkeys(config.data for config in real))
+        threads = "AUTOTUNE" if not real[0].data_threads else f"{real[0].data_threads} threads"
+        where = (("synthetic and " if len(real) < len(configs) else "")
+                 + f"real data from {paths} ({real[0].preprocessing} preprocessing, {threads})")
     lines += [
-        f"Images: {sizes} synthetic, on the device; data format {listing('data_format')}; "
+        f"Images: {sizes} {where}; data format {listing('data_format')}; "
         f"{first.num_classes} classes",
         f"Threads: intra-op {_threads(first.intra_op_threads)}, inter-op {_threads(first.inter_op_threads)}",
         "Precision: "

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from bench.core import cluster
-from bench.core.config import BenchmarkConfig
+from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig, without_pipeline_settings
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits, format_size
 from bench.core.quiet import Quiet
@@ -58,7 +58,8 @@ def prepare(
     """Validates every configuration, resolves device and data format, describes the environment.
 
     Validation (`BenchmarkConfig.validate`) runs before TensorFlow is imported, so bad input
-    fails fast; then TensorFlow is imported (quietly) to see the GPUs; no graph is built.
+    fails fast; then TensorFlow is imported (quietly) to see the GPUs, and every real-data path
+    is checked (`check_data`); no graph is built.
     Configurations that become equal once resolved (e.g. data format auto and NHWC on the CPU)
     are run once.
 
@@ -80,7 +81,9 @@ def prepare(
     for config in configs:
         config.validate()
     check_limits(limits, isolate)
+    configs = [without_pipeline_settings(config) for config in configs]
     tf = quiet.import_tensorflow()
+    check_data(configs)
     gpu_names = device.visible_gpu_names(tf)
     resolved = list(dict.fromkeys(device.resolve(config, gpu_names) for config in configs))
     if limits.gpu_memory_bytes is not None and not any(config.device == "gpu" for config in resolved):
@@ -91,6 +94,43 @@ def prepare(
         )
     used = resolved[0].device if resolved else "cpu"
     return resolved, environment_lib.describe_environment(tf, used, gpu_names)
+
+
+def check_data(configs: Sequence[BenchmarkConfig]) -> None:
+    """Checks every real-data path once (`bench.inputs.sources.inspect_source`: the format, the
+    first record of every shard, the labels against the model's classes, the record count) and
+    that it has a file for every replica to read its own part of.
+
+    Raises:
+      ConfigError: on field 'data' (the --data flag), naming the path and what is wrong.
+    """
+    from bench.inputs import sources  # imports TensorFlow: after the validation
+
+    checked: dict[tuple[str, int], sources.DataSource] = {}
+    for config in configs:
+        if not config.real_data:
+            continue
+        key = (config.data, config.num_classes)
+        if key not in checked:
+            try:
+                checked[key] = sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND)
+            except sources.DataError as error:
+                message = _without_path(str(error), config.data)
+                if "outside the model's" in message:
+                    message += f" (--num-classes {config.num_classes}; class 0 is the background)"
+                raise ConfigError("data", config.data, message) from None
+            except ValueError as error:  # too few classes for any label
+                raise ConfigError("num_classes", config.num_classes, str(error)) from None
+        found = checked[key]
+        if found.num_files < config.replicas:
+            raise ConfigError("data", config.data, f"{found.num_files} files cannot be split between "
+                              f"{config.replicas} replicas; give at least one file per replica")
+
+
+def _without_path(message: str, path: str) -> str:
+    """A DataError's message without its leading 'PATH: ' (the flag's line names the path)."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 def check_limits(limits: Limits, isolate: bool) -> None:

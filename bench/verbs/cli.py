@@ -6,8 +6,10 @@ why) or a record could not be written to --output (one line each, the sweep goes
 2 bad input (one line on stderr, nothing built); 130 interrupted by Ctrl-C or SIGTERM (finished
 rows kept). `--repeat N` runs each configuration in N interleaved child processes (`bench.sweeping.repeats`);
 `--resume` leaves out what the --output file already holds (`bench.sweeping.resume`). The verbs
-`python -m bench compare ...` and `python -m bench plot ...` have their own modules
-(`bench.verbs.compare_cli`, `bench.verbs.plot_cli`), flags and exit codes.
+`python -m bench compare ...`, `python -m bench plot ...` and `python -m bench make-data ...` have
+their own modules (`bench.verbs.compare_cli`, `bench.verbs.plot_cli`, `bench.verbs.make_data_cli`),
+flags and exit codes. With real data (`--data PATH`) the sweep also runs what the verdict on the
+input pipeline needs (`bench.results.verdict`) and the output ends with the verdict table.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from bench.core.errors import ConfigError
 from bench.core.flag_names import FLAG_OF_FIELD
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
-from bench.output import header, report, table
-from bench.results import records, scaling
+from bench.output import header, report, table, verdict_table
+from bench.results import records, scaling, verdict
 from bench.results.result import BenchmarkResult
 from bench.sweeping import batch_max, repeats, resume, sweep
 from bench.verbs import settings
@@ -75,6 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.verbs import plot_cli
 
         return plot_cli.main(argv[1:])
+    if argv[:1] == ["make-data"]:
+        from slim_resnet.quiet import quiet_tensorflow_import
+
+        quiet_tensorflow_import()  # before make_data_cli imports TensorFlow
+        from bench.verbs import make_data_cli
+
+        return make_data_cli.main(argv[1:])
     return run_with_one_line_errors(PROG, lambda: _main(argv))
 
 
@@ -91,6 +100,8 @@ def _main(argv: list[str]) -> int:
         if search is not None:
             args.batch_size = [search.start]  # where each configuration's search starts
         configs = axes.expand(settings.axis_values(args), **settings.common_settings(args))
+        if search is None:  # a search's real and synthetic runs would find different batches
+            configs = verdict.with_verdict_runs(configs)
         configs, environment_info = sweep.prepare(
             configs, quiet=quiet, limits=limits, isolate=not args.in_process
         )
@@ -232,6 +243,8 @@ def _finish(
         print(report.render(shown, args.format, args.table_format), flush=True)
         if args.format == "table" and not args.quiet:
             _print_lines(table.footnotes(shown, outcome.not_run), sys.stdout)
+    if shown and args.format == "table":
+        _print_lines(verdict_table.verdict_lines(shown, outcome.not_run, args.table_format), sys.stdout)
     if unsaved:
         print(
             f"{PROG}: {len(unsaved)} record(s) could not be written to {args.output}; "

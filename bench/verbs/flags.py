@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 
 from bench.core import axes
-from bench.core.config import DEVICES
+from bench.core.config import DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
 from bench.sweeping.signals import raise_on_sigterm
@@ -35,6 +35,8 @@ examples:
   python -m bench plot results.jsonl -o results.png  (see python -m bench plot --help)
   python -m bench --depth 50 --batch 64 --mode train --num-devices 1 2 4 8
   python -m bench --device cpu --workers 2 --depth 50 --batch 2 --image-size 64 --mode train
+  python -m bench make-data shards --images 256       (see python -m bench make-data --help)
+  python -m bench --data shards --mode train --batch 32 --device cpu   # real data, and a verdict
 """
 
 
@@ -100,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every flag with its default; examples in the epilog)."""
     parser = OneLineParser(
         prog=PROG,
-        description="Time TF-Slim ResNet v2 networks in graph mode on synthetic on-device inputs. "
+        description="Time TF-Slim ResNet v2 networks in graph mode on synthetic on-device inputs, "
+        "or on real data read through tf.data (--data PATH). "
         "Every flag of the first group takes several values; the sweep runs every combination, "
         "one child process per configuration.",
         epilog=EXAMPLES,
@@ -118,7 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="unmeasured steps before them (the first is the cold step; in "
         "forward-backward a dynamic loss scale settles during them)",
     )
-    steps.add_argument("--num-classes", type=int, default=1000, help="logits per image")
+    steps.add_argument(
+        "--num-classes",
+        type=int,
+        default=None,
+        help=f"logits per image (default: 1000, or {REAL_DATA_CLASSES} with real data: class 0 is the "
+        "background and the stored labels are the classes, as TF-Slim's checkpoints)",
+    )
+    steps.add_argument(
+        "--data-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with real data: a private pool of N threads for the input pipeline's parallel stages "
+        "(0: tf.data's AUTOTUNE)",
+    )
+    steps.add_argument(
+        "--preprocessing",
+        choices=PREPROCESSINGS,
+        default="inception",
+        help="with real data: TF-Slim's preprocessing (training modes and input: its training "
+        "augmentation; forward: the evaluation path of feature extraction)",
+    )
     steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
     steps.add_argument(
         "--repeat",

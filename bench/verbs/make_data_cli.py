@@ -1,8 +1,9 @@
-"""`make-data OUT --images N [--shards K] [--from FOLDER] [--max-size PX] [--seed S]`.
+"""`python -m bench make-data OUT --images N [--shards K] [--from FOLDER] [--max-size PX] [--seed S]`.
 
 Writes TFRecord shards in ImageNet's format (`bench.inputs.make_data`): N random images, or the
 images of FOLDER (one sub-folder per class). Bad input is one line on stderr and exit status 2.
-Runnable as `python -m bench.inputs.make_data_cli` until `python -m bench make-data` calls `main`.
+`bench.verbs.cli` dispatches the verb here, with TensorFlow's start-up lines dropped before
+anything imports it; `python -m bench.verbs.make_data_cli` runs it too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if __name__ == "__main__":
 from bench.inputs import make_data  # noqa: E402
 from bench.inputs.sources import DataError  # noqa: E402
 
-PROG = "make-data"
+PROG = "make-data"  # the prefix of its error lines
 DEFAULT_SHARDS = make_data.DEFAULT_SHARDS
 MAX_SIDE = 4096
 
@@ -51,7 +52,7 @@ def _whole_number(low: int, high: int | None = None):
 
 def build_parser() -> argparse.ArgumentParser:
     """The verb's parser (errors raise instead of exiting; `main` prints them)."""
-    parser = _Parser(prog=PROG, allow_abbrev=False,
+    parser = _Parser(prog="python -m bench make-data", allow_abbrev=False,
                      description="Write TFRecord shards in ImageNet's format: random images, or a "
                                  "folder of class sub-folders.")
     parser.add_argument("out", metavar="OUT", help="the folder to write the shards to (created if missing)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from bench.core import axes, cluster
+from bench.core.config import real_data_classes
 from bench.verbs.flags import UsageError, tokens
 
 
@@ -31,7 +32,7 @@ def common_settings(args: argparse.Namespace) -> dict:
     return {
         "num_batches": args.num_batches,
         "burn_in": args.burn_in,
-        "num_classes": args.num_classes,
+        "num_classes": real_data_classes(args.num_classes, data_values(args)),
         "seed": args.seed,
         "device": args.device,
         "intra_op_threads": args.intra_op_threads,
@@ -42,7 +43,14 @@ def common_settings(args: argparse.Namespace) -> dict:
         "peak_probe": not args.no_peak_probe,
         "peak_probe_size": args.peak_probe_size,
         "workers": worker_count(args),
+        "data_threads": args.data_threads,
+        "preprocessing": args.preprocessing,
     }
+
+
+def data_values(args: argparse.Namespace) -> list[str]:
+    """The --data values ('synthetic' or paths)."""
+    return axes.AXIS_OF_FIELD["data"].values(tokens(args.data))
 
 
 def worker_count(args: argparse.Namespace) -> int:

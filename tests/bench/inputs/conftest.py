@@ -1,6 +1,5 @@
-"""Tiny data for the input layer's tests: JPEGs of 32-48 px, shards of a few records."""
-
-import os
+"""Tiny data for the input layer's tests: JPEGs of 32-48 px, shards of a few records (the folder of
+class sub-folders, `class_folder`, is tests/bench/conftest.py's: the make-data verb's tests use it too)."""
 
 import numpy as np
 import pytest
@@ -38,17 +37,6 @@ def shards(tmp_path):
     folder = tmp_path / "shards"
     make_data.write_random_shards(str(folder), 8, 2, max_size=48, seed=0)
     return str(folder)
-
-
-@pytest.fixture
-def class_folder(tmp_path):
-    """A folder of 3 class sub-folders (a, b, c) of 2 JPEGs each."""
-    root = tmp_path / "classes"
-    for label, name in enumerate("abc"):
-        os.makedirs(root / name)
-        for index in range(2):
-            (root / name / f"{index}.jpg").write_bytes(jpeg(32 + 8 * index, 40, seed=label * 2 + index))
-    return str(root)
 
 
 def run_batches(pipeline, steps=1):

@@ -74,6 +74,11 @@ CLASSIC_SUMMARY = re.compile(
     (["--memory-limit", "6GiB", "--in-process"],
      "--memory-limit 6 GiB: bounds child processes: drop --in-process"),
     (["--resume"], "--resume: needs --output FILE (the records to resume from and append to)"),
+    (["--mode", "input"], "--mode input: times the input pipeline alone, and synthetic data has none; "
+     "give --data PATH"),
+    (["--data-threads", "-1", "--data", "x"], "--data-threads -1: must be an integer >= 0"),
+    (["--preprocessing", "lanczos"], "argument --preprocessing: invalid choice: 'lanczos'"),
+    (["--data", ""], "--data : give synthetic or a path"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(capsys, args, expected):
     assert cli.main(args) == 2
@@ -401,3 +406,101 @@ def test_json_csv_and_resume_on_one_output(capsys, table_rows, tmp_path, tiny_ar
     assert [r["config"]["batch_size"] for r in records] == [1, 2]
     assert records[1]["sweep_id"] == first["sweep_id"]
     assert records[1]["command"].endswith("--resume --format csv --quiet")
+
+
+@pytest.mark.parametrize("where,extra,expected", [
+    ("missing", [], "--data {path}: no such file or folder; expected a folder of TFRecord shards or of "
+                    "class sub-folders of images"),
+    ("empty", [], "--data {path}: empty folder; expected TFRecord shards or one sub-folder of images per "
+                  "class"),
+    ("no_images", [], "--data {path}: no TFRecord shards (NAME-00000-of-00004, *.tfrecord) and no images "
+                      "in class sub-folders"),
+    ("shards", ["--num-classes", "10"], "is outside the model's 1..9 (--num-classes 10; class 0 is the "
+                                        "background)"),
+    ("shards", ["--num-devices", "4"], "--data {path}: 2 files cannot be split between 4 replicas; give at "
+                                       "least one file per replica"),
+])
+def test_unusable_data_is_one_line_naming_data_and_exit_2(capsys, tmp_path, real_data, where, extra,
+                                                          expected):
+    path = {"missing": str(tmp_path / "none"), "empty": str(tmp_path), "shards": real_data,
+            "no_images": str(tmp_path / "notes")}[where]
+    if where == "no_images":
+        os.makedirs(tmp_path / "notes" / "a")
+        (tmp_path / "notes" / "a" / "readme.txt").write_text("not an image")
+    assert cli.main(["--data", path, "--device", "cpu", *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("python -m bench: error: ")
+    assert expected.format(path=path) in captured.err
+
+
+def test_input_mode_with_synthetic_data_is_refused_before_tensorflow(run_bench):
+    completed = run_bench("--mode", "forward", "input", "--data", "synthetic", "/some/shards")
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr == ("python -m bench: error: --mode input: times the input pipeline alone, "
+                                "and synthetic data has none; give --data PATH\n")
+
+
+def test_a_real_data_sweep_adds_the_verdict_runs_and_ends_with_the_verdict(capsys, table_rows, real_data,
+                                                                            tmp_path, monkeypatch):
+    from bench.sweeping import sweep
+
+    calls = []
+
+    def fake_run_one(config, environment, isolate, quiet, progress, limits):
+        calls.append(config)
+        times = {"forward": [0.010] * 2, "input": [0.002] * 2}[config.mode]
+        if not config.real_data:
+            times = [0.008] * 2  # synthetic: 25% faster than real data, so input-bound
+        from bench.results.measurement import Measurement
+        from bench.results.result import BenchmarkResult
+
+        return BenchmarkResult(config=config, measurement=Measurement(times, [0.1], sum(times)),
+                               param_count=1, environment=environment)
+
+    monkeypatch.setattr(sweep, "_run_one", fake_run_one)
+    output = tmp_path / "r.jsonl"
+    assert cli.main(["--data", real_data, "--batch", "2", "--image-size", "32", "--num-batches", "2",
+                     "--burn-in", "1", "--device", "cpu", "--in-process", "--output", str(output)]) == 0
+    assert [(c.mode, c.data) for c in calls] == [("forward", real_data), ("forward", "synthetic"),
+                                                 ("input", real_data)]
+    assert all(c.num_classes == 1001 for c in calls)  # real data: TF-Slim's 1001 classes by default
+    out = capsys.readouterr().out
+    rows = table_rows(out.split("Does the input pipeline keep up?")[0])
+    assert [row["Data"] for row in rows] == [real_data, "synthetic", real_data]
+    verdict = table_rows(out.split("Does the input pipeline keep up?")[1])
+    assert verdict == [{"Depth": "50", "Batch": "2", "Mode": "forward", "Real data (img/s)": "200.00",
+                        "Synthetic (img/s)": "250.00", "Pipeline alone (img/s)": "1000.00",
+                        "Real / synthetic": "0.80", "Verdict": "input-bound"}]
+    assert len(_records(output)) == 3
+
+
+def test_the_pipeline_alone_through_a_child(run_bench, real_data, tmp_path):
+    output = tmp_path / "r.jsonl"
+    completed = run_bench("--data", real_data, "--mode", "input", "--image-size", "32", "--batch", "2",
+                          "--num-batches", "2", "--burn-in", "1", "--device", "cpu", "--data-threads", "2",
+                          "--output", str(output), timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    (record,) = _records(output)
+    assert record["status"] == "ok" and record["config"]["data_threads"] == 2
+    assert record["extra"]["data"]["threads"] == 2 and record["model"]["param_count"] == 0
+    assert "peak_probe" not in record["extra"] and record["extra"]["flops"]["per_step"] is None
+    assert "Does the input pipeline keep up?" not in completed.stdout  # no model run: no verdict
+
+
+@pytest.mark.slow
+def test_a_real_data_forward_step_through_a_child(run_bench, real_data, tmp_path):
+    # Slow: three children (real data, synthetic, the pipeline alone), two building resnet_v2_50;
+    # the fast suite measures the real-data steps in process (tests/bench/measuring/test_measure.py).
+    output = tmp_path / "r.jsonl"
+    completed = run_bench("--data", real_data, "--mode", "forward", "--depth", "50", "--image-size", "32",
+                          "--batch", "2", "--num-batches", "2", "--burn-in", "1", "--device", "cpu",
+                          "--no-peak-probe", "--output", str(output), timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    (real, synthetic, alone) = _records(output)
+    assert real["extra"]["data"]["source"]["num_images"] == 8 and real["config"]["data"] == real_data
+    assert real["extra"]["data"]["skipped_images"] == 0 and real["config"]["num_classes"] == 1001
+    assert "data" not in synthetic["config"] and "data" not in synthetic["extra"]
+    assert alone["config"]["mode"] == "input" and alone["extra"]["data"]["pipeline"] == "training"
+    assert "Does the input pipeline keep up?" in completed.stdout
+    assert completed.stdout.rstrip().splitlines()[-1].startswith("Verdict: input-bound where real data")

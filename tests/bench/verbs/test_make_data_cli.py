@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from bench.inputs import make_data_cli, sources
+from bench.inputs import sources
+from bench.verbs import make_data_cli
 
 
 def _fails(capsys, argv, words):
