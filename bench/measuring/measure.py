@@ -129,7 +129,15 @@ def benchmark(
             fingerprint = None
             if timed.replicated is not None:
                 fingerprint = float(session.run(timed.replicated.fingerprint))
-            skipped = None if timed.skipped_images is None else int(session.run(timed.skipped_images))
+            data = None
+            if plan.data_source is not None:  # what the record keeps of the real data read
+                data = DataFacts(
+                    source=plan.data_source.to_record(),
+                    preprocessing=plan.preprocessing,
+                    threads=plan.data_threads or 0,
+                    pipeline="training" if plan.training_pipeline else "evaluation",
+                    skipped_images=int(session.run(timed.skipped_images)),
+                )
         if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
             hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
     finally:
@@ -148,7 +156,7 @@ def benchmark(
         peak_memory=peak_memory,
         numerics=checks,
         fingerprint=fingerprint,
-        data=data_facts(plan, skipped),
+        data=data,
         **hooks.facts,
     )
     return BenchmarkResult(
@@ -160,19 +168,6 @@ def benchmark(
         phases_s=phases_s,
         started_at=started_at,
         extra=extra,
-    )
-
-
-def data_facts(plan, skipped_images: int | None) -> DataFacts | None:
-    """What the record keeps of the real data the plan read (None for synthetic inputs)."""
-    if plan.data_source is None:
-        return None
-    return DataFacts(
-        source=plan.data_source.to_record(),
-        preprocessing=plan.preprocessing,
-        threads=plan.data_threads or 0,
-        pipeline="training" if plan.training_pipeline else "evaluation",
-        skipped_images=skipped_images,
     )
 
 

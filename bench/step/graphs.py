@@ -188,15 +188,17 @@ def replica_step(
       (logits [N, num_classes] in the compute dtype, the mode's Step); in 'input' (no network)
       (None, the Step running the batch).
     """
-    if not plan.has_model:
-        return None, targets.build_step(images, labels, plan, replica)
-    network = network or get_network(plan.depth)
-    images = images if images.dtype == plan.compute_dtype else tf.cast(images, plan.compute_dtype)
-    with xla_lib.jit_scope(plan.xla):
-        with slim.arg_scope(resnet_arg_scope(data_format=plan.data_format)):
-            with precision_lib.precision_scope(plan.precision):
-                logits, _ = network(images, num_classes=plan.num_classes, is_training=plan.is_training)
-        return logits, targets.build_step(logits, labels, plan, replica)
+    logits = None
+    with xla_lib.jit_scope(plan.xla and plan.has_model):
+        if plan.has_model:
+            network = network or get_network(plan.depth)
+            if images.dtype != plan.compute_dtype:
+                images = tf.cast(images, plan.compute_dtype)
+            with slim.arg_scope(resnet_arg_scope(data_format=plan.data_format)):
+                with precision_lib.precision_scope(plan.precision):
+                    logits, _ = network(images, num_classes=plan.num_classes, is_training=plan.is_training)
+        # 'input' has no network: its target runs the batch itself.
+        return logits, targets.build_step(images if logits is None else logits, labels, plan, replica)
 
 
 def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGraph:

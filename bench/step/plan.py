@@ -155,12 +155,14 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -
       ValueError: for an unresolved device or an unknown precision.
       bench.inputs.sources.DataError: for real data that cannot be used.
     """
-    source = None
-    if config.real_data:
-        source = sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND)
     threads = (config.intra_op_threads, config.inter_op_threads)
     settings = session_config(config.device, config.num_devices, *threads, gpu_memory_limit_mb)
     names, data_format = device_lib.placement(config.device, config.num_devices, config.data_format)
+    compute_dtype = precision_lib.compute_dtype(config.precision)
+    loss_scale = effective_loss_scale(config.loss_scale, config.precision)
+    source = None
+    if config.real_data:
+        source = sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND)
     return StepPlan(
         model_name=config.model_name,
         depth=config.depth,
@@ -171,8 +173,8 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -
         seed=config.seed,
         data_format=data_format,
         precision=config.precision,
-        compute_dtype=precision_lib.compute_dtype(config.precision),
-        loss_scale=effective_loss_scale(config.loss_scale, config.precision),
+        compute_dtype=compute_dtype,
+        loss_scale=loss_scale,
         learning_rate=config.learning_rate,
         momentum=config.momentum,
         xla=config.xla,
