@@ -2,19 +2,24 @@
 
 Stages: the files (shards, or image paths with their labels) are split between workers, shuffled
 (training), repeated for ever and read in parallel (an interleave of `TFRecordDataset`s, or parallel
-`read_file`s); records are parsed and their labels checked (an out-of-range label or a record without
-`image/encoded` stops the run with its message); images are decoded and preprocessed in parallel;
+`read_file`s); records are taken `GROUP_SIZE` at a time, parsed together and their labels checked in
+one parallel map (an out-of-range label or a record without `image/encoded` stops the run with its
+message); each group's images are decoded and preprocessed by a parallel interleave over the groups;
 batched with a fixed shape; prefetched, and copied to `device` ahead of the step when one is given
 (`tf.data.experimental.prefetch_to_device`). Parallel stages use `tf.data.AUTOTUNE`, or `threads`
 calls on a private pool of that many threads.
 
-An image that fails to decode or preprocess is skipped and counted: each one is decoded in a
-one-element dataset whose errors are ignored, followed by a stand-in flagged as failed, so exactly
-one element comes out and the errors of reading the shards are never swallowed. The count is a
-variable on the host: run `InputPipeline.skipped` after the steps. It counts every failure the
-pipeline met, prefetched batches and each epoch included. When as many images as the source holds
-(or `DEFAULT_SKIP_LIMIT` when not counted) fail in a row, the run stops with an error instead of
-waiting for ever.
+An image that fails to decode or preprocess is skipped and counted: each group is decoded in a
+dataset of its own whose errors are ignored, so only decoding errors are ignored and errors of
+reading, parsing and checking the records (upstream, outside it) still stop the run. That dataset
+gives the images that decoded, in order, each carrying how many before it in the group did not, and
+ends with a stand-in carrying the failures after the last one; a sequential filter drops the
+stand-ins and adds the failures to a variable on the host, so a failure is counted by the time the
+next image (or the group's end) leaves the filter. The cost of the guard is per group, not per
+image. Run `InputPipeline.skipped` after the steps: it counts every failure the pipeline met,
+prefetched batches and each epoch included. When as many images as the source holds (or
+`DEFAULT_SKIP_LIMIT` when not counted) fail in a row, the run stops with an error instead of waiting
+for ever.
 
 Training uses `training_preprocessing`; forward (training=False) uses the evaluation path of
 extraction, `slim_resnet.preprocessing.preprocess`, and reads the files in order.
@@ -34,6 +39,8 @@ tf1 = tf.compat.v1
 DEFAULT_SHUFFLE_BUFFER = 1024  # records; ImageNet's average JPEG is about 110 kB
 DEFAULT_SKIP_LIMIT = 10_000
 MAX_CYCLE_LENGTH = 10  # shards read at once
+GROUP_SIZE = 32  # images parsed, checked and decoded together (the decoding guard's cost is per group)
+FAILED = -1  # the label of an image's stand-in when it did not decode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +86,9 @@ def _check_arguments(source, batch_size, image_size, preprocessing_name, trainin
                                 f"{num_workers} workers; give at least one file per worker")
 
 
-def _records(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index):
-    """(image bytes, stored label, boxes) per image, for ever."""
+def _files(source, training, seed, num_workers, worker_index):
+    """This worker's files (TFRecord paths, or (image path, label) pairs), shuffled when training, for
+    ever; and how many there are."""
     if source.format == sources.FORMAT_TFRECORD:
         files = tf.data.Dataset.from_tensor_slices(list(source.files))
     else:
@@ -89,7 +97,33 @@ def _records(source, training, parallel, seed, shuffle_buffer, num_workers, work
     per_worker = len(range(worker_index, source.num_files, num_workers))
     if training:
         files = files.shuffle(per_worker, seed=seed, reshuffle_each_iteration=True)
-    files = files.repeat()
+    return files.repeat(), per_worker
+
+
+def _parse_group(serialized):
+    """`example_format.parse_example` of a [K] batch of records at once: (image bytes [K], label [K],
+    boxes [K, N, 4] padded with zeros, boxes per image [K])."""
+    spec = {
+        example_format.ENCODED: tf.io.FixedLenFeature([], tf.string, default_value=""),
+        example_format.LABEL: tf.io.FixedLenFeature([], tf.int64, default_value=example_format.MISSING_LABEL),
+    }
+    for key in example_format.BOX_KEYS:
+        spec[key] = tf.io.VarLenFeature(tf.float32)
+    parsed = tf.io.parse_example(serialized, spec)
+    coordinates = [parsed[key] for key in example_format.BOX_KEYS]
+    counts = [tf.RaggedTensor.from_sparse(column).row_lengths() for column in coordinates]
+    same = tf.debugging.assert_equal(
+        tf.reduce_all(tf.stack([tf.equal(counts[0], count) for count in counts[1:]])), True,
+        message=f"{', '.join(example_format.BOX_KEYS)}: expected as many values in each")
+    with tf.control_dependencies([same]):
+        boxes = tf.stack([tf.sparse.to_dense(column) for column in coordinates], axis=2)
+    return parsed[example_format.ENCODED], parsed[example_format.LABEL], boxes, tf.cast(counts[0], tf.int32)
+
+
+def _groups(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index, group_size, check):
+    """(image bytes, label, boxes, boxes per image) of `group_size` images at a time, for ever: parsed
+    and checked (`check`) in one parallel map."""
+    files, per_worker = _files(source, training, seed, num_workers, worker_index)
     if source.format == sources.FORMAT_TFRECORD:
         def read(path):
             return tf.data.TFRecordDataset(path, buffer_size=8 << 20)
@@ -98,32 +132,43 @@ def _records(source, training, parallel, seed, shuffle_buffer, num_workers, work
                                    num_parallel_calls=parallel, deterministic=not training)
         if training and shuffle_buffer > 1:
             records = records.shuffle(shuffle_buffer, seed=seed)
-        return records.map(example_format.parse_example, num_parallel_calls=parallel)
+        def parse_and_check(serialized):
+            return check(*_parse_group(serialized))
+
+        return records.batch(group_size).map(parse_and_check, num_parallel_calls=parallel)
 
     def load(path, label):
-        return tf.io.read_file(path), tf.cast(label, tf.int64), tf.zeros([0, 4], tf.float32)
+        return tf.io.read_file(path), tf.cast(label, tf.int64)
 
-    return files.map(load, num_parallel_calls=parallel)
+    def no_boxes_and_check(image_bytes, labels):
+        count = tf.shape(labels)[0]
+        return check(image_bytes, labels, tf.zeros([count, 0, 4], tf.float32), tf.zeros([count], tf.int32))
+
+    images = files.map(load, num_parallel_calls=parallel)
+    return images.batch(group_size).map(no_boxes_and_check, num_parallel_calls=parallel)
 
 
 def _label_checker(source, num_classes, background):
+    """fn(group) -> the group, its labels checked and made the model's (int32); stops the run with a
+    message for a record without an image or a label outside the model's classes."""
     lowest, highest = sources.label_range(num_classes, background)
     offset = 0 if background else 1
     where = f"{source.path}: "
 
-    def check(image_bytes, label, boxes):
+    def check(image_bytes, labels, boxes, counts):
         has_image = tf.debugging.assert_greater(
             tf.strings.length(image_bytes), 0,
             message=f"{where}a record without {example_format.ENCODED}")
         low = tf.debugging.assert_greater_equal(
-            label, tf.constant(lowest, tf.int64),
+            labels, tf.constant(lowest, tf.int64),
             message=f"{where}{example_format.LABEL} below the model labels {lowest}..{highest} "
                     f"(-1: the record has none)")
         high = tf.debugging.assert_less_equal(
-            label, tf.constant(highest, tf.int64),
+            labels, tf.constant(highest, tf.int64),
             message=f"{where}{example_format.LABEL} above the model labels {lowest}..{highest}")
         with tf.control_dependencies([has_image, low, high]):
-            return tf.identity(image_bytes), tf.cast(label - offset, tf.int32), tf.identity(boxes)
+            return (tf.identity(image_bytes), tf.cast(labels - offset, tf.int32), tf.identity(boxes),
+                    tf.identity(counts))
 
     return check
 
@@ -150,43 +195,52 @@ def _image_maker(source, image_size, preprocessing_name, training, dtype, seed):
     return make
 
 
-def _guarded(make, image_size, dtype):
-    """fn(bytes, label, boxes) -> a one-element dataset (image, label, decoded?) that never fails."""
+def _guarded(make, image_size, dtype, group_size):
+    """fn(group) -> a dataset of (image, label, missed) that never fails.
+
+    It gives the group's images that decoded, in order, each with the number of images before it in
+    the group that did not (`missed`); then a stand-in labelled `FAILED` with the number of images
+    after the last one that decoded. Errors of decoding the group's images are ignored, and only them:
+    the group is read, parsed and checked outside this dataset.
+    """
     stand_in = tf.zeros([image_size, image_size, 3], dtype)
 
-    def guarded(image_bytes, label, boxes):
-        def attempt(image_bytes, boxes):
-            return make(image_bytes, boxes), True
+    def attempt(index, image_bytes, label, boxes, count):
+        return index, make(image_bytes, boxes[:count]), label
 
-        tried = tf.data.Dataset.from_tensors((image_bytes, boxes)).map(attempt).ignore_errors()
-        failed = tf.data.Dataset.from_tensors((stand_in, False))
-        def with_label(image, ok):
-            return image, label, ok
+    def with_missed(last, element):
+        index, image, label = element
+        return index, (image, label, index - last - 1)
 
-        return tried.concatenate(failed).take(1).map(with_label)
+    def guarded(image_bytes, labels, boxes, counts):
+        indices = tf.range(tf.shape(labels)[0])
+        tried = tf.data.Dataset.from_tensor_slices((indices, image_bytes, labels, boxes, counts)).map(attempt)
+        end = tf.data.Dataset.from_tensors((tf.shape(labels)[0], stand_in, tf.constant(FAILED, tf.int32)))
+        return tried.ignore_errors().concatenate(end).scan(tf.constant(-1), with_missed)
 
     return guarded
 
 
-def _decoded(image, label, ok):
-    return ok
-
-
-def _without_flag(image, label, ok):
-    return image, label
-
-
 def _skip_counter(skipped, in_a_row, limit, path):
-    def count(image, label, ok):
-        total = skipped.assign_add(tf.cast(tf.logical_not(ok), tf.int64))
-        run = in_a_row.assign(tf.where(ok, tf.constant(0, tf.int64), in_a_row.read_value() + 1))
+    """A filter predicate: keeps the images that decoded, counting those that did not."""
+    def decoded(image, label, missed):
+        ok = tf.not_equal(label, FAILED)
+        missed = tf.cast(missed, tf.int64)
+        total = skipped.assign_add(missed)
+        run = in_a_row.read_value() + missed
         not_stuck = tf.debugging.assert_less(
             run, tf.constant(limit, tf.int64),
             message=f"{path}: {limit} images in a row failed to decode; expected JPEG images")
-        with tf.control_dependencies([total, not_stuck]):
-            return tf.identity(image), tf.identity(label), tf.identity(ok)
+        with tf.control_dependencies([not_stuck]):
+            reset = in_a_row.assign(tf.where(ok, tf.constant(0, tf.int64), run))
+        with tf.control_dependencies([total, reset]):
+            return tf.identity(ok)
 
-    return count
+    return decoded
+
+
+def _without_missed(images, labels, missed):
+    return images, labels
 
 
 def build_pipeline(source: sources.DataSource, batch_size: int, image_size: int, training: bool,
@@ -232,15 +286,14 @@ def build_pipeline(source: sources.DataSource, batch_size: int, image_size: int,
                                collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
         in_a_row = tf1.Variable(0, dtype=tf.int64, trainable=False, name="skipped_in_a_row",
                                 collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
-        records = _records(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index)
-        records = records.map(_label_checker(source, num_classes, background), num_parallel_calls=parallel)
+        groups = _groups(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index,
+                         GROUP_SIZE, _label_checker(source, num_classes, background))
         make = _image_maker(source, image_size, preprocessing_name, training, dtype, seed)
-        cycle = 2 * (threads or 4)
-        images = records.interleave(_guarded(make, image_size, dtype), cycle_length=cycle, block_length=1,
-                                    num_parallel_calls=parallel, deterministic=not training)
-        images = images.map(_skip_counter(skipped, in_a_row, limit, source.path))
-        images = images.filter(_decoded).map(_without_flag)
-        dataset = images.batch(batch_size, drop_remainder=True)
+        images = groups.interleave(_guarded(make, image_size, dtype, GROUP_SIZE),
+                                   cycle_length=threads or tf.data.AUTOTUNE, block_length=GROUP_SIZE,
+                                   num_parallel_calls=parallel, deterministic=not training)
+        images = images.filter(_skip_counter(skipped, in_a_row, limit, source.path))
+        dataset = images.batch(batch_size, drop_remainder=True).map(_without_missed)
         options = tf.data.Options()
         if threads is not None:
             options.threading.private_threadpool_size = threads

@@ -144,3 +144,41 @@ def test_workers_read_their_own_shards(shards, batches):
             _, labels, _ = batches(_build(source, training=False, num_workers=2, worker_index=index))
             seen.append(labels.tolist())
     assert seen == [_stored_labels(source.files[0])[:4], _stored_labels(source.files[1])[:4]]
+
+
+def test_images_that_fail_at_the_end_of_a_group_are_counted_and_the_order_is_kept(
+        tmp_path, make_record, write_shard, monkeypatch):
+    # Groups of 3: [1, junk, junk] then [1, junk, junk] again: the group's last images never
+    # come before another decoded image of the same group.
+    monkeypatch.setattr(pipeline, "GROUP_SIZE", 3)
+    write_shard(tmp_path / "a.tfrecord", [make_record(1), make_record(2, image=b"junk"),
+                                          make_record(3, image=b"junk"), make_record(4), make_record(5)])
+    source = sources.inspect_source(str(tmp_path))
+    with tf.Graph().as_default():
+        built = _build(source, batch_size=1, training=False)
+        with tf1.Session() as session:
+            session.run(built.initializer)
+            labels = [int(session.run(built.labels)[0]) for _ in range(3)]
+            assert labels == [1, 4, 5]
+            assert session.run(built.skipped) >= 2
+
+
+@pytest.mark.parametrize("damage", ["corrupt record", "not an Example"])
+def test_errors_reading_the_shards_stop_the_run_and_are_not_skipped(tmp_path, make_record, write_shard,
+                                                                    damage):
+    path = tmp_path / "a.tfrecord"
+    second = make_record(2) if damage == "corrupt record" else b"not an Example at all"
+    write_shard(path, [make_record(1), second, make_record(3)])
+    source = sources.inspect_source(str(tmp_path))  # checks the headers and the first record only
+    if damage == "corrupt record":
+        data = bytearray(path.read_bytes())
+        first_end = 12 + len(make_record(1)) + 4
+        data[first_end + 12 + 40] ^= 0xFF  # a byte of the second record's data: its checksum fails
+        path.write_bytes(bytes(data))
+    with tf.Graph().as_default():
+        built = _build(source, batch_size=2, training=False)
+        with tf1.Session() as session:
+            session.run(built.initializer)
+            with pytest.raises((tf.errors.DataLossError, tf.errors.InvalidArgumentError)):
+                session.run(built.images)
+            assert session.run(built.skipped) == 0
