@@ -62,7 +62,9 @@ CHILD_COMMAND = "import sys; from bench.processes.child import entry; entry(sys.
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 # Seconds a child gets to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 10.0
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The folder holding the `bench` package (bench/processes/child.py -> bench/processes -> bench -> it),
+# put first on the child's PYTHONPATH so that it imports this very copy, installed or not.
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run_in_child(

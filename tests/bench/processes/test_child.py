@@ -152,3 +152,12 @@ def test_a_configuration_over_the_memory_limit_is_an_oom_row_naming_it(tiny):
     assert result.status == "failed" and result.failure.kind == "oom", result.failure
     assert result.failure.short == "OOM (memory limit 1 GiB)"
     assert result.limits.memory_bytes == 2**30
+
+
+def test_the_child_imports_this_copy_of_the_package(monkeypatch):
+    # The first PYTHONPATH entry is the folder that holds bench/, whatever else the caller set.
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    paths = child._child_environment(Quiet()).get("PYTHONPATH").split(os.pathsep)
+    assert os.path.isfile(os.path.join(paths[0], "bench", "processes", "child.py"))
+    assert os.path.samefile(os.path.join(paths[0], "bench", "processes", "child.py"), child.__file__)
+    assert paths[1:] == ["/elsewhere"]
