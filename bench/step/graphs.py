@@ -141,7 +141,6 @@ def pipeline_inputs(
       in 'input', which times the pipeline's own batch) in the compute dtype, on the current device;
       labels [N] int32, the stored labels (class 0 the background with `labels_with_background`).
     """
-    total = len(plan.device_names) * plan.workers
     device = plan.device_names[local_index] if plan.device == "gpu" else None
     built = pipeline_lib.build_pipeline(
         plan.data_source,
@@ -155,7 +154,7 @@ def pipeline_inputs(
         threads=plan.data_threads,
         device=device,
         seed=plan.seed,
-        num_workers=total,
+        num_workers=plan.num_replicas,
         worker_index=shard,
         name="inputs" + (f"_{local_index}" if local_index else ""),
     )

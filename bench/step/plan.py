@@ -94,7 +94,12 @@ class StepPlan:
     @property
     def replicated(self) -> bool:
         """True when the step runs as more than one replica (a tf.distribute strategy)."""
-        return len(self.device_names) * self.workers > 1
+        return self.num_replicas > 1
+
+    @property
+    def num_replicas(self) -> int:
+        """Replicas across the cluster: this worker's devices times the workers."""
+        return len(self.device_names) * self.workers
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

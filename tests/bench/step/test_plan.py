@@ -28,6 +28,7 @@ def test_one_device_name_per_local_replica_and_the_replica_layout():
     assert two.device_names == ("/device:GPU:0", "/device:GPU:1") and two.replicated
     workers = plan_step(BenchmarkConfig(device="cpu", workers=2, **TINY))
     assert workers.device_names == ("/device:CPU:0",) and workers.replicated
+    assert (one.num_replicas, two.num_replicas, workers.num_replicas) == (1, 2, 2)
 
 
 @pytest.mark.parametrize("precision, dtype, loss_scale", [
