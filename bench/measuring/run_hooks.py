@@ -83,11 +83,11 @@ class RunHooks:
         self._on_step_time = on_step_time
         self.special = special_burn_in(config.burn_in, config.xla, config.trace)
         self.facts: dict = {}
-        self.on_measured_step = self._measured_step_callback(faults.active())
-        self.on_burn_in_step = self._burn_in_step_callback()
         self._faults = faults.for_run(config)
         # Called once the session is initialised: a fault the tests set for that moment strikes.
         self.at_session_start = self._faults.strike_at_start if self._faults else _nothing
+        self.on_measured_step = self._measured_step_callback()
+        self.on_burn_in_step = self._burn_in_step_callback()
 
     def on_special_burn_in(self, index: int, run_metadata) -> None:
         """After a special burn-in step: whether XLA compiled, the trace file written."""
@@ -104,12 +104,12 @@ class RunHooks:
             return None
         return lambda _, seconds: observer("burn_in", seconds)
 
-    def _measured_step_callback(self, faults_active: bool) -> Callable[[int, float], None] | None:
+    def _measured_step_callback(self) -> Callable[[int, float], None] | None:
         """The loop's measured-step callback: the time to the observer, a progress line every
         `display_every` steps, a test fault after step `faults.KILL_AFTER_STEP` (None: nothing to
         do)."""
-        stream, observer = self._progress, self._on_step_time
-        if stream is None and observer is None and not faults_active:
+        stream, observer, fault = self._progress, self._on_step_time, self._faults
+        if stream is None and observer is None and fault is None:
             return None
 
         def on_step(step: int, duration_s: float) -> None:
@@ -117,7 +117,7 @@ class RunHooks:
                 observer("measured", duration_s)
             if stream is not None and step % self._display_every == 0:
                 print(progress_line(step, duration_s), file=stream, flush=True)
-            if self._faults is not None:
-                self._faults.strike_after(step)
+            if fault is not None:
+                fault.strike_after(step)
 
         return on_step
