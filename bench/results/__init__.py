@@ -1,8 +1,9 @@
 """What a run produced, and what can be derived from it without TensorFlow.
 
-`timing` (the Measurement of raw step times), `result` and `extras` (the BenchmarkResult of one
+`measurement` (the Measurement of raw step times), `result` and `extras` (the BenchmarkResult of one
 configuration), `failures` (an error as a failed result), `records` (the versioned JSON Lines and
 CSV formats), `stats`, `distributions`, `significance`, `scaling` (figures derived from the raw
-times), `grouping` (results of the same configuration) and `compare` (two sets of results).
+times), `grouping` (results of the same configuration), `compare` (two sets of results) and `verdict`
+(whether a real-data step is input-bound).
 Imports only `bench.core`.
 """
