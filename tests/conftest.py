@@ -13,11 +13,13 @@ os.environ.setdefault('NVIDIA_TF32_OVERRIDE', '0')
 
 # Variables of the shell that would change what the code under test does: a cluster (TF_CONFIG, read
 # by bench.core.cluster), XLA auto-clustering (TF_XLA_FLAGS, read by TensorFlow), the verbose switch
-# (BENCH_VERBOSE, bench.core.quiet) and the once-only fault marker (BENCH_TEST_FAULT_ONCE, bench.core.faults).
+# (BENCH_VERBOSE, bench.core.quiet), the once-only fault marker (BENCH_TEST_FAULT_ONCE, bench.core.faults)
+# and the stand-in network (BENCH_TEST_NETWORK, bench.core.stand_ins).
 # Removed here, before TensorFlow reads them and before any session fixture starts a child (children
 # inherit os.environ), and again around each test (the `clean_shell_environment` fixture), so one
 # test that sets them without monkeypatch cannot reach the next.
-STEERING_VARIABLES = ('TF_CONFIG', 'TF_XLA_FLAGS', 'BENCH_VERBOSE', 'BENCH_TEST_FAULT_ONCE')
+STEERING_VARIABLES = ('TF_CONFIG', 'TF_XLA_FLAGS', 'BENCH_VERBOSE', 'BENCH_TEST_FAULT_ONCE',
+                      'BENCH_TEST_NETWORK')
 for _name in STEERING_VARIABLES:
   os.environ.pop(_name, None)
 warnings.filterwarnings('ignore', category=DeprecationWarning)

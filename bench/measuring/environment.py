@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 
+from bench.core import stand_ins
 from bench.step.device import usable_cpu_count, visible_gpu_names
 
 
@@ -39,13 +40,14 @@ def describe_environment(tf, device: str, gpu_names: list[str] | None = None) ->
     Returns:
       A JSON-ready dict: tensorflow_version, python_version, platform, device ('gpu'/'cpu'),
       device_name, cpu_model, cpu_count, usable_cpu_count, gpu_names, cuda_build, cuda_version,
-      cudnn_version.
+      cudnn_version; and test_network when a test-only stand-in network
+      (`bench.core.stand_ins`) replaces resnet_v2_<depth>.
     """
     if gpu_names is None:
         gpu_names = visible_gpu_names(tf)
     build = dict(tf.sysconfig.get_build_info())
     cuda_build = bool(build.get("is_cuda_build", False))
-    return {
+    described = {
         "tensorflow_version": tf.__version__,
         "python_version": platform.python_version(),
         "platform": platform.platform(),
@@ -59,3 +61,6 @@ def describe_environment(tf, device: str, gpu_names: list[str] | None = None) ->
         "cuda_version": build.get("cuda_version") if cuda_build else None,
         "cudnn_version": build.get("cudnn_version") if cuda_build else None,
     }
+    if stand_ins.test_network():
+        described["test_network"] = stand_ins.test_network()
+    return described

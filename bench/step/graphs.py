@@ -25,17 +25,20 @@ built inside `tf.xla.experimental.jit_scope()`; the synthetic inputs and initial
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import tensorflow as tf
 import tf_slim as slim
 
+from bench.core import stand_ins
 from bench.inputs import pipeline as pipeline_lib
 from bench.step import precision as precision_lib
 from bench.step import replicas, targets
 from bench.step import xla as xla_lib
 from bench.step.plan import StepPlan
 from slim_resnet import get_network, resnet_arg_scope
+from slim_resnet import resnet_v2 as resnet_v2_lib
 
 tf1 = tf.compat.v1
 
@@ -168,6 +171,21 @@ def pipeline_inputs(
 Network = Callable[..., tuple]
 
 
+def small_blocks() -> list:
+    """The blocks of a two-unit ResNet v2 (base depths 4 and 8, the first unit subsampling): the
+    stand-in network's, and the tests' for behaviour that does not depend on the depth."""
+    return [resnet_v2_lib.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
+            resnet_v2_lib.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
+
+
+def plan_network(plan: StepPlan) -> Network:
+    """The network the plan builds: resnet_v2_<depth>, or the two-unit ResNet v2 under the same
+    scope when the plan holds the test-only stand-in (`bench.core.stand_ins`)."""
+    if plan.test_network == stand_ins.SMALL:
+        return functools.partial(resnet_v2_lib.resnet_v2, blocks=small_blocks(), scope=plan.model_name)
+    return get_network(plan.depth)
+
+
 def replica_step(
     images: tf.Tensor, labels: tf.Tensor, plan: StepPlan, network: Network | None = None, replica=None
 ) -> tuple[tf.Tensor, targets.Step]:
@@ -179,7 +197,7 @@ def replica_step(
       images: the input batch in the plan's layout.
       labels: [N] int32.
       plan: depth, number of classes, layout, precision, mode (batch norm's training mode), XLA.
-      network: another network in its place (None: resnet_v2_<depth>); tests give a smaller
+      network: another network in its place (None: `plan_network`); tests give a smaller
         ResNet v2 for behaviour that does not depend on the depth.
       replica: as for `bench.step.targets.build_step` (None on one device).
 
@@ -190,7 +208,7 @@ def replica_step(
     logits = None
     with xla_lib.jit_scope(plan.xla and plan.has_model):
         if plan.has_model:
-            network = network or get_network(plan.depth)
+            network = network or plan_network(plan)
             if images.dtype != plan.compute_dtype:
                 images = tf.cast(images, plan.compute_dtype)
             with slim.arg_scope(resnet_arg_scope(data_format=plan.data_format)):

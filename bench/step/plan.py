@@ -14,6 +14,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from bench.core import stand_ins
 from bench.core.config import LABELS_WITH_BACKGROUND, MODEL_MODES, BenchmarkConfig
 from bench.core.loss_scale import LossScaleSetting, effective_loss_scale
 from bench.inputs import sources
@@ -50,6 +51,7 @@ class StepPlan:
       preprocessing: real data's preprocessing ('inception', 'vgg' or 'none').
       data_threads: the pipeline's private thread pool, or None for AUTOTUNE.
       labels_with_background: real data's stored labels are the classes, class 0 the background.
+      test_network: a test-only stand-in for resnet_v2_<depth> (`bench.core.stand_ins`), or None.
     """
 
     model_name: str
@@ -74,6 +76,7 @@ class StepPlan:
     preprocessing: str = "inception"
     data_threads: int | None = None
     labels_with_background: bool = LABELS_WITH_BACKGROUND
+    test_network: str | None = None
 
     @property
     def has_model(self) -> bool:
@@ -190,4 +193,5 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -
         data_source=source,
         preprocessing=config.preprocessing,
         data_threads=config.data_threads or None,
+        test_network=stand_ins.test_network(),
     )

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from bench.core import cluster
+from bench.core import cluster, stand_ins
 from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig, without_pipeline_settings
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits, format_size
@@ -80,6 +80,7 @@ def prepare(
     quiet = quiet or Quiet(verbose)
     for config in configs:
         config.validate()
+    stand_ins.test_network()  # a test-only switch with a wrong value fails before TensorFlow loads
     check_limits(limits, isolate)
     configs = [without_pipeline_settings(config) for config in configs]
     tf = quiet.import_tensorflow()

@@ -162,3 +162,22 @@ def test_parameter_count_matches_the_official_layout(manifest, sessions):
     assert timed.param_count == sum(int(np.prod(shape)) for shape in expected.values())
 
 
+
+
+def test_the_stand_in_network_replaces_resnet_v2_under_its_scope(monkeypatch, tiny):
+    """BENCH_TEST_NETWORK=small: the plan holds it and the built step is the two-unit ResNet v2,
+    its variables under resnet_v2_50's scope; unset, the plan builds resnet_v2_50."""
+    from bench.core.config import BenchmarkConfig
+    from bench.step import graphs, plan
+
+    config = BenchmarkConfig(**dict(tiny, mode="forward"))
+    monkeypatch.setenv("BENCH_TEST_NETWORK", "small")
+    small = graphs.build_timed_graph(plan.plan_step(config))
+    monkeypatch.delenv("BENCH_TEST_NETWORK")
+    full_plan = plan.plan_step(config)
+    assert full_plan.test_network is None
+    assert graphs.plan_network(full_plan).__name__ == "resnet_v2_50"
+    names = {op.name for op in small.graph.get_operations()}
+    assert any(name.startswith("resnet_v2_50/block2/unit_1/") for name in names)
+    assert not any(name.startswith("resnet_v2_50/block3/") for name in names)
+    assert 0 < small.param_count < 100_000  # resnet_v2_50 at 10 classes has about 23.5 M
