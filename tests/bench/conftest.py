@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bench.core import cluster, faults, quiet
+from bench.core import cluster, faults, quiet, stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.results.measurement import Measurement
 from bench.results.result import STATUS_FAILED, BenchmarkResult
@@ -110,10 +110,9 @@ def tiny_args():
 def small_blocks():
     """The block list of a two-unit ResNet v2: what does not depend on the depth, built at a
     fraction of resnet_v2_50's cost."""
-    from slim_resnet import resnet_v2  # TensorFlow, only for the tests that build graphs
+    from bench.step import graphs  # TensorFlow, only for the tests that build graphs
 
-    return [resnet_v2.resnet_v2_block("block1", base_depth=4, num_units=1, stride=2),
-            resnet_v2.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
+    return graphs.small_blocks()
 
 
 @pytest.fixture(scope="session")
@@ -127,10 +126,14 @@ def small_network(small_blocks):
 
 
 # What a child must not inherit from the shell the tests run in: a cluster description, XLA
-# auto-clustering flags, the verbose switch and the once-only fault marker would each change what
-# the harness does (tests/conftest.py removes them from this process too; a test that wants one
-# passes it in `extra`).
-INHERITED_STEERING = (cluster.ENV_VAR, "TF_XLA_FLAGS", quiet.VERBOSE_ENV_VAR, faults.ONCE_ENV_VAR)
+# auto-clustering flags, the verbose switch, the once-only fault marker and the stand-in network
+# would each change what the harness does (tests/conftest.py removes them from this process too;
+# a test that wants one passes it in `extra`).
+INHERITED_STEERING = (cluster.ENV_VAR, "TF_XLA_FLAGS", quiet.VERBOSE_ENV_VAR, faults.ONCE_ENV_VAR,
+                      stand_ins.NETWORK_ENV_VAR)
+# The children of tests whose proof does not depend on the depth build the stand-in network
+# (`bench.core.stand_ins`): a two-unit ResNet v2 in place of resnet_v2_50, seconds saved per child.
+SMALL_NETWORK = {stand_ins.NETWORK_ENV_VAR: stand_ins.SMALL}
 
 
 def clean_environment(**extra):
@@ -148,12 +151,13 @@ def bench_command(*args):
 
 @pytest.fixture(scope="session")
 def run_bench():
-    """run_bench(*args, env=None, timeout=300) -> CompletedProcess of `python -m bench ...`,
-    text output captured; env defaults to `clean_environment()`; env_extra adds variables."""
+    """run_bench(*args, env_extra=None, small_network=False, timeout=300) -> CompletedProcess of
+    `python -m bench ...`, text output captured, in `clean_environment()`; env_extra adds
+    variables; small_network: every process builds the stand-in network (SMALL_NETWORK)."""
 
-    def run(*args, env_extra=None, timeout=300):
-        return subprocess.run(bench_command(*args), cwd=REPO_ROOT,
-                              env=clean_environment(**(env_extra or {})),
+    def run(*args, env_extra=None, small_network=False, timeout=300):
+        extra = dict(SMALL_NETWORK if small_network else {}, **(env_extra or {}))
+        return subprocess.run(bench_command(*args), cwd=REPO_ROOT, env=clean_environment(**extra),
                               capture_output=True, text=True, timeout=timeout)
 
     return run

@@ -168,7 +168,7 @@ def test_a_peer_killed_mid_run_ends_the_chiefs_configuration_naming_it(run_bench
             # worker 1 dies after the second, the chief's third is the all-reduce that waits for it.
             "--batch", "1", "--mode", "forward-backward", "--no-peak-probe", "--peer-timeout", "3",
             "--timeout", "400", "--output", str(outputs[index]), *tiny_args, "--num-batches", "3",
-            timeout=600,
+            timeout=600, small_network=True,
             env_extra={"TF_CONFIG": cluster.make(addresses, index), "BENCH_TEST_FAULT": "killstep:*:*:*:1"})
 
     threads = [threading.Thread(target=worker, args=(index,)) for index in range(2)]

@@ -30,7 +30,7 @@ def _records(path):
 def test_two_workers_agree_through_forward_backward_and_train(run_bench, tiny_args, tmp_path):
     output = tmp_path / "workers.jsonl"
     done = run_bench("--workers", "2", "--batch", "2", "--mode", "forward-backward", "train",
-                     "--no-peak-probe", "--output", str(output), *tiny_args, timeout=900)
+                     "--no-peak-probe", "--output", str(output), *tiny_args, small_network=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     records = _records(output)
     assert [r["config"]["mode"] for r in records] == ["forward-backward", "train"]
@@ -57,7 +57,7 @@ def test_a_worker_that_dies_ends_the_configuration_naming_it(run_bench, tiny_arg
     # be in an all-reduce its dead peer never joins.
     done = run_bench("--workers", "2", "--batch", "1", "--mode", "forward-backward", "--no-peak-probe",
                      "--output", str(output), *tiny_args, "--num-batches", "3",
-                     env_extra={"BENCH_TEST_FAULT": "killstep:*:*:*:1"}, timeout=600)
+                     env_extra={"BENCH_TEST_FAULT": "killstep:*:*:*:1"}, small_network=True, timeout=600)
     assert done.returncode == 1
     (record,) = _records(output)
     assert record["status"] == "failed"

@@ -105,7 +105,7 @@ def repeated_sweep(tmp_path_factory, run_bench, tiny_args):
     output = folder / "runs.jsonl"
     completed = run_bench(
         "--depth", "50", "--batch", "1", "--repeat", "2", *tiny_args, "--num-batches", "4",
-        "--no-peak-probe", "--output", str(output), timeout=600,
+        "--no-peak-probe", "--output", str(output), timeout=600, small_network=True,
         env_extra={faults.ENV_VAR: "kill-once:50:1:forward",
                    faults.ONCE_ENV_VAR: str(folder / "killed-once")})
     return completed, [json.loads(line) for line in output.read_text().splitlines()]
