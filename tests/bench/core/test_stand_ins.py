@@ -21,9 +21,11 @@ def test_another_value_is_refused_naming_it(monkeypatch):
         stand_ins.test_network()
 
 
-def test_a_wrong_value_on_the_command_line_is_one_line_and_exit_2(run_bench):
-    refused = run_bench("--device", "cpu", env_extra={stand_ins.NETWORK_ENV_VAR: "tiny"})
-    assert refused.returncode == 2
-    assert refused.stderr.strip().splitlines() == [
+def test_a_wrong_value_on_the_command_line_is_one_line_and_exit_2(monkeypatch, capsys):
+    from bench.verbs import cli
+
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, "tiny")
+    assert cli.main(["--device", "cpu", "--in-process"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         "python -m bench: error: BENCH_TEST_NETWORK tiny: not a stand-in network; allowed: 'small' "
         "(test-only) or unset"]
