@@ -61,6 +61,7 @@ def describe_environment(tf, device: str, gpu_names: list[str] | None = None) ->
         "cuda_version": build.get("cuda_version") if cuda_build else None,
         "cudnn_version": build.get("cudnn_version") if cuda_build else None,
     }
-    if stand_ins.test_network():
-        described["test_network"] = stand_ins.test_network()
+    stand_in = stand_ins.test_network()
+    if stand_in:
+        described["test_network"] = stand_in
     return described

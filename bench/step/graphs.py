@@ -178,11 +178,16 @@ def small_blocks() -> list:
             resnet_v2_lib.resnet_v2_block("block2", base_depth=8, num_units=1, stride=1)]
 
 
+def small_network(scope: str) -> Network:
+    """The two-unit ResNet v2 (`small_blocks`) with its variables under `scope`."""
+    return functools.partial(resnet_v2_lib.resnet_v2, blocks=small_blocks(), scope=scope)
+
+
 def plan_network(plan: StepPlan) -> Network:
-    """The network the plan builds: resnet_v2_<depth>, or the two-unit ResNet v2 under the same
-    scope when the plan holds the test-only stand-in (`bench.core.stand_ins`)."""
+    """The network the plan builds: resnet_v2_<depth>, or `small_network` under the same scope
+    when the plan holds the test-only stand-in (`bench.core.stand_ins`)."""
     if plan.test_network == stand_ins.SMALL:
-        return functools.partial(resnet_v2_lib.resnet_v2, blocks=small_blocks(), scope=plan.model_name)
+        return small_network(plan.model_name)
     return get_network(plan.depth)
 
 

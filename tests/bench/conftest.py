@@ -2,7 +2,6 @@
 tiny settings every real run uses, the small network for behaviour that does not depend on the
 depth, the command-line runner, and the FLOP hand count."""
 
-import functools
 import json
 import math
 import os
@@ -116,13 +115,12 @@ def small_blocks():
 
 
 @pytest.fixture(scope="session")
-def small_network(small_blocks):
+def small_network():
     """small_network(config) -> the two-unit ResNet v2 under `config.model_name`'s scope, as the
     `network` of `graphs.build_timed_graph(plan, network)`."""
-    from slim_resnet import resnet_v2
+    from bench.step import graphs
 
-    return lambda config: functools.partial(resnet_v2.resnet_v2, blocks=small_blocks,
-                                            scope=config.model_name)
+    return lambda config: graphs.small_network(config.model_name)
 
 
 # What a child must not inherit from the shell the tests run in: a cluster description, XLA
