@@ -478,32 +478,25 @@ def test_a_real_data_sweep_adds_the_verdict_runs_and_ends_with_the_verdict(capsy
     assert len(_records(output)) == 3
 
 
-def test_the_pipeline_alone_through_a_child(run_bench, real_data, tmp_path):
-    output = tmp_path / "r.jsonl"
-    completed = run_bench("--data", real_data, "--mode", "input", "--image-size", "32", "--batch", "2",
-                          "--num-batches", "2", "--burn-in", "1", "--device", "cpu", "--data-threads", "2",
-                          "--output", str(output), timeout=120)
-    assert completed.returncode == 0, completed.stderr
-    (record,) = _records(output)
-    assert record["status"] == "ok" and record["config"]["data_threads"] == 2
-    assert record["extra"]["data"]["threads"] == 2 and record["model"]["param_count"] == 0
-    assert "peak_probe" not in record["extra"] and record["extra"]["flops"]["per_step"] is None
-    assert "Does the input pipeline keep up?" not in completed.stdout  # no model run: no verdict
-
-
 @pytest.mark.slow
 def test_a_real_data_forward_step_through_a_child(run_bench, real_data, tmp_path):
-    # Slow: three children (real data, synthetic, the pipeline alone), two building resnet_v2_50;
-    # the fast suite measures the real-data steps in process (tests/bench/measuring/test_measure.py).
+    # Slow: three children (real data, synthetic, the pipeline alone on a private thread pool);
+    # the fast suite measures the real-data steps and the pipeline alone in process
+    # (tests/bench/measuring/test_measure.py) and the verdict rows of a sweep (above).
     output = tmp_path / "r.jsonl"
     completed = run_bench("--data", real_data, "--mode", "forward", "--depth", "50", "--image-size", "32",
                           "--batch", "2", "--num-batches", "2", "--burn-in", "1", "--device", "cpu",
-                          "--no-peak-probe", "--output", str(output), small_network=True, timeout=120)
+                          "--data-threads", "2", "--no-peak-probe", "--output", str(output),
+                          small_network=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     (real, synthetic, alone) = _records(output)
     assert real["extra"]["data"]["source"]["num_images"] == 8 and real["config"]["data"] == real_data
     assert real["extra"]["data"]["skipped_images"] == 0 and real["config"]["num_classes"] == 1001
+    assert real["config"]["data_threads"] == 2 and real["extra"]["data"]["threads"] == 2
     assert "data" not in synthetic["config"] and "data" not in synthetic["extra"]
+    assert "data_threads" not in synthetic["config"]
     assert alone["config"]["mode"] == "input" and alone["extra"]["data"]["pipeline"] == "training"
+    assert alone["extra"]["data"]["threads"] == 2 and alone["model"]["param_count"] == 0
+    assert alone["extra"]["flops"]["per_step"] is None
     assert "Does the input pipeline keep up?" in completed.stdout
     assert completed.stdout.rstrip().splitlines()[-1].startswith("Verdict: input-bound where real data")
