@@ -12,7 +12,7 @@ import time
 import pytest
 
 import bench
-from bench.core import faults
+from bench.core import faults, stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
@@ -22,7 +22,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.p
 PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: step (\d+), duration = \d+\.\d{3}$")
 
 
-def test_a_child_measures_relays_progress_and_measures_its_overhead(tiny):
+def test_a_child_measures_relays_progress_and_measures_its_overhead(monkeypatch, tiny):
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)  # the protocol, not the depth
     progress = io.StringIO()
     config = BenchmarkConfig(mode="forward", **dict(tiny, num_batches=3, peak_probe=False))
     result = bench.run(config, isolate=True, progress=progress)
@@ -118,6 +119,7 @@ def test_a_child_killed_before_its_result_is_a_signal_failure_keeping_its_finish
     # Killed after measured step 2 of 5: no result line, so its exit status names the failure,
     # and the steps it streamed before it died are kept.
     monkeypatch.setenv(faults.ENV_VAR, "killstep:50:*:*")
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
     config = BenchmarkConfig(**dict(tiny, num_batches=5, burn_in=2, peak_probe=False))
     configs, environment = bench.prepare([config])
     result = child.run_in_child(configs[0], environment, Quiet())
