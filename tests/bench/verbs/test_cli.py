@@ -146,7 +146,8 @@ def test_help_shows_every_flag_default_and_examples(run_bench):
 # and FLOPs following the image size (test_flops).
 @pytest.mark.slow
 def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(table_rows, capsys, tmp_path,
-                                                                        tiny_args):
+                                                                        tiny_args, monkeypatch):
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)  # the axes, not the depth
     output = tmp_path / "sweep.jsonl"
     assert cli.main(["--batch", "1", *tiny_args, "--precision", "fp32", "bf16", "--image-size",
                      "32", "40", "--no-peak-probe", "--in-process", "--output", str(output)]) == 0
