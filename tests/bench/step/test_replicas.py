@@ -10,6 +10,7 @@ the cheapest, for its shards.
 """
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -96,6 +97,24 @@ def test_replicas_see_different_shards(replicated):
     assert first.shape == second.shape == (2, 32, 32, 3)
     assert not np.allclose(first, second)
     assert np.isfinite(session.run(timed.target))
+
+
+def _stored_labels(path):
+    """The labels of a shard's records, in order (read eagerly)."""
+    examples = [tf.train.Example.FromString(record.numpy()) for record in tf.data.TFRecordDataset(path)]
+    return [example.features.feature["image/class/label"].int64_list.value[0] for example in examples]
+
+
+def test_replicas_on_real_data_read_their_own_files(real_data, small_network):
+    # Forward reads in order (the evaluation path): replica k's first batch is the first records of
+    # the k-th file, not a batch both replicas share.
+    config = BenchmarkConfig(mode="forward", data=real_data, **dict(TINY, num_classes=1001))
+    timed, session = _open(config, small_network(config))
+    with session:
+        labels = session.run(timed.replicated.labels)
+    assert len(timed.pipelines) == 2
+    files = sorted(os.path.join(real_data, name) for name in os.listdir(real_data))
+    assert [replica.tolist() for replica in labels] == [_stored_labels(path)[:2] for path in files]
 
 
 def _copies(session, graph, strategy):
