@@ -12,10 +12,11 @@ The format rule (`inspect_source`):
   `slim_resnet.image_folder.list_images`; class k in sorted order has the stored label k + 1, as
   `make_data.convert_folder` writes it.
 
-Checks are cheap: every shard's first record header (its length's CRC) is checked and the record
-parsed as an Example holding `image/encoded` and a label; counting the images walks the record
-headers only (seeking over the data), which also finds a truncated shard. Record data CRCs and every
-label are checked when the pipeline reads them.
+A process checks a set of shards once: the same path, unchanged (each shard's inode, size and
+modification time), is not read again. Checks are cheap: every shard's first record header (its
+length's CRC) is checked and the record parsed as an Example holding `image/encoded` and a label;
+counting the images walks the record headers only (seeking over the data), which also finds a
+truncated shard. Record data CRCs and every label are checked when the pipeline reads them.
 """
 
 from __future__ import annotations
@@ -66,6 +67,17 @@ class DataSource:
     num_images: int | None
     classes: tuple[str, ...] | None = None
     labels: tuple[int, ...] | None = None
+
+    def to_dict(self) -> dict:
+        """Every field, JSON-ready (how a child process receives the source its parent checked)."""
+        return {field.name: (list(value) if isinstance(value := getattr(self, field.name), tuple) else value)
+                for field in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> DataSource:
+        """The source `to_dict` wrote."""
+        return cls(**{name: tuple(value) if isinstance(value, list) else value
+                      for name, value in values.items()})
 
     def to_record(self) -> dict:
         """What a result record keeps of the source: path, format, numbers of files and images."""
@@ -227,7 +239,21 @@ def _find_shards(path: str) -> list[str] | None:
     return None
 
 
+# Shard sources already checked by this process, by (path, label bounds, count, each shard's inode,
+# size and modification time): a sweep checks a path once however many configurations read it.
+_checked_shards: dict[tuple, DataSource] = {}
+
+
 def _inspect_shards(path: str, shards: list[str], bounds, count: bool) -> DataSource:
+    signature = tuple((shard, (stat := os.stat(shard)).st_ino, stat.st_size, stat.st_mtime_ns)
+                      for shard in shards)
+    key = (path, bounds, count, signature)
+    if key not in _checked_shards:
+        _checked_shards[key] = _check_shards(path, shards, bounds, count)
+    return _checked_shards[key]
+
+
+def _check_shards(path: str, shards: list[str], bounds, count: bool) -> DataSource:
     non_empty = [check_first_record(shard, bounds) for shard in shards]
     if not any(non_empty):
         raise DataError(f"{path}: every shard is empty; expected records in ImageNet's format")

@@ -16,6 +16,7 @@ import tensorflow as tf
 from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
+from bench.inputs.sources import DataSource
 from bench.measuring import flops, memory, numerics, peak, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
 from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
@@ -44,6 +45,7 @@ def benchmark(
     limits: Limits = Limits(),
     on_step_time: StepObserver | None = None,
     timed: graphs.TimedGraph | None = None,
+    data_source: DataSource | None = None,
 ) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
@@ -68,6 +70,7 @@ def benchmark(
         build it here.
         Each run opens its own session and initialises every variable, so one graph serves
         several runs (the tests use this); a run given its graph has no 'graph_build' phase.
+      data_source: `config.data` as already checked (`bench.step.plan.plan_step`), or None.
 
     Returns:
       A BenchmarkResult with status 'ok'.
@@ -75,7 +78,7 @@ def benchmark(
     started_at = utc_now()
     phases_s = {} if phases_s is None else phases_s
     hooks = RunHooks(config, progress, on_step_time)
-    plan = plan_step(config, limits.gpu_memory_limit_mb)
+    plan = plan_step(config, limits.gpu_memory_limit_mb, data_source)
     datasheet = None
     if plan.device == "gpu":
         datasheet = peak.datasheet_peak(
@@ -178,9 +181,10 @@ def run_in_process(
     limits: Limits = Limits(),
     on_step_time: StepObserver | None = None,
     timed: graphs.TimedGraph | None = None,
+    data_source: DataSource | None = None,
 ) -> BenchmarkResult:
     """`benchmark`, with errors turned into a failed result (Ctrl-C still propagates); `timed`, an
-    already built graph, as for `benchmark`.
+    already built graph, and `data_source`, the checked data, as for `benchmark`.
 
     Returns:
       The BenchmarkResult, status 'ok' or 'failed', with the total time in phases_s['total']. A
@@ -198,7 +202,7 @@ def run_in_process(
             on_step_time(kind, seconds)
 
     try:
-        result = benchmark(config, environment, progress, phases_s, limits, on_step, timed)
+        result = benchmark(config, environment, progress, phases_s, limits, on_step, timed, data_source)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
         elapsed = clock() - start
         result = failed_result(config, environment, from_exception(error, limits))

@@ -47,7 +47,7 @@ from typing import IO
 from bench.core import cluster, faults
 from bench.core import limits as limits_lib
 from bench.core.clock import clock
-from bench.core.config import BenchmarkConfig
+from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
 from bench.processes import child_pipes as pipes
@@ -105,6 +105,7 @@ def run_in_child(
         "spawned_at": spawned_at,
         "parent_pid": os.getpid(),
         "limits": limits.to_dict(),
+        "data_source": _checked_shards(config),
     }
     result_read, result_write = os.pipe()
     start = clock()
@@ -213,6 +214,22 @@ def _add_child_phases(phases_s: dict, total_s: float) -> None:
     )
 
 
+def _checked_shards(config: BenchmarkConfig) -> dict | None:
+    """The TFRecord source `config.data` names, as this process checked it (`prepare` did, and
+    `inspect_source` remembers it), so the child need not count every record again; None for
+    synthetic data, an image folder (the child lists it again: as cheap as reading the list back)
+    or a source that fails its check (the child fails the same way, as this configuration's row)."""
+    if not config.real_data:
+        return None
+    from bench.inputs import sources  # TensorFlow: already imported by `prepare` in a real sweep
+
+    try:
+        found = sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND)
+    except (sources.DataError, ValueError):
+        return None
+    return found.to_dict() if found.format == sources.FORMAT_TFRECORD else None
+
+
 # ---------------------------------------------------------------------------------------------
 # The child's end.
 
@@ -266,16 +283,19 @@ def main(result_fd: int) -> int:
 
     import_start = clock()
     Quiet.from_environment().import_tensorflow()
+    from bench.inputs.sources import DataSource
     from bench.measuring import measure  # the TensorFlow side: graphs, model, tf-slim
 
     tf_import_s = clock() - import_start
     progress = sys.stdout if job.get("progress") else None
+    checked = job.get("data_source")
     result = measure.run_in_process(
         config,
         job["environment"],
         progress=progress,
         limits=limits,
         on_step_time=on_step_time,
+        data_source=DataSource.from_dict(checked) if checked else None,
     )
     if watch is not None:
         peers.end_watch(watch, result)

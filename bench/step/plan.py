@@ -148,13 +148,16 @@ def session_config(
     return proto
 
 
-def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -> StepPlan:
+def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None,
+              data_source: sources.DataSource | None = None) -> StepPlan:
     """Decides the configuration's step.
 
     Args:
       config: a configuration whose device is resolved ('gpu' or 'cpu'; `bench.sweeping.sweep.prepare`
         resolves 'auto').
       gpu_memory_limit_mb: the cap on each GPU's memory (`bench.core.limits`), or None.
+      data_source: `config.data` as already checked (a child is given its parent's), or None to
+        check it here.
 
     Returns:
       The StepPlan.
@@ -170,7 +173,8 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None) -
     loss_scale = effective_loss_scale(config.loss_scale, config.precision)
     source = None
     if config.real_data:
-        source = sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND)
+        source = data_source if data_source is not None and data_source.path == config.data else (
+            sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND))
     return StepPlan(
         model_name=config.model_name,
         depth=config.depth,

@@ -1,5 +1,6 @@
 """Deciding and checking a data source: both formats, and one clear error per bad input."""
 
+import json
 import os
 
 import pytest
@@ -18,6 +19,25 @@ def test_a_folder_of_shards_is_tfrecord_with_its_records_counted(shards):
     assert source.num_images == 8
     assert source.to_record() == {"path": shards, "format": "tfrecord", "num_files": 2,
                                   "num_images": 8, "num_classes": None}
+
+
+def test_unchanged_shards_are_checked_once_and_a_changed_shard_again(tmp_path, make_record, write_shard):
+    path = write_shard(tmp_path / "train-00000-of-00001", [make_record(1), make_record(2)])
+    first = sources.inspect_source(str(tmp_path))
+    assert sources.inspect_source(str(tmp_path)) is first  # remembered, not read again
+    assert sources.inspect_source(str(tmp_path), count=False) is not first  # another check
+    write_shard(path, [make_record(1), make_record(2), make_record(3)])  # a new size
+    assert sources.inspect_source(str(tmp_path)).num_images == 3
+    with open(path, "r+b") as handle:  # the same size, corrupted later: its modification time moves
+        handle.write(b"\0" * 12)
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    assert "not a TFRecord file" in _error(tmp_path)
+
+
+def test_a_source_survives_its_dictionary(shards, class_folder):
+    for source in (sources.inspect_source(shards), sources.inspect_source(class_folder)):
+        again = sources.DataSource.from_dict(json.loads(json.dumps(source.to_dict())))
+        assert again == source and isinstance(again.files, tuple)
 
 
 def test_the_prefix_form_and_a_single_file_are_tfrecord(shards):

@@ -16,6 +16,7 @@ from bench.core import faults, stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
+from bench.inputs import sources
 from bench.processes import child
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -163,3 +164,11 @@ def test_the_child_imports_this_copy_of_the_package(monkeypatch):
     assert os.path.isfile(os.path.join(paths[0], "bench", "processes", "child.py"))
     assert os.path.samefile(os.path.join(paths[0], "bench", "processes", "child.py"), child.__file__)
     assert paths[1:] == ["/elsewhere"]
+
+
+def test_the_child_is_given_the_shards_its_parent_checked(real_data, class_folder, tiny_real):
+    checked = sources.inspect_source(real_data, 1001)
+    assert child._checked_shards(BenchmarkConfig(**tiny_real)) == checked.to_dict()
+    # Nothing to give: synthetic data, an image folder (the child lists it again), a bad path.
+    for data in ("synthetic", class_folder, "/no/such/data"):
+        assert child._checked_shards(BenchmarkConfig(**dict(tiny_real, data=data))) is None

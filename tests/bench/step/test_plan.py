@@ -73,3 +73,14 @@ def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(mo
     assert not uncapped.gpu_options.experimental.virtual_devices
     cpu = plan_step(BenchmarkConfig(device="cpu"), gpu_memory_limit_mb=4096).session_config
     assert cpu.device_count["GPU"] == 0 and not cpu.gpu_options.experimental.virtual_devices
+
+
+def test_real_data_is_checked_here_unless_the_checked_source_is_given(real_data):
+    config = BenchmarkConfig(device="cpu", data=real_data, **dict(TINY, num_classes=1001))
+    checked = plan_step(config).data_source
+    assert (checked.path, checked.num_images) == (real_data, 8)
+    # A child is given its parent's check (here one that says 9 images): it is used as it is.
+    given = dataclasses.replace(checked, num_images=9)
+    assert plan_step(config, data_source=given).data_source is given
+    elsewhere = dataclasses.replace(checked, path="/elsewhere")  # not this configuration's data
+    assert plan_step(config, data_source=elsewhere).data_source == checked
