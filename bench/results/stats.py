@@ -271,9 +271,12 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Me
 def step_mean_interval(step_times_s: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
     """The mean step time of one process with its t interval, the standard error taken from
     `BLOCKS` batch means (their sample sd / sqrt(blocks), df = blocks - 1) because consecutive
-    steps are not independent; the mean itself is that of every step. ValueError below 2 steps."""
+    steps are not independent; the mean itself is that of every step. A step time is never
+    negative, so the interval is cut at 0 (which keeps its coverage): a few quick steps and one
+    slow one would otherwise give a negative lower bound. ValueError below 2 steps."""
     blocks = block_means(step_times_s)
-    return interval(mean(step_times_s), standard_error(blocks), len(blocks) - 1, confidence)
+    found = interval(mean(step_times_s), standard_error(blocks), len(blocks) - 1, confidence)
+    return dataclasses.replace(found, low=max(found.low, 0.0))
 
 
 @dataclasses.dataclass(frozen=True)

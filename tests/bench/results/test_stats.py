@@ -142,6 +142,14 @@ def test_the_batch_means_interval_keeps_its_coverage_on_correlated_steps(rng):
     assert 0.88 <= covered_blocks / trials <= 0.99
 
 
+def test_a_step_time_interval_never_goes_below_zero():
+    # Three 1 ms steps and one of 30 ms: mean 8.25 ms, t(3) x its standard error is larger.
+    steps = [0.001, 0.001, 0.001, 0.030]
+    found, uncut = stats.step_mean_interval(steps), stats.mean_interval(steps)  # 4 steps: 4 blocks
+    assert uncut.low < 0 and found.low == 0.0
+    assert (found.mean, found.high) == (uncut.mean, uncut.high)
+
+
 def test_step_distribution_percentiles_and_single_step():
     steps = [0.01 * (index + 1) for index in range(100)]  # 0.01 .. 1.00
     distribution = stats.step_distribution(steps)
