@@ -25,6 +25,7 @@ import pytest
 import tensorflow as tf
 
 import bench
+from bench.core import stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.measuring import measure, numerics
 from bench.results.result import BenchmarkResult
@@ -200,7 +201,8 @@ def test_a_static_loss_scale_has_no_state_and_no_probe_means_no_efficiency(settl
     assert result.cost.gflop_per_image > 0
 
 
-def test_fp32_gradients_are_checked_and_carry_no_loss_scale_state():
+def test_fp32_gradients_are_checked_and_carry_no_loss_scale_state(monkeypatch):
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)  # nothing here needs the depth
     mode = "train"  # its gradients are forward-backward's; the fp16 tests cover that mode
     config = BenchmarkConfig(mode=mode, burn_in=1, **dict(FP16, batch_size=1, image_size=32,
                                                            precision="fp32"))
