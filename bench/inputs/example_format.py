@@ -17,13 +17,8 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-ENCODED = "image/encoded"
-LABEL = "image/class/label"
-BOX_KEYS = ("image/object/bbox/ymin", "image/object/bbox/xmin",
-            "image/object/bbox/ymax", "image/object/bbox/xmax")
-
-# The label `parse_example` gives a record without `image/class/label`.
-MISSING_LABEL = -1
+# The fields' names are example_fields' (read without TensorFlow there); callers read them here too.
+from bench.inputs.example_fields import BOX_KEYS, ENCODED, LABEL, MISSING_LABEL  # noqa: F401
 
 
 def _bytes(values: Sequence[bytes]) -> tf.train.Feature:

@@ -9,7 +9,7 @@ The format rule (`inspect_source`):
   scripts leave `raw-data/` there). A folder with shards of more than one set (`train-*-of-01024` and
   `validation-*-of-00128`) is refused: name the set with the prefix form.
 - Otherwise PATH must be a folder with one sub-folder of images per class, read with
-  `slim_resnet.image_folder.list_images`; class k in sorted order has the stored label k + 1, as
+  `slim_resnet.image_listing.list_images`; class k in sorted order has the stored label k + 1, as
   `make_data.convert_folder` writes it.
 
 A process checks a set of shards once: the same path, unchanged (each shard's inode, size and
@@ -26,10 +26,8 @@ import os
 import re
 import struct
 
-import tensorflow as tf
-
-from bench.inputs import example_format
-from slim_resnet import image_folder
+from bench.inputs import example_fields
+from slim_resnet import image_listing
 
 FORMAT_TFRECORD = "tfrecord"
 FORMAT_IMAGE_FOLDER = "image-folder"
@@ -195,16 +193,16 @@ def check_first_record(path: str, label_bounds: tuple[int, int] | None = None) -
     if len(data) < length:
         raise DataError(f"{path}: truncated TFRecord file (the first record is cut off)")
     try:
-        example = tf.train.Example.FromString(data)
-    except Exception:  # protobuf's DecodeError; its module is not part of TensorFlow's API
+        features = example_fields.read_features(data)
+    except example_fields.NotAnExample:
         raise DataError(f"{path}: the first record is not a tf.train.Example") from None
-    features = example.features.feature
-    if not features[example_format.ENCODED].bytes_list.value:
-        raise DataError(f"{path}: the first record has no {example_format.ENCODED}; "
+    images = features.get(example_fields.ENCODED, [])
+    if not images or not isinstance(images[0], bytes):
+        raise DataError(f"{path}: the first record has no {example_fields.ENCODED}; "
                         "expected ImageNet's format (JPEG bytes and a label)")
-    labels = features[example_format.LABEL].int64_list.value
-    if not labels:
-        raise DataError(f"{path}: the first record has no {example_format.LABEL}")
+    labels = features.get(example_fields.LABEL, [])
+    if not labels or not isinstance(labels[0], int):
+        raise DataError(f"{path}: the first record has no {example_fields.LABEL}")
     if label_bounds is not None and not label_bounds[0] <= labels[0] <= label_bounds[1]:
         raise DataError(f"{path}: label {labels[0]} is outside the model's {label_bounds[0]}.."
                         f"{label_bounds[1]}")
@@ -263,8 +261,8 @@ def _check_shards(path: str, shards: list[str], bounds, count: bool) -> DataSour
 
 def _inspect_folder(path: str, bounds) -> DataSource:
     try:
-        found = image_folder.list_images(path)
-    except image_folder.ImageFolderError as error:
+        found = image_listing.list_images(path)
+    except image_listing.ImageFolderError as error:
         with os.scandir(path) as entries:
             empty = not any(not entry.name.startswith(".") for entry in entries)
         if empty:

@@ -19,6 +19,7 @@ from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig, without_p
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits, format_size
 from bench.core.quiet import Quiet
+from bench.inputs import sources
 from bench.measuring import environment as environment_lib
 from bench.processes import child, workers
 from bench.results import failures
@@ -57,9 +58,9 @@ def prepare(
 ) -> tuple[list[BenchmarkConfig], dict]:
     """Validates every configuration, resolves device and data format, describes the environment.
 
-    Validation (`BenchmarkConfig.validate`) runs before TensorFlow is imported, so bad input
-    fails fast; then TensorFlow is imported (quietly) to see the GPUs, and every real-data path
-    is checked (`check_data`); no graph is built.
+    Validation (`BenchmarkConfig.validate`) and the check of every real-data path (`check_data`)
+    run before TensorFlow is imported, so bad input fails fast; then TensorFlow is imported
+    (quietly) to see the GPUs; no graph is built.
     Configurations that become equal once resolved (e.g. data format auto and NHWC on the CPU)
     are run once.
 
@@ -83,8 +84,8 @@ def prepare(
     stand_ins.test_network()  # a test-only switch with a wrong value fails before TensorFlow loads
     check_limits(limits, isolate)
     configs = [without_pipeline_settings(config) for config in configs]
-    tf = quiet.import_tensorflow()
     check_data(configs)
+    tf = quiet.import_tensorflow()
     gpu_names = device.visible_gpu_names(tf)
     resolved = list(dict.fromkeys(device.resolve(config, gpu_names) for config in configs))
     if limits.gpu_memory_bytes is not None and not any(config.device == "gpu" for config in resolved):
@@ -105,8 +106,6 @@ def check_data(configs: Sequence[BenchmarkConfig]) -> None:
     Raises:
       ConfigError: on field 'data' (the --data flag), naming the path and what is wrong.
     """
-    from bench.inputs import sources  # imports TensorFlow: after the validation
-
     checked: dict[tuple[str, int], sources.DataSource] = {}
     for config in configs:
         if not config.real_data:

@@ -2,6 +2,8 @@
 Ctrl-C between configurations."""
 
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -37,6 +39,17 @@ def test_invalid_configuration_is_refused_before_anything_runs(tiny):
         bench.run(BenchmarkConfig(**dict(tiny, depth=77)))
     with pytest.raises(ConfigError, match="image_size=16"):
         bench.run(BenchmarkConfig(**dict(tiny, image_size=16)))
+
+
+def test_unusable_data_is_refused_before_tensorflow_is_imported(tmp_path):
+    code = ("import sys; from bench.sweeping import sweep; from bench.core.config import BenchmarkConfig\n"
+            "try:\n"
+            f"    sweep.prepare([BenchmarkConfig(data={str(tmp_path)!r}, device='cpu')])\n"
+            "except ValueError as error:\n"
+            "    print(error.field, 'tensorflow' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               timeout=60)
+    assert completed.stdout.split() == ["data", "False"]  # an empty folder, found without TensorFlow
 
 
 def test_prepare_resolves_device_and_layout_once_and_drops_duplicates(tiny):
