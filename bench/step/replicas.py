@@ -43,6 +43,7 @@ from bench.step.plan import StepPlan
 
 tf1 = tf.compat.v1
 MEAN = tf.distribute.ReduceOp.MEAN
+SUM = tf.distribute.ReduceOp.SUM
 
 
 @dataclasses.dataclass
@@ -86,6 +87,17 @@ class Replica:
     def optimizer(optimizer: tf1.train.Optimizer) -> _ReducedGradientsOptimizer:
         """`optimizer` applying gradients that are already all-reduced."""
         return _ReducedGradientsOptimizer(optimizer)
+
+
+def _count_replicas() -> tf.Tensor:
+    """In a replica's context: the number of replicas in sync, summed across all of them (a
+    collective all-reduce with several workers)."""
+
+    def reduce(strategy, one):
+        return strategy.extended.reduce_to(SUM, one, destinations=one)
+
+    one = tf.constant(1.0, tf.float64)
+    return tf.distribute.get_replica_context().merge_call(reduce, args=(one,))
 
 
 class _ReducedGradientsOptimizer:
@@ -199,6 +211,7 @@ def build_on_devices(
         with tf.device(replica_device):
             inputs.append(make_inputs(task_index * len(devices) + local_index, local_index))
     built: dict[int, tuple] = {}
+    counted: dict[int, tf.Tensor] = {}
 
     @tf.autograph.experimental.do_not_convert
     def replica_step():
@@ -207,6 +220,8 @@ def build_on_devices(
         images, labels = inputs[local_index]
         with tf1.variable_creator_scope(_averaged_statistics):
             built[local_index] = build_replica(images, labels, Replica(index, local_index, len(devices)))
+        if not plan.has_model:
+            counted[local_index] = _count_replicas()
 
     with strategy.scope():
         strategy.extended.call_for_each_replica(replica_step)
@@ -215,8 +230,11 @@ def build_on_devices(
     combined = combine_steps(steps, plan.mode)
     if plan.mode == "forward-backward":
         fingerprint = tf.cast(combined.target, tf.float64)
-    elif not plan.has_model:  # no variables to agree on
-        fingerprint = tf.constant(0.0, tf.float64)
+    elif not plan.has_model:
+        # No variables to agree on, and no step that waits for the other workers: the all-reduced
+        # count of replicas, fetched after the measured steps, is the barrier that keeps a worker
+        # from leaving (taking its server with it) before every other has run its own steps.
+        fingerprint = counted[0]
     else:
         copies = [strategy.experimental_local_results(v)[0] for v in tf1.trainable_variables()]
         fingerprint = tf.add_n([tf.reduce_sum(tf.abs(tf.cast(copy, tf.float64))) for copy in copies])

@@ -67,6 +67,36 @@ def test_a_worker_that_dies_ends_the_configuration_naming_it(run_bench, tiny_arg
     assert "worker 1 (localhost:" in done.stdout
 
 
+@pytest.mark.slow
+def test_two_workers_on_real_data_each_read_their_own_shard(run_bench, tiny_args, tmp_path):
+    """Shard 1 holds a label the model lacks after a good first record (the data check reads only
+    the first): worker 1, which reads shard 1, stops on it; the chief, reading shard 0, never sees
+    it, so the row blames worker 1's own error. Were the shards not split, the chief would meet the
+    label too (a group of 32 records spans both shards) and be blamed first. The chief, done, waits
+    at the pipeline's closing all-reduce until the peer timeout (3 s here) ends it."""
+    import numpy as np
+    import tensorflow as tf
+
+    from bench.inputs import example_format
+
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    image = tf.io.encode_jpeg(np.full((40, 48, 3), 128, np.uint8)).numpy()
+    for index, labels in enumerate([[1, 2, 3, 4], [5, 6, 50, 7]]):  # --num-classes 10: labels 1..9
+        with tf.io.TFRecordWriter(str(folder / f"train-{index:05d}-of-00002")) as writer:
+            for label in labels:
+                writer.write(example_format.make_example(image, label, 40, 48))
+    output = tmp_path / "real.jsonl"
+    done = run_bench("--workers", "2", "--batch", "2", "--mode", "input", "--data", str(folder),
+                     "--peer-timeout", "3", "--output", str(output), *tiny_args, timeout=600)
+    assert done.returncode == 1, done.stderr[-2000:]
+    (record,) = _records(output)
+    assert record["status"] == "failed" and record["config"]["workers"] == 2
+    message = record["failure"]["message"]
+    assert message.startswith("worker 1 (localhost:") and "image/class/label above" in message, message
+    assert str(folder) in message and "train-00000" not in message
+
+
 def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_caused(make_failed, make_measured):
     lost = make_failed(50, 1, "forward", Failure("peer", "worker 2 (localhost:3) stopped answering"))
     killed = make_failed(50, 1, "forward", Failure("signal", "killed by signal 9 (SIGKILL)", signal=9))

@@ -117,6 +117,16 @@ def test_replicas_on_real_data_read_their_own_files(real_data, small_network):
     assert [replica.tolist() for replica in labels] == [_stored_labels(path)[:2] for path in files]
 
 
+def test_the_pipeline_alone_on_replicas_ends_with_an_all_reduce_of_their_count(real_data):
+    # 'input' has no gradient to all-reduce: its fingerprint is the barrier (every replica's count,
+    # summed) that keeps one worker from leaving before the others have run.
+    config = BenchmarkConfig(mode="input", data=real_data, **dict(TINY, num_classes=1001))
+    timed, session = _open(config)
+    with session:
+        session.run(timed.target)
+        assert session.run(timed.replicated.fingerprint) == 2.0
+
+
 def _copies(session, graph, strategy):
     """{variable name: [value of each replica's copy]} for every global variable (one run)."""
     with graph.as_default():
