@@ -150,15 +150,17 @@ def _groups(source, training, parallel, seed, shuffle_buffer, num_workers, worke
 
 def _label_checker(source, num_classes, background):
     """fn(group) -> the group, its labels checked and made the model's (int32); stops the run with a
-    message for a record without an image or a label outside the model's classes."""
+    message for a record without an image (TFRecords) or a label outside the model's classes."""
     lowest, highest = sources.label_range(num_classes, background)
     offset = 0 if background else 1
     where = f"{source.path}: "
+    records = source.format == sources.FORMAT_TFRECORD
 
     def check(image_bytes, labels, boxes, counts):
+        # An empty image file of a folder is an image that does not decode (skipped and counted).
         has_image = tf.debugging.assert_greater(
             tf.strings.length(image_bytes), 0,
-            message=f"{where}a record without {example_format.ENCODED}")
+            message=f"{where}a record without {example_format.ENCODED}") if records else tf.no_op()
         low = tf.debugging.assert_greater_equal(
             labels, tf.constant(lowest, tf.int64),
             message=f"{where}{example_format.LABEL} below the model labels {lowest}..{highest} "

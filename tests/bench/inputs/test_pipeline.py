@@ -65,6 +65,17 @@ def test_an_image_folder_gives_labels_from_its_class_folders(class_folder, batch
     assert labels.tolist() == [1, 1, 2, 2, 3, 3]
 
 
+def test_an_empty_image_file_of_a_folder_is_skipped_and_counted(class_folder, batches):
+    with open(f"{class_folder}/b/empty.jpg", "wb"):
+        pass
+    source = sources.inspect_source(class_folder)
+    assert source.num_images == 7
+    with tf.Graph().as_default():
+        _, labels, skipped = batches(_build(source, batch_size=6, training=False, preprocessing_name="vgg"))
+    assert labels.tolist() == [1, 1, 2, 2, 3, 3]
+    assert skipped >= 1
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_jpegs_that_do_not_decode_are_skipped_and_counted(tmp_path, make_jpeg, make_record, write_shard,
                                                           batches, training):
