@@ -119,13 +119,47 @@ _TRACE_LINE_PREFIXES = ('Graph execution error', 'Detected at node', 'File ', 'N
                         'Traceback', 'defined at', 'From /job:')
 
 
+# tf.data's wrapping of an error raised in a dataset function, and an Assert op's message.
+_DATASET_FUNCTION_ERROR = re.compile(
+    r'Error in user-defined function passed to \S+ transformation with iterator: \S+: (.*)')
+_ASSERTION = re.compile(r'^assertion failed: (\[.*\])$')
+_ASSERTION_ITEM = re.compile(r'\[(.*?)\](?= \[|$)')
+
+
+def plain_cause(line):
+  """A cause line without tf.data's wrapping and an Assert op's brackets.
+
+  'Error in user-defined function passed to MapDataset:3 transformation with iterator:
+  Iterator::Root::Map: assertion failed: [the message] [Condition x <= y did not hold element-wise:]
+  [x (...) = ] [1 1 1...] ...' becomes 'the message'; an assertion that names its own data
+  ('assertion failed: [a label] [1005] [is above 1..1000]') becomes 'a label 1005 is above 1..1000'.
+
+  Args:
+    line: one line of an error message.
+
+  Returns:
+    The line, unwrapped where it was wrapped.
+  """
+  wrapped = _DATASET_FUNCTION_ERROR.search(line)
+  if wrapped:
+    line = wrapped.group(1)
+  assertion = _ASSERTION.match(line)
+  if not assertion:
+    return line
+  items = _ASSERTION_ITEM.findall(assertion.group(1))
+  if len(items) > 1 and items[1].startswith('Condition '):  # the assert's default data
+    items = items[:1]
+  return ' '.join(item.strip() for item in items if item.strip())
+
+
 def first_cause_line(message):
   """The first line of an error message that says what went wrong.
 
   TensorFlow's graph-execution errors start with 'Graph execution error:', the Python stack that
   defined the failing node and 'Node: ...' before the actual cause ('OOM when allocating tensor
   ...', 'Cannot parse tensor ...'); a distributed run's errors start with the task that saw
-  them ('From /job:worker/replica:0/task:0:'). This skips those.
+  them ('From /job:worker/replica:0/task:0:'). This skips those, and unwraps the cause
+  (`plain_cause`).
 
   Args:
     message: the error's message, possibly many lines.
@@ -136,7 +170,7 @@ def first_cause_line(message):
   lines = [line.strip() for line in message.splitlines()]
   causes = [line for line in lines if line and not line.startswith(_TRACE_LINE_PREFIXES)]
   if causes:
-    return causes[0]
+    return plain_cause(causes[0])
   return next((line for line in lines if line), '')
 
 

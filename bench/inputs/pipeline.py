@@ -158,13 +158,14 @@ def _label_checker(source, num_classes, background):
         has_image = tf.debugging.assert_greater(
             tf.strings.length(image_bytes), 0,
             message=f"{where}a record without {example_format.ENCODED}") if records else tf.no_op()
-        low = tf.debugging.assert_greater_equal(
-            labels, tf.constant(lowest, tf.int64),
-            message=f"{where}{example_format.LABEL} below the model labels {lowest}..{highest} "
-                    f"(-1: the record has none)")
-        high = tf.debugging.assert_less_equal(
-            labels, tf.constant(highest, tf.int64),
-            message=f"{where}{example_format.LABEL} above the model labels {lowest}..{highest}")
+        # The messages name the lowest (highest) label of the group: the bad value.
+        low = tf1.debugging.assert_greater_equal(
+            labels, tf.constant(lowest, tf.int64), message=f"{where}{example_format.LABEL}",
+            data=[tf.reduce_min(labels),
+                  f"below the model labels {lowest}..{highest} (-1: the record has none)"])
+        high = tf1.debugging.assert_less_equal(
+            labels, tf.constant(highest, tf.int64), message=f"{where}{example_format.LABEL}",
+            data=[tf.reduce_max(labels), f"above the model labels {lowest}..{highest}"])
         with tf.control_dependencies([has_image, low, high]):
             return (tf.identity(image_bytes), tf.cast(labels - offset, tf.int32), tf.identity(boxes),
                     tf.identity(counts))

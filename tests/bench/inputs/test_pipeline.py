@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from bench.inputs import pipeline, sources
+from slim_resnet import quiet
 
 tf1 = tf.compat.v1
 
@@ -106,9 +107,10 @@ def test_nothing_decoding_stops_the_run_instead_of_waiting(tmp_path, make_record
                 session.run(built.images)
 
 
-@pytest.mark.parametrize("label,num_classes,words", [(1001, 1001, "above the model labels 1..1000"),
-                                                     (0, 1001, "below the model labels 1..1000"),
-                                                     (10, 10, "above the model labels 1..9")])
+@pytest.mark.parametrize("label,num_classes,words", [
+    (1001, 1001, "above the model labels 1..1000"),
+    (0, 1001, "below the model labels 1..1000 (-1: the record has none)"),
+    (10, 10, "above the model labels 1..9")])
 def test_labels_outside_the_model_classes_stop_the_run(tmp_path, make_record, write_shard, label,
                                                        num_classes, words):
     write_shard(tmp_path / "a.tfrecord", [make_record(1), make_record(label)])
@@ -117,8 +119,11 @@ def test_labels_outside_the_model_classes_stop_the_run(tmp_path, make_record, wr
         built = _build(source, batch_size=2, training=False, num_classes=num_classes)
         with tf1.Session() as session:
             session.run(built.initializer)
-            with pytest.raises(tf.errors.InvalidArgumentError, match=words):
+            with pytest.raises(tf.errors.InvalidArgumentError) as raised:
                 session.run(built.labels)
+    # One line that names the data, the bad label and the labels allowed.
+    assert quiet.error_summary(raised.value) == (
+        f"InvalidArgumentError: {tmp_path}: image/class/label {label} {words}")
 
 
 def test_a_record_without_an_image_stops_the_run(tmp_path, make_record, write_shard):
