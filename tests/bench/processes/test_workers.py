@@ -93,7 +93,8 @@ def test_two_workers_on_real_data_each_read_their_own_shard(run_bench, tiny_args
     (record,) = _records(output)
     assert record["status"] == "failed" and record["config"]["workers"] == 2
     message = record["failure"]["message"]
-    assert message.startswith("worker 1 (localhost:") and "image/class/label above" in message, message
+    assert message.startswith("worker 1 (localhost:"), message
+    assert "image/class/label 50 above the model labels 1..9" in message, message
     assert str(folder) in message and "train-00000" not in message
 
 
