@@ -39,10 +39,11 @@ from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
 from slim_resnet import extract_flags, files, image_decoding, image_folder, interrupts  # noqa: E402
 from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
+from slim_resnet.family import depth_problem  # noqa: E402
 from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
 from slim_resnet.progress import format_progress  # noqa: E402
 from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
-from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
+from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, get_network  # noqa: E402
 from slim_resnet.wording import listing  # noqa: E402
 
 EXIT_OUTPUT_FAILED = 1
@@ -98,15 +99,9 @@ def _check_checkpoint_depth(args, stored):
   Raises:
     UsageError: if the checkpoint has no resnet_v2_<depth> variables but those of one other depth.
   """
-  scopes = checkpoint_lib.top_level_scopes(stored)
-  if f'resnet_v2_{args.depth}' in scopes:
-    return
-  saved_depths = [depth for depth in VALID_DEPTHS if f'resnet_v2_{depth}' in scopes]
-  if len(saved_depths) == 1:
-    depth = saved_depths[0]
-    raise UsageError(f'--checkpoint {args.checkpoint}: its variables are under resnet_v2_{depth}/, '
-                     f'none under resnet_v2_{args.depth}/: the checkpoint looks like '
-                     f'resnet_v2_{depth}: pass --depth {depth}')
+  problem = depth_problem(checkpoint_lib.top_level_scopes(stored), args.depth)
+  if problem:
+    raise UsageError(f'--checkpoint {args.checkpoint}: {problem}')
 
 
 def _mismatch_hint(args, comparison):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from bench.core import quality_settings
 from bench.core.errors import ConfigError
 from bench.core.loss_scale import parse_loss_scale
 from slim_resnet.family import MIN_IMAGE_SIZE, VALID_DEPTHS
@@ -103,6 +104,12 @@ class BenchmarkConfig:
       data_threads: with real data, the size of the pipeline's private thread pool, 0 = AUTOTUNE.
       preprocessing: with real data, 'inception', 'vgg' or 'none' (the training modes and 'input'
         use its training path, forward its evaluation path).
+      checkpoint: a TF-Slim checkpoint the network restores its weights from after initialising
+        them, or None (fresh weights); see `bench.core.quality_settings`.
+      quality: after the measured steps, an untimed pass over the real data reporting top-1 and
+        top-5 accuracy (forward mode with real data only).
+      quality_images: images of the untimed quality and agreement pass, 0 for the default (with
+        `quality` one epoch of the data, else one batch).
     """
 
     depth: int = 50
@@ -131,6 +138,9 @@ class BenchmarkConfig:
     data: str = DATA_SYNTHETIC
     data_threads: int = 0
     preprocessing: str = DEFAULT_PREPROCESSING
+    checkpoint: str | None = None
+    quality: bool = False
+    quality_images: int = 0
 
     @property
     def real_data(self) -> bool:
@@ -189,6 +199,7 @@ class BenchmarkConfig:
         values = dataclasses.asdict(self)
         if not self.real_data:
             del values["data"], values["data_threads"], values["preprocessing"]
+        quality_settings.drop_defaults(values)
         if not self.data_parallel:
             del values["num_devices"], values["workers"]
             return values
@@ -254,6 +265,7 @@ class BenchmarkConfig:
         if self.mode == "input" and not self.real_data:
             raise ConfigError("mode", self.mode, "times the input pipeline alone, and synthetic data has "
                               "none; give --data PATH")
+        quality_settings.validate(self)
         if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
             raise ConfigError(
                 "burn_in",

@@ -27,5 +27,8 @@ _OTHER_FLAGS = {
     "workers": "--workers",
     "data_threads": "--data-threads",
     "preprocessing": "--preprocessing",
+    "checkpoint": "--checkpoint",
+    "quality": "--quality",
+    "quality_images": "--quality-images",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}

@@ -106,6 +106,9 @@ def benchmark(
     try:
         session.run(timed.initializer)
         phases_s["session_init"] = clock() - init_start
+        if timed.restore is not None:
+            with _phase(phases_s, "restore"):
+                session.run(timed.restore)
         hooks.at_session_start()
         tracker = memory.memory_tracker(plan.device, tf)
         scale_states = []

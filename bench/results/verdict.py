@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from bench.core.config import DATA_SYNTHETIC, BenchmarkConfig, without_pipeline_settings
+from bench.core.quality_settings import without_quality
 from bench.results.result import STATUS_INTERRUPTED, BenchmarkResult
 
 INPUT_BOUND_MARGIN = 0.05
@@ -32,12 +33,12 @@ def needs_verdict(config: BenchmarkConfig) -> bool:
 
 def synthetic_twin(config: BenchmarkConfig) -> BenchmarkConfig:
     """The same configuration on synthetic data."""
-    return without_pipeline_settings(dataclasses.replace(config, data=DATA_SYNTHETIC))
+    return without_pipeline_settings(dataclasses.replace(without_quality(config), data=DATA_SYNTHETIC))
 
 
 def pipeline_twin(config: BenchmarkConfig) -> BenchmarkConfig:
     """The pipeline alone: the same configuration in mode 'input'."""
-    return dataclasses.replace(config, mode="input")
+    return dataclasses.replace(without_quality(config), mode="input")
 
 
 def _run_key(config: BenchmarkConfig) -> BenchmarkConfig:

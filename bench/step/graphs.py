@@ -35,6 +35,7 @@ from bench.core import stand_ins
 from bench.inputs import pipeline as pipeline_lib
 from bench.step import precision as precision_lib
 from bench.step import replicas, targets
+from bench.step import restore as restore_lib
 from bench.step import xla as xla_lib
 from bench.step.plan import StepPlan
 from slim_resnet import get_network, resnet_arg_scope
@@ -61,6 +62,8 @@ class TimedGraph:
       pipelines: with real data, each local replica's input pipeline (`bench.inputs.pipeline`).
       skipped_images: with real data, an int64 scalar: the images every local pipeline skipped
         so far because they did not decode (read once after the measured steps); else None.
+      restore: with a checkpoint, the op restoring the network's weights (every replica's copy),
+        run after `initializer` (`bench.step.restore`); else None.
       flop_twin: for an NCHW graph, its NHWC twin without XLA, whose FLOPs are counted instead
         (TensorFlow's profiler only counts pooling and backward convolutions in NHWC, and the
         layout does not change the arithmetic); None otherwise.
@@ -79,6 +82,7 @@ class TimedGraph:
     flop_twin: TimedGraph | None = None
     pipelines: list = dataclasses.field(default_factory=list)
     skipped_images: tf.Tensor | None = None
+    restore: tf.Operation | None = None
 
     @property
     def target(self):
@@ -264,6 +268,9 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
             skipped = tf.add_n([built.skipped for built in pipelines], name="skipped_images")
         else:
             initializer = tf.group(*variables, name="init")
+        restore = None
+        if plan.checkpoint is not None:
+            restore = restore_lib.restore_op(plan.checkpoint, plan.model_name, placed.strategy)
     graph.finalize()
     return TimedGraph(
         graph,
@@ -279,4 +286,5 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
         flop_twin=twin,
         pipelines=pipelines,
         skipped_images=skipped,
+        restore=restore,
     )

@@ -52,6 +52,7 @@ class StepPlan:
       data_threads: the pipeline's private thread pool, or None for AUTOTUNE.
       labels_with_background: real data's stored labels are the classes, class 0 the background.
       test_network: a test-only stand-in for resnet_v2_<depth> (`bench.core.stand_ins`), or None.
+      checkpoint: the TF-Slim checkpoint the network's weights are restored from, or None.
     """
 
     model_name: str
@@ -77,6 +78,7 @@ class StepPlan:
     data_threads: int | None = None
     labels_with_background: bool = LABELS_WITH_BACKGROUND
     test_network: str | None = None
+    checkpoint: str | None = None
 
     @property
     def has_model(self) -> bool:
@@ -198,4 +200,5 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None,
         preprocessing=config.preprocessing,
         data_threads=config.data_threads or None,
         test_network=stand_ins.test_network(),
+        checkpoint=config.checkpoint if config.has_model else None,
     )

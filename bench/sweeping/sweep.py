@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from bench.core import cluster, stand_ins
+from bench.core import cluster, quality_settings, stand_ins
 from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig, without_pipeline_settings
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits, format_size
@@ -86,6 +86,10 @@ def prepare(
     configs = [without_pipeline_settings(config) for config in configs]
     check_data(configs)
     tf = quiet.import_tensorflow()
+    if any(config.checkpoint for config in configs):
+        from bench.step import restore  # TensorFlow is loaded: check every checkpoint once, here
+
+        restore.check_configs(configs)
     gpu_names = device.visible_gpu_names(tf)
     resolved = list(dict.fromkeys(device.resolve(config, gpu_names) for config in configs))
     if limits.gpu_memory_bytes is not None and not any(config.device == "gpu" for config in resolved):
@@ -122,6 +126,7 @@ def check_data(configs: Sequence[BenchmarkConfig]) -> None:
             except ValueError as error:  # too few classes for any label
                 raise ConfigError("num_classes", config.num_classes, str(error)) from None
         found = checked[key]
+        quality_settings.check_data_size(config, found.num_images)
         if found.num_files < config.replicas:
             raise ConfigError("data", config.data, f"{found.num_files} files cannot be split between "
                               f"{config.replicas} replicas; give at least one file per replica")

@@ -15,6 +15,7 @@ from bench.core.config import DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
 from bench.sweeping.signals import raise_on_sigterm
+from bench.verbs.quality_flags import add_quality_flags
 from slim_resnet.files import output_path_problem
 
 PROG = "python -m bench"
@@ -241,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         "'.<depth>_<batch>_<mode>' (and any other varying setting) before its "
         "extension",
     )
+    add_quality_flags(parser)
     output = parser.add_argument_group("output")
     output.add_argument(
         "--output",

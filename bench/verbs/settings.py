@@ -9,6 +9,7 @@ import argparse
 
 from bench.core import axes, cluster
 from bench.core.config import real_data_classes
+from bench.verbs import quality_flags
 from bench.verbs.flags import UsageError, tokens
 
 
@@ -29,10 +30,12 @@ def axis_values(args: argparse.Namespace) -> dict[str, list]:
 
 def common_settings(args: argparse.Namespace) -> dict:
     """BenchmarkConfig fields shared by every configuration of the sweep."""
+    default_classes = real_data_classes(args.num_classes, data_values(args))
     return {
+        **quality_flags.quality_settings(args),
         "num_batches": args.num_batches,
         "burn_in": args.burn_in,
-        "num_classes": real_data_classes(args.num_classes, data_values(args)),
+        "num_classes": quality_flags.num_classes(args, depth_values(args), default_classes),
         "seed": args.seed,
         "device": args.device,
         "intra_op_threads": args.intra_op_threads,
@@ -46,6 +49,11 @@ def common_settings(args: argparse.Namespace) -> dict:
         "data_threads": args.data_threads,
         "preprocessing": args.preprocessing,
     }
+
+
+def depth_values(args: argparse.Namespace) -> list[int]:
+    """The --depth values (depths; 'all' expanded)."""
+    return axes.AXIS_OF_FIELD["depth"].values(tokens(args.depth))
 
 
 def data_values(args: argparse.Namespace) -> list[str]:

@@ -2,6 +2,7 @@
 tiny settings every real run uses, the small network for behaviour that does not depend on the
 depth, the command-line runner, and the FLOP hand count."""
 
+import dataclasses
 import json
 import math
 import os
@@ -332,3 +333,107 @@ TINY_REAL = dict(TINY, batch_size=2, num_classes=1001)
 def tiny_real(real_data):
     """The tiny BenchmarkConfig settings reading `real_data` (a dict; override with dict(...))."""
     return dict(TINY_REAL, data=real_data)
+
+
+# --- a checkpoint that knows its images (issue 31: restore, agreement, quality) -----------------
+
+MEMORIZED_CLASSES = 4  # class sub-folders; the model has one more logit, class 0 the background
+MEMORIZED_PER_CLASS = 4
+MEMORIZED_SIZE = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class Memorized:
+    """The small network (under resnet_v2_50's scope) trained to memorize a folder of images.
+
+    Attributes:
+      folder: a folder of MEMORIZED_CLASSES class sub-folders of PNGs (labels 1..4 as read).
+      checkpoint: the checkpoint prefix of the trained model's variables.
+      num_classes: the logits (5: class 0 the background).
+      image_size: the network's input size.
+      images: [16, 32, 32, 3] float32, the images as the evaluation pipeline reads them.
+      labels: [16] int32, their labels.
+      logits: [16, 5] float32, the trained model's logits on them.
+    """
+
+    folder: str
+    checkpoint: str
+    num_classes: int
+    image_size: int
+    images: object
+    labels: object
+    logits: object
+
+
+def _write_memorized_images(folder):
+    """Writes MEMORIZED_PER_CLASS random 40 px PNGs into each of MEMORIZED_CLASSES sub-folders."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(31)
+    for index in range(MEMORIZED_CLASSES):
+        os.makedirs(os.path.join(folder, f"class_{index}"))
+        for image in range(MEMORIZED_PER_CLASS):
+            pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(os.path.join(folder, f"class_{index}", f"{image}.png"))
+
+
+def _read_as_evaluated(folder, num_classes):
+    """Every image of `folder` and its label, read once by the forward mode's pipeline."""
+    import tensorflow as tf
+
+    from bench.inputs import pipeline, sources
+
+    source = sources.inspect_source(folder, num_classes)
+    with tf.Graph().as_default():
+        built = pipeline.build_pipeline(source, source.num_images, MEMORIZED_SIZE, training=False,
+                                        num_classes=num_classes)
+        with tf.compat.v1.Session() as session:
+            session.run(built.initializer)
+            return session.run([built.images, built.labels])
+
+
+def _train_to_memorize(images, labels, num_classes, prefix):
+    """Trains the small network (inference-mode batch norm) until it classifies every image
+    correctly, saves its model variables at `prefix`; returns its logits."""
+    import numpy as np
+    import tensorflow as tf
+    import tf_slim as slim
+
+    from bench.step import graphs
+    from slim_resnet import resnet_arg_scope
+
+    tf1 = tf.compat.v1
+    with tf.Graph().as_default():
+        tf1.set_random_seed(31)
+        with slim.arg_scope(resnet_arg_scope()):
+            logits, _ = graphs.small_network("resnet_v2_50")(tf.constant(images), num_classes=num_classes,
+                                                             is_training=False)
+        loss = tf1.losses.sparse_softmax_cross_entropy(labels, logits)
+        train = tf1.train.AdamOptimizer(0.01).minimize(loss)
+        saver = tf1.train.Saver(tf1.model_variables())
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            for _ in range(300):
+                _, values = session.run([train, logits])
+                if (values.argmax(axis=1) == labels).all() and np.sort(values, axis=1)[:, -2].max() < \
+                        values.max(axis=1).min() - 2.0:
+                    break
+            values = session.run(logits)
+            assert (values.argmax(axis=1) == labels).all(), "the small network did not memorize its images"
+            saver.save(session, prefix, write_meta_graph=False)
+    return values
+
+
+@pytest.fixture(scope="session")
+def memorized(tmp_path_factory):
+    """A `Memorized`: the small network trained on 16 labelled images, and its checkpoint (a few
+    seconds, once per test process)."""
+    root = tmp_path_factory.mktemp("memorized")
+    folder = str(root / "images")
+    _write_memorized_images(folder)
+    num_classes = MEMORIZED_CLASSES + 1
+    images, labels = _read_as_evaluated(folder, num_classes)
+    prefix = str(root / "checkpoint" / "model.ckpt")
+    logits = _train_to_memorize(images, labels, num_classes, prefix)
+    return Memorized(folder, prefix, num_classes, MEMORIZED_SIZE, images, labels, logits)
