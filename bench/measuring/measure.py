@@ -13,11 +13,12 @@ from typing import IO
 
 import tensorflow as tf
 
+from bench.core import quality_settings
 from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.inputs.sources import DataSource
-from bench.measuring import flops, memory, numerics, peak, timing
+from bench.measuring import flops, memory, numerics, peak, quality_pass, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
 from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
@@ -53,8 +54,10 @@ def benchmark(
     count, the session and initialisation, the burn-in (with XLA the first burn-in step also
     returns the executed graphs, to check that it compiled; with --trace the last is traced; in
     forward-backward a dynamic loss scale settles here), the loss-scale reading and the
-    peak-memory reset, the measured steps, the peak-memory reading, and the untimed numerics
-    checks.
+    peak-memory reset, the measured steps, the peak-memory reading, the untimed numerics
+    checks, and the untimed quality pass (--quality; agreement with fp32 for fp16, bf16 and XLA;
+    `bench.measuring.quality_pass`). With --checkpoint the weights are restored right after
+    initialisation.
 
     Args:
       config: a prepared configuration (device and data format resolved).
@@ -146,6 +149,10 @@ def benchmark(
                 )
         if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
             hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
+        quality = None
+        if quality_settings.wants_untimed_pass(config):
+            with _phase(phases_s, "quality_pass"):
+                quality = quality_pass.run_untimed_pass(session, timed, plan, config)
     finally:
         close_start = clock()
         session.close()
@@ -163,6 +170,7 @@ def benchmark(
         numerics=checks,
         fingerprint=fingerprint,
         data=data,
+        quality=quality,
         **hooks.facts,
     )
     return BenchmarkResult(

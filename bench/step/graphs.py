@@ -62,6 +62,8 @@ class TimedGraph:
       pipelines: with real data, each local replica's input pipeline (`bench.inputs.pipeline`).
       skipped_images: with real data, an int64 scalar: the images every local pipeline skipped
         so far because they did not decode (read once after the measured steps); else None.
+      network: the network built (`plan_network`'s, or the one given), for the untimed quality
+        pass to build again (`bench.step.quality_graph`).
       restore: with a checkpoint, the op restoring the network's weights (every replica's copy),
         run after `initializer` (`bench.step.restore`); else None.
       flop_twin: for an NCHW graph, its NHWC twin without XLA, whose FLOPs are counted instead
@@ -83,6 +85,7 @@ class TimedGraph:
     pipelines: list = dataclasses.field(default_factory=list)
     skipped_images: tf.Tensor | None = None
     restore: tf.Operation | None = None
+    network: Network | None = None
 
     @property
     def target(self):
@@ -287,4 +290,5 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
         pipelines=pipelines,
         skipped_images=skipped,
         restore=restore,
+        network=network or (plan_network(plan) if plan.has_model else None),
     )
