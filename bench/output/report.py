@@ -15,6 +15,7 @@ from bench.core.batch_search import ROLE_TRY
 from bench.core.clock import timestamp
 from bench.core.config import MODE_TITLES, BenchmarkConfig
 from bench.output import table
+from bench.output.quality_lines import quality_lines
 from bench.output.table import format_bytes
 from bench.results import records
 from bench.results import stats as stats_lib
@@ -30,7 +31,9 @@ SETUP_PHASES = (
     ("graph_build", "graph build"),
     ("flop_count", "FLOP count"),
     ("session_init", "session + init"),
+    ("restore", "checkpoint restore"),
     ("burn_in", "burn-in"),
+    ("quality_pass", "untimed quality pass"),
     ("teardown", "teardown"),
 )
 
@@ -119,6 +122,7 @@ def _run_lines(result: BenchmarkResult) -> list[str]:
         ),
     ]
     lines += data_lines(result)
+    lines += quality_lines(result)
     lines += cost_lines(result)
     setup = setup_line(result.phases_s)
     if setup:

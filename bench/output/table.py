@@ -179,6 +179,9 @@ def table(
         extra = scaling_columns(results)
         at = [column.header for column in columns].index("Images/sec") + 1
         columns = columns[:at] + extra + columns[at:]
+        from bench.output.quality_lines import quality_columns  # it builds on Column
+
+        columns = columns[:-1] + quality_columns(results) + columns[-1:]  # before Status
     baselines = relative_baselines(results)
     rows = [
         [column.value(result, baseline) for column in columns]
@@ -218,6 +221,9 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
             "Images/sec: over the global batch (replicas x batch); Scaling: images/sec / (replicas x "
             "images/sec of the 1-replica run with the same other settings)."
         )
+    from bench.output.quality_lines import quality_footnotes
+
+    lines += quality_footnotes(results)
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")
     if not_run:
