@@ -16,6 +16,7 @@ import math
 import tabulate
 
 from bench.core import axes
+from bench.output import compare_quality
 from bench.results import records, significance, stats
 from bench.results.compare import Comparison, Row
 
@@ -83,15 +84,17 @@ def table_lines(result: Comparison, table_format: str = "github") -> list[str]:
         headers += (
             [f"{name}: ratio (95% CI)", f"{name}: verdict"] if several else ["Ratio (95% CI)", "Verdict"]
         )
+    headers += compare_quality.headers(result)
     rows = []
     for row in result.rows:
         cells = [axis.cell(axis.of(row.config)) for axis in shown]
         cells += [_images(s, p) for s, p in zip(row.samples, row.present, strict=True)]
         for comparison in row.comparisons:
             cells += [_ratio(comparison), comparison.verdict if comparison else ""]
-        rows.append(cells)
+        rows.append(cells + compare_quality.cells(result, row))
     lines = [
         f"Baseline: {names[0]}; ratio = images/sec / the baseline's (above 1: faster), with its 95% CI.",
+        *compare_quality.across_line(result),
         tabulate.tabulate(rows, headers=headers, tablefmt=table_format, disable_numparse=True),
         "",
     ]
@@ -163,6 +166,7 @@ def comparisons(result: Comparison) -> list[dict]:
                     "ratio_ci": [comparison.low, comparison.high] if comparison else None,
                     "p_value": comparison.p_value if comparison else None,
                     "verdict": comparison.verdict if comparison else None,
+                    **compare_quality.quality_dicts(row, index),
                 }
             )
     return items

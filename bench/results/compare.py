@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from bench.core import axes
 from bench.core.config import BenchmarkConfig
 from bench.core.flag_names import FLAG_OF_FIELD
-from bench.results import grouping, records, significance
+from bench.results import cross_match, grouping, records, significance
 from bench.results.result import BenchmarkResult
 
 # Environment facts shown side by side where the files differ: (row title, environment key).
@@ -99,12 +99,15 @@ class Row:
       present: per file, whether it has any record of the configuration.
       comparisons: per file after the first, the comparison with the first (None where either
         side has no measurement).
+      quality: per file, the untimed quality pass of its first record that ran one (accuracy,
+        agreement with fp32), or None.
     """
 
     config: BenchmarkConfig
     samples: list[significance.Sample | None]
     present: list[bool]
     comparisons: list[significance.Comparison | None]
+    quality: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +120,8 @@ class Comparison:
       missing: configurations not in every file, each with the names of the files holding it.
       environment: (fact, value per file) where the files' environments differ.
       settings: (flag, value per file) where the files' other settings differ.
+      across: the axes matched across (`bench.results.cross_match`: files that share no
+        configuration and differ in precision or XLA throughout), else [].
     """
 
     files: list[RecordFile]
@@ -124,6 +129,7 @@ class Comparison:
     missing: list[tuple[BenchmarkConfig, list[str]]]
     environment: list[tuple[str, list[str]]]
     settings: list[tuple[str, list[str]]]
+    across: list[str] = dataclasses.field(default_factory=list)
 
     def geometric_mean(self, index: int) -> float | None:
         """The geometric mean of file `index`'s ratios to the baseline (None with none)."""
@@ -157,6 +163,10 @@ def compare_files(files: Sequence[RecordFile]) -> Comparison:
       CompareError: when a file has no configuration in common with the baseline.
     """
     grouped = [_groups(file.results) for file in files]
+    across = []
+    if any(not set(groups) & set(grouped[0]) for groups in grouped[1:]):
+        across = cross_match.across_fields([file.results for file in files])
+        grouped = [_groups(file.results, across) for file in files] if across else grouped
     base = grouped[0]
     for file, groups in zip(files[1:], grouped[1:], strict=True):
         if not set(groups) & set(base):
@@ -173,7 +183,9 @@ def compare_files(files: Sequence[RecordFile]) -> Comparison:
             significance.compare(samples[0], sample) if samples[0] and sample else None
             for sample in samples[1:]
         ]
-        rows.append(Row(members[0].config, samples, [key in groups for groups in grouped], comparisons))
+        quality = [cross_match.first_quality(groups.get(key, [])) for groups in grouped]
+        present = [key in groups for groups in grouped]
+        rows.append(Row(members[0].config, samples, present, comparisons, quality))
     every_key = dict.fromkeys(key for groups in grouped for key in groups)
     configs = {key: next(g[key][0].config for g in grouped if key in g) for key in every_key}
     missing = [
@@ -181,12 +193,14 @@ def compare_files(files: Sequence[RecordFile]) -> Comparison:
         for key in every_key
         if not all(key in groups for groups in grouped)
     ]
-    return Comparison(list(files), rows, missing, _environment(files), _settings(files))
+    return Comparison(list(files), rows, missing, _environment(files), _settings(files), across)
 
 
-def _groups(results: Sequence[BenchmarkResult]) -> dict[tuple, list[BenchmarkResult]]:
-    """{configuration key: its records}, in order of first appearance."""
-    return {grouping.configuration_key(members[0].config): members for members in grouping.group(results)}
+def _groups(results: Sequence[BenchmarkResult], across: Sequence[str] = ()) -> dict[tuple, list]:
+    """{configuration key (without the `across` axes): its records}, in order of first appearance."""
+    return {
+        cross_match.key_without(members[0].config, across): members for members in grouping.group(results)
+    }
 
 
 def _listing(groups: dict[tuple, list[BenchmarkResult]], limit: int = 3) -> str:
