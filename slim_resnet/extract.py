@@ -38,6 +38,7 @@ import tf_slim as slim  # noqa: E402
 from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
 from slim_resnet import extract_flags, files, image_decoding, image_folder, interrupts  # noqa: E402
+from slim_resnet import extract_precision as precision_lib  # noqa: E402
 from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
 from slim_resnet.family import depth_problem  # noqa: E402
 from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
@@ -149,7 +150,8 @@ def _restore_or_warn(session, args, graph):
   try:
     with warnings.catch_warnings(record=True) as caught:
       warnings.simplefilter('always', checkpoint_lib.UnusedCheckpointVariablesWarning)
-      restorer = checkpoint_lib.make_restorer(args.checkpoint, graph=graph)
+      restorer = checkpoint_lib.make_restorer(args.checkpoint, graph=graph,
+                                              scope_map=precision_lib.scope_map(args))
   except checkpoint_lib.CheckpointMismatchError as error:
     raise UsageError(error.summary(hint=_mismatch_hint(args, error.comparison))) from error
   except checkpoint_lib.CheckpointError as error:
@@ -162,10 +164,11 @@ def _restore_or_warn(session, args, graph):
 
 
 def _build_model(args, images, num_classes, requested):
-  """Builds the network on `images` and resolves the requested end points.
+  """Builds the network on `images` (in --precision, `slim_resnet.extract_precision`) and resolves
+  the requested end points.
 
   Returns:
-    {end-point name: tensor} for the requested end points.
+    {end-point name: float32 tensor} for the requested end points.
 
   Raises:
     UsageError: for an unknown end point or an input the network refuses.
@@ -174,14 +177,15 @@ def _build_model(args, images, num_classes, requested):
   scope = f'resnet_v2_{args.depth}'
   try:
     with slim.arg_scope(resnet_arg_scope()):
-      _, end_points = network(images, num_classes=num_classes, is_training=False, scope=scope)
+      _, end_points = network(precision_lib.compute_images(images, args.precision),
+                              num_classes=num_classes, is_training=False, scope=scope)
   except ValueError as error:
     raise UsageError(f'--image-size {args.image_size}: {error}') from error
   try:
     names = end_points_lib.resolve_end_points(requested, end_points, scope)
   except end_points_lib.UnknownEndPointError as error:
     raise UsageError(f'--end-point {error.name}: {error}') from error
-  return {name: end_points[name] for name in names}
+  return precision_lib.as_float32({name: end_points[name] for name in names})
 
 
 def _file_identity(path):
@@ -228,6 +232,8 @@ def extract(args):
   problem = _output_path_problem(args.output)
   if problem:
     raise UsageError(f'--output {args.output}: {problem}')
+  if precision_lib.problem(args):
+    raise UsageError(precision_lib.problem(args))
   folder = _list_images(args)
   stored = _stored_variables(args.checkpoint)
   if stored is not None:
@@ -241,6 +247,10 @@ def extract(args):
     iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
     indices, images = iterator.get_next()  # [B], [B, size, size, 3]
     selected = _build_model(args, images, num_classes, requested)
+    reference = {}
+    if args.agreement:
+      reference = precision_lib.reference_end_points(
+          get_network(args.depth), images, num_classes, f'resnet_v2_{args.depth}', list(selected))
     probe = image_decoding.ImageProbe(args.max_pixels)
     with tf.compat.v1.Session(graph=graph) as session:
       session.run(tf.compat.v1.global_variables_initializer())
@@ -248,16 +258,19 @@ def extract(args):
       _say(f'extract: {len(folder.files)} images in {args.images}'
            + (f' ({len(folder.class_names)} class folders)' if folder.class_names else ''))
       session.run(iterator.initializer)
-      extraction = run_extraction(session, dict(selected, index=indices), folder, probe,
+      extraction = run_extraction(session, dict(selected, **reference, index=indices), folder, probe,
                                   report=_say)
 
   if not extraction.kept_indices:
     raise UsageError(f'--images {args.images}: none of the {len(folder.files)} images could be '
                      'read')
   arrays = feature_arrays(folder, extraction, list(selected), args.depth, args.image_size,
-                          args.preprocessing, args.checkpoint)
+                          args.preprocessing, args.checkpoint, args.precision)
   _write(args.output, arrays)
   _say(format_progress(extraction.progress))
+  if args.agreement:
+    for line in precision_lib.agreement_lines(extraction.features, list(selected), args.precision):
+      _say(line)
   _say(f'extract: wrote {len(extraction.kept_indices)} rows of {", ".join(selected)} to '
        f'{args.output} ({len(extraction.skipped_indices)} skipped)')
   return arrays

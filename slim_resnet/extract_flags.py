@@ -10,6 +10,7 @@ from slim_resnet import image_decoding, preprocessing
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS
 
 EXIT_USAGE = 2
+PRECISIONS = ('fp32', 'bf16', 'fp16')
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +57,13 @@ def build_parser(prog):
   parser.add_argument('--max-pixels', type=_positive_int, default=image_decoding.DEFAULT_MAX_PIXELS,
                       help='skip images of more pixels (height x width) than this, with a warning '
                       f'(default {image_decoding.DEFAULT_MAX_PIXELS}: 50 megapixels)')
+  parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                      help='compute type of the network: fp32 (default), or bf16/fp16 (convolutions '
+                      'in that type, batch norm in float32; features written as float32)')
+  parser.add_argument('--agreement', action='store_true',
+                      help='with --precision bf16/fp16 and --checkpoint: also run an fp32 copy of the '
+                      'network on the same images and report how far each written end point is from '
+                      "fp32's (relative error, cosine similarity, top-1 agreement of logits)")
   parser.add_argument('--output', required=True, help='output .npz file')
   parser.add_argument('--verbose', action='store_true',
                       help="let TensorFlow's own log lines and Python warnings through")

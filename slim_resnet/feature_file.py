@@ -8,7 +8,7 @@ The file holds:
   labels           int64 class index per row (only with class sub-folders)
   class_names      the sub-folder names, index = label (only with class sub-folders)
   skipped_files    unreadable files (relative paths), not in 'files'
-  depth, image_size, preprocessing, checkpoint   how the features were made
+  depth, image_size, preprocessing, checkpoint, precision   how the features were made
 
 It is written to a temporary file in the same folder and renamed into place
 (`slim_resnet.files.atomic_output`), so an interrupted run never leaves a partial file and an older
@@ -24,7 +24,7 @@ from slim_resnet import files, interrupts
 
 
 def feature_arrays(folder, extraction, end_point_names, depth, image_size, preprocessing_name,
-                   checkpoint):
+                   checkpoint, precision='fp32'):
   """The arrays of the file (see the module docstring).
 
   Args:
@@ -33,6 +33,7 @@ def feature_arrays(folder, extraction, end_point_names, depth, image_size, prepr
     end_point_names: the end points to store, in order.
     depth, image_size, preprocessing_name: how the network was built and fed.
     checkpoint: the checkpoint given, or None for random weights.
+    precision: the compute type ('fp32', 'bf16' or 'fp16'); the features are float32 in any case.
 
   Returns:
     {key: numpy array}.
@@ -49,6 +50,7 @@ def feature_arrays(folder, extraction, end_point_names, depth, image_size, prepr
   arrays['image_size'] = np.array(image_size)
   arrays['preprocessing'] = np.array(preprocessing_name)
   arrays['checkpoint'] = np.array(checkpoint or '')
+  arrays['precision'] = np.array(precision)
   return arrays
 
 

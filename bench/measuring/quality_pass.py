@@ -17,6 +17,7 @@ from bench.core.clock import clock
 from bench.results.quality import Accuracy, Agreement, QualityFacts
 from bench.step import quality_graph
 from bench.step.plan import StepPlan
+from slim_resnet import agreement as agreement_lib
 
 tf1 = tf.compat.v1
 
@@ -51,18 +52,11 @@ class Tally:
             self._compare(logits, batch["pooled"], batch["reference_logits"], batch["reference_pooled"])
 
     def _compare(self, logits, pooled, reference, reference_pooled) -> None:
-        finite = np.isfinite(logits).all(axis=1) & np.isfinite(pooled).all(axis=1)
+        finite = agreement_lib.finite_rows(logits) & agreement_lib.finite_rows(pooled)
         self.nonfinite += int((~finite).sum())
-        self.same_top1 += int(((logits.argmax(axis=1) == reference.argmax(axis=1)) & finite).sum())
-        logits, pooled = logits[finite].astype(np.float64), pooled[finite].astype(np.float64)
-        reference = reference[finite].astype(np.float64)
-        reference_pooled = reference_pooled[finite].astype(np.float64)
-        scale = np.maximum(np.linalg.norm(reference, axis=1), np.finfo(np.float64).tiny)
-        self.relative_errors.append(np.linalg.norm(logits - reference, axis=1) / scale)
-        norms = np.linalg.norm(pooled, axis=1) * np.linalg.norm(reference_pooled, axis=1)
-        dots = (pooled * reference_pooled).sum(axis=1)
-        self.cosines.append(np.where(norms > 0, dots / np.maximum(norms, np.finfo(np.float64).tiny),
-                                     np.where(dots == 0, 1.0, 0.0)))
+        self.same_top1 += int((agreement_lib.same_top1(logits, reference) & finite).sum())
+        self.relative_errors.append(agreement_lib.relative_errors(logits[finite], reference[finite]))
+        self.cosines.append(agreement_lib.cosines(pooled[finite], reference_pooled[finite]))
 
     def accuracy(self) -> Accuracy | None:
         if not self.labelled or not self.images:

@@ -20,13 +20,15 @@ def test_arrays_hold_rows_in_file_order_with_labels_and_provenance():
   extraction = Extraction(features, [0, 2], [1], Progress(3))
   arrays = feature_file.feature_arrays(folder, extraction, ['global_pool'], 50, 64, 'vgg', None)
   assert sorted(arrays) == ['checkpoint', 'class_names', 'depth', 'end_points', 'files',
-                            'global_pool', 'image_size', 'labels', 'preprocessing', 'skipped_files']
+                            'global_pool', 'image_size', 'labels', 'precision', 'preprocessing',
+                            'skipped_files']
   assert arrays['global_pool'].shape == (2, 1, 1, 4)
   assert arrays['files'].tolist() == ['cats/a.png', 'dogs/c.png']
   assert arrays['labels'].tolist() == [0, 1] and arrays['labels'].dtype == np.int64
   assert arrays['skipped_files'].tolist() == ['cats/b.png']
   assert (int(arrays['depth']), int(arrays['image_size'])) == (50, 64)
   assert (str(arrays['preprocessing']), str(arrays['checkpoint'])) == ('vgg', '')
+  assert str(arrays['precision']) == 'fp32'
   flat = ImageFolder('/images', ['a.png'])
   flat_arrays = feature_file.feature_arrays(flat, Extraction({'x': [np.zeros([1, 2])]}, [0], [],
                                                              Progress(1)), ['x'], 50, 64, 'none', 'c')
