@@ -67,3 +67,26 @@ def test_the_checkpoint_gives_the_class_count(memorized):
     assert quality_flags.num_classes(args, [50], 7) == 7
     without = argparse.Namespace(checkpoint=None, num_classes=None)
     assert quality_flags.num_classes(without, [50], 1001) == 1001
+
+
+def test_an_fp32_run_and_a_bf16_run_compare_on_one_line(memorized, tmp_path, monkeypatch, capsys):
+    """Through the command line in this process (the small network): the bf16 run restores the
+    memorized checkpoint and measures its agreement; compare puts it beside the speed-up."""
+    from bench.core import stand_ins
+    from bench.verbs import compare_cli
+
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
+    common = ["--checkpoint", memorized.checkpoint, "--batch", "4", "--image-size", "32", "--num-batches",
+              "3", "--burn-in", "1", "--device", "cpu", "--no-peak-probe", "--in-process", "--quiet"]
+    paths = {precision: str(tmp_path / f"{precision}.jsonl") for precision in ("fp32", "bf16")}
+    for precision, path in paths.items():
+        assert cli.main(common + ["--precision", precision, "--output", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = max(index for index, line in enumerate(lines) if line.startswith("| Depth"))
+    assert "Agree %" not in lines[0]  # the fp32 run's table
+    assert "Agree %" in lines[header] and "100.00" in lines[header + 2]  # the bf16 run's
+    assert compare_cli.main([paths["fp32"], paths["bf16"]]) == 0
+    out = capsys.readouterr().out
+    assert "Matched across --precision: fp32.jsonl fp32, bf16.jsonl bf16" in out
+    row = next(line for line in out.splitlines() if line.startswith("| 50 "))
+    assert "top-1 100.00% of 4, logits error" in row
