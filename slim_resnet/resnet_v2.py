@@ -26,9 +26,10 @@ Differences from the nets in tf-slim 1.1.0 and tensorflow/models: batch norm is 
 import tensorflow as tf
 import tf_slim as slim
 
-from slim_resnet import quiet, resnet_utils
+from slim_resnet import resnet_utils
 from slim_resnet.batch_norm import batch_norm, channel_axis
 from slim_resnet.family import MIN_IMAGE_SIZE, UNITS_PER_BLOCK, VALID_DEPTHS  # noqa: F401
+from slim_resnet.support import quiet
 
 _BASE_DEPTHS = (64, 128, 256, 512)
 _BLOCK_STRIDES = (2, 2, 2, 1)

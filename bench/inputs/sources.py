@@ -9,7 +9,7 @@ The format rule (`inspect_source`):
   scripts leave `raw-data/` there). A folder with shards of more than one set (`train-*-of-01024` and
   `validation-*-of-00128`) is refused: name the set with the prefix form.
 - Otherwise PATH must be a folder with one sub-folder of images per class, read with
-  `slim_resnet.image_listing.list_images`; class k in sorted order has the stored label k + 1, as
+  `slim_resnet.images.listing.list_images`; class k in sorted order has the stored label k + 1, as
   `make_data.convert_folder` writes it.
 
 A process checks a set of shards once: the same path, unchanged (each shard's inode, size and
@@ -27,7 +27,7 @@ import re
 import struct
 
 from bench.inputs import example_fields
-from slim_resnet import image_listing
+from slim_resnet.images import listing as image_listing
 
 FORMAT_TFRECORD = "tfrecord"
 FORMAT_IMAGE_FOLDER = "image-folder"

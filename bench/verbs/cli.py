@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return plot_cli.main(argv[1:])
     if argv[:1] == ["make-data"]:
-        from slim_resnet.quiet import quiet_tensorflow_import
+        from slim_resnet.support.quiet import quiet_tensorflow_import
 
         quiet_tensorflow_import()  # before make_data_cli imports TensorFlow
         from bench.verbs import make_data_cli

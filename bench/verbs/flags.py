@@ -15,7 +15,7 @@ from bench.core.config import DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
 from bench.sweeping.signals import raise_on_sigterm
-from slim_resnet.files import output_path_problem
+from slim_resnet.support.files import output_path_problem
 
 PROG = "python -m bench"
 
