@@ -9,41 +9,23 @@ Every public name of the three is importable from here. They are loaded on first
 package's network names are, so that importing this package costs nothing until a name is read.
 """
 
-import importlib
+from slim_resnet.support.lazy import lazy_exports
 
 _EXPORTS = {
-    'CheckpointError': 'files',
-    'CheckpointVariable': 'files',
-    'list_checkpoint_variables': 'files',
-    'resolve_checkpoint': 'files',
-    'top_level_scopes': 'files',
-    'CheckpointComparison': 'matching',
-    'CheckpointMismatchError': 'matching',
-    'Mismatch': 'matching',
-    'check_exclude_matches': 'matching',
-    'checkpoint_name': 'matching',
-    'compare_with_checkpoint': 'matching',
-    'in_scope': 'matching',
-    'variable_name': 'matching',
-    'STAGES': 'restore',
-    'Restorer': 'restore',
-    'UnusedCheckpointVariablesWarning': 'restore',
-    'make_restorer': 'restore',
-    'restore_checkpoint': 'restore',
-    'stage_of': 'restore',
-    'variables_by_stage': 'restore',
+    'slim_resnet.checkpoint.files': (
+        'CheckpointError', 'CheckpointVariable', 'list_checkpoint_variables', 'resolve_checkpoint',
+        'top_level_scopes',
+    ),
+    'slim_resnet.checkpoint.matching': (
+        'CheckpointComparison', 'CheckpointMismatchError', 'Mismatch', 'check_exclude_matches',
+        'checkpoint_name', 'compare_with_checkpoint', 'in_scope', 'variable_name',
+    ),
+    'slim_resnet.checkpoint.restore': (
+        'STAGES', 'Restorer', 'UnusedCheckpointVariablesWarning', 'make_restorer', 'restore_checkpoint',
+        'stage_of', 'variables_by_stage',
+    ),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
 
-
-def __getattr__(name):
-  if name not in _EXPORTS:
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-  value = getattr(importlib.import_module(f'{__name__}.{_EXPORTS[name]}'), name)
-  globals()[name] = value
-  return value
-
-
-def __dir__():
-  return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
