@@ -96,6 +96,7 @@ def test_two_workers_on_real_data_each_read_their_own_shard(run_bench, tiny_args
     assert message.startswith("worker 1 (localhost:"), message
     assert "image/class/label 50 above the model labels 1..9" in message, message
     assert str(folder) in message and "train-00000" not in message
+    assert f"({folder / 'train-00001-of-00002'}, record 2)" in message, message
 
 
 def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_caused(make_failed, make_measured):
