@@ -18,14 +18,16 @@ namespace (util-linux's `unshare --user --map-root-user --net`, unprivileged, as
 do) that brings loopback up, and starts every worker in it with `nsenter --preserve-credentials`
 (the worker keeps its uid, groups and files; inside, its uid reads as 0). The workers' servers
 still listen on "every interface", but the namespace has loopback only: the workers reach each
-other, and nothing else can reach them: not the network, not another user of this machine, not
-this machine's own loopback. The harness talks to its workers through pipes only, so it needs no
-way in. Nothing is left behind: the namespace ends with its last process, and the holder ends when
-its stdin closes (`close`, or this process's death).
+other, and nothing else can reach them: not the network, not another user of this machine (root
+and this same user, who can join the namespace, aside), not this machine's own loopback. The
+harness talks to its workers through pipes only, so it needs no way in. Nothing is left behind:
+the namespace ends with its last process, and the holder ends when its stdin closes (`close`, or
+this process's death).
 
 Where the machine does not allow it (no unshare or nsenter, user namespaces switched off, or
-restricted as on Ubuntu 24.04's AppArmor default), `start` raises `Unavailable` saying why, and the
-workers run as before, reachable from outside (`bench.core.exposure` words the warning).
+restricted as by Ubuntu 24.04's AppArmor default), `start` raises `Unavailable` saying why (it
+joins the namespace once itself, so a refusal to join is caught there too), and the workers run
+as before, reachable from outside (`bench.core.exposure` words the warning).
 No TensorFlow here.
 """
 
@@ -96,11 +98,19 @@ def start() -> Namespace:
     except OSError as error:
         raise Unavailable(f"unshare: {error.strerror or error}") from None
     ready, _, _ = select.select([holder.stdout], [], [], START_TIMEOUT_S)
-    if ready and holder.stdout.readline().strip() == READY:
-        return Namespace(holder, tools["nsenter"])
-    said = _ended(holder)
-    why = said[-1] if said else f"no answer within {START_TIMEOUT_S:g} s"
-    raise Unavailable(why if why.startswith("unshare") else f"unshare: {why}")
+    if not (ready and holder.stdout.readline().strip() == READY):
+        said = _ended(holder)
+        why = said[-1] if said else f"no answer within {START_TIMEOUT_S:g} s"
+        raise Unavailable(why if why.startswith("unshare") else f"unshare: {why}")
+    namespace = Namespace(holder, tools["nsenter"])
+    # Joining it is tried once here, so a refusal is this line and not every worker's failure.
+    joined = subprocess.run(namespace.command([sys.executable, "-I", "-S", "-c", ""]), capture_output=True,
+                            text=True, timeout=START_TIMEOUT_S)
+    if joined.returncode != 0:
+        namespace.close()
+        said = joined.stderr.strip().splitlines()
+        raise Unavailable(said[-1] if said else f"nsenter: exit status {joined.returncode}")
+    return namespace
 
 
 def _ended(holder: subprocess.Popen) -> list[str]:
