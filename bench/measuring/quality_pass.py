@@ -17,7 +17,7 @@ from bench.core.clock import clock
 from bench.results.quality import Accuracy, Agreement, QualityFacts
 from bench.step import quality_graph
 from bench.step.plan import StepPlan
-from slim_resnet import agreement as agreement_lib
+from slim_resnet.support import agreement as agreement_lib
 
 tf1 = tf.compat.v1
 

@@ -196,7 +196,8 @@ class Extras:
         of |weights| after the steps; in forward-backward the reduced-gradient fetch), see
         `bench.step.replicas`.
       cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
-        (one per worker)}.
+        (one per worker), 'listening' (where local workers' servers listened: 'loopback' or every
+        interface)}.
       data: the real data read and the images skipped (None for synthetic inputs).
       quality: the untimed pass after the measured steps: accuracy (--quality) and agreement
         with fp32 (fp16, bf16, XLA); None when none ran (`bench.results.quality`).

@@ -26,7 +26,7 @@ import tensorflow as tf
 from bench.core.errors import ConfigError
 from slim_resnet import checkpoint as checkpoint_lib
 from slim_resnet import end_points as end_points_lib
-from slim_resnet.checkpoint_files import CheckpointError
+from slim_resnet.checkpoint import CheckpointError
 from slim_resnet.family import depth_problem
 
 __all__ = ["CheckpointError", "check_configs", "checkpoint_classes", "restore_op", "without_path"]
