@@ -40,8 +40,8 @@ class QualityGraph:
 
     Attributes:
       graph: the tf.Graph (finalized).
-      initializer: initialises the variables and (real data) starts the pipeline.
-      load: assigns every network variable from `weight_feeds`.
+      initializer: initialises the local variables and (real data) starts the pipeline.
+      load: assigns every network variable (every global variable) from `weight_feeds`.
       weight_feeds: {timed graph's variable name: placeholder} (each placeholder once).
       images: the images placeholder [None, size, size, 3] float32 (synthetic), or None.
       fetches: {'logits', 'pooled'} and, with the agreement, {'reference_logits',
@@ -146,7 +146,8 @@ def build_quality_graph(plan: StepPlan, agreement: bool, network=None) -> Qualit
         if labels is not None:
             fetches["labels"] = labels
         feeds, load = _loader(tf1.global_variables())
-        initializer = tf.group(tf1.global_variables_initializer(), tf1.local_variables_initializer())
+        # `load` assigns every global variable: no random initial values to compute first.
+        initializer = tf.group(tf1.local_variables_initializer())
         if pipeline is not None:
             with tf.control_dependencies([initializer]):
                 initializer = tf.group(pipeline.initializer)
