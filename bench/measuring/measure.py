@@ -101,6 +101,11 @@ def benchmark(
             plan.precision,
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
         )
+    if timed is None and plan.checkpoint is not None:
+        # The graph matches every variable with the checkpoint as it is built: a checkpoint that
+        # does not fit fails here, before the probe times anything.
+        with _phase(phases_s, "graph_build"):
+            timed = graphs.build_timed_graph(plan)
     probe = None
     if hooks.peak_probe and plan.has_model:
         with _phase(phases_s, "peak_probe"):

@@ -219,3 +219,16 @@ def test_a_bad_label_stops_the_run_naming_its_shard_and_record(tmp_path):
     assert result.failure.message == (
         f"InvalidArgumentError: {folder}: image/class/label 50 above the model labels 1..9 "
         f"({folder / 'train-00001-of-00002'}, record 2)")
+
+
+def test_a_checkpoint_that_does_not_fit_fails_before_the_probe_times_anything(memorized):
+    """The small network's checkpoint against resnet_v2_50 itself: the graph is built (and the
+    checkpoint matched) before the peak probe, so the run fails with nothing timed."""
+    config = BenchmarkConfig(depth=50, batch_size=1, image_size=32, num_classes=memorized.num_classes,
+                             num_batches=2, burn_in=1, device="cpu", data_format="NHWC", peak_probe_size=256,
+                             checkpoint=memorized.checkpoint)
+    result = measure.run_in_process(config, {})
+    assert not result.ok and "\n" not in result.failure.message
+    message = result.failure.message
+    assert memorized.checkpoint in message and "does not match the graph" in message
+    assert "peak_probe" not in result.phases_s and result.measurement is None
