@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bench.core import axes
 from bench.core.config import BenchmarkConfig
 from bench.core.loss_scale import effective_loss_scale
+from bench.output import quality_lines
 
 
 def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate: bool) -> list[str]:
@@ -64,6 +65,7 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
             else "no peak probe (--no-peak-probe): no efficiency"
         ),
     ]
+    lines += quality_lines.header_lines(configs)
     traces = [config.trace for config in configs if config.trace]
     if traces:
         lines.append(

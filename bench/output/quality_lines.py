@@ -1,11 +1,12 @@
-"""The untimed quality pass in what a person reads: the summary's quality and agreement lines, the
-table's Top-1/Top-5/Agree columns and their footnote. No TensorFlow.
+"""The untimed quality pass in what a person reads: the sweep header's weights line, the summary's
+quality and agreement lines, the table's Top-1/Top-5/Agree columns and their footnote. No TensorFlow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bench.core import quality_settings
 from bench.output.table import Column
 from bench.results.quality import Accuracy, Agreement
 from bench.results.result import BenchmarkResult
@@ -95,3 +96,20 @@ def quality_footnotes(results: Sequence[BenchmarkResult]) -> list[str]:
         lines.append("Agree %: images whose top class is the same as an fp32 NHWC graph's on the same "
                      "weights and images (fp16, bf16, XLA; errors and feature cosines in the summaries).")
     return lines
+
+
+def header_lines(configs: Sequence) -> list[str]:
+    """The sweep header's line on weights and the untimed pass, when a checkpoint, --quality or an
+    agreement with fp32 is involved (none otherwise)."""
+    checkpoints = list(dict.fromkeys(config.checkpoint for config in configs if config.checkpoint))
+    scored = [config for config in configs if config.quality]
+    compared = [config for config in configs if quality_settings.wants_agreement(config)]
+    if not (checkpoints or scored or compared):
+        return []
+    parts = [f"checkpoint {', '.join(checkpoints)}" if checkpoints else "fresh (initialised, not trained)"]
+    if scored:
+        images = scored[0].quality_images or "one epoch of the"
+        parts.append(f"--quality: top-1/top-5 over {images} images after the measured steps, untimed")
+    if compared:
+        parts.append("fp16/bf16/XLA runs compare their answers with an fp32 graph's, untimed")
+    return ["Weights: " + "; ".join(parts)]

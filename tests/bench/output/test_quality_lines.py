@@ -47,3 +47,17 @@ def test_table_shows_top1_top5_and_agreement_before_the_status(make_measured):
     assert any(note.startswith("Top-1 %, Top-5 %: accuracy of the untimed --quality pass") for note in notes)
     assert any(note.startswith("Agree %: images whose top class is the same") for note in notes)
     assert "1 images with non-finite answers" in quality_lines(bf16)[-1]
+
+
+def test_the_header_names_the_weights_and_the_untimed_passes():
+    from bench.core.config import BenchmarkConfig
+    from bench.output.quality_lines import header_lines
+
+    assert header_lines([BenchmarkConfig()]) == []
+    assert header_lines([BenchmarkConfig(checkpoint="m.ckpt", data="d", quality=True),
+                         BenchmarkConfig(checkpoint="m.ckpt", precision="bf16")]) == [
+        "Weights: checkpoint m.ckpt; --quality: top-1/top-5 over one epoch of the images after the measured "
+        "steps, untimed; fp16/bf16/XLA runs compare their answers with an fp32 graph's, untimed"]
+    assert header_lines([BenchmarkConfig(xla=True)]) == [
+        "Weights: fresh (initialised, not trained); fp16/bf16/XLA runs compare their answers with an fp32 "
+        "graph's, untimed"]
