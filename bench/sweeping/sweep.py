@@ -121,7 +121,9 @@ def check_data(configs: Sequence[BenchmarkConfig]) -> None:
             except sources.DataError as error:
                 message = _without_path(str(error), config.data)
                 if "outside the model's" in message:
-                    message += f" (--num-classes {config.num_classes}; class 0 is the background)"
+                    given = f"--checkpoint's {config.num_classes} classes" if config.checkpoint else (
+                        f"--num-classes {config.num_classes}")
+                    message += f" ({given}; class 0 is the background)"
                 raise ConfigError("data", config.data, message) from None
             except ValueError as error:  # too few classes for any label
                 raise ConfigError("num_classes", config.num_classes, str(error)) from None

@@ -50,7 +50,8 @@ def test_labels_beyond_the_checkpoint_are_refused(capsys, memorized, tmp_path):
     shutil.copytree(folder / "class_0", folder / "class_9")
     err = refused(capsys, ["--checkpoint", memorized.checkpoint, "--data", str(folder), "--quality",
                            "--batch", "4"])
-    assert f"--data {folder}:" in err and "5" in err
+    assert (f"--data {folder}: 5 class sub-folders give labels 1..5, outside the model's 1..4 "
+            "(--checkpoint's 5 classes; class 0 is the background)") in err
 
 
 def test_a_bad_checkpoint_is_refused_before_any_child(capsys, memorized, tmp_path):
