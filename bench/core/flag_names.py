@@ -27,5 +27,6 @@ _OTHER_FLAGS = {
     "workers": "--workers",
     "data_threads": "--data-threads",
     "preprocessing": "--preprocessing",
+    "breakdown": "--breakdown",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}

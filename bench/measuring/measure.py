@@ -18,7 +18,7 @@ from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.inputs import bad_records, sources
 from bench.inputs.sources import DataSource
-from bench.measuring import flops, memory, numerics, peak, timing
+from bench.measuring import breakdown_steps, flops, memory, numerics, peak, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
 from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
@@ -155,6 +155,9 @@ def benchmark(
                 )
         if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
             hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
+        if config.breakdown:  # after the measured steps and their checks, never among them
+            with _phase(phases_s, "breakdown"):
+                hooks.facts["breakdown"] = breakdown_steps.take(session, timed, plan, config.breakdown)
     except tf.errors.InvalidArgumentError as error:
         raise _with_bad_record(error, plan.data_source) from error
     finally:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from bench.results.breakdown import Breakdown
+
 
 @dataclasses.dataclass(frozen=True)
 class FlopCount:
@@ -197,6 +199,7 @@ class Extras:
         (one per worker), 'listening' (where local workers' servers listened: 'loopback' or every
         interface)}.
       data: the real data read and the images skipped (None for synthetic inputs).
+      breakdown: with --breakdown, the step's op time and FLOPs by part of the network.
     """
 
     peak_probe: PeakProbe | None = None
@@ -210,6 +213,7 @@ class Extras:
     fingerprint: float | None = None
     cluster: dict | None = None
     data: DataFacts | None = None
+    breakdown: Breakdown | None = None
 
     def to_dict(self) -> dict:
         """The record's `extra` object; {} when nothing was recorded (a failed configuration).
@@ -240,6 +244,8 @@ class Extras:
         values.update({key: value for key, value in numerics.items() if value is not None})
         if self.data is not None:
             values["data"] = self.data.to_dict()
+        if self.breakdown is not None:
+            values["breakdown"] = self.breakdown.to_dict()
         return values
 
     @classmethod
@@ -264,4 +270,5 @@ class Extras:
             peak_memory=PeakMemory(**memory) if memory else None,
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
             data=DataFacts.from_dict(values.get("data")),
+            breakdown=Breakdown.from_dict(values.get("breakdown")),
         )

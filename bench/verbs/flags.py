@@ -245,6 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
         "'.<depth>_<batch>_<mode>' (and any other varying setting) before its "
         "extension",
     )
+    compute.add_argument(
+        "--breakdown",
+        nargs="?",
+        const="blocks",
+        metavar="LEVEL",
+        help="after the measured steps, run 3 more fully traced steps (not measured) and show where "
+        "the step's op time and FLOPs go: root, block1..block4, head, loss, the backward of each, "
+        "optimizer, other; LEVEL units splits each block into its units (default: blocks)",
+    )
     output = parser.add_argument_group("output")
     output.add_argument(
         "--output",
