@@ -14,7 +14,7 @@ from bench.core import axes, batch_search
 from bench.core.batch_search import ROLE_TRY
 from bench.core.clock import timestamp
 from bench.core.config import MODE_TITLES, BenchmarkConfig
-from bench.output import table
+from bench.output import breakdown_table, table
 from bench.output.table import format_bytes
 from bench.results import records
 from bench.results import stats as stats_lib
@@ -31,6 +31,7 @@ SETUP_PHASES = (
     ("flop_count", "FLOP count"),
     ("session_init", "session + init"),
     ("burn_in", "burn-in"),
+    ("breakdown", "breakdown"),
     ("teardown", "teardown"),
 )
 
@@ -120,6 +121,7 @@ def _run_lines(result: BenchmarkResult) -> list[str]:
     ]
     lines += data_lines(result)
     lines += cost_lines(result)
+    lines += breakdown_table.summary_lines(result)
     setup = setup_line(result.phases_s)
     if setup:
         lines.append(setup)

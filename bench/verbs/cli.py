@@ -27,7 +27,7 @@ from bench.core.errors import ConfigError
 from bench.core.flag_names import FLAG_OF_FIELD
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
-from bench.output import header, report, table, verdict_table
+from bench.output import breakdown_table, header, report, table, verdict_table
 from bench.results import records, scaling, verdict
 from bench.results.result import BenchmarkResult
 from bench.sweeping import batch_max, repeats, resume, sweep
@@ -248,6 +248,7 @@ def _finish(
             _print_lines(table.footnotes(shown, outcome.not_run), sys.stdout)
     if shown and args.format == "table":
         _print_lines(verdict_table.verdict_lines(shown, outcome.not_run, args.table_format), sys.stdout)
+        _print_lines(breakdown_table.sweep_lines(shown, args.table_format), sys.stdout)
     if unsaved:
         print(
             f"{PROG}: {len(unsaved)} record(s) could not be written to {args.output}; "
