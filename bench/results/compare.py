@@ -35,7 +35,7 @@ ENVIRONMENT_FACTS = (
     ("cuDNN", "cudnn_version"),
 )
 # Config fields that are not sweep axes and say nothing about the run's speed.
-_NOT_SETTINGS = ("display_every", "trace")
+_NOT_SETTINGS = ("display_every", "trace", "breakdown")
 
 
 class CompareError(Exception):

@@ -112,3 +112,14 @@ def test_the_preprocessing_choices_are_the_pipelines():
 
     assert set(PREPROCESSINGS) == set(preprocessing.PREPROCESSING) == set(
         training_preprocessing.TRAINING_PREPROCESSING)
+
+
+def test_breakdown_levels_and_modes():
+    for level in ("blocks", "units"):
+        for mode in ("forward", "forward-backward", "train"):
+            BenchmarkConfig(mode=mode, breakdown=level).validate()
+    with pytest.raises(ConfigError, match=r"breakdown='layers': choose from blocks, units$"):
+        BenchmarkConfig(breakdown="layers").validate()
+    with pytest.raises(ConfigError, match=r"breakdown='blocks': attributes the model's op times to its "
+                                          r"parts, and --mode input runs no model"):
+        BenchmarkConfig(mode="input", data="/some/shards", breakdown="blocks").validate()

@@ -79,6 +79,9 @@ CLASSIC_SUMMARY = re.compile(
     (["--data-threads", "-1", "--data", "x"], "--data-threads -1: must be an integer >= 0"),
     (["--preprocessing", "lanczos"], "argument --preprocessing: invalid choice: 'lanczos'"),
     (["--data", ""], "--data : give synthetic or a path"),
+    (["--breakdown", "layers"], "--breakdown layers: choose from blocks, units"),
+    (["--mode", "forward", "input", "--data", "x", "--breakdown"],
+     "--breakdown blocks: attributes the model's op times to its parts, and --mode input runs no model"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(capsys, args, expected):
     assert cli.main(args) == 2
