@@ -32,8 +32,8 @@ tf1 = tf.compat.v1
 
 TRACED_STEPS = 3
 XLA_REASON = (
-    "not available under XLA: the step's ops run inside compiled clusters (XlaRun) whose names no "
-    "longer carry the network's scopes, so no op time can be attributed to a part"
+    "under XLA the step's ops run inside compiled clusters (XlaRun) whose names no longer carry "
+    "the network's scopes, so no op time can be attributed to a part"
 )
 _GPU_STREAMS = "/stream:all"
 
