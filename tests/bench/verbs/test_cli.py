@@ -504,3 +504,25 @@ def test_a_real_data_forward_step_through_a_child(run_bench, real_data, tmp_path
     assert alone["extra"]["flops"]["per_step"] is None
     assert "Does the input pipeline keep up?" in completed.stdout
     assert completed.stdout.rstrip().splitlines()[-1].startswith("Verdict: input-bound where real data")
+
+
+def test_breakdown_runs_after_the_measured_steps_and_is_recorded(run_bench, tmp_path):
+    """One child (the stand-in network, train, the units level): the record's breakdown has every
+    part, the measured steps are the ones asked for, the output has its tables and its time."""
+    output = tmp_path / "breakdown.jsonl"
+    completed = run_bench("--depth", "50", "--batch", "2", "--image-size", "32", "--mode", "train",
+                          "--num-batches", "3", "--burn-in", "1", "--device", "cpu", "--no-peak-probe",
+                          "--breakdown", "units", "--output", str(output), small_network=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    (record,) = _records(output)
+    assert record["config"]["breakdown"] == "units" and len(record["step_times_s"]) == 3
+    found = record["extra"]["breakdown"]
+    assert found["version"] == 1 and found["available"] and found["traced_steps"] == 3
+    names = [part["name"] for part in found["parts"]]
+    assert names[:4] == ["root", "block1/unit_1", "block2/unit_1", "head"]
+    assert {"loss", "optimizer"} <= set(names)
+    assert sum(p["forward_flops"] + p["backward_flops"] for p in found["parts"]) == (
+        record["extra"]["flops"]["per_step"])
+    assert record["phases_s"]["breakdown"] > 0
+    assert "  breakdown: 3 fully traced steps after the measured ones" in completed.stdout
+    assert "Where the time goes (--breakdown" in completed.stdout
