@@ -6,6 +6,8 @@ hatched, optimizer and other in greys at the top. matplotlib is imported only wh
 
 from __future__ import annotations
 
+import textwrap
+
 from bench.output import plot
 from bench.output.plot_breakdown_data import BarSpec
 
@@ -13,7 +15,8 @@ BACKWARD_HATCH = "///"
 _FIXED_COLOURS = {"root": "#8c564b", "head": "#9467bd", "loss": "#e377c2", "optimizer": "#7f7f7f",
                   "other": "#c7c7c7"}
 _BLOCK_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#17becf", "#bcbd22")
-BAR_WIDTH_IN, HEIGHT_IN, DPI = 1.1, 5.0, 100
+BAR_WIDTH_IN, HEIGHT_IN, DPI = 1.4, 5.0, 100
+LABEL_CHARS = 16  # a bar's label is wrapped at this width
 
 
 def colour_of(part: str) -> str:
@@ -57,8 +60,8 @@ def draw(spec: BarSpec):
                      gid=f"{index}:{segment.part}:{'backward' if segment.backward else 'forward'}")
             legend.setdefault(legend_name(segment.part), colour)
             bottom += segment.ms
-    axes.set_xticks(range(len(spec.bars)), [bar.label.replace(" batch", "\nbatch") for bar in spec.bars],
-                    fontsize="small")
+    labels = [textwrap.fill(bar.label, LABEL_CHARS, break_on_hyphens=False) for bar in spec.bars]
+    axes.set_xticks(range(len(spec.bars)), labels, fontsize="small")
     axes.set_ylabel("op time per step (ms, medians of the traced steps)")
     handles = [Patch(facecolor=colour, label=name) for name, colour in legend.items()]
     handles.append(Patch(facecolor="white", edgecolor="black", hatch=BACKWARD_HATCH, label="backward"))
