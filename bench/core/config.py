@@ -26,6 +26,7 @@ __all__ = [
     "PREPROCESSINGS",
     "MIN_BURN_IN_WITH_TRACE",
     "BREAKDOWN_LEVELS",
+    "BREAKDOWN_TRACED_STEPS",
     "MODEL_MODES",
     "real_data_classes",
 ]
@@ -51,6 +52,8 @@ LABELS_WITH_BACKGROUND = True
 
 # --breakdown's levels: the network's parts (root, blocks, head, ...) or each block split into its units.
 BREAKDOWN_LEVELS = ("blocks", "units")
+# Fully traced steps --breakdown runs after the measured ones (each op's time is its median over them).
+BREAKDOWN_TRACED_STEPS = 3
 
 # With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
 MIN_BURN_IN_WITH_TRACE = 2

@@ -24,13 +24,14 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
 from bench.core.clock import clock
+from bench.core.config import BREAKDOWN_TRACED_STEPS
 from bench.measuring import flops as flops_lib
 from bench.results import attribution, breakdown
 from bench.step import targets
 
 tf1 = tf.compat.v1
 
-TRACED_STEPS = 3
+TRACED_STEPS = BREAKDOWN_TRACED_STEPS
 XLA_REASON = (
     "under XLA the step's ops run inside compiled clusters (XlaRun) whose names no longer carry "
     "the network's scopes, so no op time can be attributed to a part"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench.core import axes
-from bench.core.config import BenchmarkConfig
+from bench.core.config import BREAKDOWN_TRACED_STEPS, BenchmarkConfig
 from bench.core.loss_scale import effective_loss_scale
 
 
@@ -69,6 +69,12 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
         lines.append(
             f"Trace: Chrome trace of each configuration's last burn-in step -> {traces[0]}"
             + (f" and {len(traces) - 1} more" if len(traces) > 1 else "")
+        )
+    if first.breakdown:
+        lines.append(
+            f"Breakdown: {first.breakdown}: after each configuration's measured steps, "
+            f"{BREAKDOWN_TRACED_STEPS} more fully traced steps (not measured) attribute the op times "
+            "and FLOPs to the network's parts"
         )
     lines.append(
         f"Sweep: {len(configs)} configuration(s): {_sweep_axes(configs)}; "

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 
 from bench.core import axes
-from bench.core.config import DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
+from bench.core.config import BREAKDOWN_TRACED_STEPS, DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
 from bench.sweeping.signals import raise_on_sigterm
@@ -250,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="blocks",
         metavar="LEVEL",
-        help="after the measured steps, run 3 more fully traced steps (not measured) and show where "
+        help=f"after the measured steps, run {BREAKDOWN_TRACED_STEPS} more fully traced steps (not measured) "
+        "and show where "
         "the step's op time and FLOPs go: root, block1..block4, head, loss, the backward of each, "
         "optimizer, other; LEVEL units splits each block into its units (default: blocks)",
     )

@@ -48,3 +48,12 @@ def test_header_names_precision_loss_scale_xla_and_trace(environment_info):
     assert "loss scale auto = dynamic; XLA on" in text
     assert "last burn-in step -> step.json" in text
     assert "efficiency = achieved TFLOP/s / a matrix-product probe" in text
+
+
+def test_header_says_what_the_breakdown_adds(environment_info):
+    with_breakdown = [BenchmarkConfig(breakdown="units", data_format="NHWC")]
+    text = "\n".join(header.header_lines(environment_info, with_breakdown, isolate=True))
+    assert ("Breakdown: units: after each configuration's measured steps, 3 more fully traced steps (not "
+            "measured) attribute") in text
+    plain = header.header_lines(environment_info, [BenchmarkConfig(data_format="NHWC")], isolate=True)
+    assert not any(line.startswith("Breakdown") for line in plain)
