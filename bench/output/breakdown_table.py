@@ -95,9 +95,11 @@ def summary_lines(result: BenchmarkResult, table_format: str = "github") -> list
 
 
 def _title(result: BenchmarkResult, moving: Sequence[axes.Axis]) -> str:
-    """A configuration's column title: the values of the axes the sweep varies ('depth 101')."""
+    """A configuration's column title: the values of the axes the sweep varies ('depth 101'), and
+    the process of a repeated one ('depth 101 #2')."""
     named = [f"{axis.header.lower()} {axis.cell(axis.of(result.config))}" for axis in moving]
-    return ", ".join(named) or result.config.model_name
+    title = ", ".join(named) or result.config.model_name
+    return title + (f" #{result.repeat.index}" if result.repeat else "")
 
 
 def _sweep_cells(found: Breakdown | None, name: str) -> list[str]:

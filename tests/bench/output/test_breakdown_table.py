@@ -81,3 +81,13 @@ def test_a_depth_sweep_reads_across_one_column_group_per_depth(with_breakdown, t
     assert table[-1].split("|")[1].strip() == "op time (ms)"
     assert any("depth 152: breakdown not available: not available under XLA" in line for line in lines)
     assert breakdown_table.sweep_lines([with_breakdown(50, None)]) == []
+
+
+def test_repeated_processes_get_a_column_group_each(with_breakdown):
+    from bench.results.result import Repeat
+
+    results = [with_breakdown(50, breakdown_of(1)), with_breakdown(50, breakdown_of(1.5))]
+    for index, result in enumerate(results, start=1):
+        result.repeat = Repeat(index=index, count=2)
+    header = breakdown_table.sweep_lines(results)[2]
+    assert "resnet_v2_50 #1: ms" in header and "resnet_v2_50 #2: ms" in header
