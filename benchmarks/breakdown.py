@@ -73,7 +73,8 @@ def main(argv=None) -> int:
         seconds = figures["with"][1]
         ratios.append(rate_with / rate_without)
         extra_s.append(seconds)
-        print(f"{index + 1:5d}  {rate_without:15.2f}  {rate_with:12.2f}  {ratios[-1]:14.3f}  {seconds:13.2f}")
+        print(f"{index + 1:5d}  {rate_without:15.2f}  {rate_with:12.2f}  {ratios[-1]:14.3f}  {seconds:13.2f}",
+              flush=True)
     print(f"median: with / without {statistics.median(ratios):.3f}; the breakdown added "
           f"{statistics.median(extra_s):.2f} s per configuration")
     return 0
