@@ -32,6 +32,8 @@ SCOPES = Scopes(model="resnet_v2_50")
     ("ConstantFolding/gradients/resnet_v2_50/block2/unit_2/bottleneck_v2/conv2/Conv2D_grad/ShapeN-matshapes-1",
      "blocks", Place("block2", True, 0)),
     ("resnet_v2_50/block1/unit_1/bottleneck_v2/conv1/Conv2D:_MklConv2D", "blocks", Place("block1", False, 0)),
+    # the transposes Grappler's layout optimizer adds around an NCHW op carry its name
+    ("resnet_v2_50/conv1/Conv2D-0-TransposeNHWCToNCHW-LayoutOptimizer", "blocks", Place("root", False, 0)),
     ("synthetic_inputs/images", "blocks", Place("other", False, 0)),
     ("_SOURCE", "blocks", Place("other", False, 0)),
     ("resnet_v2_501/block1/unit_1/conv1/Conv2D", "blocks", Place("other", False, 0)),
