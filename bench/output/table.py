@@ -45,9 +45,22 @@ def format_bytes(num_bytes: int | None) -> str:
     return f"{num_bytes / 1024**2:.1f} MiB"
 
 
+PARTIAL_MARK = " (p)"
+
+
 def _measured(cell: Cell) -> Cell:
-    """Wraps a cell function so failed rows get an empty cell."""
-    return lambda result, baseline: cell(result, baseline) if result.ok else ""
+    """Wraps a cell function so a row without measured steps gets an empty cell, and a row that
+    stopped after some (a timeout, an interrupted or failed run) gets its figures marked partial."""
+
+    def wrapped(result: BenchmarkResult, baseline: float | None) -> str:
+        if result.ok:
+            return cell(result, baseline)
+        if result.stats is None:
+            return ""
+        text = str(cell(result, baseline))
+        return text + PARTIAL_MARK if text else ""
+
+    return wrapped
 
 
 def _relative(result: BenchmarkResult, baseline: float | None) -> str:
@@ -217,6 +230,11 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
         lines.append(
             "Images/sec: over the global batch (replicas x batch); Scaling: images/sec / (replicas x "
             "images/sec of the 1-replica run with the same other settings)."
+        )
+    if any(not result.ok and result.stats is not None for result in results):
+        lines.append(
+            f"{PARTIAL_MARK.strip()}: partial figures, from the measured steps a run finished before it "
+            "stopped (its status says how many)."
         )
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")

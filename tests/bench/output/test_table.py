@@ -80,3 +80,19 @@ def test_footnotes_name_the_baseline_and_what_was_not_run(sweep_results, make_me
                                              (5 * 1024**2 + 512 * 1024, "5.5 MiB")])
 def test_format_bytes(num_bytes, text):
     assert table.format_bytes(num_bytes) == text
+
+
+def test_a_row_stopped_after_some_measured_steps_shows_its_figures_marked_partial(make_measured, table_rows):
+    from bench.core.limits import Limits
+    from bench.results import failures
+
+    done = make_measured(50, 4, "forward", [0.1] * 10)
+    stopped = failures.timeout_result(done.config, {}, Limits(timeout_s=10), [0.2] * 9, [1.0])
+    never = failures.timeout_result(done.config, {}, Limits(timeout_s=10), [], [1.0])
+    rows = table_rows(table.table([done, stopped, never]))
+    assert rows[1]["Status"] == "timeout after 10 s (9 of 10 measured steps finished)"
+    assert (rows[1]["Images/sec"], rows[1]["Median (ms)"]) == ("20.00 (p)", "200.0 (p)")
+    assert rows[1]["Relative"] == "0.50 (p)"  # against the finished row, never a baseline itself
+    assert (rows[2]["Images/sec"], rows[2]["Relative"]) == ("", "")  # no measured step: nothing
+    assert table.footnotes([done, stopped], [])[-1].startswith("(p): partial figures")
+    assert not any(line.startswith("(p)") for line in table.footnotes([done, never], []))
