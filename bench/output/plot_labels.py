@@ -22,7 +22,7 @@ _CONFIG_FIELDS = {field.name for field in dataclasses.fields(BenchmarkConfig)}
 # Between the values of a facet that takes several in one file.
 SEPARATOR = " / "
 # Axes the title never names: every legend does.
-TITLE_SKIPS = ("depth", "batch_size", "mode")
+TITLE_SKIPS = ("depth", "batch_size", "mode", "num_devices")  # the device count: as 'replicas'
 # How many environments the title names before it counts them instead.
 TITLE_ENVIRONMENTS = 3
 
