@@ -179,12 +179,15 @@ class BenchmarkConfig:
 
     @property
     def label(self) -> str:
-        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA'."""
+        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA', 'input
+        pipeline batch 32 data shards' (--mode input names no network)."""
         options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
         if self.data_parallel:
             options.append(f"x{self.replicas} replicas")
         if self.real_data:
             options.append(f"data {self.data}")
+        if not self.has_model:  # the pipeline alone: no network ran
+            return " ".join([f"input pipeline batch {self.batch_size}", *options])
         return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
 
     def to_dict(self) -> dict:

@@ -165,8 +165,10 @@ def _run(
     configs = schedule.configs
     search = plan.search
     if human is not None:
-        named = plan.configs if search is None else [batch_max.as_search(config) for config in plan.configs]
-        lines = header.header_lines(environment_info, named, isolate)
+        to_run = schedule.distinct_configs  # what --resume left of the sweep
+        named = to_run if search is None else [batch_max.as_search(config) for config in to_run]
+        recorded = len(plan.configs) - len(to_run)
+        lines = header.header_lines(environment_info, named, isolate, recorded)
         lines += [schedule.header_line()] if schedule.repeated else []
         lines += batch_max.header_lines(search, plan.limits) if search is not None else []
         lines += resume.header_lines(plan.resumed, args.output) if plan.resumed else []

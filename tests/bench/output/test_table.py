@@ -96,3 +96,13 @@ def test_a_row_stopped_after_some_measured_steps_shows_its_figures_marked_partia
     assert (rows[2]["Images/sec"], rows[2]["Relative"]) == ("", "")  # no measured step: nothing
     assert table.footnotes([done, stopped], [])[-1].startswith("(p): partial figures")
     assert not any(line.startswith("(p)") for line in table.footnotes([done, never], []))
+
+
+def test_a_row_of_the_input_pipeline_alone_names_no_network_and_is_not_relative(make_measured, table_rows):
+    real = make_measured(50, 8, "train", [0.4] * 10, data="/d", num_classes=1001)
+    pipeline = make_measured(50, 8, "input", [0.1] * 10, data="/d", num_classes=1001)
+    rows = table_rows(table.table([pipeline, real]))
+    assert [(r["Depth"], r["Mode"], r["Relative"]) for r in rows] == [
+        ("-", "input", ""), ("50", "train", "1.00")]
+    footnote = table.footnotes([pipeline, real], [])[0]
+    assert footnote.startswith("Relative: images/sec divided by that of depth 50")

@@ -397,6 +397,7 @@ def test_json_csv_and_resume_on_one_output(capsys, table_rows, tmp_path, tiny_ar
     out = capsys.readouterr().out
     assert (f"Resuming: 1 configuration(s) already recorded ok in {output} "
             f"(sweep {first['sweep_id']}), 0 to run") in out
+    assert "Sweep: nothing to run, all 1 configuration(s) already recorded" in out  # header counts
     assert [(row["Batch"], row["Status"]) for row in table_rows(out)] == [("1", "ok (!)")]
     assert len(_records(output)) == 1
 
