@@ -155,7 +155,8 @@ class DataFacts:
       threads: the pipeline's private thread pool, 0 for tf.data's AUTOTUNE.
       pipeline: 'training' (shuffled, training augmentation) or 'evaluation' (in order, the
         evaluation path of feature extraction).
-      skipped_images: images the pipeline skipped because they did not decode, read once after
+      skipped_images: images the pipeline skipped because they did not decode (each once, however
+        many passes read it; records written before counted every read), read once after
         the measured steps (prefetched batches included); None when it could not be read.
     """
 
