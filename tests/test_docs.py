@@ -476,7 +476,7 @@ def snippet_problem(page, snippets, folder):
   done = run_snippets(page, snippets, folder, snippet_files(page, folder))
   if done.returncode != 0:
     return f'{page}: a snippet failed:\n{done.stderr[-3000:]}'
-  from slim_resnet.quiet import is_native_log_line
+  from slim_resnet.support.quiet import is_native_log_line
   noise = [line for line in done.stderr.splitlines() if is_native_log_line(line)]
   if noise and page != 'docs/model.md':  # the model's page imports TensorFlow itself
     return f'{page}: TensorFlow log lines on stderr: {noise[:3]}'

@@ -99,7 +99,7 @@ def _loud_library_use() -> None:
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds `tensorflow` once, then loads it through `slim_resnet.quiet`'s captured stderr."""
+    """Finds `tensorflow` once, then loads it through `slim_resnet.support.quiet`'s captured stderr."""
 
     def __init__(self, environ: MutableMapping[str, str]):
         self._environ = environ

@@ -37,7 +37,7 @@ def _run(code, **env_changes):
 
 
 def test_import_bench_makes_tensorflow_as_quiet_as_the_command_line():
-    from slim_resnet.quiet import is_native_log_line
+    from slim_resnet.support.quiet import is_native_log_line
 
     code = (
         "import os, bench, tensorflow as tf\n"
