@@ -120,6 +120,7 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader)
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self._loader  # TensorFlow sees its own loader
         self._environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with _shared.captured_native_stderr():
             self._loader.exec_module(module)
