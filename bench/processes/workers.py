@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import socket
 import threading
 import time
@@ -25,6 +26,7 @@ from bench.core.quiet import Quiet
 from bench.processes import child
 from bench.results import failures
 from bench.results.result import BenchmarkResult, Failure
+from bench.step import device
 
 _POLL_S = 0.2  # seconds between two looks at the workers' results
 # Seconds a worker's 'peer' failure waits for the lost peer's own failure, which names the cause.
@@ -59,12 +61,17 @@ def run_workers(
     chief's record gains `extra.cluster`: the addresses, and every worker's fingerprint (equal
     when every worker holds the same numbers, see `bench.step.replicas`).
 
-    Every worker runs under `limits` (memory and time each, as a single child would).
+    Every worker runs under `limits` (memory and time each, as a single child would), and sees
+    only the GPUs it owns (`bench.step.device.local_gpus`; none when the CPU is measured).
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
     """
     addresses = [f"localhost:{port}" for port in free_ports(config.workers)]
+    visible = os.environ.get(device.VISIBLE_GPUS_VAR)
+    gpu_count = len(environment.get("gpu_names") or [])
+    gpus = [device.local_gpus(config.device, visible, gpu_count, config.num_devices, index)
+            for index in range(config.workers)]
     processes: list = []
     results: list[BenchmarkResult | None] = [None] * config.workers
     lock = threading.Lock()
@@ -83,7 +90,7 @@ def run_workers(
             quiet=quiet,
             progress=progress if index == 0 else None,
             limits=limits,
-            extra_env={cluster.ENV_VAR: cluster.make(addresses, index)},
+            extra_env={cluster.ENV_VAR: cluster.make(addresses, index), device.VISIBLE_GPUS_VAR: gpus[index]},
             on_spawn=on_spawn,
         )
 
