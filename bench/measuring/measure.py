@@ -24,6 +24,7 @@ from bench.results.failures import failed_result, from_exception, utc_now
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult
 from bench.step import graphs, xla
+from bench.step.gpu_memory import apply_gpu_memory_cap
 from bench.step.plan import plan_step
 
 tf1 = tf.compat.v1
@@ -49,7 +50,8 @@ def benchmark(
 ) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
-    In order: the peak probe (same device, precision and threads; optional), the graph, its FLOP
+    In order: the GPU memory cap (`bench.step.gpu_memory`, before anything can create the
+    allocators it bounds), the peak probe (same device, precision and threads; optional), the graph, its FLOP
     count, the session and initialisation, the burn-in (with XLA the first burn-in step also
     returns the executed graphs, to check that it compiled; with --trace the last is traced; in
     forward-backward a dynamic loss scale settles here), the loss-scale reading and the
@@ -75,6 +77,7 @@ def benchmark(
     Returns:
       A BenchmarkResult with status 'ok'.
     """
+    apply_gpu_memory_cap(limits.gpu_memory_limit_mb)  # before anything can create an allocator
     started_at = utc_now()
     phases_s = {} if phases_s is None else phases_s
     hooks = RunHooks(config, progress, on_step_time)
