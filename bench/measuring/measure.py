@@ -17,13 +17,13 @@ from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.inputs.sources import DataSource
-from bench.measuring import flops, memory, numerics, peak, timing
+from bench.measuring import executed, flops, memory, numerics, peak, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
 from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult
-from bench.step import graphs, xla
+from bench.step import graphs
 from bench.step.gpu_memory import apply_gpu_memory_cap
 from bench.step.plan import plan_step
 
@@ -53,7 +53,8 @@ def benchmark(
     In order: the GPU memory cap (`bench.step.gpu_memory`, before anything can create the
     allocators it bounds), the peak probe (same device, precision and threads; optional), the graph, its FLOP
     count, the session and initialisation, the burn-in (with XLA the first burn-in step also
-    returns the executed graphs, to check that it compiled; with --trace the last is traced; in
+    and the last burn-in step return what the runtime executed (layout, XLA; `bench.measuring.
+    executed`); with --trace the last is traced; in
     forward-backward a dynamic loss scale settles here), the loss-scale reading and the
     peak-memory reset, the measured steps, the peak-memory reading, and the untimed numerics
     checks.
@@ -144,8 +145,8 @@ def benchmark(
                     pipeline="training" if plan.training_pipeline else "evaluation",
                     skipped_images=int(session.run(timed.skipped_images)),
                 )
-        if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
-            hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
+        if hooks.xla and "xla_compiled" not in hooks.facts:  # under 2 burn-in steps: check afterwards
+            hooks.read_executed(executed.run_executed_step(session, timed.target)[1])
     finally:
         close_start = clock()
         session.close()

@@ -3,9 +3,9 @@
 Each fact is written by the one module that measures it (`bench.measuring.measure` and its helpers) and read
 through these types by the result, the report and the table. `Extras.to_dict` writes the keys and
 meanings of schema 1 (`"flops"`, `"peak_probe"`, `"datasheet_peak"`, `"peak_memory"`,
-`"loss_scale"`, `"xla_compiled"`, `"trace_file"`, `"gradients_finite"`, `"loss_scale_before"`,
-`"loss_scale_after"`, `"skipped_updates"`; with real data `"data"`), and `Extras.from_dict`
-reads records written before these types existed. No TensorFlow here.
+`"loss_scale"`, `"xla_compiled"`, `"xla_uncompiled"`, `"executed_layout"`, `"trace_file"`,
+`"gradients_finite"`, `"loss_scale_before"`, `"loss_scale_after"`, `"skipped_updates"`; with real
+data `"data"`), and `Extras.from_dict` reads records written before these types existed. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -186,7 +186,13 @@ class Extras:
       datasheet_peak: the datasheet figure of a known GPU (None elsewhere).
       flops: the step's FLOP count.
       loss_scale: the loss scale in effect: 'none', 'dynamic' or a static value.
-      xla_compiled: with XLA, whether a compiled cluster executed (None: not checked).
+      xla_compiled: with XLA, whether the step ran XLA's compiled code for everything marked for
+        it, read from a step's executed graphs and the nodes that ran (None: not checked; see
+        `bench.measuring.executed`).
+      xla_uncompiled: with XLA, {op type: count} of what ran as TensorFlow kernels though marked
+        for XLA (a cluster's fallback, an op XLA cannot compile); empty when compiled.
+      executed_layout: the data_format of the convolutions in the graphs the runtime executed
+        ('NHWC', 'NCHW', 'mixed'; None: none ran outside XLA, or not checked).
       trace_file: the Chrome trace written, if any.
       peak_memory: the peak-memory reading.
       numerics: the gradient checks.
@@ -203,6 +209,8 @@ class Extras:
     flops: FlopCount | None = None
     loss_scale: str | None = None
     xla_compiled: bool | None = None
+    xla_uncompiled: dict | None = None
+    executed_layout: str | None = None
     trace_file: str | None = None
     peak_memory: PeakMemory | None = None
     numerics: Numerics = dataclasses.field(default_factory=Numerics)
@@ -228,6 +236,8 @@ class Extras:
         optional = {
             "loss_scale": self.loss_scale,
             "xla_compiled": self.xla_compiled,
+            "xla_uncompiled": self.xla_uncompiled,
+            "executed_layout": self.executed_layout,
             "trace_file": self.trace_file,
             "fingerprint": self.fingerprint,
             "cluster": self.cluster,
@@ -257,6 +267,8 @@ class Extras:
             flops=FlopCount(**flops) if flops else None,
             loss_scale=values.get("loss_scale"),
             xla_compiled=values.get("xla_compiled"),
+            xla_uncompiled=values.get("xla_uncompiled"),
+            executed_layout=values.get("executed_layout"),
             trace_file=values.get("trace_file"),
             fingerprint=values.get("fingerprint"),
             cluster=values.get("cluster"),

@@ -11,9 +11,10 @@ initialisation compiled too: hundreds of tiny clusters, compiled in the first `s
 initializer (9 s of resnet_v2_50's 32 px forward set-up on a 2-core CPU, against 1 s without
 XLA), none of it part of a step. `compiles` leaves them out; the step's own ops stay compiled.
 
-A compiled cluster runs as a `_XlaCompile` / `_XlaRun` pair in the graph the runtime executes, which
-`RunOptions(output_partition_graphs=True)` hands back in the step's RunMetadata; `ran_with_xla`
-checks for `_XlaRun` there.
+Whether the compiled code is what ran is read from a step's executed graphs and the nodes that ran
+in it, by `bench.measuring.executed.xla_compiled`: a cluster runs as `_XlaCompile` / `_XlaRun`
+with TensorFlow's own kernels as its fallback, and an op XLA cannot compile stays out of the
+clusters.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import contextlib
 from collections.abc import Iterator
 
 import tensorflow as tf
-
-XLA_RUN_OP = "_XlaRun"
 
 
 @contextlib.contextmanager
@@ -54,35 +53,3 @@ def compiles(node_def) -> bool:
     if node_def.op in _VARIABLE_SETUP_OPS or "/Initializer/" in node_def.name:
         return False
     return not (node_def.op in ("AssignVariableOp", "Assign") and node_def.name.endswith("/Assign"))
-
-
-def partition_graph_options() -> tf.compat.v1.RunOptions:
-    """RunOptions asking the runtime for the graphs it actually executes."""
-    return tf.compat.v1.RunOptions(output_partition_graphs=True)
-
-
-def executed_op_types(run_metadata) -> set[str]:
-    """The op types in the partition graphs of a step run with `partition_graph_options()`.
-
-    Args:
-      run_metadata: the tf.compat.v1.RunMetadata filled by that run.
-
-    Returns:
-      A set of op type names.
-    """
-    return {node.op for graph_def in run_metadata.partition_graphs for node in graph_def.node}
-
-
-def ran_with_xla(session, fetches) -> tuple[bool, object]:
-    """Runs `fetches` once and tells whether an XLA-compiled cluster executed.
-
-    Args:
-      session: a tf.compat.v1.Session with variables initialized.
-      fetches: what the step fetches.
-
-    Returns:
-      (True if the executed graphs contain `_XlaRun`, the fetched values).
-    """
-    run_metadata = tf.compat.v1.RunMetadata()
-    values = session.run(fetches, options=partition_graph_options(), run_metadata=run_metadata)
-    return XLA_RUN_OP in executed_op_types(run_metadata), values
