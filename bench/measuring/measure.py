@@ -209,7 +209,7 @@ def run_in_process(
         result = benchmark(config, environment, progress, phases_s, limits, on_step, timed, data_source)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
         elapsed = clock() - start
-        result = failed_result(config, environment, from_exception(error, limits))
+        result = failed_result(config, environment, from_exception(error, limits, config.device))
         result.limits = limits
         result.measurement = partial_measurement(finished["measured"], finished["burn_in"])
         result.phases_s = dict(phases_s, failed_run=max(elapsed - sum(phases_s.values()), 0.0))

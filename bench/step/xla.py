@@ -10,6 +10,9 @@ Variables created in the scope (the network's, the optimizer's slots) would have
 initialisation compiled too: hundreds of tiny clusters, compiled in the first `session.run` of the
 initializer (9 s of resnet_v2_50's 32 px forward set-up on a 2-core CPU, against 1 s without
 XLA), none of it part of a step. `compiles` leaves them out; the step's own ops stay compiled.
+With several replicas it also leaves out what a merge call builds (the gradients' and batch-norm
+statistics' all-reduce, in tf.distribute's cross-replica context): collectives and NCCL belong
+outside XLA's clusters, each replica's compiled step on either side of them.
 
 Whether the compiled code is what ran is read from a step's executed graphs and the nodes that ran
 in it, by `bench.measuring.executed.xla_compiled`: a cluster runs as `_XlaCompile` / `_XlaRun`
@@ -49,7 +52,9 @@ _VARIABLE_SETUP_OPS = ("VarHandleOp", "VarIsInitializedOp", "VariableV2")
 
 def compiles(node_def) -> bool:
     """Whether an op created in the scope is marked for compilation: all but a variable's creation
-    and initialisation (see the module docstring)."""
+    and initialisation, and the all-reduce (see the module docstring)."""
+    if tf.distribute.in_cross_replica_context():  # a merge call: the replicas' all-reduce
+        return False
     if node_def.op in _VARIABLE_SETUP_OPS or "/Initializer/" in node_def.name:
         return False
     return not (node_def.op in ("AssignVariableOp", "Assign") and node_def.name.endswith("/Assign"))
