@@ -4,7 +4,9 @@ Grappler rewrites the graph before it runs (on a GPU its layout optimizer may tu
 or back; `bench.step.plan.session_config` turns it off) and XLA may run a cluster's TensorFlow
 fallback instead of its compiled code. One step run with `executed_step_options()` hands back the
 graphs the runtime executes (`partition_graphs`, after every rewrite) and the nodes that ran in
-it (`step_stats`, a software trace: no device tracer); the readers here answer from those:
+it (`step_stats`: a software trace, no device tracer, in this process; a full trace through a
+worker's server, whose master collects the nodes that ran only then); the readers here answer
+from those (None when the runtime handed back no node that ran):
 
 - `convolution_layout`: the `data_format` of the convolutions in the executed graphs ('NHWC',
   'NCHW', 'mixed'), None when none runs outside XLA (XLA picks its own layouts inside a cluster,
@@ -14,6 +16,8 @@ it (`step_stats`, a software trace: no device tracer); the readers here answer f
   input of its `_XlaMerge`, taken when XLA did not compile: lazy compilation's first runs, a
   failed compilation), and no marked op was left out of the clusters (an op XLA has no kernel for
   runs outside them, uncompiled). `uncompiled_ops` names those ops.
+- `all_reduce_ops`: the all-reduce ops of their own that ran (NCCL's, the collectives'; the
+  reduction to one device is a plain sum and has none).
 """
 
 from __future__ import annotations
@@ -29,34 +33,38 @@ SOFTWARE_TRACE = 1  # RunOptions.SOFTWARE_TRACE: the nodes that ran, without a d
 # Ops that compute nothing: a marked one left outside a cluster (a variable read feeding it) is
 # not uncompiled work.
 _NO_ARITHMETIC = frozenset({"ReadVariableOp", "Identity", "NoOp", "Const", "VarHandleOp"})
+ALL_REDUCE_OPS = frozenset({"NcclAllReduce", "CollectiveReduce", "CollectiveReduceV2"})
 
 
-def executed_step_options(run_options):
+def executed_step_options(run_options, distributed: bool = False):
     """`run_options` (a RunOptions) asking for the executed graphs and the nodes that ran.
 
     Args:
       run_options: a tf.compat.v1.RunOptions, changed in place (a --trace keeps its FULL_TRACE).
+      distributed: the session runs on a worker's server (several workers).
 
     Returns:
       The same RunOptions.
     """
     run_options.output_partition_graphs = True
-    run_options.trace_level = max(run_options.trace_level, SOFTWARE_TRACE)
+    level = run_options.FULL_TRACE if distributed else SOFTWARE_TRACE
+    run_options.trace_level = max(run_options.trace_level, level)
     return run_options
 
 
-def run_executed_step(session, fetches) -> tuple:
+def run_executed_step(session, fetches, distributed: bool = False) -> tuple:
     """Runs `fetches` once with `executed_step_options`.
 
     Args:
       session: a tf.compat.v1.Session, initialised.
       fetches: what the step fetches.
+      distributed: as for `executed_step_options`.
 
     Returns:
       (the fetched values, the step's tf.compat.v1.RunMetadata).
     """
     run_metadata = tf.compat.v1.RunMetadata()
-    options = executed_step_options(tf.compat.v1.RunOptions())
+    options = executed_step_options(tf.compat.v1.RunOptions(), distributed)
     values = session.run(fetches, options=options, run_metadata=run_metadata)
     return values, run_metadata
 
@@ -109,9 +117,20 @@ def uncompiled_ops(run_metadata) -> dict[str, int]:
     return dict(found)
 
 
-def xla_compiled(run_metadata) -> bool:
+def xla_compiled(run_metadata) -> bool | None:
     """Whether the step ran XLA's compiled code for everything the JIT scope marked (see the module
-    docstring)."""
+    docstring); None when the runtime handed back no node that ran."""
     ran = _ran(run_metadata)
+    if not ran:
+        return None
     compiled = any(node.op == XLA_RUN_OP and node.name in ran for node in _executed_nodes(run_metadata))
     return compiled and not uncompiled_ops(run_metadata)
+
+
+def all_reduce_ops(run_metadata) -> int | None:
+    """How many all-reduce ops (ALL_REDUCE_OPS) the step ran on this worker, one per device and
+    reduced tensor or pack; None when the runtime handed back no node that ran."""
+    ran = _ran(run_metadata)
+    if not ran:
+        return None
+    return sum(1 for node in _executed_nodes(run_metadata) if node.op in ALL_REDUCE_OPS and node.name in ran)

@@ -146,7 +146,8 @@ def benchmark(
                     skipped_images=int(session.run(timed.skipped_images)),
                 )
         if hooks.xla and "xla_compiled" not in hooks.facts:  # under 2 burn-in steps: check afterwards
-            hooks.read_executed(executed.run_executed_step(session, timed.target)[1])
+            step = executed.run_executed_step(session, timed.target, bool(timed.session_target))
+            hooks.read_executed(step[1])
     finally:
         close_start = clock()
         session.close()
@@ -155,7 +156,9 @@ def benchmark(
         measure=measurement.loop_wall_s,
         session_close=clock() - close_start,
     )
+    replicated = timed.replicated
     extra = Extras(
+        all_reduce=None if replicated is None else replicated.all_reduce.to_dict(hooks.all_reduce_ops),
         peak_probe=probe,
         datasheet_peak=datasheet,
         flops=flop_count,

@@ -32,7 +32,8 @@ def progress_line(step: int, duration_s: float) -> str:
     return f"{timestamp()}: step {step}, duration = {duration_s:.3f}"
 
 
-def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None) -> dict[int, tuple]:
+def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None,
+                    distributed: bool = False) -> dict[int, tuple]:
     """{burn-in index: (RunOptions, RunMetadata)} for the burn-in steps that report back.
 
     The last burn-in step returns what the runtime executed (`bench.measuring.executed`: the
@@ -40,12 +41,13 @@ def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None) -> dict[
     --trace have at least 2 burn-in steps, so the traced step is never the cold one). With XLA the
     check needs a step after the cold one: a cluster's first runs may be TensorFlow's fallback
     while it compiles (lazy compilation), so with one burn-in step XLA is checked after the
-    measured steps instead (`bench.measuring.measure`).
+    measured steps instead (`bench.measuring.measure`). `distributed`: the session runs on a
+    worker's server (`executed.executed_step_options`).
     """
     if burn_in < 1 or (xla_on and burn_in < 2):
         return {}
     last = burn_in - 1
-    options = executed.executed_step_options(tf1.RunOptions())
+    options = executed.executed_step_options(tf1.RunOptions(), distributed)
     if trace_path:
         options.trace_level = tf1.RunOptions.FULL_TRACE
     return {last: (options, tf1.RunMetadata())}
@@ -85,8 +87,9 @@ class RunHooks:
         self._display_every = config.display_every
         self._progress = progress
         self._on_step_time = on_step_time
-        self.special = special_burn_in(config.burn_in, config.xla, config.trace)
+        self.special = special_burn_in(config.burn_in, config.xla, config.trace, config.workers > 1)
         self.facts: dict = {}
+        self.all_reduce_ops: int | None = None  # the all-reduce ops a step ran, once read
         self._faults = faults.for_run(config)
         # Called once the session is initialised: a fault the tests set for that moment strikes.
         self.at_session_start = self._faults.strike_at_start if self._faults else _nothing
@@ -105,6 +108,7 @@ class RunHooks:
         """Keeps what a step run with `executed.executed_step_options` ran: its convolutions'
         layout and, with XLA, whether compiled code ran it all."""
         self.facts["executed_layout"] = executed.convolution_layout(run_metadata)
+        self.all_reduce_ops = executed.all_reduce_ops(run_metadata)
         if self.xla:
             self.facts["xla_compiled"] = executed.xla_compiled(run_metadata)
             self.facts["xla_uncompiled"] = executed.uncompiled_ops(run_metadata)

@@ -202,6 +202,10 @@ class Extras:
       cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
         (one per worker)}.
       data: the real data read and the images skipped (None for synthetic inputs).
+      all_reduce: with several replicas, {'implementation', 'tensors_per_step' ({'gradients',
+        'moving_averages'}: counted as the graph was built), 'ops_run' (the all-reduce ops of their
+        own a step ran on this worker; 0 for the reduction to one device, a plain sum; None: not
+        read)}, see `bench.step.all_reduce`.
     """
 
     peak_probe: PeakProbe | None = None
@@ -217,6 +221,7 @@ class Extras:
     fingerprint: float | None = None
     cluster: dict | None = None
     data: DataFacts | None = None
+    all_reduce: dict | None = None
 
     def to_dict(self) -> dict:
         """The record's `extra` object; {} when nothing was recorded (a failed configuration).
@@ -241,6 +246,7 @@ class Extras:
             "trace_file": self.trace_file,
             "fingerprint": self.fingerprint,
             "cluster": self.cluster,
+            "all_reduce": self.all_reduce,
         }
         values.update({key: value for key, value in optional.items() if value is not None})
         if self.peak_memory is not None:
@@ -272,6 +278,7 @@ class Extras:
             trace_file=values.get("trace_file"),
             fingerprint=values.get("fingerprint"),
             cluster=values.get("cluster"),
+            all_reduce=values.get("all_reduce"),
             peak_memory=PeakMemory(**memory) if memory else None,
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
             data=DataFacts.from_dict(values.get("data")),
