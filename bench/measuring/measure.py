@@ -89,6 +89,7 @@ def benchmark(
             environment.get("device_name"),
             plan.precision,
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
+            mig=bool(environment.get("mig")),
         )
     probe = None
     if hooks.peak_probe and plan.has_model:
