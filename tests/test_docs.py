@@ -34,7 +34,7 @@ def bench_parser_builders():
 
 def extract_parser():
   """The parser of `python -m slim_resnet.extract` (importing it imports TensorFlow)."""
-  from slim_resnet import extract_flags
+  from slim_resnet.extraction import flags as extract_flags
   return extract_flags.build_parser('python -m slim_resnet.extract')
 
 

@@ -2,7 +2,7 @@
 
 On TensorFlow 2.21, TF_CPP_MIN_LOG_LEVEL=2 silences most C++ log lines but not the ones absl prints
 before its logging is initialised, and tf-slim's layers emit Python deprecation warnings. The
-mechanisms live in `slim_resnet.quiet` (shared with `python -m slim_resnet.extract`); this object
+mechanisms live in `slim_resnet.support.quiet` (shared with `python -m slim_resnet.extract`); this object
 applies them with one setting: the parent builds it from --verbose, hands it to the sweep, and a
 child process rebuilds it from the environment its parent gave it (`child_environment`).
 """
@@ -13,7 +13,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
-from slim_resnet import quiet as _shared
+from slim_resnet.support import quiet as _shared
 
 VERBOSE_ENV_VAR = "BENCH_VERBOSE"
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
+from bench.inputs import bad_records, sources
 from bench.inputs.sources import DataSource
 from bench.measuring import executed, flops, memory, numerics, peak, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
@@ -26,6 +27,7 @@ from bench.results.result import BenchmarkResult
 from bench.step import graphs
 from bench.step.gpu_memory import apply_gpu_memory_cap
 from bench.step.plan import plan_step
+from slim_resnet.support.quiet import first_cause_line
 
 tf1 = tf.compat.v1
 
@@ -36,6 +38,16 @@ def _phase(phases_s: dict, name: str) -> Iterator[None]:
     start = clock()
     yield
     phases_s[name] = clock() - start
+
+
+def _with_bad_record(error: tf.errors.InvalidArgumentError, source: DataSource | None):
+    """A bad-label error of the pipeline, naming the shard and record that hold the label
+    (`bench.inputs.bad_records`); any other error as it is."""
+    if source is None or source.format != sources.FORMAT_TFRECORD:
+        return error
+    line = first_cause_line(error.message)
+    located = bad_records.locate_label_message(line, source.files)
+    return error if located == line else type(error)(error.node_def, error.op, located)
 
 
 def benchmark(
@@ -149,6 +161,8 @@ def benchmark(
         if hooks.xla and "xla_compiled" not in hooks.facts:  # under 2 burn-in steps: check afterwards
             step = executed.run_executed_step(session, timed.target, bool(timed.session_target))
             hooks.read_executed(step[1])
+    except tf.errors.InvalidArgumentError as error:
+        raise _with_bad_record(error, plan.data_source) from error
     finally:
         close_start = clock()
         session.close()

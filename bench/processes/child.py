@@ -75,6 +75,7 @@ def run_in_child(
     limits: Limits = Limits(),
     extra_env: dict[str, str] | None = None,
     on_spawn: Callable[[subprocess.Popen], None] | None = None,
+    wrap_command: Callable[[list[str]], list[str]] | None = None,
 ) -> BenchmarkResult:
     """Runs one prepared configuration in a fresh child interpreter (see `entry`).
 
@@ -87,6 +88,8 @@ def run_in_child(
         start (then it is stopped, see `_stop`), the GPU memory cap.
       extra_env: variables added to the child's environment (a worker's TF_CONFIG).
       on_spawn: called with the child's Popen once it runs (`bench.processes.workers` stops peers with it).
+      wrap_command: the child's command line -> the one to run instead, which must exec it in
+        the same process (`bench.processes.loopback`'s nsenter).
 
     Returns:
       The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
@@ -108,10 +111,11 @@ def run_in_child(
         "data_source": _checked_shards(config),
     }
     result_read, result_write = os.pipe()
+    command = [sys.executable, "-c", CHILD_COMMAND, str(result_write)]
     start = clock()
     try:
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD_COMMAND, str(result_write)],
+            wrap_command(command) if wrap_command else command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -200,7 +200,8 @@ class Extras:
         of |weights| after the steps; in forward-backward the reduced-gradient fetch), see
         `bench.step.replicas`.
       cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
-        (one per worker)}.
+        (one per worker), 'listening' (where local workers' servers listened: 'loopback' or every
+        interface)}.
       data: the real data read and the images skipped (None for synthetic inputs).
       all_reduce: with several replicas, {'implementation', 'tensors_per_step' ({'gradients',
         'moving_averages'}: counted as the graph was built), 'ops_run' (the all-reduce ops of their

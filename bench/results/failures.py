@@ -15,7 +15,7 @@ from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits, format_size
 from bench.results.measurement import partial_measurement
 from bench.results.result import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_TIMEOUT, BenchmarkResult, Failure
-from slim_resnet.quiet import error_summary
+from slim_resnet.support.quiet import error_summary
 
 # Lines of a traceback or of a failed child's stderr kept in its failure record.
 TAIL_LINES = 20
@@ -49,7 +49,7 @@ def from_exception(error: BaseException, limits: Limits = Limits(), device: str 
     Returns:
       A Failure whose message is the exception type and the first line of its message that names
       the cause (for TensorFlow's graph-execution errors, the op's error such as 'OOM when
-      allocating tensor ...', not 'Graph execution error:'; see slim_resnet.quiet.error_summary),
+      allocating tensor ...', not 'Graph execution error:'; see slim_resnet.support.quiet.error_summary),
       with the traceback's last lines as details.
     """
     details = traceback.format_exception(type(error), error, error.__traceback__)

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench.core import axes, cluster
+from bench.core import axes, cluster, exposure
 from bench.core.batch_search import SearchSettings
 from bench.core.config import BenchmarkConfig
 from bench.core.errors import ConfigError
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return plot_cli.main(argv[1:])
     if argv[:1] == ["make-data"]:
-        from slim_resnet.quiet import quiet_tensorflow_import
+        from slim_resnet.support.quiet import quiet_tensorflow_import
 
         quiet_tensorflow_import()  # before make_data_cli imports TensorFlow
         from bench.verbs import make_data_cli
@@ -114,6 +114,9 @@ def _main(argv: list[str]) -> int:
     stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     schedule = repeats.Schedule(configs if plan is None else plan.to_run, args.repeat)
     sink = _open_output(args.output) if cluster.is_chief() else None  # the chief records
+    open_server = exposure.cluster_warning(cluster.environment_text())  # a cluster's server: say so
+    if open_server is not None:
+        print(open_server, file=sys.stderr, flush=True)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
         outcome, unsaved = _run(

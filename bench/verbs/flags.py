@@ -15,7 +15,7 @@ from bench.core.config import DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
 from bench.sweeping.signals import raise_on_sigterm
-from slim_resnet.files import output_path_problem
+from slim_resnet.support.files import output_path_problem
 
 PROG = "python -m bench"
 
@@ -175,7 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="data-parallel across N worker processes started on this machine (free localhost "
         "ports, TF_CONFIG each); on a real cluster set TF_CONFIG instead and run the same "
-        "command on every machine (default: 1, or the cluster in TF_CONFIG)",
+        "command on every machine (default: 1, or the cluster in TF_CONFIG). Security: each "
+        "worker runs TensorFlow's gRPC server, which has no authentication (whoever reaches its "
+        "port can run code as you) and listens on every interface; local workers get a network "
+        "of their own with loopback only (unshare) where the machine allows it, otherwise, and "
+        "always with TF_CONFIG, a WARNING line names the open ports: trusted networks only",
     )
     device.add_argument(
         "--in-process",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from bench.output import plot, plot_data, plot_panels
 from bench.verbs.flags import OneLineParser, UsageError, run_with_one_line_errors
-from slim_resnet.files import output_path_problem
+from slim_resnet.support.files import output_path_problem
 
 PROG = "python -m bench plot"
 EXIT_OK = 0

@@ -14,7 +14,8 @@ import tensorflow as tf
 import tf_slim as slim
 from PIL import Image
 
-from slim_resnet import checkpoint, extract, preprocessing, quiet, resnet_arg_scope, resnet_v2_50
+from slim_resnet import checkpoint, extract, preprocessing, resnet_arg_scope, resnet_v2_50
+from slim_resnet.support import quiet
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 NUM_CLASSES = 7

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from bench.inputs import pipeline, sources
-from slim_resnet import quiet
+from slim_resnet.support import quiet
 
 tf1 = tf.compat.v1
 

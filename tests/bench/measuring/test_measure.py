@@ -5,6 +5,7 @@ import dataclasses
 import io
 import re
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -202,3 +203,23 @@ def test_input_mode_runs_the_pipeline_alone(real_data_runs):
     assert result.stats.images_per_sec > 0 and result.cost.gflop_per_image is None
     assert report.summary_lines(result)[1].endswith("the input pipeline alone, no model")
     assert report.summary_lines(result)[0].split(": ", 1)[1].startswith("Input across 2 steps")
+
+
+def test_a_bad_label_stops_the_run_naming_its_shard_and_record(tmp_path):
+    # The pipeline stops on label 50 (the model's labels are 1..9); the failure names the record.
+    from bench.inputs import example_format
+
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    image = tf.io.encode_jpeg(np.full((40, 48, 3), 128, np.uint8)).numpy()
+    for index, labels in enumerate([[1, 2, 3, 4], [5, 6, 50, 7]]):
+        with tf.io.TFRecordWriter(str(folder / f"train-{index:05d}-of-00002")) as writer:
+            for label in labels:
+                writer.write(example_format.make_example(image, label, 40, 48))
+    config = BenchmarkConfig(mode="input", batch_size=2, image_size=32, num_classes=10, num_batches=4,
+                             burn_in=1, device="cpu", data_format="NHWC", data=str(folder))
+    result = measure.run_in_process(config, {})
+    assert not result.ok
+    assert result.failure.message == (
+        f"InvalidArgumentError: {folder}: image/class/label 50 above the model labels 1..9 "
+        f"({folder / 'train-00001-of-00002'}, record 2)")

@@ -1,6 +1,6 @@
-"""slim_resnet.wording: name lists cut after a few, counted nouns."""
+"""slim_resnet.support.wording: name lists cut after a few, counted nouns."""
 
-from slim_resnet import wording
+from slim_resnet.support import wording
 
 
 def test_listing_cuts_long_lists():

@@ -1,4 +1,4 @@
-"""slim_resnet.checkpoint_files: finding a checkpoint from a prefix, file or directory; its variables."""
+"""slim_resnet.checkpoint.files: finding a checkpoint from a prefix, file or directory; its variables."""
 
 import os
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from slim_resnet import checkpoint_files
+from slim_resnet.checkpoint import files as checkpoint_files
 
 
 def test_prefix_files_and_directory_resolve_to_the_prefix(tmp_path, save_checkpoint):

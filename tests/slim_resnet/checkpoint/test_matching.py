@@ -1,10 +1,10 @@
-"""slim_resnet.checkpoint_matching: graph names to checkpoint names, the comparison and its report."""
+"""slim_resnet.checkpoint.matching: graph names to checkpoint names, the comparison and its report."""
 
 import pytest
 import tensorflow as tf
 
-from slim_resnet import checkpoint_matching
-from slim_resnet.checkpoint_files import CheckpointError, CheckpointVariable
+from slim_resnet.checkpoint import matching as checkpoint_matching
+from slim_resnet.checkpoint.files import CheckpointError, CheckpointVariable
 
 
 def test_scope_map_rules():

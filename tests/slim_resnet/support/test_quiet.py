@@ -1,10 +1,10 @@
-"""slim_resnet.quiet: one-line error summaries and native log-line recognition."""
+"""slim_resnet.support.quiet: one-line error summaries and native log-line recognition."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from slim_resnet import quiet
+from slim_resnet.support import quiet
 
 
 def graph_execution_error():

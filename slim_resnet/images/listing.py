@@ -3,7 +3,7 @@
 A folder is either flat (images directly in it) or holds one sub-folder per class, like Keras'
 `image_dataset_from_directory`: class k is the k-th sub-folder in sorted order, its images found
 recursively inside it. Hidden files and folders are ignored, and so are files without an image
-extension. `slim_resnet.image_folder` turns the listing into a tf.data pipeline; the benchmark's
+extension. `slim_resnet.images.folder` turns the listing into a tf.data pipeline; the benchmark's
 data check (`bench.inputs.sources`) reads it before TensorFlow is imported.
 """
 

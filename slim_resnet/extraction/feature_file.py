@@ -11,16 +11,17 @@ The file holds:
   depth, image_size, preprocessing, checkpoint   how the features were made
 
 It is written to a temporary file in the same folder and renamed into place
-(`slim_resnet.files.atomic_output`), so an interrupted run never leaves a partial file and an older
+(`slim_resnet.support.files.atomic_output`), so an interrupted run never leaves a partial file and an older
 file of that name survives until the new one is complete. Ctrl-C or SIGTERM (under
-`slim_resnet.interrupts.stop_signals_interrupt`) during the write removes the temporary file.
+`slim_resnet.extraction.interrupts.stop_signals_interrupt`) during the write removes the temporary file.
 """
 
 import contextlib
 
 import numpy as np
 
-from slim_resnet import files, interrupts
+from slim_resnet.extraction import interrupts
+from slim_resnet.support import files
 
 
 def feature_arrays(folder, extraction, end_point_names, depth, image_size, preprocessing_name,

@@ -1,4 +1,4 @@
-"""slim_resnet.image_decoding: sizes from the files' headers, decoding under a pixel limit, and why a
+"""slim_resnet.images.decoding: sizes from the files' headers, decoding under a pixel limit, and why a
 file was refused."""
 
 import io
@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from slim_resnet import image_decoding
+from slim_resnet.images import decoding as image_decoding
 
 
 def test_decode_image_gives_rgb_uint8(tmp_path):

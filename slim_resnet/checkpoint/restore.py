@@ -1,5 +1,7 @@
 """Restoring TF-Slim checkpoints into a built graph, for fine-tuning and feature extraction.
 
+The package `slim_resnet.checkpoint` exports these names with those of `files` and `matching`.
+
 The restore is all or nothing. Before anything is assigned, the graph's variables are compared with the
 checkpoint's (`tf.train.list_variables`): variables the checkpoint lacks and variables whose shape (or
 dtype, beyond a float-to-float cast) differs are reported together in one `CheckpointMismatchError`, and
@@ -34,45 +36,24 @@ import warnings
 
 import tensorflow as tf
 
-from slim_resnet.checkpoint_files import (
-    CheckpointError,
-    CheckpointVariable,
-    list_checkpoint_variables,
-    resolve_checkpoint,
-    top_level_scopes,
-)
-from slim_resnet.checkpoint_matching import (
+from slim_resnet.checkpoint.files import CheckpointError, list_checkpoint_variables, resolve_checkpoint
+from slim_resnet.checkpoint.matching import (
     CheckpointComparison,
     CheckpointMismatchError,
-    Mismatch,
     check_exclude_matches,
-    checkpoint_name,
     compare_with_checkpoint,
     in_scope,
     variable_name,
 )
-from slim_resnet.wording import listing, plural
+from slim_resnet.support.wording import listing, plural
 
 __all__ = [
     'STAGES',
-    'CheckpointComparison',
-    'CheckpointError',
-    'CheckpointMismatchError',
-    'CheckpointVariable',
-    'Mismatch',
     'Restorer',
     'UnusedCheckpointVariablesWarning',
-    'check_exclude_matches',
-    'checkpoint_name',
-    'compare_with_checkpoint',
-    'in_scope',
-    'list_checkpoint_variables',
     'make_restorer',
-    'resolve_checkpoint',
     'restore_checkpoint',
     'stage_of',
-    'top_level_scopes',
-    'variable_name',
     'variables_by_stage',
 ]
 

@@ -1,10 +1,10 @@
-"""slim_resnet.image_folder: finding images flat or by class folder, and the tf.data pipeline."""
+"""slim_resnet.images.folder: finding images flat or by class folder, and the tf.data pipeline."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from slim_resnet import image_folder
+from slim_resnet.images import folder as image_folder
 
 
 def test_class_folders_give_labels_in_sorted_order(class_folder, class_folder_images):

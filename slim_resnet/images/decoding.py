@@ -11,7 +11,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from slim_resnet import quiet
+from slim_resnet.support import quiet
 
 # The command line's default limit: 50 megapixels (e.g. 8660 x 5773), above any camera's photos and
 # well below what exhausts memory when decoding.

@@ -11,7 +11,7 @@ import sys
 
 import tensorflow as tf
 
-from slim_resnet.progress import PROGRESS_INTERVAL_SECONDS, Progress, format_progress
+from slim_resnet.extraction.progress import PROGRESS_INTERVAL_SECONDS, Progress, format_progress
 
 
 def print_to_stderr(line):

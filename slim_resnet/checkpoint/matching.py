@@ -11,8 +11,8 @@ reports a failed comparison in one go.
 
 import dataclasses
 
-from slim_resnet.checkpoint_files import CheckpointError, top_level_scopes
-from slim_resnet.wording import listing, plural
+from slim_resnet.checkpoint.files import CheckpointError, top_level_scopes
+from slim_resnet.support.wording import listing, plural
 
 
 def in_scope(name, scope):

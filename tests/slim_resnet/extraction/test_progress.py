@@ -1,6 +1,6 @@
-"""slim_resnet.progress: samples of files done, and the progress line."""
+"""slim_resnet.extraction.progress: samples of files done, and the progress line."""
 
-from slim_resnet import progress
+from slim_resnet.extraction import progress
 
 
 def test_progress_line():

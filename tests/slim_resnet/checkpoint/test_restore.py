@@ -11,7 +11,9 @@ import pytest
 import tensorflow as tf
 import tf_slim as slim
 
-from slim_resnet import checkpoint, checkpoint_files, checkpoint_matching, resnet_arg_scope, resnet_v2_50
+from slim_resnet import checkpoint, resnet_arg_scope, resnet_v2_50
+from slim_resnet.checkpoint import files as checkpoint_files
+from slim_resnet.checkpoint import matching as checkpoint_matching
 
 IMAGE_SIZE = 32
 NUM_CLASSES = 10

@@ -10,7 +10,7 @@ import os
 
 import tensorflow as tf
 
-from slim_resnet.wording import listing
+from slim_resnet.support.wording import listing
 
 _CHECKPOINT_SUFFIXES = ('.index', '.meta')
 

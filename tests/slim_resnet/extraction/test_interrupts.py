@@ -1,9 +1,10 @@
-"""slim_resnet.interrupts: Ctrl-C and SIGTERM as one KeyboardInterrupt, held back where needed.
+"""slim_resnet.extraction.interrupts: Ctrl-C and SIGTERM as one KeyboardInterrupt, held back where needed.
 
 The signals are real: sent to this process with os.kill.
 """
 
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from slim_resnet import interrupts
+from slim_resnet.extraction import interrupts
 
 
 def _signal_self(signum):
@@ -62,7 +63,7 @@ def test_deferred_does_nothing_without_a_guard():
 
 _SIGNAL_IN_A_CALLBACK = '''
 import signal, sys, weakref
-from slim_resnet.interrupts import exit_on_stop_signals
+from slim_resnet.extraction.interrupts import exit_on_stop_signals
 exit_on_stop_signals('stopped while starting')
 class Module: pass
 module = Module()
@@ -76,7 +77,7 @@ print('went on', flush=True)
 def test_a_stop_signal_at_start_up_ends_the_process_even_inside_a_callback():
   """Python reports an exception raised in a weakref callback as ignored and goes on; the start-up
   handler must end the process all the same (the signal is raised for real, in the callback)."""
-  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  root = pathlib.Path(__file__).resolve().parents[3]  # the repository, which holds slim_resnet/
   completed = subprocess.run([sys.executable, '-c', _SIGNAL_IN_A_CALLBACK], cwd=root,
                              capture_output=True, text=True, timeout=60)
   assert completed.returncode == 143, completed.stderr

@@ -6,7 +6,8 @@ input.
 
 import argparse
 
-from slim_resnet import image_decoding, preprocessing
+from slim_resnet import preprocessing
+from slim_resnet.images import decoding as image_decoding
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS
 
 EXIT_USAGE = 2

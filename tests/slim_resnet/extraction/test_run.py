@@ -1,9 +1,11 @@
-"""slim_resnet.extraction: a dataset run through a (here: trivial) model, skipped files and why."""
+"""slim_resnet.extraction.run: a dataset run through a (here: trivial) model, skipped files and why."""
 
 import numpy as np
 import tensorflow as tf
 
-from slim_resnet import extraction, image_decoding, image_folder
+from slim_resnet.extraction import run as extraction
+from slim_resnet.images import decoding as image_decoding
+from slim_resnet.images import folder as image_folder
 
 
 def test_features_in_file_order_and_skipped_files_with_the_decoders_reason(class_folder):

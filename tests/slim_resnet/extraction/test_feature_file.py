@@ -1,4 +1,4 @@
-"""slim_resnet.feature_file: the arrays of a features .npz, and its all-or-nothing write."""
+"""slim_resnet.extraction.feature_file: the arrays of a features .npz, and its all-or-nothing write."""
 
 import os
 import signal
@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from slim_resnet import feature_file, interrupts
-from slim_resnet.extraction import Extraction
-from slim_resnet.image_folder import ImageFolder
-from slim_resnet.progress import Progress
+from slim_resnet.extraction import feature_file, interrupts
+from slim_resnet.extraction.progress import Progress
+from slim_resnet.extraction.run import Extraction
+from slim_resnet.images.folder import ImageFolder
 
 
 def test_arrays_hold_rows_in_file_order_with_labels_and_provenance():

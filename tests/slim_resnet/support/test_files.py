@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from slim_resnet import files
+from slim_resnet.support import files
 
 
 def test_writable_paths_have_no_problem_and_nothing_is_created(tmp_path):

@@ -1,10 +1,10 @@
 """A folder of images as a tf.data pipeline: decoding and preprocessing the images that
-`slim_resnet.image_listing.list_images` finds (flat, or one sub-folder per class). JPEG, PNG, GIF
+`slim_resnet.images.listing.list_images` finds (flat, or one sub-folder per class). JPEG, PNG, GIF
 (first frame) and BMP are decoded by TensorFlow; a file that fails to read, decode or preprocess is
 dropped from the dataset, whose batches carry each image's file index so the caller can tell which
-ones (`slim_resnet.image_decoding.ImageProbe` tells why). With `max_pixels`, an image of more pixels
+ones (`slim_resnet.images.decoding.ImageProbe` tells why). With `max_pixels`, an image of more pixels
 is dropped too, without being decoded where its header gives its size
-(`slim_resnet.image_decoding.read_image`).
+(`slim_resnet.images.decoding.read_image`).
 """
 
 import os
@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from slim_resnet import preprocessing
-from slim_resnet.image_decoding import read_image
-from slim_resnet.image_listing import (  # noqa: F401 - callers read the listing's names here too
+from slim_resnet.images.decoding import read_image
+from slim_resnet.images.listing import (  # noqa: F401 - callers read the listing's names here too
     IMAGE_EXTENSIONS,
     ImageFolder,
     ImageFolderError,
