@@ -52,19 +52,19 @@ def executed_step_options(run_options, distributed: bool = False):
     return run_options
 
 
-def run_executed_step(session, fetches, distributed: bool = False) -> tuple:
+def run_executed_step(session, fetches) -> tuple:
     """Runs `fetches` once with `executed_step_options`.
 
     Args:
       session: a tf.compat.v1.Session, initialised.
-      fetches: what the step fetches.
-      distributed: as for `executed_step_options`.
+      fetches: what the step fetches (in this process's session; a worker's server needs
+        `executed_step_options(..., distributed=True)`).
 
     Returns:
       (the fetched values, the step's tf.compat.v1.RunMetadata).
     """
     run_metadata = tf.compat.v1.RunMetadata()
-    options = executed_step_options(tf.compat.v1.RunOptions(), distributed)
+    options = executed_step_options(tf.compat.v1.RunOptions())
     values = session.run(fetches, options=options, run_metadata=run_metadata)
     return values, run_metadata
 

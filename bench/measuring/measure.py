@@ -158,9 +158,10 @@ def benchmark(
                     pipeline="training" if plan.training_pipeline else "evaluation",
                     skipped_images=int(session.run(timed.skipped_images)),
                 )
-        if hooks.xla and "xla_compiled" not in hooks.facts:  # under 2 burn-in steps: check afterwards
-            step = executed.run_executed_step(session, timed.target, bool(timed.session_target))
-            hooks.read_executed(step[1])
+        # Under 2 burn-in steps XLA is checked on one more step; not on a worker of several, whose
+        # last collective (the fingerprint) must stay its last, or a peer may lose it mid-step.
+        if hooks.xla and "xla_compiled" not in hooks.facts and not timed.session_target:
+            hooks.read_executed(executed.run_executed_step(session, timed.target)[1])
     except tf.errors.InvalidArgumentError as error:
         raise _with_bad_record(error, plan.data_source) from error
     finally:

@@ -41,8 +41,8 @@ def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None,
     --trace have at least 2 burn-in steps, so the traced step is never the cold one). With XLA the
     check needs a step after the cold one: a cluster's first runs may be TensorFlow's fallback
     while it compiles (lazy compilation), so with one burn-in step XLA is checked after the
-    measured steps instead (`bench.measuring.measure`). `distributed`: the session runs on a
-    worker's server (`executed.executed_step_options`).
+    measured steps instead (`bench.measuring.measure`; not on a worker of several: unchecked).
+    `distributed`: the session runs on a worker's server (`executed.executed_step_options`).
     """
     if burn_in < 1 or (xla_on and burn_in < 2):
         return {}
