@@ -214,6 +214,9 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
         words = {True: "compiled (its code ran all of the step it marked)",
                  False: "NOT compiled (" + _uncompiled(extra.xla_uncompiled) + ")"}
         facts.append("XLA: " + words.get(extra.xla_compiled, "unchecked"))
+    executed = extra.executed_layout
+    if executed and executed != result.config.data_format:  # never expected: the record says so
+        facts.append(f"layout: {result.config.data_format} asked, {executed} RAN")
     if (extra.loss_scale or "none") != "none":
         facts.append(f"loss scale {extra.loss_scale}" + _scale_values(extra.numerics))
     if extra.trace_file:
