@@ -213,8 +213,12 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
         )
     facts = []
     if result.config.xla:
-        words = {True: "compiled (_XlaRun executed)", False: "NOT compiled (no _XlaRun executed)"}
+        words = {True: "compiled (its code ran all of the step it marked)",
+                 False: "NOT compiled (" + _uncompiled(extra.xla_uncompiled) + ")"}
         facts.append("XLA: " + words.get(extra.xla_compiled, "unchecked"))
+    executed = extra.executed_layout
+    if executed and executed != result.config.data_format:  # never expected: the record says so
+        facts.append(f"layout: {result.config.data_format} asked, {executed} RAN")
     if (extra.loss_scale or "none") != "none":
         facts.append(f"loss scale {extra.loss_scale}" + _scale_values(extra.numerics))
     if extra.trace_file:
@@ -222,6 +226,13 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
     if facts:
         lines.append("  " + "; ".join(facts))
     return lines
+
+
+def _uncompiled(ops: dict | None) -> str:
+    """'ran as TensorFlow kernels: Unique x1' or 'no compiled code ran'."""
+    if not ops:
+        return "no compiled code ran"
+    return "ran as TensorFlow kernels: " + ", ".join(f"{op} x{count}" for op, count in sorted(ops.items()))
 
 
 def _scale_values(numerics) -> str:
