@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import socket
 import sys
 import threading
@@ -30,6 +31,7 @@ from bench.core.quiet import Quiet
 from bench.processes import child, loopback
 from bench.results import failures
 from bench.results.result import BenchmarkResult, Failure
+from bench.step import device
 
 _POLL_S = 0.2  # seconds between two looks at the workers' results
 # Seconds a worker's 'peer' failure waits for the lost peer's own failure, which names the cause.
@@ -66,7 +68,8 @@ def run_workers(
     listened ('loopback' in the workers' own network, else `exposure.EVERY_INTERFACE`, after the
     WARNING line on stderr).
 
-    Every worker runs under `limits` (memory and time each, as a single child would).
+    Every worker runs under `limits` (memory and time each, as a single child would), and sees
+    only the GPUs it owns (`bench.step.device.local_gpus`; none when the CPU is measured).
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
@@ -104,6 +107,10 @@ def _run_all(
     Raises:
       KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
     """
+    visible = os.environ.get(device.VISIBLE_GPUS_VAR)
+    gpu_count = len(environment.get("gpu_names") or [])
+    gpus = [device.local_gpus(config.device, visible, gpu_count, config.num_devices, index)
+            for index in range(config.workers)]
     processes: list = []
     results: list[BenchmarkResult | None] = [None] * config.workers
     lock = threading.Lock()
@@ -123,7 +130,7 @@ def _run_all(
             quiet=quiet,
             progress=progress if index == 0 else None,
             limits=limits,
-            extra_env={cluster.ENV_VAR: cluster.make(addresses, index)},
+            extra_env={cluster.ENV_VAR: cluster.make(addresses, index), device.VISIBLE_GPUS_VAR: gpus[index]},
             on_spawn=on_spawn,
         )
 

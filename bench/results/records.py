@@ -21,7 +21,7 @@ from typing import IO
 from bench.results.result import BenchmarkResult
 
 # Lists left out of CSV rows (one row per configuration); the JSON record keeps them.
-CSV_EXCLUDED = ("step_times_s", "burn_in_times_s", "failure.details")
+CSV_EXCLUDED = ("step_times_s", "burn_in_times_s", "failure.details", "extra.breakdown.parts")
 
 
 def json_safe(value):

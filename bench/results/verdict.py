@@ -37,8 +37,9 @@ def synthetic_twin(config: BenchmarkConfig) -> BenchmarkConfig:
 
 
 def pipeline_twin(config: BenchmarkConfig) -> BenchmarkConfig:
-    """The pipeline alone: the same configuration in mode 'input'."""
-    return dataclasses.replace(without_quality(config), mode="input")
+    """The pipeline alone: the same configuration in mode 'input' (no model, so no --breakdown,
+    no quality pass)."""
+    return dataclasses.replace(without_quality(config), mode="input", breakdown=None)
 
 
 def _run_key(config: BenchmarkConfig) -> BenchmarkConfig:

@@ -27,7 +27,7 @@ from bench.core.errors import ConfigError
 from bench.core.flag_names import FLAG_OF_FIELD
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
-from bench.output import header, report, table, verdict_table
+from bench.output import breakdown_table, header, report, table, verdict_table
 from bench.results import records, scaling, verdict
 from bench.results.result import BenchmarkResult
 from bench.sweeping import batch_max, repeats, resume, sweep
@@ -165,8 +165,10 @@ def _run(
     configs = schedule.configs
     search = plan.search
     if human is not None:
-        named = plan.configs if search is None else [batch_max.as_search(config) for config in plan.configs]
-        lines = header.header_lines(environment_info, named, isolate)
+        to_run = schedule.distinct_configs  # what --resume left of the sweep
+        named = to_run if search is None else [batch_max.as_search(config) for config in to_run]
+        recorded = len(plan.configs) - len(to_run)
+        lines = header.header_lines(environment_info, named, isolate, recorded)
         lines += [schedule.header_line()] if schedule.repeated else []
         lines += batch_max.header_lines(search, plan.limits) if search is not None else []
         lines += resume.header_lines(plan.resumed, args.output) if plan.resumed else []
@@ -248,6 +250,7 @@ def _finish(
             _print_lines(table.footnotes(shown, outcome.not_run), sys.stdout)
     if shown and args.format == "table":
         _print_lines(verdict_table.verdict_lines(shown, outcome.not_run, args.table_format), sys.stdout)
+        _print_lines(breakdown_table.sweep_lines(shown, args.table_format), sys.stdout)
     if unsaved:
         print(
             f"{PROG}: {len(unsaved)} record(s) could not be written to {args.output}; "

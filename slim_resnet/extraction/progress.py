@@ -18,10 +18,12 @@ class Progress:
     total: the number of files the run goes through.
     start: `time.perf_counter()` at the start.
     samples: (seconds since `start`, files done) pairs, in order.
+    skipped: files done so far that were skipped (not read or not decoded): no row.
   """
   total: int
   start: float = dataclasses.field(default_factory=time.perf_counter)
   samples: list = dataclasses.field(default_factory=list)
+  skipped: int = 0
 
   def record(self, files_done):
     """Notes that `files_done` files (decoded or skipped) are done by now."""
@@ -41,7 +43,10 @@ class Progress:
 
 
 def format_progress(progress):
-  """Returns e.g. 'extract: 640/1000 images (64%), 31.2 images/sec, 20.5 s'."""
-  percent = 100.0 * progress.files_done / progress.total
-  return (f'extract: {progress.files_done}/{progress.total} images ({percent:.0f}%), '
-          f'{progress.images_per_sec:.1f} images/sec, {progress.elapsed_seconds:.1f} s')
+  """Returns e.g. 'extract: 640/1000 files (64%): 638 images, 2 skipped; 31.2 files/sec, 20.5 s'
+  (images: the rows the output will have)."""
+  done = progress.files_done
+  percent = 100.0 * done / progress.total
+  return (f'extract: {done}/{progress.total} files ({percent:.0f}%): {done - progress.skipped} images, '
+          f'{progress.skipped} skipped; {progress.images_per_sec:.1f} files/sec, '
+          f'{progress.elapsed_seconds:.1f} s')

@@ -63,6 +63,7 @@ def run_extraction(session, fetches, folder, probe, report=print_to_stderr):
       else:
         report(f'warning: skipped unreadable file {folder.files[index]}: {reason.message}')
       skipped.append(index)
+    progress.skipped = len(skipped)
 
   while True:
     try:

@@ -54,6 +54,11 @@ def test_two_workers_agree_through_forward_backward_and_train(run_bench, tiny_ar
         first, second = cluster["fingerprints"]
         assert first is not None and first == second == record["extra"]["fingerprint"]
         assert record["scaling_efficiency"] is None  # no 1-replica run in this sweep
+        # The collective ring between CPU workers, its ops read from what a step ran.
+        reduction = record["extra"]["all_reduce"]
+        assert reduction["implementation"] == "collective ring" and reduction["ops_run"] > 0
+        assert reduction["tensors_per_step"]["gradients"] > 0
+        assert ("moving_averages" in reduction["tensors_per_step"]) == (config["mode"] == "train")
         assert record["stats"]["images_per_sec"] == pytest.approx(4 / record["stats"]["mean_s"])
 
 

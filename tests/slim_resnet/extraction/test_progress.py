@@ -4,9 +4,11 @@ from slim_resnet.extraction import progress
 
 
 def test_progress_line():
-  run = progress.Progress(total=1000, start=0.0, samples=[(10.0, 300), (20.0, 640)])
+  run = progress.Progress(total=1000, start=0.0, samples=[(10.0, 300), (20.0, 640)], skipped=2)
   assert run.files_done == 640 and run.elapsed_seconds == 20.0
-  assert progress.format_progress(run) == 'extract: 640/1000 images (64%), 32.0 images/sec, 20.0 s'
+  # The files done are the images (the output's rows) and the skipped files: the counts add up.
+  assert progress.format_progress(run) == (
+      'extract: 640/1000 files (64%): 638 images, 2 skipped; 32.0 files/sec, 20.0 s')
 
 
 def test_no_samples_yet():
