@@ -61,6 +61,8 @@ class Sample:
       batch_size: images per step.
       processes: processes that measured the configuration.
       failed: processes of it that failed.
+      bursts: processes of it with a burst of steps (`bench.results.bursts`), whose mean the
+        burst's steps are part of.
     """
 
     mean_s: float
@@ -70,6 +72,7 @@ class Sample:
     batch_size: int
     processes: int
     failed: int = 0
+    bursts: int = 0
 
     @property
     def images_per_sec(self) -> float:
@@ -99,6 +102,7 @@ def sample_of(results: Sequence[BenchmarkResult]) -> Sample | None:
     if not measured:
         return None
     failed = len(results) - len(measured)
+    bursty = sum(1 for result in measured if result.bursts)
     batch = measured[0].config.batch_size
     if len(measured) > 1:
         means = [result.stats.mean_s for result in measured]
@@ -110,10 +114,12 @@ def sample_of(results: Sequence[BenchmarkResult]) -> Sample | None:
             batch,
             len(measured),
             failed,
+            bursty,
         )
     steps = measured[0].measurement.step_times_s
     error = stats.step_mean_interval(steps).standard_error if len(steps) > 1 else math.nan
-    return Sample(float(np.mean(steps)), error, min(len(steps), stats.BLOCKS), UNIT_BLOCK, batch, 1, failed)
+    units = min(len(steps), stats.BLOCKS)
+    return Sample(float(np.mean(steps)), error, units, UNIT_BLOCK, batch, 1, failed, bursty)
 
 
 @dataclasses.dataclass(frozen=True)

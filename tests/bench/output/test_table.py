@@ -80,3 +80,9 @@ def test_footnotes_name_the_baseline_and_what_was_not_run(sweep_results, make_me
                                              (5 * 1024**2 + 512 * 1024, "5.5 MiB")])
 def test_format_bytes(num_bytes, text):
     assert table.format_bytes(num_bytes) == text
+
+
+def test_a_burst_marks_the_row(make_measured, table_rows):
+    steps = [0.100] * 20 + [0.150] * 5 + [0.100] * 15
+    rows = table_rows(table.table([make_measured(50, 8, "forward", steps)]))
+    assert rows[0]["Status"] == "ok (!)"
