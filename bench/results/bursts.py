@@ -53,6 +53,8 @@ PENALTY_FACTOR = 3.0
 MIN_SIGMA = 0.005
 # The smallest series analysed: a burst and at least as many other steps.
 MIN_SERIES = 2 * MIN_STEPS
+# Warning lines of one run's bursts, the last counting those beyond.
+MAX_LINES = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +102,25 @@ def find_bursts(step_times_s: Sequence[float]) -> list[Burst]:
     penalty = PENALTY_FACTOR * _noise(logs) ** 2 * math.log(len(logs))
     bounds = sorted(_split(smooth, 0, len(smooth), penalty) + [0, len(smooth)])
     return _bursts(times, list(zip(bounds[:-1], bounds[1:], strict=True)))
+
+
+def warnings(bursts: Sequence[Burst], num_steps: int) -> list[str]:
+    """One line per burst in step order, at most MAX_LINES: beyond that the longest are named,
+    longest first, and one more line counts the others (the record keeps every burst).
+
+    Args:
+      bursts: a run's bursts, in step order.
+      num_steps: how many steps were measured.
+    """
+    if len(bursts) <= MAX_LINES:
+        return [warning(burst, num_steps) for burst in bursts]
+    longest = sorted(bursts, key=lambda burst: -burst.steps)[: MAX_LINES - 1]
+    others = [burst for burst in bursts if burst not in longest]
+    steps = sum(burst.steps for burst in others)
+    return [warning(burst, num_steps) for burst in longest] + [
+        f"{len(others)} more bursts ({steps} steps in all; the record's bursts lists them): the machine "
+        "was busy for much of the run; measure again when it is quiet"
+    ]
 
 
 def warning(burst: Burst, num_steps: int) -> str:

@@ -184,10 +184,10 @@ class BenchmarkResult:
         """Reliability warnings for the figures (empty when they look sound)."""
         summary = self.stats
         found = stats_lib.reliability_warnings(summary) if summary else []
-        found += [bursts_lib.warning(burst, summary.num_steps) for burst in self.bursts]
+        found += bursts_lib.warnings(self.bursts, summary.num_steps) if summary else []
         if self.measurement is not None and not self.measurement.burn_in_times_s:
             found.append("no burn-in: the first measured step is the cold step")
-        return found + self.extra.numerics.warnings(self.config.num_batches)
+        return found + self.extra.numerics.warnings(summary.num_steps if summary else self.config.num_batches)
 
     @property
     def cost(self) -> Cost | None:

@@ -89,3 +89,16 @@ def test_the_record_field_holds_the_facts():
     assert bursts.warning(burst, 120) == (
         "steps 31-45 ran 2.2x slower than the other 105 (median 140 ms vs 63 ms): a burst (a neighbour, "
         "throttling?); the median of the other steps is 63 ms")
+
+
+def test_many_bursts_give_a_few_lines_and_a_count(rng):
+    steps = noisy(rng, size=400, spread=0.03)
+    for start in range(20, 380, 40):  # nine bursts, the one at 180 the longest
+        steps[start:start + (12 if start == 180 else 5)] *= 1.6
+    found = bursts.find_bursts(list(steps))
+    assert len(found) == 9
+    lines = bursts.warnings(found, 400)
+    assert len(lines) == bursts.MAX_LINES
+    assert lines[0].startswith("steps 181-192 ran 1.6x slower")  # the longest come first
+    others = sum(burst.steps for burst in found) - sum(sorted(burst.steps for burst in found)[-3:])
+    assert lines[-1].startswith(f"6 more bursts ({others} steps in all; the record's bursts lists them)")
