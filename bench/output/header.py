@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.core import axes
+from bench.core import axes, steps
 from bench.core.config import BenchmarkConfig
 from bench.core.loss_scale import effective_loss_scale
 
@@ -72,10 +72,23 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
         )
     lines.append(
         f"Sweep: {len(configs)} configuration(s): {_sweep_axes(configs)}; "
-        f"{first.burn_in} burn-in + {first.num_batches} measured steps; "
+        f"{first.burn_in} burn-in + {measured_steps(first)}; "
         + ("one child process each" if isolate else "all in this process")
     )
     return lines
+
+
+def measured_steps(config: BenchmarkConfig) -> str:
+    """'100 measured steps', '100 measured steps (at most 30 s)', or with auto 'measured steps until
+    the 95% CI of the mean step is within 1% (at least 10 steps; at most 60 s unless those take
+    longer)'."""
+    budget = steps.time_budget_s(config.num_batches, config.max_time)
+    if not steps.is_auto(config.num_batches):
+        return f"{config.num_batches} measured steps" + (f" (at most {budget:g} s)" if budget else "")
+    return (
+        f"measured steps until the 95% CI of the mean step is within {config.target_ci:g}% (at least "
+        f"{steps.MIN_AUTO_STEPS} steps; at most {budget:g} s unless those take longer)"
+    )
 
 
 def _sweep_axes(configs: Sequence[BenchmarkConfig]) -> str:

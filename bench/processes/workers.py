@@ -56,8 +56,8 @@ def run_workers(
 
     The chief's progress goes to `progress`, the others' is dropped. When a worker ends without a
     measurement the others are stopped and the result is a failure naming that worker. The
-    chief's record gains `extra.cluster`: the addresses, and every worker's fingerprint (equal
-    when every worker holds the same numbers, see `bench.step.replicas`).
+    chief's record gains `extra.cluster`: the addresses, every worker's fingerprint (equal
+    when every worker holds the same numbers, see `bench.step.replicas`) and measured steps.
 
     Every worker runs under `limits` (memory and time each, as a single child would).
 
@@ -158,6 +158,9 @@ def _chief_result(
         "workers": len(addresses),
         "addresses": addresses,
         "fingerprints": [None if r is None else r.extra.fingerprint for r in results],
+        # Equal when the workers stopped at the same step (with --num-batches auto: the chief's).
+        "measured_steps": [None if r is None or r.measurement is None else len(r.measurement.step_times_s)
+                           for r in results],
     }
     if failed is not None:
         cause = results[failed].failure if results[failed] is not None else None

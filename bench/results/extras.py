@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from bench.results.stopping import Stopping
+
 
 @dataclasses.dataclass(frozen=True)
 class FlopCount:
@@ -196,6 +198,8 @@ class Extras:
       cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
         (one per worker)}.
       data: the real data read and the images skipped (None for synthetic inputs).
+      stop: why the measured steps stopped (`bench.results.stopping`), with --num-batches auto or
+        --max-time (None: a fixed count ran, as before either existed).
     """
 
     peak_probe: PeakProbe | None = None
@@ -209,6 +213,7 @@ class Extras:
     fingerprint: float | None = None
     cluster: dict | None = None
     data: DataFacts | None = None
+    stop: Stopping | None = None
 
     def to_dict(self) -> dict:
         """The record's `extra` object; {} when nothing was recorded (a failed configuration).
@@ -239,6 +244,8 @@ class Extras:
         values.update({key: value for key, value in numerics.items() if value is not None})
         if self.data is not None:
             values["data"] = self.data.to_dict()
+        if self.stop is not None:
+            values["stop"] = self.stop.to_dict()
         return values
 
     @classmethod
@@ -263,4 +270,5 @@ class Extras:
             peak_memory=PeakMemory(**memory) if memory else None,
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
             data=DataFacts.from_dict(values.get("data")),
+            stop=Stopping.from_dict(values.get("stop")),
         )

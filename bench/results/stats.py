@@ -11,6 +11,7 @@ before it refuses bad input.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
@@ -171,10 +172,19 @@ class MeanInterval:
 
 def interval(centre: float, error: float, df: float, confidence: float = CONFIDENCE) -> MeanInterval:
     """The t interval centre -/+ t_(1 - (1 - confidence) / 2, df) x error."""
+    half = t_quantile(0.5 + confidence / 2, df) * error
+    return MeanInterval(centre, error, df, centre - half, centre + half, confidence)
+
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(probability: float, df: float) -> float:
+    """Student's t quantile (scipy's; `math.inf` degrees of freedom: the normal's), cached: the
+    stopping rule asks for the same one at every checkpoint, and the first call imports
+    scipy.stats (`bench.results.stopping` asks before the measured steps, so that import is not
+    timed)."""
     from scipy import stats as scipy_stats  # noqa: PLC0415 (see the module docstring)
 
-    half = float(scipy_stats.t.ppf(0.5 + confidence / 2, df)) * error
-    return MeanInterval(centre, error, df, centre - half, centre + half, confidence)
+    return float(scipy_stats.t.ppf(probability, df))
 
 
 def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
