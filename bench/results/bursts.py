@@ -5,7 +5,8 @@ consecutive steps (5 to 20 steps 40% slower, then back), which the mean, the sd 
 warning cannot tell apart from a slow model. This module names such blocks from the raw step times.
 
 Method: binary segmentation of the log step times for changes in the mean (squared-error cost),
-after a running median over 5 steps (scipy.ndimage.median_filter):
+after a running median over 5 steps (numpy's sliding windows; numpy only, so a child process
+under --memory-limit never imports a library after its steps have taken their memory):
 
 - the log makes a burst a shift of its level by the same amount whatever the step time (2x slower
   is +0.69 at 10 ms and at 10 s), and the squared-error cost of a shift in mean is the one whose
@@ -155,9 +156,9 @@ def _ms(seconds: float) -> str:
 
 def _running_median(values: np.ndarray) -> np.ndarray:
     """The median of each value's FILTER_WIDTH neighbours (the ends repeat the end values)."""
-    from scipy import ndimage  # noqa: PLC0415 (0.3 s; only analyses import it)
-
-    return ndimage.median_filter(values, size=FILTER_WIDTH, mode="nearest")
+    half = FILTER_WIDTH // 2
+    padded = np.pad(values, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, FILTER_WIDTH), axis=1)
 
 
 def _noise(logs: np.ndarray) -> float:
