@@ -87,7 +87,9 @@ class StopRule:
         self.budget_s = steps_rule.time_budget_s(config.num_batches, config.max_time)
         self.floor = steps_rule.MIN_AUTO_STEPS if auto else 1
         self._next_checkpoint = self.floor
-        if self.target is not None:  # scipy's import and the quantile now, not between timed steps
+        if self.checks:
+            # scipy's import and the quantile now, not between timed steps nor after them: under
+            # --memory-limit a large batch's import would fail as an ImportError, not an OOM.
             stats.t_quantile(0.5 + stats.CONFIDENCE / 2, stats.BLOCKS - 1)
 
     @property
@@ -110,9 +112,10 @@ class StopRule:
           step_times_s: the measured steps so far.
           elapsed_s: seconds since the first measured step started.
         """
-        width = half_width(step_times_s)
-        if self.target is not None and width is not None and width <= self.target:
-            return TARGET
+        if self.target is not None:
+            width = half_width(step_times_s)
+            if width is not None and width <= self.target:
+                return TARGET
         if self.budget_s is not None and elapsed_s >= self.budget_s:
             return TIME
         return None

@@ -85,3 +85,23 @@ def test_a_stop_records_its_reason_steps_interval_target_and_budget():
     assert facts.describe() == (
         f"stopped after 20 steps: the 95% CI of the mean step reached the target (+/-{facts.ci_pct:.1f}%, "
         "target 2%, budget 30 s)")
+
+
+@pytest.mark.parametrize(("settings", "loaded"), [
+    ("num_batches='auto'", True), ("num_batches=5, max_time=3.0", True), ("num_batches=5", False)])
+def test_a_rule_that_checks_loads_scipy_before_the_steps(settings, loaded):
+    """The interval needs scipy.stats; a child under --memory-limit that imported it after a large
+    batch's steps failed with an ImportError instead of fitting or running out of memory. A fixed
+    count without a budget never needs it."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom bench.core.config import BenchmarkConfig\n"
+              "from bench.results import stopping\n"
+              f"assert 'scipy.stats' not in sys.modules\nstopping.StopRule(BenchmarkConfig({settings}))\n"
+              "print('scipy.stats' in sys.modules)\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout == f"{loaded}\n"
