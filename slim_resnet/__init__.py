@@ -10,39 +10,22 @@ The names below are loaded on first use, so that command-line entry points (`pyt
 slim_resnet.extract`) can quiet TensorFlow before it is imported.
 """
 
-import importlib
+from slim_resnet.support.lazy import lazy_exports
 
 _EXPORTS = {
-    'batch_norm': 'slim_resnet.batch_norm',
-    'Block': 'slim_resnet.resnet_utils',
-    'DataFormatError': 'slim_resnet.resnet_utils',
-    'conv2d_same': 'slim_resnet.resnet_utils',
-    'data_format_errors': 'slim_resnet.resnet_utils',
-    'resnet_arg_scope': 'slim_resnet.resnet_utils',
-    'stack_blocks_dense': 'slim_resnet.resnet_utils',
-    'subsample': 'slim_resnet.resnet_utils',
-    'MIN_IMAGE_SIZE': 'slim_resnet.resnet_v2',
-    'NETWORKS': 'slim_resnet.resnet_v2',
-    'VALID_DEPTHS': 'slim_resnet.resnet_v2',
-    'bottleneck': 'slim_resnet.resnet_v2',
-    'get_network': 'slim_resnet.resnet_v2',
-    'resnet_v2_50': 'slim_resnet.resnet_v2',
-    'resnet_v2_101': 'slim_resnet.resnet_v2',
-    'resnet_v2_152': 'slim_resnet.resnet_v2',
-    'resnet_v2_200': 'slim_resnet.resnet_v2',
-    'resnet_v2_block': 'slim_resnet.resnet_v2',
+    'slim_resnet.batch_norm': (
+        'batch_norm',
+    ),
+    'slim_resnet.resnet_utils': (
+        'Block', 'DataFormatError', 'conv2d_same', 'data_format_errors', 'resnet_arg_scope',
+        'stack_blocks_dense', 'subsample',
+    ),
+    'slim_resnet.resnet_v2': (
+        'MIN_IMAGE_SIZE', 'NETWORKS', 'VALID_DEPTHS', 'bottleneck', 'get_network', 'resnet_v2_50',
+        'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200', 'resnet_v2_block',
+    ),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
 
-
-def __getattr__(name):
-  if name not in _EXPORTS:
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-  value = getattr(importlib.import_module(_EXPORTS[name]), name)
-  globals()[name] = value
-  return value
-
-
-def __dir__():
-  return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

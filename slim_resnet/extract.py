@@ -3,10 +3,10 @@
     python -m slim_resnet.extract --depth 50 --checkpoint resnet_v2_50.ckpt --images photos/ \
         --end-point block4 global_pool --image-size 224 --output features.npz
 
-`--images` is a flat folder of images, or one sub-folder per class (`slim_resnet.image_folder`).
+`--images` is a flat folder of images, or one sub-folder per class (`slim_resnet.images.folder`).
 `--end-point` takes full end-point names or short forms (`slim_resnet.end_points`). Files that cannot
 be decoded are skipped with a warning naming them and listed in the output. The output's layout and
-its atomic write are `slim_resnet.feature_file`'s.
+its atomic write are `slim_resnet.extraction.feature_file`'s.
 
 Images of more than --max-pixels pixels are skipped likewise, without being decoded where the file's
 header gives the size.
@@ -27,8 +27,8 @@ PROG = 'python -m slim_resnet.extract'
 if __name__ == '__main__':
   # Run as a command: Ctrl-C or SIGTERM while TensorFlow loads is one line, and TensorFlow's start-up
   # log lines are dropped before anything imports it.
-  from slim_resnet.interrupts import exit_on_stop_signals
-  from slim_resnet.quiet import quiet_tensorflow_import
+  from slim_resnet.extraction.interrupts import exit_on_stop_signals
+  from slim_resnet.support.quiet import quiet_tensorflow_import
   exit_on_stop_signals(f'{PROG}: interrupted while starting; nothing was written')
   quiet_tensorflow_import(verbose='--verbose' in sys.argv[1:])
 
@@ -37,13 +37,17 @@ import tf_slim as slim  # noqa: E402
 
 from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
-from slim_resnet import extract_flags, files, image_decoding, image_folder, interrupts  # noqa: E402
-from slim_resnet.extraction import print_to_stderr, run_extraction  # noqa: E402
-from slim_resnet.feature_file import feature_arrays, write_feature_file  # noqa: E402
-from slim_resnet.progress import format_progress  # noqa: E402
+from slim_resnet.extraction import flags as extract_flags  # noqa: E402
+from slim_resnet.extraction import interrupts  # noqa: E402
+from slim_resnet.extraction.feature_file import feature_arrays, write_feature_file  # noqa: E402
+from slim_resnet.extraction.progress import format_progress  # noqa: E402
+from slim_resnet.extraction.run import print_to_stderr, run_extraction  # noqa: E402
+from slim_resnet.images import decoding as image_decoding  # noqa: E402
+from slim_resnet.images import folder as image_folder  # noqa: E402
 from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, VALID_DEPTHS, get_network  # noqa: E402
-from slim_resnet.wording import listing  # noqa: E402
+from slim_resnet.support import files  # noqa: E402
+from slim_resnet.support.wording import listing  # noqa: E402
 
 EXIT_OUTPUT_FAILED = 1
 EXIT_USAGE = 2  # Also what the parser exits with. A signal N exits with 128 + N (Ctrl-C 130, SIGTERM 143).
@@ -58,7 +62,7 @@ class OutputError(Exception):
 
 
 def build_parser():
-  """Returns the command-line parser (`slim_resnet.extract_flags`)."""
+  """Returns the command-line parser (`slim_resnet.extraction.flags`)."""
   return extract_flags.build_parser(PROG)
 
 
@@ -199,7 +203,7 @@ def _file_identity(path):
 
 
 def _output_path_problem(path):
-  """Why `path` cannot be written, or None (`slim_resnet.files.output_path_problem`)."""
+  """Why `path` cannot be written, or None (`slim_resnet.support.files.output_path_problem`)."""
   with interrupts.deferred():  # It may create and remove a file to be sure: never cut in between.
     return files.output_path_problem(path, example='features.npz')
 

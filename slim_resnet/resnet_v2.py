@@ -26,9 +26,10 @@ Differences from the nets in tf-slim 1.1.0 and tensorflow/models: batch norm is 
 import tensorflow as tf
 import tf_slim as slim
 
-from slim_resnet import quiet, resnet_utils
+from slim_resnet import resnet_utils
 from slim_resnet.batch_norm import batch_norm, channel_axis
 from slim_resnet.family import MIN_IMAGE_SIZE, UNITS_PER_BLOCK, VALID_DEPTHS  # noqa: F401
+from slim_resnet.support import quiet
 
 _BASE_DEPTHS = (64, 128, 256, 512)
 _BLOCK_STRIDES = (2, 2, 2, 1)
@@ -246,56 +247,36 @@ def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
 resnet_v2.default_image_size = 224
 
 
-def _resnet_v2_of_depth(depth, inputs, num_classes, is_training, global_pool, output_stride,
-                        spatial_squeeze, reuse, scope, frozen_stages):
-  blocks = [resnet_v2_block(f'block{index + 1}', base_depth, num_units, stride)
-            for index, (base_depth, num_units, stride)
-            in enumerate(zip(_BASE_DEPTHS, UNITS_PER_BLOCK[depth], _BLOCK_STRIDES, strict=True))]
-  return resnet_v2(inputs, blocks, num_classes, is_training=is_training, global_pool=global_pool,
-                   output_stride=output_stride, include_root_block=True,
-                   spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope,
-                   frozen_stages=frozen_stages)
+def _network_of_depth(depth):
+  """The builder `resnet_v2_<depth>`: `resnet_v2` on the family's blocks for `depth`.
+
+  The four builders differ only in their units per block (`family.UNITS_PER_BLOCK`) and their
+  default scope, so they are made here rather than written out four times.
+  """
+  units = UNITS_PER_BLOCK[depth]
+
+  def network(inputs, num_classes=None, is_training=True, global_pool=True, output_stride=None,
+              spatial_squeeze=True, reuse=None, scope=f'resnet_v2_{depth}', frozen_stages=None):
+    blocks = [resnet_v2_block(f'block{index + 1}', base_depth, num_units, stride)
+              for index, (base_depth, num_units, stride)
+              in enumerate(zip(_BASE_DEPTHS, units, _BLOCK_STRIDES, strict=True))]
+    return resnet_v2(inputs, blocks, num_classes, is_training=is_training, global_pool=global_pool,
+                     output_stride=output_stride, include_root_block=True,
+                     spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope,
+                     frozen_stages=frozen_stages)
+
+  network.__name__ = network.__qualname__ = f'resnet_v2_{depth}'
+  network.__doc__ = (f'ResNet-{depth} v2: blocks of {", ".join(map(str, units[:-1]))} and '
+                     f'{units[-1]} units. Arguments and returns as `resnet_v2`.')
+  network.default_image_size = resnet_v2.default_image_size
+  return network
 
 
-def resnet_v2_50(inputs, num_classes=None, is_training=True, global_pool=True, output_stride=None,
-                 spatial_squeeze=True, reuse=None, scope='resnet_v2_50', frozen_stages=None):
-  """ResNet-50 v2: blocks of 3, 4, 6 and 3 units. Arguments and returns as `resnet_v2`."""
-  return _resnet_v2_of_depth(50, inputs, num_classes, is_training, global_pool, output_stride,
-                             spatial_squeeze, reuse, scope, frozen_stages)
-
-
-def resnet_v2_101(inputs, num_classes=None, is_training=True, global_pool=True,
-                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_101',
-                  frozen_stages=None):
-  """ResNet-101 v2: blocks of 3, 4, 23 and 3 units. Arguments and returns as `resnet_v2`."""
-  return _resnet_v2_of_depth(101, inputs, num_classes, is_training, global_pool, output_stride,
-                             spatial_squeeze, reuse, scope, frozen_stages)
-
-
-def resnet_v2_152(inputs, num_classes=None, is_training=True, global_pool=True,
-                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_152',
-                  frozen_stages=None):
-  """ResNet-152 v2: blocks of 3, 8, 36 and 3 units. Arguments and returns as `resnet_v2`."""
-  return _resnet_v2_of_depth(152, inputs, num_classes, is_training, global_pool, output_stride,
-                             spatial_squeeze, reuse, scope, frozen_stages)
-
-
-def resnet_v2_200(inputs, num_classes=None, is_training=True, global_pool=True,
-                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_200',
-                  frozen_stages=None):
-  """ResNet-200 v2: blocks of 3, 24, 36 and 3 units. Arguments and returns as `resnet_v2`."""
-  return _resnet_v2_of_depth(200, inputs, num_classes, is_training, global_pool, output_stride,
-                             spatial_squeeze, reuse, scope, frozen_stages)
-
-
-NETWORKS = {
-    50: resnet_v2_50,
-    101: resnet_v2_101,
-    152: resnet_v2_152,
-    200: resnet_v2_200,
-}
-for _builder in NETWORKS.values():
-  _builder.default_image_size = 224
+resnet_v2_50 = _network_of_depth(50)
+resnet_v2_101 = _network_of_depth(101)
+resnet_v2_152 = _network_of_depth(152)
+resnet_v2_200 = _network_of_depth(200)
+NETWORKS = {50: resnet_v2_50, 101: resnet_v2_101, 152: resnet_v2_152, 200: resnet_v2_200}
 
 
 def get_network(depth):

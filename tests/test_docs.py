@@ -9,13 +9,27 @@ In a code block with `$ ` prompts, only the prompted lines are commands (the res
 
 Links: every relative `[text](path#anchor)` between the pages names a file that exists, and an
 anchor names a heading of that file by GitHub's rule.
+
+Python snippets: every ```python block of a page runs, as written, in one fresh process per page
+(the page's blocks in order, sharing their names, as a reader types them into one session), in a
+folder holding the files they read (`SNIPPET_FILES`: a checkpoint of the official layout, records,
+a features file). A block whose info string says `child-processes` starts child processes of the
+harness: its page runs whole only in the slow test; the fast one leaves such blocks out. The
+harness's pages run with the stand-in network (BENCH_TEST_NETWORK=small, docs/development.md): the
+calls are what is checked, not resnet_v2_50's figures. The library must stay quiet there: no
+TensorFlow C++ log line on stderr, with no TF_CPP_MIN_LOG_LEVEL set.
 """
 
 import contextlib
 import dataclasses
 import io
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +48,7 @@ def bench_parser_builders():
 
 def extract_parser():
   """The parser of `python -m slim_resnet.extract` (importing it imports TensorFlow)."""
-  from slim_resnet import extract_flags
+  from slim_resnet.extraction import flags as extract_flags
   return extract_flags.build_parser('python -m slim_resnet.extract')
 
 
@@ -355,3 +369,143 @@ def test_a_broken_command_line_or_link_is_caught(tmp_path):
   assert github_anchor("How this differs from tf-slim's own `nets/resnet_v2`") == (
       'how-this-differs-from-tf-slims-own-netsresnet_v2')
   assert github_anchor('The largest batch: `--batch max`') == 'the-largest-batch---batch-max'
+
+
+# --- Python snippets ---------------------------------------------------------------------------
+
+PYTHON_FENCES = {'python', 'py', 'python3'}
+CHILD_PROCESSES = 'child-processes'  # the info-string word of a block that starts child processes
+RECORDS = ROOT / 'tests' / 'bench' / 'data' / 'schema1_records.jsonl'
+MANIFEST = ROOT / 'tests' / 'data' / 'slim_resnet_v2_manifest.json'
+
+
+@dataclasses.dataclass(frozen=True)
+class Snippet:
+  """A ```python block of a page."""
+
+  page: str  # relative to the repository
+  line: int  # 1-based, its first line of code
+  code: str
+  starts_children: bool  # its info string says CHILD_PROCESSES
+
+
+def python_snippets(path):
+  """The ```python blocks of a page, in order."""
+  snippets, fence = [], None  # (marker, words of the info string, first line, lines)
+  for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+    if fence is None:
+      match = FENCE.match(line)
+      if match:
+        fence = (match.group(1), line.strip()[len(match.group(1)):].split(), number + 1, [])
+    elif line.strip().startswith(fence[0]) and not line.strip().strip(fence[0][0]):
+      words = [word.lower() for word in fence[1]]
+      if words[:1] and words[0] in PYTHON_FENCES:
+        snippets.append(Snippet(_relative(path), fence[2], '\n'.join(fence[3]) + '\n',
+                                CHILD_PROCESSES in words[1:]))
+      fence = None
+    else:
+      fence[3].append(line)
+  return snippets
+
+
+SNIPPETS = [snippet for path in PAGES for snippet in python_snippets(path)]
+SNIPPET_PAGES = list(dict.fromkeys(snippet.page for snippet in SNIPPETS))
+
+
+def _official_checkpoint(prefix):
+  """Code that saves a checkpoint of resnet_v2_50's official layout (1001 classes, zeros)."""
+  return f"""
+import json, os
+import tensorflow as tf
+os.makedirs(os.path.dirname({str(prefix)!r}), exist_ok=True)
+with tf.Graph().as_default():
+  layout = json.load(open({str(MANIFEST)!r}))['resnet_v2_50']['global_variables']
+  made = [tf.compat.v1.get_variable(name, shape, initializer=tf.compat.v1.zeros_initializer())
+          for name, shape in layout.items()]
+  with tf.compat.v1.Session() as session:
+    session.run(tf.compat.v1.global_variables_initializer())
+    tf.compat.v1.train.Saver(made).save(session, {str(prefix)!r}, write_meta_graph=False)
+"""
+
+
+def _features_file(path):
+  """Code that writes a features file as `python -m slim_resnet.extract` does (3 images)."""
+  return f"""
+import numpy as np
+np.savez({str(path)!r}, global_pool=np.zeros([3, 1, 1, 2048], np.float32),
+         files=np.array(['a/1.jpg', 'a/2.jpg', 'b/3.jpg']), labels=np.array([0, 0, 1]),
+         class_names=np.array(['a', 'b']), skipped_files=np.array([], str))
+"""
+
+
+def snippet_files(page, folder):
+  """Prepares `folder` with the files the page's snippets read; returns setup code to run before
+  them (in the same process), for files that need TensorFlow or NumPy to be made."""
+  setup = ''
+  if page == 'docs/model.md':
+    setup = _official_checkpoint(folder / 'ckpts' / 'resnet_v2_50.ckpt')
+    setup += _features_file(folder / 'features.npz')
+  for name in ('results.jsonl', 'a.jsonl', 'b.jsonl', 'base.jsonl', 'new.jsonl'):
+    shutil.copy(RECORDS, folder / name)
+  return setup
+
+
+_RUNNER = """
+import json, sys
+setup, page, blocks = json.load(sys.stdin)
+exec(compile(setup, '<the snippets\\' files>', 'exec'), {})
+names = {'__name__': '__main__'}
+for line, code in blocks:
+  exec(compile('\\n' * (line - 1) + code, page, 'exec'), names)  # tracebacks name the page's lines
+"""
+
+
+def run_snippets(page, snippets, folder, setup=''):
+  """Runs the snippets in one fresh Python process in `folder`; returns the CompletedProcess."""
+  env = {key: value for key, value in os.environ.items() if key != 'TF_CPP_MIN_LOG_LEVEL'}
+  env.update(PYTHONPATH=str(ROOT), MPLBACKEND='Agg')
+  if page.startswith('docs/') and page != 'docs/model.md':
+    env['BENCH_TEST_NETWORK'] = 'small'
+  blocks = [(snippet.line, snippet.code) for snippet in snippets]
+  return subprocess.run([sys.executable, '-c', _RUNNER], input=json.dumps([setup, page, blocks]), cwd=folder,
+                        env=env, capture_output=True, text=True, timeout=900)
+
+
+def snippet_problem(page, snippets, folder):
+  """None if the page's snippets run (and the harness says nothing of TensorFlow's), else why."""
+  done = run_snippets(page, snippets, folder, snippet_files(page, folder))
+  if done.returncode != 0:
+    return f'{page}: a snippet failed:\n{done.stderr[-3000:]}'
+  from slim_resnet.support.quiet import is_native_log_line
+  noise = [line for line in done.stderr.splitlines() if is_native_log_line(line)]
+  if noise and page != 'docs/model.md':  # the model's page imports TensorFlow itself
+    return f'{page}: TensorFlow log lines on stderr: {noise[:3]}'
+  return None
+
+
+@pytest.mark.parametrize('page', SNIPPET_PAGES)
+def test_every_python_snippet_runs_as_written(page, tmp_path):
+  snippets = [snippet for snippet in SNIPPETS if snippet.page == page and not snippet.starts_children]
+  problem = snippet_problem(page, snippets, tmp_path)
+  assert problem is None, problem
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('page', sorted({s.page for s in SNIPPETS if s.starts_children}))
+def test_python_snippets_that_start_child_processes_run_as_written(page, tmp_path):
+  problem = snippet_problem(page, [snippet for snippet in SNIPPETS if snippet.page == page], tmp_path)
+  assert problem is None, problem
+
+
+def test_the_python_snippets_are_found_and_a_failing_one_names_its_line(tmp_path):
+  assert {'docs/model.md', 'docs/python-api.md', 'docs/records.md'} <= set(SNIPPET_PAGES)
+  assert any(snippet.starts_children for snippet in SNIPPETS)
+  page = tmp_path / 'page.md'
+  page.write_text('# A page\n\n```python\nx = 2\n```\n\n```sh\nx = 3\n```\n\n'
+                  '```python child-processes\ny = x * 2\n\nassert y == 5, y\n```\n', encoding='utf-8')
+  found = python_snippets(page)
+  assert [(s.line, s.code, s.starts_children) for s in found] == [
+      (4, 'x = 2\n', False), (12, 'y = x * 2\n\nassert y == 5, y\n', True)]
+  done = run_snippets('page.md', found, tmp_path)
+  assert done.returncode == 1
+  assert 'File "page.md", line 14' in done.stderr and 'AssertionError: 4' in done.stderr

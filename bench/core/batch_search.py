@@ -84,6 +84,11 @@ class Try:
     outcome: str
     why: str = ""
 
+    def __str__(self) -> str:
+        """'batch 64 no-fit (OOM (memory limit 6 GiB))', 'batch 32 fit'."""
+        why = f" ({self.why})" if self.why and self.why != "fits" else ""
+        return f"batch {self.batch_size} {self.outcome}{why}"
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

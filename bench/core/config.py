@@ -26,6 +26,8 @@ __all__ = [
     "PRECISIONS",
     "PREPROCESSINGS",
     "MIN_BURN_IN_WITH_TRACE",
+    "BREAKDOWN_LEVELS",
+    "BREAKDOWN_TRACED_STEPS",
     "MODEL_MODES",
     "real_data_classes",
 ]
@@ -48,6 +50,11 @@ REAL_DATA_CLASSES = 1001
 # Real data's stored labels are the model's classes as they are, class 0 the background (never a
 # stored label): with --num-classes N the labels allowed are 1..N-1 (`bench.inputs.sources.label_range`).
 LABELS_WITH_BACKGROUND = True
+
+# --breakdown's levels: the network's parts (root, blocks, head, ...) or each block split into its units.
+BREAKDOWN_LEVELS = ("blocks", "units")
+# Fully traced steps --breakdown runs after the measured ones (each op's time is its median over them).
+BREAKDOWN_TRACED_STEPS = 3
 
 # With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
 MIN_BURN_IN_WITH_TRACE = 2
@@ -93,6 +100,8 @@ class BenchmarkConfig:
       xla: compile the step with XLA.
       trace: file to write a Chrome trace of the last burn-in step to, or None (needs burn_in >= 2,
         so the traced step is not the cold step).
+      breakdown: None, or 'blocks' / 'units': after the measured steps, run a few fully traced
+        steps and attribute their op times to the network's parts (`bench.measuring.breakdown_steps`).
       peak_probe: measure the device's attainable TFLOP/s before the configuration.
       peak_probe_size: matrix size of that probe, 0 for the per-device default.
       num_devices: replicas per worker, one per device (the first N GPUs, or N logical CPU
@@ -128,6 +137,7 @@ class BenchmarkConfig:
     loss_scale: str = "auto"
     xla: bool = False
     trace: str | None = None
+    breakdown: str | None = None
     peak_probe: bool = True
     peak_probe_size: int = 0
     num_devices: int = 1
@@ -175,12 +185,15 @@ class BenchmarkConfig:
 
     @property
     def label(self) -> str:
-        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA'."""
+        """A short human-readable name, e.g. 'resnet_v2_50 batch 8 forward bf16 XLA', 'input
+        pipeline batch 32 data shards' (--mode input names no network)."""
         options = ([self.precision] if self.precision != "fp32" else []) + (["XLA"] if self.xla else [])
         if self.data_parallel:
             options.append(f"x{self.replicas} replicas")
         if self.real_data:
             options.append(f"data {self.data}")
+        if not self.has_model:  # the pipeline alone: no network ran
+            return " ".join([f"input pipeline batch {self.batch_size}", *options])
         return " ".join([f"{self.model_name} batch {self.batch_size} {self.mode}", *options])
 
     def to_dict(self) -> dict:
@@ -198,6 +211,8 @@ class BenchmarkConfig:
             del values["target_ci"]
         if self.max_time is None:
             del values["max_time"]
+        if self.breakdown is None:  # records without --breakdown are as before it existed
+            del values["breakdown"]
         if not self.real_data:
             del values["data"], values["data_threads"], values["preprocessing"]
         if not self.data_parallel:
@@ -265,6 +280,7 @@ class BenchmarkConfig:
         if self.mode == "input" and not self.real_data:
             raise ConfigError("mode", self.mode, "times the input pipeline alone, and synthetic data has "
                               "none; give --data PATH")
+        _check_breakdown(self.breakdown, self.mode)
         if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
             raise ConfigError(
                 "burn_in",
@@ -293,6 +309,16 @@ def without_pipeline_settings(config: BenchmarkConfig) -> BenchmarkConfig:
     if config.real_data:
         return config
     return dataclasses.replace(config, data_threads=0, preprocessing=DEFAULT_PREPROCESSING)
+
+
+def _check_breakdown(level: object, mode: str) -> None:
+    """Raises ConfigError for an unknown --breakdown level, or a breakdown of a mode without a model."""
+    if level is None:
+        return
+    _require_choice("breakdown", level, BREAKDOWN_LEVELS)
+    if mode not in MODEL_MODES:
+        raise ConfigError("breakdown", level, f"attributes the model's op times to its parts, and --mode "
+                          f"{mode} runs no model; use it with {', '.join(MODEL_MODES)}")
 
 
 def _is_int(value: object) -> bool:

@@ -1,4 +1,5 @@
-"""ConfigError: a setting whose value is not allowed (raised by every module that validates one)."""
+"""The errors a run refuses with, each one line: ConfigError (a setting whose value is not allowed,
+raised by every module that validates one) and DataError (data that cannot be used)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,9 @@ class ConfigError(ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{field}={value!r}: {allowed}")
+
+
+class DataError(ValueError):
+    """The data cannot be used; the message is one line naming the bad value and what is allowed.
+
+    Raised by `bench.inputs` (`sources.DataError` is the same class)."""

@@ -6,6 +6,9 @@ line (`bench.verbs.flags`) spells the flags; results, plots and errors name a fi
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+
 from bench.core import axes
 
 # BenchmarkConfig fields that are not sweep axes -> the flag that sets them, for error messages.
@@ -20,6 +23,7 @@ _OTHER_FLAGS = {
     "intra_op_threads": "--intra-op-threads",
     "inter_op_threads": "--inter-op-threads",
     "display_every": "--display-every",
+    "trace": "--trace",
     "loss_scale": "--loss-scale",
     "peak_probe_size": "--peak-probe-size",
     "memory_limit": "--memory-limit",
@@ -29,5 +33,49 @@ _OTHER_FLAGS = {
     "workers": "--workers",
     "data_threads": "--data-threads",
     "preprocessing": "--preprocessing",
+    "breakdown": "--breakdown",
 }
 FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS}
+
+# Fields whose value 0 the command line also takes as this word (and shows so).
+ZERO_WORDS = {"intra_op_threads": "default", "inter_op_threads": "default"}
+# Switches: field -> the value the field has when the switch is given.
+SWITCHES = {"peak_probe": False}
+SWITCH_FLAGS = {"peak_probe": "--no-peak-probe"}
+GIVEN, NOT_GIVEN = "given", "not given"
+
+
+def setting_name(field: str) -> str:
+    """How a user names a setting: its flag ('--intra-op-threads', '--no-peak-probe'), or for a field
+    only the Python API sets, its keyword ('momentum')."""
+    return SWITCH_FLAGS.get(field) or FLAG_OF_FIELD.get(field) or field
+
+
+def setting_value(field: str, value: object) -> str:
+    """A setting's value as the user types it after `setting_name`: 'default' for a thread count
+    of 0, an axis value as its flag takes it ('on' for XLA), 'given' or 'not given' for a switch,
+    'not given' for a flag left out (None)."""
+    if field in SWITCHES:
+        return GIVEN if value == SWITCHES[field] else NOT_GIVEN
+    if value is None:
+        return NOT_GIVEN
+    if value == 0 and field in ZERO_WORDS:
+        return ZERO_WORDS[field]
+    axis = axes.AXIS_OF_FIELD.get(field)
+    return axis.cell(value) if axis else str(value)
+
+
+def zero_or_word(field: str) -> Callable[[str], int]:
+    """The command line's type of a count that also takes ZERO_WORDS[field] for 0 ('default')."""
+
+    def parse(token: str) -> int:
+        if token.strip().lower() == ZERO_WORDS[field]:
+            return 0
+        try:
+            return int(token)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{token!r}: not a thread count; give a whole number or {ZERO_WORDS[field]}"
+            ) from None
+
+    return parse

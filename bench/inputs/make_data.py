@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from bench.inputs import example_format
 from bench.inputs.sources import DataError
-from slim_resnet import image_folder
+from slim_resnet.images import folder as image_folder
 
 tf1 = tf.compat.v1
 
@@ -194,7 +194,7 @@ def convert_folder(folder: str, out_dir: str, num_shards: int | None = None, see
     """Writes the images of a folder of class sub-folders as TFRecord shards.
 
     Args:
-      folder: one sub-folder of images per class (see `slim_resnet.image_folder.list_images`).
+      folder: one sub-folder of images per class (see `slim_resnet.images.folder.list_images`).
       out_dir: the folder to write to (created if missing).
       num_shards: shard files, 1..the number of images (a shard may end up with fewer images, or
         none, where files do not decode); None: 4, or one per image for fewer images.

@@ -50,7 +50,8 @@ class InputPipeline:
       initializer: the op to run once before the first step: it zeroes the counters and (re)starts
         the iterator.
       iterator: the initializable tf.compat.v1 iterator.
-      skipped: int64 scalar, the images skipped so far because they did not decode.
+      skipped: int64 scalar, the distinct images skipped so far because they did not decode (an
+        image read again in a later pass over the data is not counted again).
       dataset: the batched dataset the iterator reads.
     """
 
@@ -118,8 +119,9 @@ def _parse_group(serialized):
 
 
 def _groups(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index, group_size, check):
-    """(image bytes, label, boxes, boxes per image) of `group_size` images at a time, for ever: parsed
-    and checked (`check`) in one parallel map."""
+    """(image bytes, label, boxes, boxes per image, image key) of `group_size` images at a time, for
+    ever: parsed and checked (`check`) in one parallel map. The key names an image across passes
+    over the data (a hash of its file's path, or of a record's bytes)."""
     files, per_worker = _files(source, training, seed, num_workers, worker_index)
     if source.format == sources.FORMAT_TFRECORD:
         def read(path):
@@ -130,19 +132,25 @@ def _groups(source, training, parallel, seed, shuffle_buffer, num_workers, worke
         if training and shuffle_buffer > 1:
             records = records.shuffle(shuffle_buffer, seed=seed)
         def parse_and_check(serialized):
-            return check(*_parse_group(serialized))
+            return (*check(*_parse_group(serialized)), _key(serialized))
 
         return records.batch(group_size).map(parse_and_check, num_parallel_calls=parallel)
 
     def load(path, label):
-        return tf.io.read_file(path), tf.cast(label, tf.int64)
+        return tf.io.read_file(path), tf.cast(label, tf.int64), _key(path)
 
-    def no_boxes_and_check(image_bytes, labels):
+    def no_boxes_and_check(image_bytes, labels, keys):
         count = tf.shape(labels)[0]
-        return check(image_bytes, labels, tf.zeros([count, 0, 4], tf.float32), tf.zeros([count], tf.int32))
+        checked = check(image_bytes, labels, tf.zeros([count, 0, 4], tf.float32), tf.zeros([count], tf.int32))
+        return (*checked, keys)
 
     images = files.map(load, num_parallel_calls=parallel)
     return images.batch(group_size).map(no_boxes_and_check, num_parallel_calls=parallel)
+
+
+def _key(text):
+    """int64 keys of strings (paths or records): a 62-bit hash, as good as unique here."""
+    return tf.strings.to_hash_bucket_fast(text, 1 << 62)
 
 
 def _label_checker(source, num_classes, background):
@@ -196,34 +204,39 @@ def _image_maker(source, image_size, preprocessing_name, training, dtype, seed):
 
 
 def _guarded(make, image_size, dtype):
-    """fn(group) -> (images [n, size, size, 3], labels [n], failed): the group's images that decoded,
-    in order, and how many did not (n + failed is the group's size); never fails for a decoding error.
+    """fn(group) -> (images [n, size, size, 3], labels [n], failed keys [f]): the group's images that
+    decoded, in order, and the keys of those that did not (n + f is the group's size); never fails
+    for a decoding error.
 
     The group's images are decoded one after another in a dataset of their own whose errors are
     ignored, and only them: the group was read, parsed and checked outside it. A group where nothing
     decodes gives no images.
     """
-    nothing = (tf.zeros([0, image_size, image_size, 3], dtype), tf.zeros([0], tf.int32))
+    nothing = (tf.zeros([0, image_size, image_size, 3], dtype), tf.zeros([0], tf.int32),
+               tf.zeros([0], tf.int64))
 
-    def attempt(image_bytes, label, boxes, count):
-        return make(image_bytes, boxes[:count]), label
+    def attempt(image_bytes, label, boxes, count, key):
+        return make(image_bytes, boxes[:count]), label, key
 
-    def guarded(image_bytes, labels, boxes, counts):
+    def guarded(image_bytes, labels, boxes, counts, keys):
         size = tf.shape(labels)[0]
-        tried = tf.data.Dataset.from_tensor_slices((image_bytes, labels, boxes, counts)).map(attempt)
+        tried = tf.data.Dataset.from_tensor_slices((image_bytes, labels, boxes, counts, keys)).map(attempt)
         decoded = tried.ignore_errors().batch(tf.cast(size, tf.int64))  # one element, or none
-        images, kept = decoded.concatenate(tf.data.Dataset.from_tensors(nothing)).take(1).get_single_element()
-        return images, kept, size - tf.shape(kept)[0]
+        ending = decoded.concatenate(tf.data.Dataset.from_tensors(nothing)).take(1)
+        images, kept, kept_keys = ending.get_single_element()
+        failed = tf.logical_not(tf.reduce_any(tf.equal(keys[:, None], kept_keys[None, :]), axis=1))
+        return images, kept, tf.boolean_mask(keys, failed)
 
     return guarded
 
 
 def _skip_counter(skipped, in_a_row, limit, path):
-    """fn(images, labels, failed) -> (images, labels), adding a group's failures to `skipped`; stops
-    the run when `limit` images have failed since the last group with an image that decoded."""
-    def count(images, labels, failed):
-        failed = tf.cast(failed, tf.int64)
-        total = skipped.assign_add(failed)
+    """fn(images, labels, failed keys) -> (images, labels), adding a group's failed images to the
+    `skipped` table (each image once, however often it is read); stops the run when `limit` images
+    have failed since the last group with an image that decoded."""
+    def count(images, labels, failed_keys):
+        failed = tf.size(failed_keys, out_type=tf.int64)
+        total = skipped.insert(failed_keys, tf.ones_like(failed_keys))
         any_decoded = tf.shape(labels)[0] > 0
         run = tf.where(any_decoded, tf.constant(0, tf.int64), in_a_row.read_value() + failed)
         not_stuck = tf.debugging.assert_less(
@@ -276,8 +289,7 @@ def build_pipeline(source: sources.DataSource, batch_size: int, image_size: int,
     parallel = tf.data.AUTOTUNE if threads is None else threads
     limit = skip_limit or source.num_images or DEFAULT_SKIP_LIMIT
     with tf1.name_scope(name), tf.device("/cpu:0"):
-        skipped = tf1.Variable(0, dtype=tf.int64, trainable=False, name="skipped_images",
-                               collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
+        skipped = tf.lookup.experimental.MutableHashTable(tf.int64, tf.int64, 0, name="skipped_images")
         in_a_row = tf1.Variable(0, dtype=tf.int64, trainable=False, name="skipped_in_a_row",
                                 collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
         groups = _groups(source, training, parallel, seed, shuffle_buffer, num_workers, worker_index,
@@ -297,9 +309,9 @@ def build_pipeline(source: sources.DataSource, batch_size: int, image_size: int,
         else:
             dataset = dataset.prefetch(tf.data.AUTOTUNE)
         iterator = tf1.data.make_initializable_iterator(dataset)
-        initializer = tf.group(skipped.initializer, in_a_row.initializer, iterator.initializer,
-                               name="initializer")
-        skipped_value = skipped.read_value()
+        forget = skipped.remove(skipped.export()[0])
+        initializer = tf.group(forget, in_a_row.initializer, iterator.initializer, name="initializer")
+        skipped_value = skipped.size()
     with tf.device(device):
         batch_images, batch_labels = iterator.get_next(name=f"{name}_batch")
     return InputPipeline(batch_images, batch_labels, initializer, iterator, skipped_value, dataset)

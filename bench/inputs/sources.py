@@ -9,7 +9,7 @@ The format rule (`inspect_source`):
   scripts leave `raw-data/` there). A folder with shards of more than one set (`train-*-of-01024` and
   `validation-*-of-00128`) is refused: name the set with the prefix form.
 - Otherwise PATH must be a folder with one sub-folder of images per class, read with
-  `slim_resnet.image_listing.list_images`; class k in sorted order has the stored label k + 1, as
+  `slim_resnet.images.listing.list_images`; class k in sorted order has the stored label k + 1, as
   `make_data.convert_folder` writes it.
 
 A process checks a set of shards once: the same path, unchanged (each shard's inode, size and
@@ -24,10 +24,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import struct
 
-from bench.inputs import example_fields
-from slim_resnet import image_listing
+from bench.core.errors import DataError
+from bench.inputs import example_fields, tfrecord_files
+from bench.inputs.tfrecord_files import count_records
+from slim_resnet.images import listing as image_listing
 
 FORMAT_TFRECORD = "tfrecord"
 FORMAT_IMAGE_FOLDER = "image-folder"
@@ -35,12 +36,6 @@ FORMATS = (FORMAT_TFRECORD, FORMAT_IMAGE_FOLDER)
 
 _SHARD_NAME = re.compile(r"^(?P<set>.+)-(?P<index>\d+)-of-(?P<total>\d+)$")
 _SHARD_SUFFIXES = (".tfrecord", ".tfrecords")
-_HEADER_BYTES = 12  # uint64 length + masked CRC32C of the length
-_FOOTER_BYTES = 4  # masked CRC32C of the data
-
-
-class DataError(ValueError):
-    """The data cannot be used; the message is one line naming the bad value and what is allowed."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,69 +104,6 @@ def is_shard_name(name: str) -> bool:
     return bool(_SHARD_NAME.match(name)) or name.endswith(_SHARD_SUFFIXES)
 
 
-def _crc32c_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _crc32c_table()
-
-
-def masked_crc32c(data: bytes) -> int:
-    """TFRecord's masked CRC32C (Castagnoli) of `data`."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _read_length(handle, path: str, offset: int) -> int | None:
-    """The data length of the record whose header starts at `offset`, None at the end of the file."""
-    header = handle.read(_HEADER_BYTES)
-    if not header:
-        return None
-    if len(header) < _HEADER_BYTES:
-        raise DataError(f"{path}: truncated TFRecord file (a record header at byte {offset} is cut off)")
-    length_bytes, crc = header[:8], struct.unpack("<I", header[8:])[0]
-    if masked_crc32c(length_bytes) != crc:
-        what = "not a TFRecord file" if offset == 0 else "corrupt TFRecord file"
-        raise DataError(f"{path}: {what} (the record header at byte {offset} fails its checksum)")
-    return struct.unpack("<Q", length_bytes)[0]
-
-
-def count_records(path: str) -> int:
-    """Counts a shard's records by walking their headers (the data is skipped, not read).
-
-    Args:
-      path: a TFRecord file.
-
-    Returns:
-      The number of records.
-
-    Raises:
-      DataError: for a file that is not TFRecord, or is corrupt or truncated.
-    """
-    size = os.path.getsize(path)
-    count, offset = 0, 0
-    with open(path, "rb") as handle:
-        while True:
-            length = _read_length(handle, path, offset)
-            if length is None:
-                return count
-            offset += _HEADER_BYTES + length + _FOOTER_BYTES
-            if offset > size:
-                raise DataError(f"{path}: truncated TFRecord file (record {count} ends past the "
-                                f"file's {size} bytes)")
-            handle.seek(offset)
-            count += 1
-
-
 def check_first_record(path: str, label_bounds: tuple[int, int] | None = None) -> bool:
     """Checks a shard's first record: a TFRecord header, an Example with an image and a label.
 
@@ -185,13 +117,9 @@ def check_first_record(path: str, label_bounds: tuple[int, int] | None = None) -
     Raises:
       DataError: naming the file and what is wrong.
     """
-    with open(path, "rb") as handle:
-        length = _read_length(handle, path, 0)
-        if length is None:
-            return False
-        data = handle.read(length)
-    if len(data) < length:
-        raise DataError(f"{path}: truncated TFRecord file (the first record is cut off)")
+    data = next(tfrecord_files.read_records(path), None)
+    if data is None:
+        return False
     try:
         features = example_fields.read_features(data)
     except example_fields.NotAnExample:

@@ -9,6 +9,7 @@ import os
 import platform
 
 from bench.core import stand_ins
+from bench.measuring import gpu_facts
 from bench.step.device import usable_cpu_count, visible_gpu_names
 
 
@@ -40,7 +41,9 @@ def describe_environment(tf, device: str, gpu_names: list[str] | None = None) ->
     Returns:
       A JSON-ready dict: tensorflow_version, python_version, platform, device ('gpu'/'cpu'),
       device_name, cpu_model, cpu_count, usable_cpu_count, gpu_names, cuda_build, cuda_version,
-      cudnn_version; and test_network when a test-only stand-in network
+      cudnn_version (TensorFlow's build); on a GPU (None on the CPU) tf32_enabled, tf32_override,
+      driver_version, compute_capability, cudnn_runtime_version, mig (`bench.measuring.gpu_facts`);
+      and test_network when a test-only stand-in network
       (`bench.core.stand_ins`) replaces resnet_v2_<depth>.
     """
     if gpu_names is None:
@@ -61,6 +64,7 @@ def describe_environment(tf, device: str, gpu_names: list[str] | None = None) ->
         "cuda_version": build.get("cuda_version") if cuda_build else None,
         "cudnn_version": build.get("cudnn_version") if cuda_build else None,
     }
+    described.update(gpu_facts.describe_gpu(tf, device, described["device_name"]))
     stand_in = stand_ins.test_network()
     if stand_in:
         described["test_network"] = stand_in

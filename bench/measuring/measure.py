@@ -16,15 +16,18 @@ import tensorflow as tf
 from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
+from bench.inputs import bad_records, sources
 from bench.inputs.sources import DataSource
-from bench.measuring import flops, memory, numerics, peak, timing
+from bench.measuring import breakdown_steps, executed, flops, memory, numerics, peak, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
 from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult
-from bench.step import graphs, xla
+from bench.step import graphs
+from bench.step.gpu_memory import apply_gpu_memory_cap
 from bench.step.plan import plan_step
+from slim_resnet.support.quiet import first_cause_line
 
 tf1 = tf.compat.v1
 
@@ -35,6 +38,16 @@ def _phase(phases_s: dict, name: str) -> Iterator[None]:
     start = clock()
     yield
     phases_s[name] = clock() - start
+
+
+def _with_bad_record(error: tf.errors.InvalidArgumentError, source: DataSource | None):
+    """A bad-label error of the pipeline, naming the shard and record that hold the label
+    (`bench.inputs.bad_records`); any other error as it is."""
+    if source is None or source.format != sources.FORMAT_TFRECORD:
+        return error
+    line = first_cause_line(error.message)
+    located = bad_records.locate_label_message(line, source.files)
+    return error if located == line else type(error)(error.node_def, error.op, located)
 
 
 def benchmark(
@@ -49,9 +62,11 @@ def benchmark(
 ) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
-    In order: the peak probe (same device, precision and threads; optional), the graph, its FLOP
+    In order: the GPU memory cap (`bench.step.gpu_memory`, before anything can create the
+    allocators it bounds), the peak probe (same device, precision and threads; optional), the graph, its FLOP
     count, the session and initialisation, the burn-in (with XLA the first burn-in step also
-    returns the executed graphs, to check that it compiled; with --trace the last is traced; in
+    and the last burn-in step return what the runtime executed (layout, XLA; `bench.measuring.
+    executed`); with --trace the last is traced; in
     forward-backward a dynamic loss scale settles here), the loss-scale reading and the
     peak-memory reset, the measured steps, the peak-memory reading, and the untimed numerics
     checks.
@@ -75,6 +90,7 @@ def benchmark(
     Returns:
       A BenchmarkResult with status 'ok'.
     """
+    apply_gpu_memory_cap(limits.gpu_memory_limit_mb)  # before anything can create an allocator
     started_at = utc_now()
     phases_s = {} if phases_s is None else phases_s
     hooks = RunHooks(config, progress, on_step_time)
@@ -85,6 +101,7 @@ def benchmark(
             environment.get("device_name"),
             plan.precision,
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
+            mig=bool(environment.get("mig")),
         )
     probe = None
     if hooks.peak_probe and plan.has_model:
@@ -146,8 +163,15 @@ def benchmark(
                     pipeline="training" if plan.training_pipeline else "evaluation",
                     skipped_images=int(session.run(timed.skipped_images)),
                 )
-        if hooks.xla and "xla_compiled" not in hooks.facts:  # no burn-in: check afterwards
-            hooks.facts["xla_compiled"], _ = xla.ran_with_xla(session, timed.target)
+        # Under 2 burn-in steps XLA is checked on one more step; not on a worker of several, whose
+        # last collective (the fingerprint) must stay its last, or a peer may lose it mid-step.
+        if hooks.xla and "xla_compiled" not in hooks.facts and not timed.session_target:
+            hooks.read_executed(executed.run_executed_step(session, timed.target)[1])
+        if config.breakdown:  # after the measured steps and their checks, never among them
+            with _phase(phases_s, "breakdown"):
+                hooks.facts["breakdown"] = breakdown_steps.take(session, timed, plan, config.breakdown)
+    except tf.errors.InvalidArgumentError as error:
+        raise _with_bad_record(error, plan.data_source) from error
     finally:
         close_start = clock()
         session.close()
@@ -156,7 +180,9 @@ def benchmark(
         measure=measurement.loop_wall_s,
         session_close=clock() - close_start,
     )
+    replicated = timed.replicated
     extra = Extras(
+        all_reduce=None if replicated is None else replicated.all_reduce.to_dict(hooks.all_reduce_ops),
         peak_probe=probe,
         datasheet_peak=datasheet,
         flops=flop_count,
@@ -216,7 +242,7 @@ def run_in_process(
         result = benchmark(config, environment, progress, phases_s, limits, on_step, timed, data_source)
     except Exception as error:  # noqa: BLE001 - any error becomes this configuration's row
         elapsed = clock() - start
-        result = failed_result(config, environment, from_exception(error, limits))
+        result = failed_result(config, environment, from_exception(error, limits, config.device))
         result.limits = limits
         result.measurement = partial_measurement(finished["measured"], finished["burn_in"])
         result.phases_s = dict(phases_s, failed_run=max(elapsed - sum(phases_s.values()), 0.0))

@@ -150,10 +150,17 @@ _KNOWN_GPUS = (
 )
 
 
+# Names that contain a known GPU's without being it: the GH200 superchip's GPU (its own memory,
+# power and clocks; no datasheet figure here) is not an H200.
+_NOT_IN_THE_TABLE = ("gh200", "gh100")
+
+
 def known_gpu(device_name: str | None) -> GpuPeaks | None:
     """The GpuPeaks of a device name TensorFlow reports (e.g. 'NVIDIA H100 80GB HBM3',
-    'Tesla V100-SXM2-16GB'), or None for a GPU (or CPU) not in the table."""
+    'Tesla V100-SXM2-16GB'), or None for a GPU (or CPU) not in the table (a GH200 among them)."""
     name = (device_name or "").lower()
+    if any(other in name for other in _NOT_IN_THE_TABLE):
+        return None
     for needles, peaks in _KNOWN_GPUS:
         if all(needle in name for needle in needles):
             return peaks
@@ -161,21 +168,23 @@ def known_gpu(device_name: str | None) -> GpuPeaks | None:
 
 
 def datasheet_peak(
-    device_name: str | None, precision: str, tf32_enabled: bool = True
+    device_name: str | None, precision: str, tf32_enabled: bool = True, mig: bool = False
 ) -> DatasheetPeak | None:
-    """The datasheet peak for `precision` on a known GPU, or None (unknown GPU, CPU, or no hardware
-    path for that precision, e.g. bf16 on a V100).
+    """The datasheet peak for `precision` on a known GPU, or None (unknown GPU, CPU, a MIG slice,
+    which has a fraction of the whole GPU's units, or no hardware path for that precision, e.g.
+    bf16 on a V100).
 
     Args:
       device_name: the name TensorFlow reports for the device.
       precision: 'fp32', 'fp16' or 'bf16'.
       tf32_enabled: whether TensorFlow may run fp32 products in TF32
         (`tf.config.experimental.tensor_float_32_execution_enabled()`, True by default).
+      mig: the device is a MIG slice (the environment's `mig`).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     peaks = known_gpu(device_name)
-    if peaks is None:
+    if peaks is None or mig:
         return None
     if precision == "fp32":
         if tf32_enabled and peaks.tf32 is not None:

@@ -21,9 +21,8 @@ import tensorflow as tf
 from bench.core import faults
 from bench.core.clock import timestamp
 from bench.core.config import BenchmarkConfig
-from bench.measuring import trace
+from bench.measuring import executed, trace
 from bench.results import stopping
-from bench.step import xla
 
 # Told of each finished step: ('burn_in' or 'measured', seconds), e.g. to stream it to the parent.
 StepObserver = Callable[[str, float], None]
@@ -36,19 +35,25 @@ def progress_line(step: int, duration_s: float) -> str:
     return f"{timestamp()}: step {step}, duration = {duration_s:.3f}"
 
 
-def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None) -> dict[int, tuple]:
-    """{burn-in index: (RunOptions, RunMetadata)} for the burn-in steps that report back: with XLA
-    the first returns the executed graphs; with a trace the last is fully traced (configurations
-    with --trace have at least 2 burn-in steps, so the traced step is never the cold one)."""
-    options: dict[int, tf1.RunOptions] = {}
-    if burn_in < 1:
+def special_burn_in(burn_in: int, xla_on: bool, trace_path: str | None,
+                    distributed: bool = False) -> dict[int, tuple]:
+    """{burn-in index: (RunOptions, RunMetadata)} for the burn-in steps that report back.
+
+    The last burn-in step returns what the runtime executed (`bench.measuring.executed`: the
+    layout, whether XLA's code ran); with a trace it is also fully traced (configurations with
+    --trace have at least 2 burn-in steps, so the traced step is never the cold one). With XLA the
+    check needs a step after the cold one: a cluster's first runs may be TensorFlow's fallback
+    while it compiles (lazy compilation), so with one burn-in step XLA is checked after the
+    measured steps instead (`bench.measuring.measure`; not on a worker of several: unchecked).
+    `distributed`: the session runs on a worker's server (`executed.executed_step_options`).
+    """
+    if burn_in < 1 or (xla_on and burn_in < 2):
         return {}
-    if xla_on:
-        options[0] = xla.partition_graph_options()
+    last = burn_in - 1
+    options = executed.executed_step_options(tf1.RunOptions(), distributed)
     if trace_path:
-        last = burn_in - 1
-        options.setdefault(last, tf1.RunOptions()).trace_level = tf1.RunOptions.FULL_TRACE
-    return {index: (option, tf1.RunMetadata()) for index, option in options.items()}
+        options.trace_level = tf1.RunOptions.FULL_TRACE
+    return {last: (options, tf1.RunMetadata())}
 
 
 def _nothing() -> None:
@@ -68,8 +73,9 @@ class RunHooks:
       peak_probe: whether to probe the device's attainable rate first; peak_probe_size its matrix
         size (None: the device's default).
       special: the burn-in steps that report back (`special_burn_in`).
-      facts: what they showed, filled as they run: 'xla_compiled', 'trace_file', and 'stop' (why
-        the measured steps stopped, with a stopping rule that checks).
+      facts: what they showed, filled as they run: 'executed_layout', 'xla_compiled',
+        'xla_uncompiled', 'trace_file', and 'stop' (why the measured steps stopped, with a stopping
+        rule that checks).
       on_measured_step, on_burn_in_step: the loop's callbacks (None: nothing to do).
       at_session_start: called once the session is initialised (the tests' start faults).
     """
@@ -91,8 +97,9 @@ class RunHooks:
         self._display_every = config.display_every
         self._progress = progress
         self._on_step_time = on_step_time
-        self.special = special_burn_in(config.burn_in, config.xla, config.trace)
+        self.special = special_burn_in(config.burn_in, config.xla, config.trace, config.workers > 1)
         self.facts: dict = {}
+        self.all_reduce_ops: int | None = None  # the all-reduce ops a step ran, once read
         self._faults = faults.for_run(config)
         # Called once the session is initialised: a fault the tests set for that moment strikes.
         self.at_session_start = self._faults.strike_at_start if self._faults else _nothing
@@ -122,12 +129,21 @@ class RunHooks:
         return True
 
     def on_special_burn_in(self, index: int, run_metadata) -> None:
-        """After a special burn-in step: whether XLA compiled, the trace file written."""
+        """After a special burn-in step: what ran (layout, XLA), the trace file written."""
         if run_metadata.partition_graphs:
-            self.facts["xla_compiled"] = xla.XLA_RUN_OP in xla.executed_op_types(run_metadata)
+            self.read_executed(run_metadata)
         if self._trace and index == self.burn_in - 1:
             trace.write_chrome_trace(self._trace, run_metadata)
             self.facts["trace_file"] = os.path.abspath(self._trace)
+
+    def read_executed(self, run_metadata) -> None:
+        """Keeps what a step run with `executed.executed_step_options` ran: its convolutions'
+        layout and, with XLA, whether compiled code ran it all."""
+        self.facts["executed_layout"] = executed.convolution_layout(run_metadata)
+        self.all_reduce_ops = executed.all_reduce_ops(run_metadata)
+        if self.xla:
+            self.facts["xla_compiled"] = executed.xla_compiled(run_metadata)
+            self.facts["xla_uncompiled"] = executed.uncompiled_ops(run_metadata)
 
     def _burn_in_step_callback(self) -> Callable[[int, float], None] | None:
         """The loop's burn-in callback: each burn-in step's time to the observer (None without one)."""

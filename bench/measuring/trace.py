@@ -11,7 +11,7 @@ Open the file in chrome://tracing (Load) or https://ui.perfetto.dev (Open trace 
 
 from __future__ import annotations
 
-from slim_resnet.files import atomic_output
+from slim_resnet.support.files import atomic_output
 
 
 def chrome_trace(run_metadata) -> str:

@@ -7,22 +7,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench.core import axes, steps
-from bench.core.config import BenchmarkConfig
+from bench.core.config import BREAKDOWN_TRACED_STEPS, BenchmarkConfig
 from bench.core.loss_scale import effective_loss_scale
 
 
-def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate: bool) -> list[str]:
+def header_lines(
+    environment: dict, configs: Sequence[BenchmarkConfig], isolate: bool, recorded: int = 0
+) -> list[str]:
     """The lines printed once before a sweep.
 
     Args:
       environment: from bench.measuring.environment.describe_environment.
-      configs: the prepared configurations.
+      configs: the prepared configurations that will run (the Sweep line counts them).
       isolate: whether each configuration runs in its own child process.
+      recorded: configurations of the sweep that will not run, --resume having found them
+        recorded (the Sweep line says how many; `configs` may then be empty).
 
     Returns:
       Lines: TensorFlow and Python versions, device, CUDA/cuDNN build, image size and data
       format, thread settings, precision, cost, trace files, what the sweep covers.
     """
+    if not configs:
+        return [f"Sweep: nothing to run, all {recorded} configuration(s) already recorded"]
     first = configs[0]
 
     def listing(field: str, word=str) -> str:
@@ -70,10 +76,16 @@ def header_lines(environment: dict, configs: Sequence[BenchmarkConfig], isolate:
             f"Trace: Chrome trace of each configuration's last burn-in step -> {traces[0]}"
             + (f" and {len(traces) - 1} more" if len(traces) > 1 else "")
         )
+    if first.breakdown:
+        lines.append(
+            f"Breakdown: {first.breakdown}: after each configuration's measured steps, "
+            f"{BREAKDOWN_TRACED_STEPS} more fully traced steps (not measured) attribute the op times "
+            "and FLOPs to the network's parts"
+        )
+    more = f" ({recorded} more already recorded)" if recorded else ""
     lines.append(
-        f"Sweep: {len(configs)} configuration(s): {_sweep_axes(configs)}; "
-        f"{first.burn_in} burn-in + {measured_steps(first)}; "
-        + ("one child process each" if isolate else "all in this process")
+        f"Sweep: {len(configs)} configuration(s){more}: {_sweep_axes(configs)}; "
+        f"{first.burn_in} burn-in + {measured_steps(first)}; {_processes(first, isolate)}"
     )
     return lines
 
@@ -89,15 +101,38 @@ def measured_steps(config: BenchmarkConfig) -> str:
         f"measured steps until the 95% CI of the mean step is within {config.target_ci:g}% (at least "
         f"{steps.MIN_AUTO_STEPS} steps; at most {budget:g} s unless those take longer)"
     )
+def _processes(config: BenchmarkConfig, isolate: bool) -> str:
+    """How each configuration runs: 'one child process each', '2 worker processes each', ..."""
+    if config.workers > 1:
+        return f"{config.workers} worker processes each"
+    return "one child process each" if isolate else "all in this process"
 
 
 def _sweep_axes(configs: Sequence[BenchmarkConfig]) -> str:
-    """'depth 50, 101 x batch 8 x mode forward' plus every other axis that varies."""
+    """'depth 50, 101 x batch 8 x mode forward' plus every other axis that varies; axes whose
+    values are not all combined (a real-data verdict's extra runs, --mode input only with real
+    data) are listed by their combinations instead, so the product reads as the count:
+    'depth 50 x batch 8 x mode, data: train shards, train synthetic, input shards'."""
+    shown = axes.shown(configs)
+    cells = [tuple(axis.cell(axis.of(config)) for axis in shown) for config in configs]
+    combined = [i for i in range(len(shown)) if not _independent(cells, i)]
     parts = []
-    for axis in axes.shown(configs):
-        values = dict.fromkeys(axis.cell(axis.of(config)) for config in configs)
-        parts.append(f"{axis.header.lower()} {', '.join(values)}")
+    for index, axis in enumerate(shown):
+        if index not in combined:
+            values = dict.fromkeys(cell[index] for cell in cells)
+            parts.append(f"{axis.header.lower()} {', '.join(values)}")
+    if combined:
+        names = ", ".join(shown[i].header.lower() for i in combined)
+        together = dict.fromkeys(" ".join(cell[i] for i in combined) for cell in cells)
+        parts.append(f"{names}: {', '.join(together)}")
     return " x ".join(parts)
+
+
+def _independent(cells: Sequence[tuple[str, ...]], index: int) -> bool:
+    """Whether every value at `index` occurs with every combination of the other values."""
+    values = {cell[index] for cell in cells}
+    others = {cell[:index] + cell[index + 1 :] for cell in cells}
+    return len(set(cells)) == len(values) * len(others)
 
 
 def _loss_scale_words(config: BenchmarkConfig) -> str:

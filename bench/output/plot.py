@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from bench.output.plot_panels import Panel, PlotSpec
-from slim_resnet.files import atomic_output
+from slim_resnet.support.files import atomic_output
 
 EXTRA = "plot"
 FORMATS = ("png", "svg")

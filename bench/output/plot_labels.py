@@ -12,17 +12,17 @@ import dataclasses
 import os
 from collections.abc import Sequence
 
-from bench.core import axes
+from bench.core import axes, flag_names
 from bench.core.config import DATA_SYNTHETIC, BenchmarkConfig
-from bench.core.flag_names import FLAG_OF_FIELD
 from bench.output.plot_data import Source
 
 # Config fields that say nothing about what was measured, or that the environment already names.
 UNLABELLED_FIELDS = ("trace", "display_every", "device")
+_CONFIG_FIELDS = {field.name for field in dataclasses.fields(BenchmarkConfig)}
 # Between the values of a facet that takes several in one file.
 SEPARATOR = " / "
 # Axes the title never names: every legend does.
-TITLE_SKIPS = ("depth", "batch_size", "mode")
+TITLE_SKIPS = ("depth", "batch_size", "mode", "num_devices")  # the device count: as 'replicas'
 # How many environments the title names before it counts them instead.
 TITLE_ENVIRONMENTS = 3
 
@@ -73,10 +73,9 @@ def _facets(source: Source) -> dict[str, str]:
     for field in dataclasses.fields(BenchmarkConfig):
         if field.name in UNLABELLED_FIELDS:
             continue
-        axis = axes.AXIS_OF_FIELD.get(field.name)
-        words = axis.cell if axis else str
-        facets[FLAG_OF_FIELD.get(field.name, field.name)] = _joined(
-            words(getattr(entry.result.config, field.name)) for entry in entries
+        values = (getattr(entry.result.config, field.name) for entry in entries)
+        facets[flag_names.setting_name(field.name)] = _joined(
+            flag_names.setting_value(field.name, value) for value in values
         )
     facets["devices"] = _joined(str(entry.replicas) for entry in entries)
     return facets
@@ -89,6 +88,10 @@ def _facet_words(name: str, value: str) -> str:
         return value
     if name == "devices":
         return value_words("replicas", int(value))
+    if value == flag_names.GIVEN:  # a switch: its flag alone
+        return name
+    if name in _CONFIG_FIELDS:  # a setting only the Python API sets: its keyword
+        return f"{name}={value}"
     return f"{name} {value}"
 
 

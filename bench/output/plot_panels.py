@@ -18,8 +18,9 @@ from bench.core import axes
 from bench.output.plot_data import Group, Source, groups
 from bench.output.plot_labels import failures, label_sources, title, value_words
 
-# Fields a line can be split by, in the order their words appear in a legend.
-SPLITTING_FIELDS = tuple(axis.field for axis in axes.AXES) + ("replicas",)
+# Fields a line can be split by, in the order their words appear in a legend; the device count
+# ('replicas': devices per worker x workers) stands for the --num-devices axis, named once.
+SPLITTING_FIELDS = tuple(axis.field for axis in axes.AXES if axis.field != "num_devices") + ("replicas",)
 # The record label names depth, batch, mode, precision and XLA; a failure line adds the others.
 FIELDS_NOT_IN_LABEL = ("data_format", "image_size", "replicas")
 

@@ -14,7 +14,7 @@ from bench.core import axes, batch_search
 from bench.core.batch_search import ROLE_TRY
 from bench.core.clock import timestamp
 from bench.core.config import MODE_TITLES, BenchmarkConfig
-from bench.output import table
+from bench.output import breakdown_table, table
 from bench.output.table import format_bytes
 from bench.results import records
 from bench.results import stats as stats_lib
@@ -31,6 +31,7 @@ SETUP_PHASES = (
     ("flop_count", "FLOP count"),
     ("session_init", "session + init"),
     ("burn_in", "burn-in"),
+    ("breakdown", "breakdown"),
     ("teardown", "teardown"),
 )
 
@@ -122,6 +123,7 @@ def _run_lines(result: BenchmarkResult) -> list[str]:
         lines.append(f"  {result.extra.stop.describe()}")
     lines += data_lines(result)
     lines += cost_lines(result)
+    lines += breakdown_table.summary_lines(result)
     setup = setup_line(result.phases_s)
     if setup:
         lines.append(setup)
@@ -213,8 +215,12 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
         )
     facts = []
     if result.config.xla:
-        words = {True: "compiled (_XlaRun executed)", False: "NOT compiled (no _XlaRun executed)"}
+        words = {True: "compiled (its code ran all of the step it marked)",
+                 False: "NOT compiled (" + _uncompiled(extra.xla_uncompiled) + ")"}
         facts.append("XLA: " + words.get(extra.xla_compiled, "unchecked"))
+    executed = extra.executed_layout
+    if executed and executed != result.config.data_format:  # never expected: the record says so
+        facts.append(f"layout: {result.config.data_format} asked, {executed} RAN")
     if (extra.loss_scale or "none") != "none":
         facts.append(f"loss scale {extra.loss_scale}" + _scale_values(extra.numerics))
     if extra.trace_file:
@@ -222,6 +228,13 @@ def cost_lines(result: BenchmarkResult) -> list[str]:
     if facts:
         lines.append("  " + "; ".join(facts))
     return lines
+
+
+def _uncompiled(ops: dict | None) -> str:
+    """'ran as TensorFlow kernels: Unique x1' or 'no compiled code ran'."""
+    if not ops:
+        return "no compiled code ran"
+    return "ran as TensorFlow kernels: " + ", ".join(f"{op} x{count}" for op, count in sorted(ops.items()))
 
 
 def _scale_values(numerics) -> str:

@@ -45,9 +45,22 @@ def format_bytes(num_bytes: int | None) -> str:
     return f"{num_bytes / 1024**2:.1f} MiB"
 
 
+PARTIAL_MARK = " (p)"
+
+
 def _measured(cell: Cell) -> Cell:
-    """Wraps a cell function so failed rows get an empty cell."""
-    return lambda result, baseline: cell(result, baseline) if result.ok else ""
+    """Wraps a cell function so a row without measured steps gets an empty cell, and a row that
+    stopped after some (a timeout, an interrupted or failed run) gets its figures marked partial."""
+
+    def wrapped(result: BenchmarkResult, baseline: float | None) -> str:
+        if result.ok:
+            return cell(result, baseline)
+        if result.stats is None:
+            return ""
+        text = str(cell(result, baseline))
+        return text + PARTIAL_MARK if text else ""
+
+    return wrapped
 
 
 def _relative(result: BenchmarkResult, baseline: float | None) -> str:
@@ -132,7 +145,10 @@ def axis_columns(configs: Sequence[BenchmarkConfig]) -> list[Column]:
 
 
 def _axis_cell(axis: axes.Axis, result: BenchmarkResult) -> str:
-    """The axis's value in the row; a batch search's Batch cell says so ('max 37', '8 (try)')."""
+    """The axis's value in the row; a batch search's Batch cell says so ('max 37', '8 (try)'); a
+    row of the input pipeline alone has no depth ('-')."""
+    if axis.field == "depth" and not result.config.has_model:
+        return "-"
     if axis.field == "batch_size" and result.batch_search is not None:
         return result.batch_search.batch_cell()
     return axis.cell(axis.of(result.config))
@@ -149,16 +165,18 @@ def _comparison_key(result: BenchmarkResult) -> tuple:
 
 def relative_baselines(results: Sequence[BenchmarkResult]) -> list[float | None]:
     """For each result, the images/sec of the measured result of the sweep's first depth whose
-    other axes are all equal (None when there is none)."""
-    if not results:
-        return []
-    first_depth = results[0].config.depth
+    other axes are all equal (None when there is none, and for a row of the input pipeline alone:
+    no network, so no depth to compare)."""
+    modelled = [result for result in results if result.config.has_model]
+    if not modelled:
+        return [None] * len(results)
+    first_depth = modelled[0].config.depth
     by_key = {
         _comparison_key(result): result.stats.images_per_sec
-        for result in results
+        for result in modelled
         if result.ok and result.config.depth == first_depth
     }
-    return [by_key.get(_comparison_key(result)) for result in results]
+    return [by_key.get(_comparison_key(result)) if result.config.has_model else None for result in results]
 
 
 def table(
@@ -196,7 +214,8 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
         for axis in axes.varying([result.config for result in results])
         if not axis.always_shown
     ]
-    first_depth = results[0].config.depth if results else None
+    modelled = [result.config.depth for result in results if result.config.has_model]
+    first_depth = modelled[0] if modelled else None
     lines = [
         f"Relative: images/sec divided by that of depth {first_depth} with the same "
         f"{', '.join(others[:-1])} and {others[-1]}.",
@@ -217,6 +236,11 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
         lines.append(
             "Images/sec: over the global batch (replicas x batch); Scaling: images/sec / (replicas x "
             "images/sec of the 1-replica run with the same other settings)."
+        )
+    if any(not result.ok and result.stats is not None for result in results):
+        lines.append(
+            f"{PARTIAL_MARK.strip()}: partial figures, from the measured steps a run finished before it "
+            "stopped (its status says how many)."
         )
     if any(result.ok and result.warnings for result in results):
         lines.append("(!): figures to treat with care; see the WARNING lines above.")

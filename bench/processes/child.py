@@ -55,6 +55,7 @@ from bench.processes import peers
 from bench.results import failures
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult, Failure
+from bench.step import device
 
 # What the child interpreter runs: `entry` with the job file's path (a `-c` command rather than
 # `-m bench.processes.child`, since the package's __init__ has imported this module already).
@@ -75,6 +76,7 @@ def run_in_child(
     limits: Limits = Limits(),
     extra_env: dict[str, str] | None = None,
     on_spawn: Callable[[subprocess.Popen], None] | None = None,
+    wrap_command: Callable[[list[str]], list[str]] | None = None,
 ) -> BenchmarkResult:
     """Runs one prepared configuration in a fresh child interpreter (see `entry`).
 
@@ -85,8 +87,12 @@ def run_in_child(
       progress: stream the child's progress lines are copied to as they come (None: none).
       limits: the child's bounds: its memory (it applies that itself), its wall time from its
         start (then it is stopped, see `_stop`), the GPU memory cap.
-      extra_env: variables added to the child's environment (a worker's TF_CONFIG).
+      extra_env: variables added to the child's environment (a worker's TF_CONFIG and GPUs); the
+        child sees the first `config.num_devices` GPUs (CUDA_VISIBLE_DEVICES, none on the CPU)
+        unless it says otherwise.
       on_spawn: called with the child's Popen once it runs (`bench.processes.workers` stops peers with it).
+      wrap_command: the child's command line -> the one to run instead, which must exec it in
+        the same process (`bench.processes.loopback`'s nsenter).
 
     Returns:
       The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
@@ -107,16 +113,20 @@ def run_in_child(
         "limits": limits.to_dict(),
         "data_source": _checked_shards(config),
     }
+    # The child sees the GPUs its replicas use and no other (a local worker's own set replaces them).
+    visible, gpu_count = os.environ.get(device.VISIBLE_GPUS_VAR), len(environment.get("gpu_names") or [])
+    gpus = device.local_gpus(config.device, visible, gpu_count, config.num_devices, 0)
     result_read, result_write = os.pipe()
+    command = [sys.executable, "-c", CHILD_COMMAND, str(result_write)]
     start = clock()
     try:
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD_COMMAND, str(result_write)],
+            wrap_command(command) if wrap_command else command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(result_write,),
-            env=dict(_child_environment(quiet), **(extra_env or {})),
+            env={**_child_environment(quiet), device.VISIBLE_GPUS_VAR: gpus, **(extra_env or {})},
         )
     finally:
         os.close(result_write)

@@ -6,25 +6,32 @@ chief's result; on a real cluster each machine runs `python -m bench` with its o
 instead and none of this module runs. When one worker ends without a result the others are
 stopped at once and the row names that worker and what happened (a peer that cannot be reached,
 or that stops answering, is `bench.processes.peers`' business inside each worker; such a 'peer' failure
-waits up to PEER_BLAME_S for the lost worker's own failure, which says why). No TensorFlow here.
+waits up to PEER_BLAME_S for the lost worker's own failure, which says why). The workers run in a
+network of their own with loopback only (`bench.processes.loopback`), so their unauthenticated
+TensorFlow servers cannot be reached from outside; where this machine does not allow that, they
+run as before and one WARNING line on stderr names their ports (`bench.core.exposure`). No
+TensorFlow here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import socket
+import sys
 import threading
 import time
 from typing import IO
 
-from bench.core import cluster
+from bench.core import cluster, exposure
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
-from bench.processes import child
+from bench.processes import child, loopback
 from bench.results import failures
 from bench.results.result import BenchmarkResult, Failure
+from bench.step import device
 
 _POLL_S = 0.2  # seconds between two looks at the workers' results
 # Seconds a worker's 'peer' failure waits for the lost peer's own failure, which names the cause.
@@ -57,14 +64,53 @@ def run_workers(
     The chief's progress goes to `progress`, the others' is dropped. When a worker ends without a
     measurement the others are stopped and the result is a failure naming that worker. The
     chief's record gains `extra.cluster`: the addresses, every worker's fingerprint (equal
-    when every worker holds the same numbers, see `bench.step.replicas`) and measured steps.
+    when every worker holds the same numbers, see `bench.step.replicas`), their measured steps, and
+    where the servers listened ('loopback' in the workers' own network, else
+    `exposure.EVERY_INTERFACE`, after the WARNING line on stderr).
 
-    Every worker runs under `limits` (memory and time each, as a single child would).
+    Every worker runs under `limits` (memory and time each, as a single child would), and sees
+    only the GPUs it owns (`bench.step.device.local_gpus`; none when the CPU is measured).
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
     """
-    addresses = [f"localhost:{port}" for port in free_ports(config.workers)]
+    ports = free_ports(config.workers)
+    addresses = [f"localhost:{port}" for port in ports]
+    try:
+        namespace = loopback.start()
+    except loopback.Unavailable as why:
+        namespace = None
+        print(exposure.local_workers_warning(ports, str(why)), file=sys.stderr, flush=True)
+    try:
+        results, failed = _run_all(config, environment, quiet, progress, limits, addresses, namespace)
+    finally:
+        if namespace is not None:
+            namespace.close()
+    listening = "loopback" if namespace is not None else exposure.EVERY_INTERFACE
+    return _chief_result(config, environment, results, addresses, failed, listening)
+
+
+def _run_all(
+    config: BenchmarkConfig,
+    environment: dict,
+    quiet: Quiet,
+    progress: IO[str] | None,
+    limits: Limits,
+    addresses: list[str],
+    namespace: loopback.Namespace | None,
+) -> tuple[list[BenchmarkResult | None], int | None]:
+    """Runs a worker at each address (in `namespace` unless None) until all have ended.
+
+    Returns:
+      (each worker's result or None, the worker to blame or None).
+
+    Raises:
+      KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
+    """
+    visible = os.environ.get(device.VISIBLE_GPUS_VAR)
+    gpu_count = len(environment.get("gpu_names") or [])
+    gpus = [device.local_gpus(config.device, visible, gpu_count, config.num_devices, index)
+            for index in range(config.workers)]
     processes: list = []
     results: list[BenchmarkResult | None] = [None] * config.workers
     lock = threading.Lock()
@@ -80,10 +126,11 @@ def run_workers(
         results[index] = child.run_in_child(
             config,
             environment,
+            wrap_command=namespace.command if namespace is not None else None,
             quiet=quiet,
             progress=progress if index == 0 else None,
             limits=limits,
-            extra_env={cluster.ENV_VAR: cluster.make(addresses, index)},
+            extra_env={cluster.ENV_VAR: cluster.make(addresses, index), device.VISIBLE_GPUS_VAR: gpus[index]},
             on_spawn=on_spawn,
         )
 
@@ -111,7 +158,7 @@ def run_workers(
         first_failure = worker_to_blame(results, peer_waited=True)
     if first_failure is None and None in results:
         first_failure = results.index(None)
-    return _chief_result(config, environment, results, addresses, first_failure)
+    return results, first_failure
 
 
 def _failed(results: list[BenchmarkResult | None], peer: bool) -> list[int]:
@@ -152,8 +199,10 @@ def _chief_result(
     results: list[BenchmarkResult | None],
     addresses: list[str],
     failed: int | None,
+    listening: str,
 ) -> BenchmarkResult:
-    """The chief's result with the cluster named, or a failure naming the first worker that failed."""
+    """The chief's result with the cluster named (and where its servers listened), or a failure
+    naming the first worker that failed."""
     shape = {
         "workers": len(addresses),
         "addresses": addresses,
@@ -161,6 +210,7 @@ def _chief_result(
         # Equal when the workers stopped at the same step (with --num-batches auto: the chief's).
         "measured_steps": [None if r is None or r.measurement is None else len(r.measurement.step_times_s)
                            for r in results],
+        "listening": listening,
     }
     if failed is not None:
         cause = results[failed].failure if results[failed] is not None else None

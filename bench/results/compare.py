@@ -15,9 +15,8 @@ import math
 import os
 from collections.abc import Sequence
 
-from bench.core import axes
+from bench.core import axes, flag_names
 from bench.core.config import BenchmarkConfig
-from bench.core.flag_names import FLAG_OF_FIELD
 from bench.results import grouping, records, significance
 from bench.results.result import BenchmarkResult
 
@@ -35,7 +34,7 @@ ENVIRONMENT_FACTS = (
     ("cuDNN", "cudnn_version"),
 )
 # Config fields that are not sweep axes and say nothing about the run's speed.
-_NOT_SETTINGS = ("display_every", "trace")
+_NOT_SETTINGS = ("display_every", "trace", "breakdown")
 
 
 class CompareError(Exception):
@@ -225,6 +224,11 @@ def _environment(files: Sequence[RecordFile]) -> list[tuple[str, list[str]]]:
     return _side_by_side(values, [title for title, _ in ENVIRONMENT_FACTS])
 
 
+def _setting(name: str, config: BenchmarkConfig) -> str:
+    """A setting's value in `config` as the user types it (`flag_names.setting_value`)."""
+    return flag_names.setting_value(name, getattr(config, name))
+
+
 def _settings(files: Sequence[RecordFile]) -> list[tuple[str, list[str]]]:
     """The configuration settings outside the match that differ between the files."""
     axis_fields = {axis.field for axis in axes.AXES}
@@ -234,6 +238,7 @@ def _settings(files: Sequence[RecordFile]) -> list[tuple[str, list[str]]]:
         if field.name not in axis_fields and field.name not in _NOT_SETTINGS
     ]
     values = [
-        [_distinct([getattr(r.config, name) for r in file.results]) for name in fields] for file in files
+        [_distinct([_setting(name, r.config) for r in file.results]) for name in fields]
+        for file in files
     ]
-    return _side_by_side(values, [FLAG_OF_FIELD.get(name, name) for name in fields])
+    return _side_by_side(values, [flag_names.setting_name(name) for name in fields])

@@ -3,15 +3,16 @@
 Each fact is written by the one module that measures it (`bench.measuring.measure` and its helpers) and read
 through these types by the result, the report and the table. `Extras.to_dict` writes the keys and
 meanings of schema 1 (`"flops"`, `"peak_probe"`, `"datasheet_peak"`, `"peak_memory"`,
-`"loss_scale"`, `"xla_compiled"`, `"trace_file"`, `"gradients_finite"`, `"loss_scale_before"`,
-`"loss_scale_after"`, `"skipped_updates"`; with real data `"data"`), and `Extras.from_dict`
-reads records written before these types existed. No TensorFlow here.
+`"loss_scale"`, `"xla_compiled"`, `"xla_uncompiled"`, `"executed_layout"`, `"trace_file"`,
+`"gradients_finite"`, `"loss_scale_before"`, `"loss_scale_after"`, `"skipped_updates"`; with real
+data `"data"`), and `Extras.from_dict` reads records written before these types existed. No TensorFlow here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from bench.results.breakdown import Breakdown
 from bench.results.stopping import Stopping
 
 
@@ -155,7 +156,8 @@ class DataFacts:
       threads: the pipeline's private thread pool, 0 for tf.data's AUTOTUNE.
       pipeline: 'training' (shuffled, training augmentation) or 'evaluation' (in order, the
         evaluation path of feature extraction).
-      skipped_images: images the pipeline skipped because they did not decode, read once after
+      skipped_images: images the pipeline skipped because they did not decode (each once, however
+        many passes read it; records written before counted every read), read once after
         the measured steps (prefetched batches included); None when it could not be read.
     """
 
@@ -188,7 +190,13 @@ class Extras:
       datasheet_peak: the datasheet figure of a known GPU (None elsewhere).
       flops: the step's FLOP count.
       loss_scale: the loss scale in effect: 'none', 'dynamic' or a static value.
-      xla_compiled: with XLA, whether a compiled cluster executed (None: not checked).
+      xla_compiled: with XLA, whether the step ran XLA's compiled code for everything marked for
+        it, read from a step's executed graphs and the nodes that ran (None: not checked; see
+        `bench.measuring.executed`).
+      xla_uncompiled: with XLA, {op type: count} of what ran as TensorFlow kernels though marked
+        for XLA (a cluster's fallback, an op XLA cannot compile); empty when compiled.
+      executed_layout: the data_format of the convolutions in the graphs the runtime executed
+        ('NHWC', 'NCHW', 'mixed'; None: none ran outside XLA, or not checked).
       trace_file: the Chrome trace written, if any.
       peak_memory: the peak-memory reading.
       numerics: the gradient checks.
@@ -196,8 +204,14 @@ class Extras:
         of |weights| after the steps; in forward-backward the reduced-gradient fetch), see
         `bench.step.replicas`.
       cluster: with several workers, the cluster's shape: {'workers', 'addresses', 'fingerprints'
-        (one per worker)}.
+        (one per worker), 'listening' (where local workers' servers listened: 'loopback' or every
+        interface)}.
       data: the real data read and the images skipped (None for synthetic inputs).
+      breakdown: with --breakdown, the step's op time and FLOPs by part of the network.
+      all_reduce: with several replicas, {'implementation', 'tensors_per_step' ({'gradients',
+        'moving_averages'}: counted as the graph was built), 'ops_run' (the all-reduce ops of their
+        own a step ran on this worker; 0 for the reduction to one device, a plain sum; None: not
+        read)}, see `bench.step.all_reduce`.
       stop: why the measured steps stopped (`bench.results.stopping`), with --num-batches auto or
         --max-time (None: a fixed count ran, as before either existed).
     """
@@ -207,12 +221,16 @@ class Extras:
     flops: FlopCount | None = None
     loss_scale: str | None = None
     xla_compiled: bool | None = None
+    xla_uncompiled: dict | None = None
+    executed_layout: str | None = None
     trace_file: str | None = None
     peak_memory: PeakMemory | None = None
     numerics: Numerics = dataclasses.field(default_factory=Numerics)
     fingerprint: float | None = None
     cluster: dict | None = None
     data: DataFacts | None = None
+    breakdown: Breakdown | None = None
+    all_reduce: dict | None = None
     stop: Stopping | None = None
 
     def to_dict(self) -> dict:
@@ -233,9 +251,12 @@ class Extras:
         optional = {
             "loss_scale": self.loss_scale,
             "xla_compiled": self.xla_compiled,
+            "xla_uncompiled": self.xla_uncompiled,
+            "executed_layout": self.executed_layout,
             "trace_file": self.trace_file,
             "fingerprint": self.fingerprint,
             "cluster": self.cluster,
+            "all_reduce": self.all_reduce,
         }
         values.update({key: value for key, value in optional.items() if value is not None})
         if self.peak_memory is not None:
@@ -244,6 +265,8 @@ class Extras:
         values.update({key: value for key, value in numerics.items() if value is not None})
         if self.data is not None:
             values["data"] = self.data.to_dict()
+        if self.breakdown is not None:
+            values["breakdown"] = self.breakdown.to_dict()
         if self.stop is not None:
             values["stop"] = self.stop.to_dict()
         return values
@@ -264,11 +287,15 @@ class Extras:
             flops=FlopCount(**flops) if flops else None,
             loss_scale=values.get("loss_scale"),
             xla_compiled=values.get("xla_compiled"),
+            xla_uncompiled=values.get("xla_uncompiled"),
+            executed_layout=values.get("executed_layout"),
             trace_file=values.get("trace_file"),
             fingerprint=values.get("fingerprint"),
             cluster=values.get("cluster"),
+            all_reduce=values.get("all_reduce"),
             peak_memory=PeakMemory(**memory) if memory else None,
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
             data=DataFacts.from_dict(values.get("data")),
+            breakdown=Breakdown.from_dict(values.get("breakdown")),
             stop=Stopping.from_dict(values.get("stop")),
         )

@@ -16,7 +16,7 @@ from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits, format_size
 from bench.results.measurement import partial_measurement
 from bench.results.result import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_TIMEOUT, BenchmarkResult, Failure
-from slim_resnet.quiet import error_summary
+from slim_resnet.support.quiet import error_summary
 
 # Lines of a traceback or of a failed child's stderr kept in its failure record.
 TAIL_LINES = 20
@@ -39,24 +39,31 @@ def utc_from_timestamp(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def from_exception(error: BaseException, limits: Limits = Limits()) -> Failure:
+def from_exception(error: BaseException, limits: Limits = Limits(), device: str | None = None) -> Failure:
     """Describes an exception: kind 'oom' for out-of-memory errors, else 'error'.
 
     An out-of-memory error under a memory bound names it (`Failure.limit`): the GPU bound for
-    an allocation on a GPU, the child's memory bound otherwise.
+    an allocation on a GPU (TensorFlow's allocator names the device; XLA's compiled code does not,
+    its out-of-memory error on a GPU run is the GPU's), the child's memory bound otherwise.
+    `device` is the configuration's ('gpu' or 'cpu'; None: unknown).
 
     Returns:
       A Failure whose message is the exception type and the first line of its message that names
       the cause (for TensorFlow's graph-execution errors, the op's error such as 'OOM when
-      allocating tensor ...', not 'Graph execution error:'; see slim_resnet.quiet.error_summary),
+      allocating tensor ...', not 'Graph execution error:'; see slim_resnet.support.quiet.error_summary),
       with the traceback's last lines as details.
     """
     details = traceback.format_exception(type(error), error, error.__traceback__)
     tail = "".join(details).splitlines()[-TAIL_LINES:]
     if not _is_out_of_memory(error):
         return Failure(kind="error", message=error_summary(error), details=tail)
-    on_gpu = "device:GPU" in str(error) or "GPU_" in str(error)
+    text = str(error)
+    on_gpu = "device:GPU" in text or "GPU_" in text or (device == "gpu" and _XLA_OUT_OF_MEMORY in text)
     return Failure(kind="oom", message=error_summary(error), details=tail, limit=limit_hit(limits, on_gpu))
+
+
+# XLA's allocation failure (its BufferAssignment or run time), which names no device.
+_XLA_OUT_OF_MEMORY = "Out of memory while trying to allocate"
 
 
 def limit_hit(limits: Limits, on_gpu: bool = False) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from bench.core.batch_search import SearchFacts
+from bench.core.batch_search import ROLE_TRY, SearchFacts
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.results import bursts as bursts_lib
@@ -158,6 +158,21 @@ class BenchmarkResult:
     def ok(self) -> bool:
         """True if the configuration was measured."""
         return self.status == STATUS_OK and self.measurement is not None
+
+    def __str__(self) -> str:
+        """One line: what ran and how it ended, e.g. 'resnet_v2_50 batch 8 train: ok, 12.3
+        images/sec', 'resnet_v2_50 batch 64 train: failed, OOM', a timeout's figures marked
+        partial; a `--batch max` try says its batch, outcome and why: 'resnet_v2_50 batch max
+        train, try 3: batch 64 no-fit (OOM (memory limit 6 GiB))'."""
+        summary = self.stats
+        rate = ""
+        if summary is not None:
+            rate = f", {summary.images_per_sec:.1f} images/sec" + ("" if self.ok else " (partial)")
+        facts = self.batch_search
+        if facts is not None and facts.role == ROLE_TRY:
+            return f"{facts.search}, try {facts.index}: {facts.tries[0]}{rate}"
+        outcome = self.status + (f", {self.failure.short}" if self.failure is not None else "")
+        return f"{self.config.label}: {outcome}{rate}"
 
     @functools.cached_property
     def stats(self) -> stats_lib.StepStatistics | None:

@@ -58,7 +58,7 @@ class Sample:
       standard_error_s: its standard error (nan when it cannot be estimated).
       units: how many independent observations the standard error comes from.
       unit: UNIT_PROCESS or UNIT_BLOCK.
-      batch_size: images per step.
+      batch_size: images per step (the global batch: every replica's).
       processes: processes that measured the configuration.
       failed: processes of it that failed.
       bursts: processes of it with a burst of steps (`bench.results.bursts`), whose mean the
@@ -103,7 +103,7 @@ def sample_of(results: Sequence[BenchmarkResult]) -> Sample | None:
         return None
     failed = len(results) - len(measured)
     bursty = sum(1 for result in measured if result.bursts)
-    batch = measured[0].config.batch_size
+    batch = measured[0].config.global_batch_size  # the table's images/sec counts every replica's
     if len(measured) > 1:
         means = [result.stats.mean_s for result in measured]
         return Sample(
@@ -118,8 +118,11 @@ def sample_of(results: Sequence[BenchmarkResult]) -> Sample | None:
         )
     steps = measured[0].measurement.step_times_s
     error = stats.step_mean_interval(steps).standard_error if len(steps) > 1 else math.nan
+    # The mean the table's figures come from (`BenchmarkResult.stats`), so one record's
+    # images/sec is the table's wherever it is shown (plot, compare, repeats summary).
+    mean_s = measured[0].stats.mean_s
     units = min(len(steps), stats.BLOCKS)
-    return Sample(float(np.mean(steps)), error, units, UNIT_BLOCK, batch, 1, failed, bursty)
+    return Sample(mean_s, error, units, UNIT_BLOCK, batch, 1, failed, bursty)
 
 
 @dataclasses.dataclass(frozen=True)

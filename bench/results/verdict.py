@@ -36,8 +36,8 @@ def synthetic_twin(config: BenchmarkConfig) -> BenchmarkConfig:
 
 
 def pipeline_twin(config: BenchmarkConfig) -> BenchmarkConfig:
-    """The pipeline alone: the same configuration in mode 'input'."""
-    return dataclasses.replace(config, mode="input")
+    """The pipeline alone: the same configuration in mode 'input' (no model, so no --breakdown)."""
+    return dataclasses.replace(config, mode="input", breakdown=None)
 
 
 def _run_key(config: BenchmarkConfig) -> BenchmarkConfig:

@@ -18,10 +18,13 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from bench.core import cluster
 from bench.core.config import BenchmarkConfig
 from bench.core.errors import ConfigError
 
 RESOLVED_DEVICES = ("gpu", "cpu")
+VISIBLE_GPUS_VAR = "CUDA_VISIBLE_DEVICES"
+NO_GPU = "-1"  # CUDA stops at the first invalid index: the process sees no GPU
 _AUTO_DATA_FORMAT = {"gpu": "NCHW", "cpu": "NHWC"}
 
 
@@ -94,7 +97,8 @@ def resolve(config: BenchmarkConfig, gpu_names: list[str]) -> BenchmarkConfig:
       ConfigError: for a GPU that is not there, or NCHW on the CPU.
     """
     device = resolve_device(config.device, gpu_names)
-    check_device_count(config.num_devices, config.workers, device, len(gpu_names))
+    local_workers = config.workers if cluster.environment_text() is None else 1
+    check_device_count(config.num_devices, config.workers, device, len(gpu_names), local_workers)
     return dataclasses.replace(
         config, device=device, data_format=resolve_data_format(config.data_format, device)
     )
@@ -111,12 +115,21 @@ def usable_cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-def check_device_count(num_devices: int, workers: int, device: str, gpu_count: int) -> None:
+def check_device_count(num_devices: int, workers: int, device: str, gpu_count: int,
+                       local_workers: int = 1) -> None:
     """Refuses more replicas per worker than the machine has devices for.
 
-    On a GPU machine a replica needs a GPU of its own; on the CPU the replicas are logical CPU
-    devices sharing the cores, at most one per usable core. With several workers on the CPU,
-    tf.distribute's MultiWorkerMirroredStrategy places one replica on each worker's CPU.
+    On a GPU machine a replica needs a GPU of its own, and so does every local worker's replica
+    (`local_gpus`); on the CPU the replicas are logical CPU devices sharing the cores, at most one
+    per usable core. With several workers on the CPU, tf.distribute's MultiWorkerMirroredStrategy
+    places one replica on each worker's CPU.
+
+    Args:
+      num_devices, workers: replicas per worker, and workers in the cluster.
+      device: the resolved device.
+      gpu_count: the GPUs TensorFlow sees here.
+      local_workers: the workers started on this machine (`--workers` without a TF_CONFIG), which
+        share its GPUs.
 
     Raises:
       ConfigError: naming --num-devices and what is allowed.
@@ -124,6 +137,13 @@ def check_device_count(num_devices: int, workers: int, device: str, gpu_count: i
     if device == "gpu" and num_devices > gpu_count:
         raise ConfigError(
             "num_devices", num_devices, f"more than the {gpu_count} GPU(s) TensorFlow sees here"
+        )
+    if device == "gpu" and num_devices * local_workers > gpu_count:
+        raise ConfigError(
+            "workers",
+            local_workers,
+            f"{local_workers} local workers x {num_devices} GPU(s) each is more than the "
+            f"{gpu_count} GPU(s) TensorFlow sees here (each worker owns its GPUs)",
         )
     if device == "cpu" and workers > 1 and num_devices > 1:
         raise ConfigError(
@@ -137,6 +157,40 @@ def check_device_count(num_devices: int, workers: int, device: str, gpu_count: i
         raise ConfigError(
             "num_devices", num_devices, f"more logical CPU devices than the {cores} usable core(s) here"
         )
+
+
+def local_gpus(device: str, visible: str | None, gpu_count: int, num_devices: int, index: int) -> str:
+    """The CUDA_VISIBLE_DEVICES of local worker `index`: the GPUs it owns, and no other.
+
+    Every process TensorFlow starts on a GPU creates an allocator on every GPU it sees (taking
+    most of its memory), so local workers that all saw every GPU would fight over the first ones.
+    Worker k of a `--workers` run gets the k-th group of `num_devices` GPUs this process sees, in
+    TensorFlow's order (the same as CUDA's, which the worker inherits with CUDA_DEVICE_ORDER), and
+    sees them as its GPU:0, GPU:1, ...; a worker measuring the CPU sees no GPU.
+
+    Args:
+      device: the resolved device, 'gpu' or 'cpu'.
+      visible: this process's CUDA_VISIBLE_DEVICES, or None when unset (then the GPUs are 0..n-1).
+      gpu_count: the GPUs TensorFlow sees here.
+      num_devices: replicas per worker.
+      index: the worker's index.
+
+    Returns:
+      e.g. '2,3' (worker 1 of two on four GPUs with 2 devices each); NO_GPU for the CPU.
+
+    Raises:
+      ValueError: when the workers' GPUs are more than `gpu_count` (`check_device_count` refuses
+        that first).
+    """
+    _require_resolved(device)
+    if device == "cpu":
+        return NO_GPU
+    ids = [entry.strip() for entry in visible.split(",")] if visible else [str(n) for n in range(gpu_count)]
+    ids = ids[:gpu_count]
+    first = index * num_devices
+    if first + num_devices > len(ids):
+        raise ValueError(f"worker {index} needs GPUs {first}..{first + num_devices - 1}; {len(ids)} seen")
+    return ",".join(ids[first:first + num_devices])
 
 
 def device_string(device: str, index: int = 0) -> str:

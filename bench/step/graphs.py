@@ -223,6 +223,15 @@ def replica_step(
         return logits, targets.build_step(images if logits is None else logits, labels, plan, replica)
 
 
+def flop_twin_plan(plan: StepPlan) -> StepPlan:
+    """The plan of an NCHW step's FLOP-counting twin: the same step in NHWC, without XLA, and on
+    this worker alone (`workers=1`): the twin is counted, never run, and its FLOPs are this worker's
+    local replicas' (`bench.results.result` multiplies by the workers). A twin kept in the cluster
+    would go through `bench.step.replicas.make_strategy` again and start a second
+    `tf.distribute.Server` on the worker's port ("Could not start gRPC server")."""
+    return dataclasses.replace(plan, data_format="NHWC", xla=False, workers=1)
+
+
 def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGraph:
     """Builds the synthetic inputs, the network and the mode's target in a fresh graph, on one
     device or as replicas (`bench.step.replicas.build_on_devices`).
@@ -237,7 +246,7 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
     """
     twin = None
     if plan.data_format == "NCHW" and plan.has_model:
-        twin = build_timed_graph(dataclasses.replace(plan, data_format="NHWC", xla=False), network)
+        twin = build_timed_graph(flop_twin_plan(plan), network)
     pipelines: list[pipeline_lib.InputPipeline] = []
 
     def make_inputs(shard: int, local_index: int) -> tuple[tf.Tensor, tf.Tensor]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import tensorflow as tf
+from tensorflow.core.protobuf import rewriter_config_pb2
 
 from bench.core import stand_ins
 from bench.core.config import LABELS_WITH_BACKGROUND, MODEL_MODES, BenchmarkConfig
@@ -113,6 +114,9 @@ class StepPlan:
         return (batch, size, size, 3)
 
 
+LAYOUT_OPTIMIZER = rewriter_config_pb2.RewriterConfig.OFF  # grappler's layout rewrite, never wanted
+
+
 def session_config(
     device: str,
     num_devices: int,
@@ -120,8 +124,9 @@ def session_config(
     inter_op_threads: int,
     gpu_memory_limit_mb: int | None = None,
 ) -> tf.compat.v1.ConfigProto:
-    """Session settings: thread pools, soft placement, GPUs hidden when the CPU is measured (and one
-    logical CPU device per replica), a cap on each GPU's memory.
+    """Session settings: thread pools, soft placement, grappler's layout optimizer off (the layout
+    built is the layout run), GPUs hidden when the CPU is measured (and one logical CPU device per
+    replica), a cap on each GPU's memory.
 
     Args:
       device: the resolved device, 'gpu' or 'cpu'.
@@ -138,6 +143,10 @@ def session_config(
         intra_op_parallelism_threads=intra_op_threads,
         inter_op_parallelism_threads=inter_op_threads,
     )
+    # The step runs in the layout it was built in: grappler's layout optimizer would otherwise turn
+    # NCHW into NHWC on a GPU (fp16, bf16, or fp32 forward under TF32 on recent GPUs) and NHWC
+    # into NCHW on the others, and the record would state a layout that did not run.
+    proto.graph_options.rewrite_options.layout_optimizer = LAYOUT_OPTIMIZER
     if device == "cpu":
         proto.device_count["GPU"] = 0
         if num_devices > 1:  # logical CPU devices, one per replica

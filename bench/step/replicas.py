@@ -2,11 +2,14 @@
 
 The strategy is tf.distribute's, in a `tf.compat.v1` graph and session (TensorFlow 2.21):
 
-- one worker: `tf.compat.v1.distribute.MirroredStrategy` over the first N GPUs (NCCL all-reduce)
-  or N logical CPU devices (the session's `ConfigProto(device_count={'CPU': N})`; the TF2
-  logical-device call does not reach a v1 session), reducing through one device;
+- one worker: `tf.compat.v1.distribute.MirroredStrategy` over the first N GPUs or N logical CPU
+  devices (the session's `ConfigProto(device_count={'CPU': N})`; the TF2 logical-device call does
+  not reach a v1 session);
 - several workers (TF_CONFIG): `tf.compat.v1.distribute.experimental.MultiWorkerMirroredStrategy`,
-  collective all-reduce over gRPC (NCCL between GPUs where available). The strategy is built inside
+  collective all-reduce over gRPC.
+
+Which all-reduce each uses (NCCL between GPUs) is chosen by `bench.step.all_reduce`, never left
+to tf.distribute's defaults; it also says what a step reduces and why. The strategy is built inside
   the graph (built outside it, in eager mode, it would start its own server on the worker's port),
   and a `tf.distribute.Server` is started with `strategy.update_config_proto(...)` as its default
   session config: that carries the collective group leader to the server's collective executor.
@@ -32,13 +35,15 @@ local replica; the mean of the gradients then carries it exactly once. The model
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import tensorflow as tf
 
 from bench.core import cluster
-from bench.step import targets
+from bench.step import all_reduce, targets
 from bench.step.plan import StepPlan
 
 tf1 = tf.compat.v1
@@ -54,11 +59,13 @@ class Replica:
       index: the replica's id across the cluster (replica_id_in_sync_group).
       local_index: its position among this worker's replicas.
       local_count: this worker's replicas.
+      reduced: where the tensors a step all-reduces are counted (`all_reduce.AllReduce.reduced`).
     """
 
     index: int
     local_index: int
     local_count: int
+    reduced: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
     @property
     def weight_decay_scale(self) -> int:
@@ -79,6 +86,7 @@ class Replica:
         """
 
         def reduce(strategy, per_replica):
+            self.reduced["gradients"] += len(variables)  # once for all the replicas
             return strategy.extended.batch_reduce_to(MEAN, list(zip(per_replica, variables, strict=True)))
 
         return list(tf.distribute.get_replica_context().merge_call(reduce, args=(gradients,)))
@@ -144,6 +152,8 @@ class ReplicatedStep:
         steps: in forward-backward the step's fetch (read from the reduced gradients), otherwise
         the sum of |w| over the first local copy of every trainable variable (None on a single
         device).
+      all_reduce: which all-reduce the replicas use and what a step reduces (None on a single
+        device).
       stop_vote: with several workers, how they stop at the same step (None otherwise).
     """
 
@@ -156,17 +166,21 @@ class ReplicatedStep:
     session_config: tf1.ConfigProto
     strategy: object
     fingerprint: tf.Tensor
+    all_reduce: all_reduce.AllReduce | None = None
     stop_vote: StopVote | None = None
 
 
-def _averaged_statistics(next_creator, **kwargs):
+def _averaged_statistics(counted: collections.Counter | None, next_creator, **kwargs):
     """Variable creator: non-trainable float variables (batch norm's moving averages) get
-    aggregation MEAN, so updates in replica context are averaged and applied to every copy."""
+    aggregation MEAN, so updates in replica context are averaged and applied to every copy; each
+    moving average is counted in `counted` (one all-reduce per 'train' step), unless None."""
     aggregation = kwargs.get("aggregation")
     dtype = kwargs.get("dtype")
     floating = dtype is None or tf.as_dtype(dtype).is_floating
     if kwargs.get("trainable") is False and floating and aggregation in (None, tf.VariableAggregation.NONE):
         kwargs["aggregation"] = tf.VariableAggregation.MEAN
+        if counted is not None and "moving_" in str(kwargs.get("name", "")):
+            counted["moving_averages"] += 1
     return next_creator(**kwargs)
 
 
@@ -180,7 +194,9 @@ def make_strategy(plan: StepPlan):
       (strategy, session target, session ConfigProto, this worker's index).
     """
     if plan.workers == 1:
-        return tf1.distribute.MirroredStrategy(list(plan.device_names)), "", plan.session_config, 0
+        strategy = tf1.distribute.MirroredStrategy(
+            list(plan.device_names), cross_device_ops=all_reduce.cross_device_ops(plan))
+        return strategy, "", plan.session_config, 0
     tf_config = cluster.task()
     task = tf_config["task"]
     spec = tf.train.ClusterSpec(tf_config["cluster"])
@@ -192,7 +208,8 @@ def make_strategy(plan: StepPlan):
         num_accelerators=accelerators,
         rpc_layer="grpc",
     )
-    strategy = tf1.distribute.experimental.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    strategy = tf1.distribute.experimental.MultiWorkerMirroredStrategy(
+        communication=all_reduce.communication(plan), cluster_resolver=resolver)
     proto = strategy.update_config_proto(plan.session_config)  # a copy, extended
     server = tf.distribute.Server(spec, job_name=task["type"], task_index=int(task["index"]), config=proto)
     shape = cluster.parse(cluster.environment_text())
@@ -231,14 +248,17 @@ def build_on_devices(
             inputs.append(make_inputs(task_index * len(devices) + local_index, local_index))
     built: dict[int, tuple] = {}
     counted: dict[int, tf.Tensor] = {}
+    reduction = all_reduce.AllReduce(all_reduce.implementation(plan))
+    statistics = functools.partial(_averaged_statistics, reduction.reduced if plan.mode == "train" else None)
 
     @tf.autograph.experimental.do_not_convert
     def replica_step():
         index = int(tf.get_static_value(tf.distribute.get_replica_context().replica_id_in_sync_group))
         local_index = index % len(devices)
         images, labels = inputs[local_index]
-        with tf1.variable_creator_scope(_averaged_statistics):
-            built[local_index] = build_replica(images, labels, Replica(index, local_index, len(devices)))
+        with tf1.variable_creator_scope(statistics):
+            replica = Replica(index, local_index, len(devices), reduction.reduced)
+            built[local_index] = build_replica(images, labels, replica)
         if not plan.has_model:
             counted[local_index] = _sum_of(tf.constant(1.0, tf.float64))
         if plan.workers > 1:
@@ -271,6 +291,7 @@ def build_on_devices(
         proto,
         strategy,
         fingerprint,
+        reduction,
         StopVote(vote, votes[0], task_index == 0) if votes else None,
     )
 

@@ -35,6 +35,11 @@ from bench.step.plan import StepPlan
 
 tf1 = tf.compat.v1
 
+# The name scope of the classification loss's ops (their gradients are under gradients/loss/...).
+LOSS_SCOPE = "loss"
+# The name (and scope of the update ops) of train's optimizer.
+OPTIMIZER_SCOPE = "Momentum"
+
 
 @dataclasses.dataclass
 class Step:
@@ -77,10 +82,11 @@ def classification_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     Returns:
       Scalar float32 loss.
     """
-    per_image = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=labels, logits=tf.cast(logits, tf.float32)
-    )  # [N]
-    return tf.reduce_mean(per_image)
+    with tf.name_scope(LOSS_SCOPE):  # `--breakdown` finds the loss's ops by this scope
+        per_image = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=tf.cast(logits, tf.float32)
+        )  # [N]
+        return tf.reduce_mean(per_image)
 
 
 def _scalar_reading_every(tensors: list[tf.Tensor]) -> tf.Tensor:
@@ -162,7 +168,7 @@ def _train_target(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=
     """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates (with
     replicas: the all-reduced gradients, applied by each replica to its own copy)."""
     step, scaler = _gradients(logits, labels, plan, with_weight_decay=True, replica=replica)
-    optimizer = tf1.train.MomentumOptimizer(plan.learning_rate, plan.momentum)
+    optimizer = tf1.train.MomentumOptimizer(plan.learning_rate, plan.momentum, name=OPTIMIZER_SCOPE)
     if replica is not None:
         optimizer = replica.optimizer(optimizer)
     apply_gradients = scalers.apply_gradients(

@@ -10,10 +10,14 @@ Variables created in the scope (the network's, the optimizer's slots) would have
 initialisation compiled too: hundreds of tiny clusters, compiled in the first `session.run` of the
 initializer (9 s of resnet_v2_50's 32 px forward set-up on a 2-core CPU, against 1 s without
 XLA), none of it part of a step. `compiles` leaves them out; the step's own ops stay compiled.
+With several replicas it also leaves out what a merge call builds (the gradients' and batch-norm
+statistics' all-reduce, in tf.distribute's cross-replica context): collectives and NCCL belong
+outside XLA's clusters, each replica's compiled step on either side of them.
 
-A compiled cluster runs as a `_XlaCompile` / `_XlaRun` pair in the graph the runtime executes, which
-`RunOptions(output_partition_graphs=True)` hands back in the step's RunMetadata; `ran_with_xla`
-checks for `_XlaRun` there.
+Whether the compiled code is what ran is read from a step's executed graphs and the nodes that ran
+in it, by `bench.measuring.executed.xla_compiled`: a cluster runs as `_XlaCompile` / `_XlaRun`
+with TensorFlow's own kernels as its fallback, and an op XLA cannot compile stays out of the
+clusters.
 """
 
 from __future__ import annotations
@@ -22,8 +26,6 @@ import contextlib
 from collections.abc import Iterator
 
 import tensorflow as tf
-
-XLA_RUN_OP = "_XlaRun"
 
 
 @contextlib.contextmanager
@@ -50,39 +52,9 @@ _VARIABLE_SETUP_OPS = ("VarHandleOp", "VarIsInitializedOp", "VariableV2")
 
 def compiles(node_def) -> bool:
     """Whether an op created in the scope is marked for compilation: all but a variable's creation
-    and initialisation (see the module docstring)."""
+    and initialisation, and the all-reduce (see the module docstring)."""
+    if tf.distribute.in_cross_replica_context():  # a merge call: the replicas' all-reduce
+        return False
     if node_def.op in _VARIABLE_SETUP_OPS or "/Initializer/" in node_def.name:
         return False
     return not (node_def.op in ("AssignVariableOp", "Assign") and node_def.name.endswith("/Assign"))
-
-
-def partition_graph_options() -> tf.compat.v1.RunOptions:
-    """RunOptions asking the runtime for the graphs it actually executes."""
-    return tf.compat.v1.RunOptions(output_partition_graphs=True)
-
-
-def executed_op_types(run_metadata) -> set[str]:
-    """The op types in the partition graphs of a step run with `partition_graph_options()`.
-
-    Args:
-      run_metadata: the tf.compat.v1.RunMetadata filled by that run.
-
-    Returns:
-      A set of op type names.
-    """
-    return {node.op for graph_def in run_metadata.partition_graphs for node in graph_def.node}
-
-
-def ran_with_xla(session, fetches) -> tuple[bool, object]:
-    """Runs `fetches` once and tells whether an XLA-compiled cluster executed.
-
-    Args:
-      session: a tf.compat.v1.Session with variables initialized.
-      fetches: what the step fetches.
-
-    Returns:
-      (True if the executed graphs contain `_XlaRun`, the fetched values).
-    """
-    run_metadata = tf.compat.v1.RunMetadata()
-    values = session.run(fetches, options=partition_graph_options(), run_metadata=run_metadata)
-    return XLA_RUN_OP in executed_op_types(run_metadata), values

@@ -98,7 +98,7 @@ def header_lines(settings: SearchSettings, limits: Limits) -> list[str]:
 
 
 def try_config(config: BenchmarkConfig, batch_size: int, settings: SearchSettings) -> BenchmarkConfig:
-    """One try of `config`'s search: the batch size, short, no peak probe or trace."""
+    """One try of `config`'s search: the batch size, short, no peak probe, trace or breakdown."""
     return dataclasses.replace(
         config,
         batch_size=batch_size,
@@ -106,6 +106,7 @@ def try_config(config: BenchmarkConfig, batch_size: int, settings: SearchSetting
         num_batches=settings.try_steps,
         peak_probe=False,
         trace=None,
+        breakdown=None,
     )
 
 

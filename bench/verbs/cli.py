@@ -20,14 +20,14 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bench.core import axes, cluster
+from bench.core import axes, cluster, exposure
 from bench.core.batch_search import SearchSettings
 from bench.core.config import BenchmarkConfig
 from bench.core.errors import ConfigError
 from bench.core.flag_names import FLAG_OF_FIELD
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
-from bench.output import header, report, table, verdict_table
+from bench.output import breakdown_table, header, report, table, verdict_table
 from bench.results import records, scaling, verdict
 from bench.results.result import BenchmarkResult
 from bench.sweeping import batch_max, repeats, resume, sweep
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return plot_cli.main(argv[1:])
     if argv[:1] == ["make-data"]:
-        from slim_resnet.quiet import quiet_tensorflow_import
+        from slim_resnet.support.quiet import quiet_tensorflow_import
 
         quiet_tensorflow_import()  # before make_data_cli imports TensorFlow
         from bench.verbs import make_data_cli
@@ -114,6 +114,9 @@ def _main(argv: list[str]) -> int:
     stamp = ((plan and plan.sweep_id) or resume.new_sweep_id(), resume.command_line(argv))
     schedule = repeats.Schedule(configs if plan is None else plan.to_run, args.repeat)
     sink = _open_output(args.output) if cluster.is_chief() else None  # the chief records
+    open_server = exposure.cluster_warning(cluster.environment_text())  # a cluster's server: say so
+    if open_server is not None:
+        print(open_server, file=sys.stderr, flush=True)
     human = None if args.quiet else (sys.stdout if args.format == "table" else sys.stderr)
     try:
         outcome, unsaved = _run(
@@ -162,8 +165,10 @@ def _run(
     configs = schedule.configs
     search = plan.search
     if human is not None:
-        named = plan.configs if search is None else [batch_max.as_search(config) for config in plan.configs]
-        lines = header.header_lines(environment_info, named, isolate)
+        to_run = schedule.distinct_configs  # what --resume left of the sweep
+        named = to_run if search is None else [batch_max.as_search(config) for config in to_run]
+        recorded = len(plan.configs) - len(to_run)
+        lines = header.header_lines(environment_info, named, isolate, recorded)
         lines += [schedule.header_line()] if schedule.repeated else []
         lines += batch_max.header_lines(search, plan.limits) if search is not None else []
         lines += resume.header_lines(plan.resumed, args.output) if plan.resumed else []
@@ -245,6 +250,7 @@ def _finish(
             _print_lines(table.footnotes(shown, outcome.not_run), sys.stdout)
     if shown and args.format == "table":
         _print_lines(verdict_table.verdict_lines(shown, outcome.not_run, args.table_format), sys.stdout)
+        _print_lines(breakdown_table.sweep_lines(shown, args.table_format), sys.stdout)
     if unsaved:
         print(
             f"{PROG}: {len(unsaved)} record(s) could not be written to {args.output}; "

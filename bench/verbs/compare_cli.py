@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench.output import compare_output, report
+from bench.output import breakdown_compare, compare_output, report
 from bench.results import compare
 from bench.verbs.flags import OneLineParser, UsageError, check_table_format, run_with_one_line_errors
 
@@ -95,6 +95,9 @@ def _compare(argv: list[str]) -> int:
     result = compare.compare_files(compare.load([args.base, *args.others]))
     failing = result.slower_than(percent) if percent is not None else []
     print(compare_output.render(result, args.format, args.table_format, percent, failing), flush=True)
+    if args.format == "table":
+        for line in breakdown_compare.breakdown_lines(result, args.table_format):
+            print(line)
     for row, index in failing:
         print(f"{PROG}: {compare_output.slower_line(result, row, index, percent)}", file=sys.stderr)
     return EXIT_SLOWER if failing else EXIT_OK

@@ -10,13 +10,13 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench.core import axes
+from bench.core import axes, flag_names
 from bench.core import steps as steps_rule
-from bench.core.config import DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
+from bench.core.config import BREAKDOWN_TRACED_STEPS, DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
 from bench.sweeping.signals import raise_on_sigterm
-from slim_resnet.files import output_path_problem
+from slim_resnet.support.files import output_path_problem
 
 PROG = "python -m bench"
 
@@ -81,7 +81,13 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the examples' line breaks."""
+    """Shows defaults and keeps the examples' line breaks; a switch, a flag whose default is None
+    (not given) or whose help says its default in words shows no '(default: ...)' of argparse's."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.nargs == 0 or "(default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _add_axis(group: argparse._ArgumentGroup, axis: axes.Axis) -> None:
@@ -182,15 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     device.add_argument(
         "--intra-op-threads",
-        type=int,
-        default=0,
-        help="TensorFlow intra-op threads (0: TensorFlow's default)",
+        type=flag_names.zero_or_word("intra_op_threads"),
+        default="default",
+        metavar="N",
+        help="TensorFlow intra-op threads: a number, or default for TensorFlow's choice (0 means the same)",
     )
     device.add_argument(
         "--inter-op-threads",
-        type=int,
-        default=0,
-        help="TensorFlow inter-op threads (0: TensorFlow's default)",
+        type=flag_names.zero_or_word("inter_op_threads"),
+        default="default",
+        metavar="N",
+        help="TensorFlow inter-op threads: a number, or default for TensorFlow's choice (0 means the same)",
     )
     device.add_argument(
         "--workers",
@@ -199,7 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="data-parallel across N worker processes started on this machine (free localhost "
         "ports, TF_CONFIG each); on a real cluster set TF_CONFIG instead and run the same "
-        "command on every machine (default: 1, or the cluster in TF_CONFIG)",
+        "command on every machine (default: 1, or the cluster in TF_CONFIG). Security: each "
+        "worker runs TensorFlow's gRPC server, which has no authentication (whoever reaches its "
+        "port can run code as you) and listens on every interface; local workers get a network "
+        "of their own with loopback only (unshare) where the machine allows it, otherwise, and "
+        "always with TF_CONFIG, a WARNING line names the open ports: trusted networks only",
     )
     device.add_argument(
         "--in-process",
@@ -264,6 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
         "step is not the cold one); with several configurations FILE gets "
         "'.<depth>_<batch>_<mode>' (and any other varying setting) before its "
         "extension",
+    )
+    compute.add_argument(
+        "--breakdown",
+        nargs="?",
+        const="blocks",
+        metavar="LEVEL",
+        help=f"after the measured steps, run {BREAKDOWN_TRACED_STEPS} more fully traced steps (not measured) "
+        "and show where "
+        "the step's op time and FLOPs go: root, block1..block4, head, loss, the backward of each, "
+        "optimizer, other; LEVEL units splits each block into its units (default: blocks)",
     )
     output = parser.add_argument_group("output")
     output.add_argument(

@@ -14,7 +14,7 @@ import sys
 
 if __name__ == "__main__":
     # Run as a command: TensorFlow's start-up log lines are dropped before anything imports it.
-    from slim_resnet.quiet import quiet_tensorflow_import
+    from slim_resnet.support.quiet import quiet_tensorflow_import
 
     quiet_tensorflow_import()
 

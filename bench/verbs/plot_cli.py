@@ -14,9 +14,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench.output import plot, plot_data, plot_panels
+from bench.output import plot, plot_breakdown, plot_breakdown_data, plot_data, plot_labels, plot_panels
 from bench.verbs.flags import OneLineParser, UsageError, run_with_one_line_errors
-from slim_resnet.files import output_path_problem
+from slim_resnet.support.files import output_path_problem
 
 PROG = "python -m bench plot"
 EXIT_OK = 0
@@ -34,6 +34,7 @@ EXAMPLES = """\
 examples:
   python -m bench plot results.jsonl -o results.png
   python -m bench plot tf220.jsonl tf221.jsonl -o compare.svg
+  python -m bench plot --breakdown depths.jsonl -o breakdown.png
 """
 
 
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("results", nargs="+", metavar="RESULTS.jsonl", help="JSON Lines record files")
     parser.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="the image to write: FILE.png or FILE.svg"
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="draw the records of python -m bench --breakdown instead: a stacked bar of op time per "
+        "configuration, a colour per part, backward hatched",
     )
     return parser
 
@@ -71,6 +78,8 @@ def _main(argv: list[str]) -> int:
         plot.require_matplotlib()
     except plot.MissingMatplotlib as error:
         raise UsageError(str(error)) from None
+    if args.breakdown:
+        return _plot_breakdown(args)
     try:
         spec = plot_panels.build(_read(args.results))
     except plot_data.NothingToPlot as error:
@@ -83,6 +92,23 @@ def _main(argv: list[str]) -> int:
         return EXIT_NOT_WRITTEN
     plotted = sum(len(series.points) for series in spec.panels[0].series)
     print(f"wrote {args.output}: {plotted} configuration(s) plotted, {len(spec.failures)} not measured")
+    return EXIT_OK
+
+
+def _plot_breakdown(args: argparse.Namespace) -> int:
+    """--breakdown: the stacked bars of the records' breakdowns, written to args.output."""
+    sources = plot_labels.label_sources(_read(args.results))
+    try:
+        spec = plot_breakdown_data.bars(sources)
+    except plot_data.NothingToPlot as error:
+        raise UsageError(f"nothing to plot: {error}") from None
+    try:
+        plot.save(plot_breakdown.draw(spec), args.output)
+    except OSError as error:
+        print(f"{PROG}: {args.output} could not be written ({error.strerror or error})", file=sys.stderr)
+        return EXIT_NOT_WRITTEN
+    print(f"wrote {args.output}: {len(spec.bars)} configuration(s) plotted, "
+          f"{len(spec.unavailable)} without a breakdown available")
     return EXIT_OK
 
 

@@ -42,6 +42,7 @@ def common_settings(args: argparse.Namespace) -> dict:
         "display_every": args.display_every,
         "loss_scale": args.loss_scale,
         "trace": args.trace,
+        "breakdown": args.breakdown,
         "peak_probe": not args.no_peak_probe,
         "peak_probe_size": args.peak_probe_size,
         "workers": worker_count(args),

@@ -161,6 +161,19 @@ def run_bench():
     return run
 
 
+@pytest.fixture(scope="session")
+def start_bench():
+    """start_bench(*args, env_extra=None, small_network=False, **popen) -> the Popen of
+    `python -m bench ...` started as `run_bench` runs it, for a test that looks at it while it
+    runs; `popen` goes to subprocess.Popen (where its output goes)."""
+
+    def start(*args, env_extra=None, small_network=False, **popen):
+        extra = dict(SMALL_NETWORK if small_network else {}, **(env_extra or {}))
+        return subprocess.Popen(bench_command(*args), cwd=REPO_ROOT, env=clean_environment(**extra), **popen)
+
+    return start
+
+
 def _conv(size_out, channels_in, channels_out, kernel):
     return 2 * size_out * size_out * channels_out * kernel * kernel * channels_in
 

@@ -3,7 +3,7 @@
 import pytest
 
 from slim_resnet import end_points
-from slim_resnet.checkpoint_files import CheckpointVariable
+from slim_resnet.checkpoint.files import CheckpointVariable
 
 END_POINTS = {'resnet_v2_50/conv1': 0, 'resnet_v2_50/block4': 1, 'global_pool': 2,
               'resnet_v2_50/block1/unit_1': 3}

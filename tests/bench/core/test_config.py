@@ -94,7 +94,7 @@ def test_real_data_fields_validate_and_are_recorded_only_with_real_data():
     real = BenchmarkConfig(data="/d", data_threads=4, preprocessing="vgg", mode="input").validate()
     assert real.to_dict()["data"] == "/d" and real.to_dict()["data_threads"] == 4
     assert BenchmarkConfig.from_dict(real.to_dict()) == real and not real.has_model
-    assert real.label == "resnet_v2_50 batch 32 input data /d"
+    assert real.label == "input pipeline batch 32 data /d"  # no network ran
     assert real_data_classes(None, ["synthetic"]) == 1000
     assert real_data_classes(None, ["synthetic", "/d"]) == 1001 and real_data_classes(10, ["/d"]) == 10
     for field, value, words in [("mode", "input", "synthetic data has none; give --data PATH"),
@@ -112,6 +112,17 @@ def test_the_preprocessing_choices_are_the_pipelines():
 
     assert set(PREPROCESSINGS) == set(preprocessing.PREPROCESSING) == set(
         training_preprocessing.TRAINING_PREPROCESSING)
+
+
+def test_breakdown_levels_and_modes():
+    for level in ("blocks", "units"):
+        for mode in ("forward", "forward-backward", "train"):
+            BenchmarkConfig(mode=mode, breakdown=level).validate()
+    with pytest.raises(ConfigError, match=r"breakdown='layers': choose from blocks, units$"):
+        BenchmarkConfig(breakdown="layers").validate()
+    with pytest.raises(ConfigError, match=r"breakdown='blocks': attributes the model's op times to its "
+                                          r"parts, and --mode input runs no model"):
+        BenchmarkConfig(mode="input", data="/some/shards", breakdown="blocks").validate()
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench.inputs import make_data, sources
+from bench.inputs import make_data, sources, tfrecord_files
 from bench.inputs.sources import DataError
 
 
@@ -23,7 +23,7 @@ def test_random_shards_are_named_split_evenly_and_hold_decodable_jpegs_within_th
     written = make_data.write_random_shards(str(tmp_path), 7, 3, max_size=40, seed=5)
     assert [os.path.basename(path) for path in written.paths] == [
         "train-00000-of-00003", "train-00001-of-00003", "train-00002-of-00003"]
-    counts = [sources.count_records(path) for path in written.paths]
+    counts = [tfrecord_files.count_records(path) for path in written.paths]
     assert sum(counts) == written.num_images == 7 and max(counts) - min(counts) <= 1
     # No temporary file is left behind.
     assert sorted(os.listdir(tmp_path)) == [os.path.basename(path) for path in written.paths]

@@ -5,6 +5,7 @@ import dataclasses
 import io
 import re
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -46,6 +47,9 @@ def test_a_run_keeps_raw_times_progress_phases_and_facts(forward_run):
     assert extra.flops.per_step > 0 and extra.loss_scale == "none"
     assert extra.peak_memory.kind.startswith("process_peak_rss")
     assert extra.numerics.gradients_finite is None  # forward computes no gradient
+    # Read from the graphs the runtime executed in the burn-in step, not from the configuration.
+    assert extra.executed_layout == "NHWC" and result.to_record()["extra"]["executed_layout"] == "NHWC"
+    assert extra.xla_compiled is None  # no XLA asked: not checked
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +136,7 @@ def test_trace_takes_the_last_burn_in_step_never_the_cold_one(tiny, xla):
     full_trace = tf.compat.v1.RunOptions.FULL_TRACE
     traced = [index for index, (options, _) in special.items() if options.trace_level == full_trace]
     assert traced == [2]
-    assert (0 in special) == xla  # the XLA check reads the first step's executed graphs
+    assert list(special) == [2]  # what ran (layout, XLA) is read from the same step
     assert all(isinstance(metadata, tf.compat.v1.RunMetadata) for _, metadata in special.values())
     assert run_hooks.special_burn_in(0, True, None) == {}
 
@@ -193,8 +197,29 @@ def test_input_mode_runs_the_pipeline_alone(real_data_runs):
     assert timed.logits is None and result.param_count == 0
     assert timed.step.target is timed.images.op  # run as a target: nothing fetched
     assert result.extra.peak_probe is None and result.extra.flops.per_step is None
+    assert result.extra.executed_layout is None  # no convolution ran
     assert "peak_probe" not in result.phases_s and "flop_count" not in result.phases_s
     assert result.extra.data.pipeline == "training" and result.extra.data.skipped_images == 0
     assert result.stats.images_per_sec > 0 and result.cost.gflop_per_image is None
     assert report.summary_lines(result)[1].endswith("the input pipeline alone, no model")
     assert report.summary_lines(result)[0].split(": ", 1)[1].startswith("Input across 2 steps")
+
+
+def test_a_bad_label_stops_the_run_naming_its_shard_and_record(tmp_path):
+    # The pipeline stops on label 50 (the model's labels are 1..9); the failure names the record.
+    from bench.inputs import example_format
+
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    image = tf.io.encode_jpeg(np.full((40, 48, 3), 128, np.uint8)).numpy()
+    for index, labels in enumerate([[1, 2, 3, 4], [5, 6, 50, 7]]):
+        with tf.io.TFRecordWriter(str(folder / f"train-{index:05d}-of-00002")) as writer:
+            for label in labels:
+                writer.write(example_format.make_example(image, label, 40, 48))
+    config = BenchmarkConfig(mode="input", batch_size=2, image_size=32, num_classes=10, num_batches=4,
+                             burn_in=1, device="cpu", data_format="NHWC", data=str(folder))
+    result = measure.run_in_process(config, {})
+    assert not result.ok
+    assert result.failure.message == (
+        f"InvalidArgumentError: {folder}: image/class/label 50 above the model labels 1..9 "
+        f"({folder / 'train-00001-of-00002'}, record 2)")

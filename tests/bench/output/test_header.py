@@ -50,6 +50,31 @@ def test_header_names_precision_loss_scale_xla_and_trace(environment_info):
     assert "efficiency = achieved TFLOP/s / a matrix-product probe" in text
 
 
+def test_header_says_what_the_breakdown_adds(environment_info):
+    with_breakdown = [BenchmarkConfig(breakdown="units", data_format="NHWC")]
+    text = "\n".join(header.header_lines(environment_info, with_breakdown, isolate=True))
+    assert ("Breakdown: units: after each configuration's measured steps, 3 more fully traced steps (not "
+            "measured) attribute") in text
+    plain = header.header_lines(environment_info, [BenchmarkConfig(data_format="NHWC")], isolate=True)
+    assert not any(line.startswith("Breakdown") for line in plain)
+
+
+def test_the_sweep_line_counts_what_will_run_and_how(environment_info):
+    # A real-data verdict adds runs that are not a product of the axes: listed by combination.
+    configs = [BenchmarkConfig(mode=mode, data=data, batch_size=2, data_format="NHWC")
+               for mode, data in (("train", "shards"), ("train", "synthetic"), ("input", "shards"))]
+    sweep = header.header_lines(environment_info, configs, isolate=True)[-1]
+    assert sweep.startswith("Sweep: 3 configuration(s): depth 50 x batch 2 x mode, data: "
+                            "train shards, train synthetic, input shards;")
+    # --resume: the configurations left to run, the recorded ones counted apart.
+    resumed = header.header_lines(environment_info, configs[:1], isolate=True, recorded=7)[-1]
+    assert resumed.startswith("Sweep: 1 configuration(s) (7 more already recorded): depth 50 x")
+    assert header.header_lines(environment_info, [], isolate=True, recorded=8) == [
+        "Sweep: nothing to run, all 8 configuration(s) already recorded"]
+    workers = header.header_lines(environment_info, [BenchmarkConfig(workers=2)], isolate=True)[-1]
+    assert workers.endswith("; 2 worker processes each")
+
+
 def test_the_sweep_line_says_how_many_steps_or_when_auto_stops():
     assert header.measured_steps(BenchmarkConfig(num_batches=20)) == "20 measured steps"
     bounded = BenchmarkConfig(num_batches=20, max_time=5.0)

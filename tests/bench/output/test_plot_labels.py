@@ -55,6 +55,12 @@ def test_files_are_labelled_by_the_settings_that_differ(make_measured, records_f
     ]
     labels = [source.label for source in _read(paths)]
     assert labels == ["--num-batches 5", "--num-batches 20 (b.jsonl)", "--num-batches 20 (c.jsonl)"]
+    # Each setting as the user types it: 0 threads is TensorFlow's default, a switch its flag.
+    tuned = make_measured(50, 8, "forward", [0.1] * 5, intra_op_threads=2, peak_probe=False)
+    labels = [source.label for source in _read([records_file("a.jsonl", [short]),
+                                                records_file("t.jsonl", [tuned])])]
+    assert labels == ["--intra-op-threads default, --no-peak-probe not given",
+                      "--intra-op-threads 2, --no-peak-probe"]
 
 
 def test_files_that_differ_in_nothing_are_labelled_by_name(make_measured, records_file, tmp_path):

@@ -88,3 +88,22 @@ def test_several_device_counts_give_the_scaling_efficiency(make_measured, record
         "batch 8, forward, 2 devices": [(50, pytest.approx(150.0))],
         "batch 8, forward, 4 devices": [(50, pytest.approx(240.0))],
     }
+
+
+def test_a_sweep_of_device_counts_plots_the_tables_figures_and_their_scaling(make_measured, records_file,
+                                                                              table_rows):
+    # As `--num-devices 1 2` writes them: batch 2 per replica; 2 devices step in 0.157 s, so the
+    # table says 4 / 0.157 = 25.48 images/sec (not the per-replica 12.74).
+    from bench.output import table
+
+    results = [make_measured(50, 2, "forward-backward", [step] * 5, num_devices=devices)
+               for devices, step in ((1, 0.125), (2, 0.157))]
+    spec = _spec(records_file("r.jsonl", results))
+    printed = [row["Images/sec"] for row in table_rows(table.table(results))]
+    throughput, scaling = spec.panels[0], spec.panels[-1]
+    assert [panel.x_field for panel in spec.panels] == ["depth", "replicas"]
+    lines = _lines(throughput)
+    assert list(lines) == ["batch 2, forward-backward, 1 device", "batch 2, forward-backward, 2 devices"]
+    assert [f"{points[0][1]:.2f}" for points in lines.values()] == printed == ["16.00", "25.48"]
+    (efficiency,) = _lines(scaling).values()
+    assert efficiency == [(1, 1.0), (2, pytest.approx(25.48 / 2 / 16, abs=1e-3))]

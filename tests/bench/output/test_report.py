@@ -1,5 +1,6 @@
 """What a person reads: start, progress and summary lines, from fixed step times."""
 
+import dataclasses
 import re
 
 from bench.core.config import BenchmarkConfig
@@ -44,6 +45,12 @@ def test_cost_lines(make_measured):
         "  cost: 5.000 GFLOP/image, 0.400 TFLOP/s achieved; probe 0.800 TFLOP/s (fp32 matmul "
         "1000x1000): efficiency 50.0%",
         "  peak memory: 3.00 GiB (process peak RSS)"]
+    # The layout that ran is told only when it is not the one asked for.
+    result.extra = Extras(flops=FlopCount(40 * 10**9), executed_layout="NHWC")
+    result.config = dataclasses.replace(result.config, data_format="NHWC")
+    assert not any("layout" in line for line in report.cost_lines(result))
+    result.config = dataclasses.replace(result.config, data_format="NCHW")
+    assert report.cost_lines(result)[-1] == "  layout: NCHW asked, NHWC RAN"
 
 
 def test_summary_warns_about_skipped_updates_and_non_finite_gradients(make_measured):

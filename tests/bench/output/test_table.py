@@ -82,6 +82,32 @@ def test_format_bytes(num_bytes, text):
     assert table.format_bytes(num_bytes) == text
 
 
+def test_a_row_stopped_after_some_measured_steps_shows_its_figures_marked_partial(make_measured, table_rows):
+    from bench.core.limits import Limits
+    from bench.results import failures
+
+    done = make_measured(50, 4, "forward", [0.1] * 10)
+    stopped = failures.timeout_result(done.config, {}, Limits(timeout_s=10), [0.2] * 9, [1.0])
+    never = failures.timeout_result(done.config, {}, Limits(timeout_s=10), [], [1.0])
+    rows = table_rows(table.table([done, stopped, never]))
+    assert rows[1]["Status"] == "timeout after 10 s (9 of 10 measured steps finished)"
+    assert (rows[1]["Images/sec"], rows[1]["Median (ms)"]) == ("20.00 (p)", "200.0 (p)")
+    assert rows[1]["Relative"] == "0.50 (p)"  # against the finished row, never a baseline itself
+    assert (rows[2]["Images/sec"], rows[2]["Relative"]) == ("", "")  # no measured step: nothing
+    assert table.footnotes([done, stopped], [])[-1].startswith("(p): partial figures")
+    assert not any(line.startswith("(p)") for line in table.footnotes([done, never], []))
+
+
+def test_a_row_of_the_input_pipeline_alone_names_no_network_and_is_not_relative(make_measured, table_rows):
+    real = make_measured(50, 8, "train", [0.4] * 10, data="/d", num_classes=1001)
+    pipeline = make_measured(50, 8, "input", [0.1] * 10, data="/d", num_classes=1001)
+    rows = table_rows(table.table([pipeline, real]))
+    assert [(r["Depth"], r["Mode"], r["Relative"]) for r in rows] == [
+        ("-", "input", ""), ("50", "train", "1.00")]
+    footnote = table.footnotes([pipeline, real], [])[0]
+    assert footnote.startswith("Relative: images/sec divided by that of depth 50")
+
+
 def test_a_burst_marks_the_row(make_measured, table_rows):
     steps = [0.100] * 20 + [0.150] * 5 + [0.100] * 15
     rows = table_rows(table.table([make_measured(50, 8, "forward", steps)]))

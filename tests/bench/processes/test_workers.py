@@ -1,11 +1,20 @@
 """Several workers: refused settings, and --workers end to end (2 local workers x 1 CPU device
-through forward-backward and train; a worker that dies; which failure is blamed)."""
+through forward-backward and train; a worker that dies; which failure is blamed; what the servers
+listen on, and the warning when they can be reached from outside)."""
 
+import contextlib
 import json
+import os
+import re
+import signal
+import subprocess
+import time
 
 import pytest
 
+from bench.core import cluster, faults
 from bench.processes import workers
+from bench.processes.workers import free_ports
 from bench.results.result import Failure
 
 
@@ -45,6 +54,11 @@ def test_two_workers_agree_through_forward_backward_and_train(run_bench, tiny_ar
         first, second = cluster["fingerprints"]
         assert first is not None and first == second == record["extra"]["fingerprint"]
         assert record["scaling_efficiency"] is None  # no 1-replica run in this sweep
+        # The collective ring between CPU workers, its ops read from what a step ran.
+        reduction = record["extra"]["all_reduce"]
+        assert reduction["implementation"] == "collective ring" and reduction["ops_run"] > 0
+        assert reduction["tensors_per_step"]["gradients"] > 0
+        assert ("moving_averages" in reduction["tensors_per_step"]) == (config["mode"] == "train")
         assert record["stats"]["images_per_sec"] == pytest.approx(4 / record["stats"]["mean_s"])
 
 
@@ -96,6 +110,7 @@ def test_two_workers_on_real_data_each_read_their_own_shard(run_bench, tiny_args
     assert message.startswith("worker 1 (localhost:"), message
     assert "image/class/label 50 above the model labels 1..9" in message, message
     assert str(folder) in message and "train-00000" not in message
+    assert f"({folder / 'train-00001-of-00002'}, record 2)" in message, message
 
 
 def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_caused(make_failed, make_measured):
@@ -109,6 +124,88 @@ def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_cause
     assert workers.worker_to_blame([lost, lost, killed], peer_waited=True) == 2
     assert workers.worker_to_blame([lost, running, running], peer_waited=True) == 0  # 2 said nothing
     assert workers.worker_to_blame([ok, ok, ok], peer_waited=True) is None
+
+
+def _children(pid):
+    """The pids of the processes whose parent is `pid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stream:
+                    parent = int(stream.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError):  # gone meanwhile
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return found
+
+
+def _first_server(bench, listening, deadline_s=300.0):
+    """([Listening], its task's port) of the first child of the `bench` process seen listening."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and bench.poll() is None:
+        for pid in _children(bench.pid):
+            with contextlib.suppress(OSError):  # a child that ended meanwhile
+                sockets = listening(pid)
+                if sockets:
+                    return sockets, _task_port(pid)
+        time.sleep(0.1)
+    raise AssertionError(f"no worker listened within {deadline_s:g} s (exit status {bench.poll()})")
+
+
+def _task_port(pid):
+    """The port of the worker's own task in the TF_CONFIG of its environment."""
+    with open(f"/proc/{pid}/environ", "rb") as stream:
+        variables = dict(item.split(b"=", 1) for item in stream.read().split(b"\0") if b"=" in item)
+    shape = cluster.parse(variables[cluster.ENV_VAR.encode()].decode())
+    return int(shape["addresses"][shape["index"]].rpartition(":")[2])
+
+
+# How a run starts a server: local workers in their own network, local workers on a machine without
+# the namespace tools (PATH: an empty folder), worker 0 of a TF_CONFIG cluster of two.
+RUNS = ["confined", "open", "tf_config"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", RUNS)
+def test_a_server_reachable_from_outside_is_warned_of_and_local_workers_are_confined(
+        run, request, listening, start_bench, tiny_args, tmp_path):
+    """Worker 1 never gets going (a 'stall' fault; in the cluster it is never started), so worker 0
+    starts its server and waits for it (up to 60 s): long enough to read, from /proc, what the
+    server listens on. Then the run is stopped (SIGTERM). A server reachable from outside is
+    named by a WARNING line on stderr; local workers, where the machine allows, are not reachable."""
+    if run == "confined":
+        request.getfixturevalue("namespaces_allowed")
+    env = {faults.ENV_VAR: "stall:*:*:*:1"}
+    args = ["--workers", "2"]
+    if run == "open":
+        env["PATH"] = str(tmp_path)
+    if run == "tf_config":
+        env = {cluster.ENV_VAR: cluster.make([f"localhost:{port}" for port in free_ports(2)], 0)}
+        args = []
+    with open(tmp_path / "stderr", "w+", encoding="utf-8") as stderr:
+        bench = start_bench(*args, "--mode", "forward", "--no-peak-probe", *tiny_args, env_extra=env,
+                            small_network=True, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            sockets, task_port = _first_server(bench, listening)
+        finally:
+            bench.send_signal(signal.SIGTERM)
+            returncode = bench.wait(timeout=120)
+        stderr.seek(0)
+        warnings = [line for line in stderr.read().splitlines() if line.startswith("WARNING: ")]
+    assert returncode == 130, warnings  # interrupted, every process stopped
+    (server,) = sockets
+    assert server.port == task_port
+    named = [line for line in warnings
+             if str(server.port) in re.findall(r"\d+", line) and "0.0.0.0 and [::]" in line]
+    assert len(named) == (1 if server.reachable_from_outside else 0), warnings
+    own_network = os.readlink("/proc/self/ns/net")
+    if run == "confined":
+        assert server.interfaces == {"lo"} and server.namespace != own_network
+        assert not server.reachable_from_outside and warnings == []
+    else:  # every interface of this machine's own network
+        assert server.address.is_unspecified and server.namespace == own_network
 
 
 @pytest.mark.slow

@@ -60,11 +60,14 @@ def test_every_record_of_a_configuration_is_a_process(rng, make_measured, make_f
 
 def test_environments_and_settings_that_differ_are_listed(rng, make_measured, write):
     base = make_measured(50, 8, "forward", steps(rng, 0.1))
-    new = make_measured(50, 8, "forward", steps(rng, 0.1), intra_op_threads=2)
+    new = make_measured(50, 8, "forward", steps(rng, 0.1), intra_op_threads=2, peak_probe=False,
+                        momentum=0.5)
     new.environment["tensorflow_version"] = "2.22.0"
     result = compare.compare_files(compare.load([write("a.jsonl", [base]), write("b.jsonl", [new])]))
     assert result.environment == [("TensorFlow", ["2.21.0", "2.22.0"])]
-    assert result.settings == [("--intra-op-threads", ["0", "2"])]
+    # One vocabulary: each setting as the user types it, the flag and its value.
+    assert result.settings == [("--intra-op-threads", ["default", "2"]), ("momentum", ["0.9", "0.5"]),
+                               ("--no-peak-probe", ["not given", "given"])]
 
 
 def test_the_gate_counts_only_significant_slowdowns_beyond_the_limit(rng, make_measured, write):

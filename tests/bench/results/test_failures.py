@@ -43,6 +43,15 @@ def test_running_out_of_memory_under_a_bound_names_the_bound():
     assert failures.from_exception(MemoryError()).short == "OOM"
     assert failures.limit_hit(bound, on_gpu=True) == "GPU memory limit 8 GiB"
     assert failures.limit_hit(Limits(), on_gpu=True) is None
+    # XLA's compiled code names no device: on a GPU run its out-of-memory error is the GPU's.
+    import tensorflow as tf
+
+    xla_oom = tf.errors.ResourceExhaustedError(
+        None, None, "Out of memory while trying to allocate 68852648264 bytes.\n"
+                    " [[{{node cluster_0_1/xla_run}}]]")
+    assert failures.from_exception(xla_oom, bound, "gpu").limit == "GPU memory limit 8 GiB"
+    assert failures.from_exception(xla_oom, bound, "cpu").limit == "memory limit 6 GiB"
+    assert failures.from_exception(MemoryError(), bound, "gpu").limit == "memory limit 6 GiB"
     # Outside TensorFlow's allocator: C++'s bad_alloc aborts the child, Python raises MemoryError.
     tail = ["terminate called after throwing an instance of 'std::bad_alloc'", "  what():  std::bad_alloc"]
     aborted = failures.from_exit(-6, tail, bound)

@@ -85,6 +85,20 @@ def test_old_records_without_newer_fields_still_load():
     assert result.extra == Extras() and result.param_count is None
 
 
+def test_a_result_and_a_batch_try_read_as_one_line(make_measured, make_failed):
+    from bench.core.batch_search import ROLE_TRY, SearchFacts, Try
+
+    measured = make_measured(50, 8, "train", [0.5] * 4)
+    assert str(measured) == "resnet_v2_50 batch 8 train: ok, 16.0 images/sec"
+    oom = Failure("oom", "ResourceExhaustedError: OOM", limit="memory limit 6 GiB")
+    failed = make_failed(50, 64, "train", oom)
+    assert str(failed) == "resnet_v2_50 batch 64 train: failed, OOM (memory limit 6 GiB)"
+    no_fit = Try(64, "no-fit", failed.failure.short)
+    failed.batch_search = SearchFacts(ROLE_TRY, "resnet_v2_50 batch max train", (no_fit,), index=3)
+    assert str(failed) == "resnet_v2_50 batch max train, try 3: batch 64 no-fit (OOM (memory limit 6 GiB))"
+    assert str(Try(32, "fit", "fits")) == "batch 32 fit"
+
+
 def test_a_burst_is_a_record_field_and_a_warning_recomputed_from_the_steps(make_measured):
     steps = [0.060, 0.061, 0.059] * 10
     steps[12:18] = [0.090, 0.092, 0.091, 0.089, 0.090, 0.093]

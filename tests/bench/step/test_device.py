@@ -52,6 +52,41 @@ def test_device_strings_need_a_resolved_device():
         device.resolve_data_format("NHWC", "auto")
 
 
+@pytest.mark.parametrize(
+    "visible, gpu_count, num_devices, expected",
+    [
+        (None, 4, 2, ["0,1", "2,3"]),  # every worker its own pair
+        (None, 3, 1, ["0", "1"]),  # a GPU left over is seen by no worker
+        ("5,7,2", 3, 1, ["5", "7"]),  # the parent's own visible list, in its order
+        ("GPU-a1, GPU-b2", 2, 1, ["GPU-a1", "GPU-b2"]),  # UUIDs pass through
+    ],
+)
+def test_each_local_worker_owns_its_gpus(visible, gpu_count, num_devices, expected):
+    split = [device.local_gpus("gpu", visible, gpu_count, num_devices, index) for index in range(2)]
+    assert split == expected
+    owned = [gpu for gpus in split for gpu in gpus.split(",")]
+    assert len(owned) == len(set(owned))  # no GPU seen by two workers
+
+
+def test_a_local_worker_on_the_cpu_sees_no_gpu():
+    assert device.local_gpus("cpu", "0,1", 2, 1, 1) == device.NO_GPU
+
+
+def test_more_local_workers_than_gpus_are_refused(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    config = BenchmarkConfig(device="gpu", workers=3, num_devices=1)
+    with pytest.raises(ConfigError) as raised:
+        device.resolve(config, ["H100", "H100"])
+    assert raised.value.field == "workers" and "each worker owns its GPUs" in raised.value.allowed
+    with pytest.raises(ValueError, match="worker 2 needs GPUs 2..2; 2 seen"):
+        device.local_gpus("gpu", None, 2, 1, 2)
+    assert device.resolve(BenchmarkConfig(device="gpu", workers=2), ["H100", "H100"]).device == "gpu"
+    # In a TF_CONFIG cluster each worker is a machine of its own: its GPUs are not shared.
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1", "b:1", "c:1"]}, '
+                                    '"task": {"type": "worker", "index": 0}}')
+    assert device.resolve(config, ["H100"]).workers == 3
+
+
 _NCHW_CONV_ON_CPU = """
 import tensorflow as tf
 with tf.Graph().as_default(), tf.device('/cpu:0'):

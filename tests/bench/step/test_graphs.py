@@ -181,3 +181,16 @@ def test_the_stand_in_network_replaces_resnet_v2_under_its_scope(monkeypatch, ti
     assert any(name.startswith("resnet_v2_50/block2/unit_1/") for name in names)
     assert not any(name.startswith("resnet_v2_50/block3/") for name in names)
     assert 0 < small.param_count < 100_000  # resnet_v2_50 at 10 classes has about 23.5 M
+
+
+def test_the_flop_twin_of_a_worker_stays_out_of_the_cluster(small_network):
+    # On a GPU every worker's default layout is NCHW, so every worker builds an NHWC twin: it must
+    # not go through the cluster again (a second tf.distribute.Server on the worker's port).
+    config = BenchmarkConfig(mode="train", data_format="NCHW", workers=2, **TINY)
+    plan = plan_step(config)
+    twin_plan = graphs.flop_twin_plan(plan)
+    assert plan.workers == 2 and plan.replicated
+    assert (twin_plan.workers, twin_plan.data_format, twin_plan.xla) == (1, "NHWC", False)
+    assert twin_plan.device_names == plan.device_names and not twin_plan.replicated
+    twin = graphs.build_timed_graph(twin_plan, small_network(config))  # no TF_CONFIG needed
+    assert twin.session_target == "" and twin.replicated is None

@@ -63,6 +63,15 @@ def test_session_settings_threads_and_the_cpu_s_logical_devices():
     assert proto.allow_soft_placement
 
 
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+def test_the_session_runs_the_layout_it_was_built_in(device):
+    # Grappler's layout optimizer would rewrite NCHW <-> NHWC on a GPU; every session turns it off.
+    from tensorflow.core.protobuf import rewriter_config_pb2
+
+    proto = plan_step(BenchmarkConfig(device=device, data_format="NHWC")).session_config
+    assert proto.graph_options.rewrite_options.layout_optimizer == rewriter_config_pb2.RewriterConfig.OFF
+
+
 def test_the_gpu_memory_cap_gives_every_visible_gpu_one_capped_virtual_device(monkeypatch):
     # This machine has no GPU: TensorFlow's device listing stands in for one with two.
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU:0", "GPU:1"])

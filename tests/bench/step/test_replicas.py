@@ -211,3 +211,52 @@ def test_fp16_training_shares_one_dynamic_loss_scale_and_keeps_the_copies_equal(
     assert state["loss_scale"] == scalers.DYNAMIC_INITIAL_SCALE / 2 ** state["skipped_steps"]
     assert copies["loss_scale_good_steps"][0] <= 3 - state["skipped_steps"]
     session.close()
+
+
+def test_with_xla_the_all_reduce_stays_outside_the_compiled_clusters(small_network):
+    from bench.measuring import executed
+
+    config = BenchmarkConfig(mode="train", xla=True, **TINY)
+    timed, session = _open(config, small_network(config))
+    with session:
+        # Batch norm's moving averages are all-reduced in merge calls (ReductionToOneDevice's sum on
+        # the CPU); what a merge call builds is left unmarked, so XLA never clusters it.
+        reduced = [op for op in timed.graph.get_operations()
+                   if op.type == "AddN" and "AssignMovingAvg" in op.name]
+        assert reduced and all(
+            "_XlaCompile" in op.node_def.attr and not op.get_attr("_XlaCompile") for op in reduced)
+        session.run(timed.target)  # a cluster's cold run may be its fallback
+        _, run_metadata = executed.run_executed_step(session, timed.target)
+    ran_outside = {node.name for graph in run_metadata.partition_graphs for node in graph.node}
+    assert {op.name for op in reduced} <= ran_outside
+    assert executed.xla_compiled(run_metadata)  # and each replica's own step ran compiled
+
+
+def test_the_step_says_which_all_reduce_it_uses_and_what_it_reduces(small):
+    from bench.step import all_reduce
+
+    for mode in ("train", "forward-backward"):
+        built, _ = small[mode]
+        with built.graph.as_default():
+            trainable = len(tf1.trainable_variables())
+            moving = len([v for v in tf1.global_variables() if "/moving_" in v.op.name])
+        reduction = built.replicated.all_reduce
+        assert reduction.implementation == all_reduce.ONE_DEVICE  # logical CPU devices
+        # Every gradient once a step; the moving averages only where a step updates them (train).
+        expected = {"gradients": trainable, **({"moving_averages": moving} if mode == "train" else {})}
+        assert dict(reduction.reduced) == expected and moving > 0
+        assert isinstance(built.replicated.strategy.extended._cross_device_ops,  # noqa: SLF001
+                          tf.distribute.ReductionToOneDevice)
+
+
+def test_gpus_are_given_nccl_never_tf_distribute_s_default(small):
+    from bench.step import all_reduce
+
+    built, _ = small["train"]
+    plan = dataclasses.replace(plan_step(BenchmarkConfig(mode="train", **TINY)), device="gpu")
+    assert all_reduce.implementation(plan) == all_reduce.NCCL
+    assert isinstance(all_reduce.cross_device_ops(plan), tf.distribute.NcclAllReduce)
+    workers = dataclasses.replace(plan, workers=2)
+    kinds = tf.distribute.experimental.CommunicationImplementation
+    assert all_reduce.communication(workers) == kinds.NCCL
+    assert all_reduce.communication(dataclasses.replace(workers, device="cpu")) == kinds.RING

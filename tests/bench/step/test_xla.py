@@ -1,11 +1,12 @@
-"""XLA (bench/step/xla.py): the step really compiles (`_XlaRun` in the executed partition graphs) and
-gives the same outputs as without XLA."""
+"""XLA (bench/step/xla.py): the step really compiles (its compiled code ran, read by
+bench/measuring/executed.py) and gives the same outputs as without XLA."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_slim as slim
 
+from bench.measuring import executed
 from bench.step import xla
 from slim_resnet import resnet_arg_scope, resnet_v2
 
@@ -24,11 +25,17 @@ def _small_step(enabled):
     return graph, output
 
 
+def _ran_with_xla(session, fetches):
+    """(whether the step ran XLA's compiled code for all it marked, the fetched values)."""
+    values, run_metadata = executed.run_executed_step(session, fetches)
+    return executed.xla_compiled(run_metadata), values
+
+
 def _run_small(enabled):
     graph, output = _small_step(enabled)
     with tf.compat.v1.Session(graph=graph) as session:
         session.run(tf.compat.v1.global_variables_initializer())
-        return xla.ran_with_xla(session, output)
+        return _ran_with_xla(session, output)
 
 
 def test_small_step_compiles_only_when_enabled():
@@ -53,7 +60,7 @@ def test_a_variables_creation_and_initialisation_are_not_compiled_but_its_use_is
     assert output.op.name in marked and 'MatMul' in marked
     with tf.compat.v1.Session(graph=graph) as session:
         session.run(weights.initializer)
-        compiled, value = xla.ran_with_xla(session, output)
+        compiled, value = _ran_with_xla(session, output)
     assert compiled and np.isfinite(value)
 
 
@@ -118,7 +125,7 @@ def _resnet_modes(enabled):
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(damp)
             before = session.run(variables)
-            compiled, _ = xla.ran_with_xla(session, train_op)
+            compiled, _ = _ran_with_xla(session, train_op)
             after = session.run(variables)
             results['train'] = (compiled, [new - old for new, old in zip(after, before, strict=True)])
     return results

@@ -84,6 +84,9 @@ CLASSIC_SUMMARY = re.compile(
     (["--target-ci", "2"], "--target-ci 2: only with --num-batches auto (a fixed count runs its steps)"),
     (["--num-batches", "auto", "--target-ci", "0"], "--target-ci 0.0: must be a percentage above 0"),
     (["--max-time", "-5"], "--max-time -5.0: must be a number of seconds above 0"),
+    (["--breakdown", "layers"], "--breakdown layers: choose from blocks, units"),
+    (["--mode", "forward", "input", "--data", "x", "--breakdown"],
+     "--breakdown blocks: attributes the model's op times to its parts, and --mode input runs no model"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(capsys, args, expected):
     assert cli.main(args) == 2
@@ -399,6 +402,7 @@ def test_json_csv_and_resume_on_one_output(capsys, table_rows, tmp_path, tiny_ar
     out = capsys.readouterr().out
     assert (f"Resuming: 1 configuration(s) already recorded ok in {output} "
             f"(sweep {first['sweep_id']}), 0 to run") in out
+    assert "Sweep: nothing to run, all 1 configuration(s) already recorded" in out  # header counts
     assert [(row["Batch"], row["Status"]) for row in table_rows(out)] == [("1", "ok (!)")]
     assert len(_records(output)) == 1
 
@@ -506,6 +510,28 @@ def test_a_real_data_forward_step_through_a_child(run_bench, real_data, tmp_path
     assert alone["extra"]["flops"]["per_step"] is None
     assert "Does the input pipeline keep up?" in completed.stdout
     assert completed.stdout.rstrip().splitlines()[-1].startswith("Verdict: input-bound where real data")
+
+
+def test_breakdown_runs_after_the_measured_steps_and_is_recorded(run_bench, tmp_path):
+    """One child (the stand-in network, train, the units level): the record's breakdown has every
+    part, the measured steps are the ones asked for, the output has its tables and its time."""
+    output = tmp_path / "breakdown.jsonl"
+    completed = run_bench("--depth", "50", "--batch", "2", "--image-size", "32", "--mode", "train",
+                          "--num-batches", "3", "--burn-in", "1", "--device", "cpu", "--no-peak-probe",
+                          "--breakdown", "units", "--output", str(output), small_network=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    (record,) = _records(output)
+    assert record["config"]["breakdown"] == "units" and len(record["step_times_s"]) == 3
+    found = record["extra"]["breakdown"]
+    assert found["version"] == 1 and found["available"] and found["traced_steps"] == 3
+    names = [part["name"] for part in found["parts"]]
+    assert names[:4] == ["root", "block1/unit_1", "block2/unit_1", "head"]
+    assert {"loss", "optimizer"} <= set(names)
+    assert sum(p["forward_flops"] + p["backward_flops"] for p in found["parts"]) == (
+        record["extra"]["flops"]["per_step"])
+    assert record["phases_s"]["breakdown"] > 0
+    assert "  breakdown: 3 fully traced steps after the measured ones" in completed.stdout
+    assert "Where the time goes (--breakdown" in completed.stdout
 
 
 def test_auto_steps_stop_on_their_own_and_say_why(capsys, tmp_path, monkeypatch):

@@ -67,7 +67,7 @@ def test_three_files_each_against_the_first_with_differing_settings(capsys, file
     assert [r["faster.jsonl: verdict"] for r in rows] == ["faster", "faster"]
     assert [r["slower.jsonl: verdict"] for r in rows] == ["slower", "no significant difference"]
     assert "Settings that differ:" in out
-    assert "| --intra-op-threads | 0            | 0              | 2              |" in out
+    assert "| --intra-op-threads | default      | default        | 2              |" in out
 
 
 @pytest.mark.parametrize("percent, status", [("5", 1), ("0", 1), ("20", 0)])

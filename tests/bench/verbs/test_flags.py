@@ -1,5 +1,7 @@
 """The flags of `python -m bench`: one per sweep axis, the shared settings, one-line errors."""
 
+import re
+
 import pytest
 
 from bench.core import axes
@@ -27,3 +29,17 @@ def test_a_parse_error_is_a_usage_error_not_an_exit():
                        match="argument --batch: 'x': not a batch size; give whole numbers or max"):
         flags.build_parser().parse_args(["--batch", "x"])
     assert flags.build_parser().parse_args(["--batch", "Max"]).batch_size == ["max"]
+
+
+def test_thread_flags_take_default_as_typed_and_help_says_each_default_once():
+    parser = flags.build_parser()
+    assert parser.parse_args([]).intra_op_threads == 0
+    args = parser.parse_args(["--intra-op-threads", "default", "--inter-op-threads", "2"])
+    assert (args.intra_op_threads, args.inter_op_threads) == (0, 2)
+    with pytest.raises(flags.UsageError, match="'two': not a thread count; give a whole number or default"):
+        parser.parse_args(["--intra-op-threads", "two"])
+    text = " ".join(parser.format_help().split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "its row names the peer (default: 15) loss scale" in text  # not a second default
+    assert not re.search(r"\(default: [^)]*\)[^-]*\(default:", text)  # never two for one flag
+    assert "(default: 100)" in text  # argparse's own, where the help does not say it
