@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench.results.breakdown import Breakdown
+from bench.results.stopping import Stopping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +212,8 @@ class Extras:
         'moving_averages'}: counted as the graph was built), 'ops_run' (the all-reduce ops of their
         own a step ran on this worker; 0 for the reduction to one device, a plain sum; None: not
         read)}, see `bench.step.all_reduce`.
+      stop: why the measured steps stopped (`bench.results.stopping`), with --num-batches auto or
+        --max-time (None: a fixed count ran, as before either existed).
     """
 
     peak_probe: PeakProbe | None = None
@@ -228,6 +231,7 @@ class Extras:
     data: DataFacts | None = None
     breakdown: Breakdown | None = None
     all_reduce: dict | None = None
+    stop: Stopping | None = None
 
     def to_dict(self) -> dict:
         """The record's `extra` object; {} when nothing was recorded (a failed configuration).
@@ -263,6 +267,8 @@ class Extras:
             values["data"] = self.data.to_dict()
         if self.breakdown is not None:
             values["breakdown"] = self.breakdown.to_dict()
+        if self.stop is not None:
+            values["stop"] = self.stop.to_dict()
         return values
 
     @classmethod
@@ -291,4 +297,5 @@ class Extras:
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
             data=DataFacts.from_dict(values.get("data")),
             breakdown=Breakdown.from_dict(values.get("breakdown")),
+            stop=Stopping.from_dict(values.get("stop")),
         )

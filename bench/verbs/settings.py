@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.core import axes, cluster
+from bench.core import axes, cluster, steps
 from bench.core.config import real_data_classes
 from bench.verbs.flags import UsageError, tokens
 
@@ -31,6 +31,8 @@ def common_settings(args: argparse.Namespace) -> dict:
     """BenchmarkConfig fields shared by every configuration of the sweep."""
     return {
         "num_batches": args.num_batches,
+        "target_ci": steps.DEFAULT_TARGET_CI_PCT if args.target_ci is None else args.target_ci,
+        "max_time": args.max_time,
         "burn_in": args.burn_in,
         "num_classes": real_data_classes(args.num_classes, data_values(args)),
         "seed": args.seed,
