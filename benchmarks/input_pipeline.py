@@ -44,6 +44,7 @@ from bench.inputs import (  # noqa: E402
     input_timing,
     make_data,
     pipeline,
+    record_groups,
     sources,
     training_preprocessing,
 )
@@ -64,7 +65,8 @@ def bare_loop(files, batch_size, image_size, training, preprocessing_name, threa
             paths = paths.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
         paths = paths.repeat()
         records = paths.interleave(lambda path: tf.data.TFRecordDataset(path, buffer_size=8 << 20),
-                                   cycle_length=min(len(files), pipeline.MAX_CYCLE_LENGTH), block_length=1,
+                                   cycle_length=min(len(files), record_groups.MAX_CYCLE_LENGTH),
+                                   block_length=1,
                                    num_parallel_calls=parallel, deterministic=not training)
         if training and shuffle_buffer > 1:
             records = records.shuffle(shuffle_buffer, seed=seed)

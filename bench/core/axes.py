@@ -1,28 +1,24 @@
 """Sweep axes: the settings a sweep can vary, declared once, and the sweep as their product.
 
 Each `Axis` names a BenchmarkConfig field, the command-line flag that sets it, how a flag value
-becomes config values, and the table column that shows it. The command line adds one flag per
-axis, `expand` builds the product, `varying` tells which axes a sweep varies, and the report and
-table read that. Depth, batch and mode are the sweep's identity and always get a column; the other
-axes get one only when they vary. The product nests in the order of `AXES` (depth outermost), so
-configurations that differ only in a later axis sit next to each other in the table.
+becomes config values (`bench.core.axis_tokens`), and the table column that shows it. The command
+line adds one flag per axis, `expand` builds the product, `varying` tells which axes a sweep varies,
+and the report and table read that. Depth, batch and mode are the sweep's identity and always get a
+column; the other axes get one only when they vary. The product nests in the order of `AXES` (depth
+outermost), so configurations that differ only in a later axis sit next to each other in the table.
 
 No TensorFlow here.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from bench.core import axis_tokens as tokens
 from bench.core.config import DATA_FORMATS, DATA_SYNTHETIC, MODES, PRECISIONS, BenchmarkConfig
-from bench.core.errors import ConfigError
-from slim_resnet.family import VALID_DEPTHS
-
-XLA_WORDS = {"off": False, "on": True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,77 +68,6 @@ class Axis:
         return getattr(config, self.field)
 
 
-def _depths(token: str) -> list[int]:
-    """'50' -> [50]; 'all' -> every valid depth."""
-    if token.lower() == "all":
-        return list(VALID_DEPTHS)
-    try:
-        return [int(token)]
-    except ValueError:
-        valid = ", ".join(str(depth) for depth in VALID_DEPTHS)
-        raise ConfigError("depth", token, f"not a depth; choose from {valid} or all") from None
-
-
-def _integers(field: str) -> Callable[[str], list[int]]:
-    """A parser of one integer token for `field`."""
-
-    def parse(token: str) -> list[int]:
-        try:
-            return [int(token)]
-        except ValueError:
-            raise ConfigError(field, token, "must be an integer") from None
-
-    return parse
-
-
-def _batch_token(token: str) -> int | str:
-    """A --batch token as the command line reads it: a whole number, or 'max' (the batch search,
-    `bench.sweeping.batch_max`, which the command line takes out before the sweep is expanded)."""
-    if token.strip().lower() == "max":
-        return "max"
-    try:
-        return int(token)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{token!r}: not a batch size; give whole numbers or max") from None
-
-
-def _choice(field: str, choices: Sequence[str]) -> Callable[[str], list[str]]:
-    """A parser accepting one of `choices` for `field`."""
-
-    def parse(token: str) -> list[str]:
-        if token not in choices:
-            raise ConfigError(field, token, "choose from " + ", ".join(choices))
-        return [token]
-
-    return parse
-
-
-def _xla(token: str) -> list[bool]:
-    """'on' -> [True], 'off' -> [False]."""
-    if token.lower() not in XLA_WORDS:
-        raise ConfigError("xla", token, "choose from off, on")
-    return [XLA_WORDS[token.lower()]]
-
-
-def _data(token: str) -> list[str]:
-    """'synthetic' (any case) -> ['synthetic']; a path as given (checked on disk by
-    `bench.sweeping.sweep.prepare`)."""
-    if token.strip().lower() == DATA_SYNTHETIC:
-        return [DATA_SYNTHETIC]
-    if not token.strip():
-        raise ConfigError("data", token, f"give {DATA_SYNTHETIC} or a path")
-    return [token]
-
-
-def _data_in_file_name(value: object) -> str:
-    """'synthetic', or the path's last part ('train' for /data/imagenet/train/)."""
-    return os.path.basename(os.path.normpath(str(value))) or "data"
-
-
-def _on_off(value: object) -> str:
-    return "on" if value else "off"
-
-
 AXES: tuple[Axis, ...] = (
     Axis(
         "depth",
@@ -150,7 +75,7 @@ AXES: tuple[Axis, ...] = (
         "Depth",
         "network depths: 50 101 152 200, or all",
         "50",
-        _depths,
+        tokens.depths,
         metavar="DEPTH",
         always_shown=True,
     ),
@@ -161,10 +86,10 @@ AXES: tuple[Axis, ...] = (
         "batch sizes (positive integers), or max: the largest batch that fits, searched per "
         "configuration (on the CPU it needs --memory-limit)",
         "32",
-        _integers("batch_size"),
+        tokens.integers("batch_size"),
         metavar="N",
         always_shown=True,
-        arg_type=_batch_token,
+        arg_type=tokens.batch_token,
     ),
     Axis(
         "mode",
@@ -172,7 +97,7 @@ AXES: tuple[Axis, ...] = (
         "Mode",
         "what a step computes",
         "forward",
-        _choice("mode", MODES),
+        tokens.choice("mode", MODES),
         choices=MODES,
         always_shown=True,
     ),
@@ -182,7 +107,7 @@ AXES: tuple[Axis, ...] = (
         "Precision",
         "compute types; variables, batch-norm statistics and the loss stay fp32",
         "fp32",
-        _choice("precision", PRECISIONS),
+        tokens.choice("precision", PRECISIONS),
         choices=PRECISIONS,
     ),
     Axis(
@@ -192,9 +117,9 @@ AXES: tuple[Axis, ...] = (
         "compile the step with XLA: off, on, or both (--xla alone means "
         "on; the record says whether it really ran compiled)",
         "off",
-        _xla,
-        choices=tuple(XLA_WORDS),
-        cell=_on_off,
+        tokens.xla,
+        choices=tuple(tokens.XLA_WORDS),
+        cell=tokens.on_off,
         in_file_name=lambda value: "xla" if value else "noxla",
     ),
     Axis(
@@ -204,7 +129,7 @@ AXES: tuple[Axis, ...] = (
         "activation layouts; auto: NCHW on a GPU "
         "(cuDNN's native layout), NHWC on the CPU (NCHW is refused there)",
         "auto",
-        _choice("data_format", DATA_FORMATS),
+        tokens.choice("data_format", DATA_FORMATS),
         choices=DATA_FORMATS,
     ),
     Axis(
@@ -213,7 +138,7 @@ AXES: tuple[Axis, ...] = (
         "Image",
         "image heights and widths (at least 32)",
         "224",
-        _integers("image_size"),
+        tokens.integers("image_size"),
         metavar="N",
         in_file_name=lambda value: f"{value}px",
         arg_type=int,
@@ -225,7 +150,7 @@ AXES: tuple[Axis, ...] = (
         "replicas per worker, one per device: the first N GPUs, or N logical CPU devices; "
         "--batch is per replica, the global batch is replicas x batch",
         "1",
-        _integers("num_devices"),
+        tokens.integers("num_devices"),
         metavar="N",
         in_file_name=lambda value: f"{value}dev",
         arg_type=int,
@@ -238,9 +163,9 @@ AXES: tuple[Axis, ...] = (
         "ImageNet's format (a folder, a shard prefix such as /data/imagenet/train, or one file) or "
         "a folder of class sub-folders of images, read through tf.data (see docs/real-data.md)",
         DATA_SYNTHETIC,
-        _data,
+        tokens.data,
         metavar="DATA",
-        in_file_name=_data_in_file_name,
+        in_file_name=tokens.data_in_file_name,
     ),
 )
 AXIS_OF_FIELD: Mapping[str, Axis] = {axis.field: axis for axis in AXES}

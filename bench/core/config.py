@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bench.core import quality_settings
+from bench.core import quality_settings, steps
 from bench.core.errors import ConfigError
 from bench.core.loss_scale import parse_loss_scale
 from slim_resnet.family import MIN_IMAGE_SIZE, VALID_DEPTHS
@@ -80,7 +80,8 @@ class BenchmarkConfig:
       batch_size: images per step.
       mode: 'forward', 'forward-backward', 'train' or 'input' (the input pipeline alone, no model;
         needs real data).
-      num_batches: measured steps.
+      num_batches: measured steps, or 'auto': until the mean step time's 95% interval is within
+        `target_ci` percent (`bench.core.steps`).
       burn_in: unmeasured steps run before the measured ones (the first is the cold step).
       image_size: height and width of the synthetic square images.
       num_classes: logits per image.
@@ -113,6 +114,8 @@ class BenchmarkConfig:
       data_threads: with real data, the size of the pipeline's private thread pool, 0 = AUTOTUNE.
       preprocessing: with real data, 'inception', 'vgg' or 'none' (the training modes and 'input'
         use its training path, forward its evaluation path).
+      target_ci: with num_batches 'auto', the interval's half-width to reach, in percent of the mean.
+      max_time: seconds the measured steps may take (None: no bound, or with 'auto' its default).
       checkpoint: a TF-Slim checkpoint the network restores its weights from after initialising
         them, or None (fresh weights); see `bench.core.quality_settings`.
       quality: after the measured steps, an untimed pass over the real data reporting top-1 and
@@ -124,7 +127,7 @@ class BenchmarkConfig:
     depth: int = 50
     batch_size: int = 32
     mode: str = "forward"
-    num_batches: int = 100
+    num_batches: int | str = 100
     burn_in: int = 10
     image_size: int = 224
     num_classes: int = 1000
@@ -148,6 +151,8 @@ class BenchmarkConfig:
     data: str = DATA_SYNTHETIC
     data_threads: int = 0
     preprocessing: str = DEFAULT_PREPROCESSING
+    target_ci: float = steps.DEFAULT_TARGET_CI_PCT
+    max_time: float | None = None
     checkpoint: str | None = None
     quality: bool = False
     quality_images: int = 0
@@ -207,9 +212,14 @@ class BenchmarkConfig:
         `global_batch_size`) are written only for a configuration of more than one replica, so a
         single-device record is the same as before they existed; a record without them reads back
         as one device, one worker, global batch = batch. Likewise the data keys (`data`,
-        `data_threads`, `preprocessing`) only with real data: a record without them is synthetic.
+        `data_threads`, `preprocessing`) only with real data: a record without them is synthetic;
+        `target_ci` only with `num_batches` 'auto' and `max_time` only when set (`bench.core.steps`).
         """
         values = dataclasses.asdict(self)
+        if not steps.is_auto(self.num_batches):
+            del values["target_ci"]
+        if self.max_time is None:
+            del values["max_time"]
         if self.breakdown is None:  # records without --breakdown are as before it existed
             del values["breakdown"]
         if not self.real_data:
@@ -255,7 +265,7 @@ class BenchmarkConfig:
         _require_choice("device", self.device, DEVICES)
         _require_choice("data_format", self.data_format, DATA_FORMATS)
         _require_int_at_least("batch_size", self.batch_size, 1)
-        _require_int_at_least("num_batches", self.num_batches, 1)
+        steps.check(self.num_batches, self.target_ci, self.max_time)
         _require_int_at_least("burn_in", self.burn_in, 0)
         _require_int_at_least("image_size", self.image_size, 1)
         if self.image_size < MIN_IMAGE_SIZE:

@@ -14,6 +14,8 @@ from bench.core import axes
 # BenchmarkConfig fields that are not sweep axes -> the flag that sets them, for error messages.
 _OTHER_FLAGS = {
     "num_batches": "--num-batches",
+    "target_ci": "--target-ci",
+    "max_time": "--max-time",
     "burn_in": "--burn-in",
     "num_classes": "--num-classes",
     "seed": "--seed",

@@ -142,6 +142,10 @@ def benchmark(
             scale_states.append(numerics.read_loss_scale_state(session, timed.step))
             tracker.reset()
 
+        vote = timed.replicated.stop_vote if timed.replicated is not None else None
+        if vote is not None:  # every worker runs it at the same checkpoints; the chief's vote decides
+            hooks.share_stop = lambda stop: _shared_stop(session, vote, stop)
+
         measurement = timing.measure_steps(
             session,
             timed.target,
@@ -153,6 +157,7 @@ def benchmark(
             before_measured=before_measured,
             burn_in_fetch=timed.step.burn_in_target,
             on_burn_in_step=hooks.on_burn_in_step,
+            should_stop=hooks.should_stop if hooks.rule.checks else None,
         )
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
@@ -214,6 +219,12 @@ def benchmark(
         started_at=started_at,
         extra=extra,
     )
+
+
+def _shared_stop(session, vote, stop: bool) -> bool:
+    """Every worker's vote summed (untimed, at a stopping checkpoint): the chief feeds its
+    decision, the others 0; True when the chief decided to stop."""
+    return session.run(vote.total, {vote.vote: float(stop and vote.chief)}) > 0.0
 
 
 def run_in_process(

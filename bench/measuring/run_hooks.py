@@ -1,9 +1,11 @@
 """What one configuration's timing loop does between steps, read once from the configuration.
 
 The loop (`bench.measuring.timing.measure_steps`) runs the steps; these hooks are everything else
-a run of `bench.measuring.measure` asks of it: the number of steps, the burn-in steps that report
-back (the XLA check, the trace), a progress line every `display_every` measured steps, each
-step's time streamed to the parent, and the faults the tests inject (`bench.core.faults`). The
+a run of `bench.measuring.measure` asks of it: the number of steps and when to stop
+(`bench.results.stopping`; with several workers the chief decides and a vote shares it), the
+burn-in steps that report back (the XLA check, the trace), a progress line every `display_every`
+measured steps, each step's time streamed to the parent, and the faults the tests inject
+(`bench.core.faults`). The
 configuration is read here and nowhere else in the loop; the step itself is the plan's business
 (`bench.step.plan`).
 """
@@ -20,6 +22,7 @@ from bench.core import faults
 from bench.core.clock import timestamp
 from bench.core.config import BenchmarkConfig
 from bench.measuring import executed, trace
+from bench.results import stopping
 
 # Told of each finished step: ('burn_in' or 'measured', seconds), e.g. to stream it to the parent.
 StepObserver = Callable[[str, float], None]
@@ -61,13 +64,18 @@ class RunHooks:
     """The loop's settings and callbacks for one configuration.
 
     Attributes:
-      burn_in, num_batches: unmeasured and measured steps.
+      burn_in: unmeasured steps.
+      num_batches: measured steps, or None: until the stopping rule says so.
+      rule: the stopping rule (`bench.results.stopping.StopRule`).
+      share_stop: with several workers, (this worker's vote) -> the chief's decision, set once
+        the session runs (None: this process decides alone).
       xla: whether the step is compiled (its first burn-in step is checked).
       peak_probe: whether to probe the device's attainable rate first; peak_probe_size its matrix
         size (None: the device's default).
       special: the burn-in steps that report back (`special_burn_in`).
       facts: what they showed, filled as they run: 'executed_layout', 'xla_compiled',
-        'xla_uncompiled', 'trace_file'.
+        'xla_uncompiled', 'trace_file', and 'stop' (why the measured steps stopped, with a stopping
+        rule that checks).
       on_measured_step, on_burn_in_step: the loop's callbacks (None: nothing to do).
       at_session_start: called once the session is initialised (the tests' start faults).
     """
@@ -79,7 +87,9 @@ class RunHooks:
         on_step_time: StepObserver | None = None,
     ):
         self.burn_in = config.burn_in
-        self.num_batches = config.num_batches
+        self.rule = stopping.StopRule(config)
+        self.num_batches = self.rule.fixed
+        self.share_stop: Callable[[bool], bool] | None = None
         self.xla = config.xla
         self.peak_probe = config.peak_probe
         self.peak_probe_size = config.peak_probe_size or None
@@ -95,6 +105,28 @@ class RunHooks:
         self.at_session_start = self._faults.strike_at_start if self._faults else _nothing
         self.on_measured_step = self._measured_step_callback()
         self.on_burn_in_step = self._burn_in_step_callback()
+
+    def should_stop(self, step: int, step_times_s: list[float], elapsed_s: float) -> bool:
+        """The loop's stop callback: at the rule's checkpoints, its decision (the chief's, shared,
+        with several workers); the reason goes into `facts['stop']`. A fixed count reached is
+        recorded too when the rule checks (a budget was set)."""
+        if not self.rule.checks:
+            return False
+        if step == self.num_batches:
+            self.facts["stop"] = self.rule.stopping(stopping.STEPS, step_times_s)
+            return False
+        if not self.rule.at_checkpoint(step):
+            return False
+        reason = self.rule.decide(step_times_s, elapsed_s)
+        if self.share_stop is not None:
+            if not self.share_stop(reason is not None):
+                return False
+            # A follower stops with the chief; only the chief's record is kept, its reason named.
+            reason = reason or stopping.TIME
+        if reason is None:
+            return False
+        self.facts["stop"] = self.rule.stopping(reason, step_times_s)
+        return True
 
     def on_special_burn_in(self, index: int, run_metadata) -> None:
         """After a special burn-in step: what ran (layout, XLA), the trace file written."""

@@ -8,6 +8,7 @@ to use.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 
 from bench.core.clock import clock
@@ -18,13 +19,14 @@ def measure_steps(
     session,
     fetch,
     burn_in: int,
-    num_steps: int,
+    num_steps: int | None,
     on_step: Callable[[int, float], None] | None = None,
     special_burn_in: Mapping[int, tuple] | None = None,
     on_special_burn_in: Callable[[int, object], None] | None = None,
     before_measured: Callable[[], None] | None = None,
     burn_in_fetch=None,
     on_burn_in_step: Callable[[int, float], None] | None = None,
+    should_stop: Callable[[int, list[float], float], bool] | None = None,
 ) -> Measurement:
     """Runs `burn_in` unmeasured then `num_steps` measured steps of `session.run(fetch)`.
 
@@ -32,7 +34,7 @@ def measure_steps(
       session: a tf.compat.v1.Session with variables initialised.
       fetch: what every measured step runs.
       burn_in: unmeasured steps (>= 0).
-      num_steps: measured steps (>= 1).
+      num_steps: measured steps (>= 1), or None: until `should_stop` says so.
       on_step: called as on_step(measured_step_number starting at 1, duration_s) after each
         measured step, outside the timed interval.
       special_burn_in: {burn-in step index (0-based): (RunOptions, RunMetadata)}: those burn-in
@@ -47,6 +49,9 @@ def measure_steps(
         and its first run is slow, so the measured fetch must have run once before timing.
       on_burn_in_step: called as (burn-in index starting at 0, duration_s) after each burn-in
         step, outside the timed interval.
+      should_stop: called as (measured step number, the step times so far, seconds since the
+        first measured step started) after each measured step and its `on_step`, outside the
+        timed interval; True ends the loop before `num_steps`.
 
     Returns:
       A Measurement.
@@ -74,12 +79,15 @@ def measure_steps(
         before_measured()
     step_times_s = []
     loop_start = clock()
-    for step in range(1, num_steps + 1):
+    for step in itertools.count(1):
         start = clock()
         run(fetch)
         duration = clock() - start
         step_times_s.append(duration)
         if on_step is not None:
             on_step(step, duration)
+        stop = should_stop is not None and should_stop(step, step_times_s, clock() - loop_start)
+        if stop or step == num_steps:
+            break
     loop_wall_s = clock() - loop_start
     return Measurement(step_times_s, burn_in_times_s, loop_wall_s)

@@ -26,6 +26,14 @@ METHOD = (
 )
 
 
+BURST_MARK = " burst!"
+BURST_NOTE = (
+    "burst!: a process of the configuration in that file had a burst, a run of steps at a level of "
+    "their own (a neighbour, throttling?); its figure includes them: see the record's bursts and "
+    "warnings, or measure it again"
+)
+
+
 def render(
     result: Comparison,
     output_format: str,
@@ -55,14 +63,16 @@ def render(
 
 
 def _images(sample: significance.Sample | None, present: bool) -> str:
-    """'12.34', '12.34 (3 runs)', '12.34 (2 of 3 runs)', 'failed' or '' (not in the file)."""
+    """'12.34', '12.34 (3 runs)', '12.34 (2 of 3 runs)', 'failed' or '' (not in the file);
+    ' burst!' after the figure when a process of it had a burst."""
     if sample is None:
         return "failed" if present else ""
     runs = sample.processes + sample.failed
+    mark = BURST_MARK if sample.bursts else ""
     if runs == 1:
-        return f"{sample.images_per_sec:.2f}"
+        return f"{sample.images_per_sec:.2f}{mark}"
     counted = f"{sample.processes} of {runs}" if sample.failed else str(runs)
-    return f"{sample.images_per_sec:.2f} ({counted} runs)"
+    return f"{sample.images_per_sec:.2f}{mark} ({counted} runs)"
 
 
 def _ratio(comparison: significance.Comparison | None) -> str:
@@ -107,6 +117,8 @@ def table_lines(result: Comparison, table_format: str = "github") -> list[str]:
                 f"{sum(1 for row in result.rows if row.comparisons[index - 1])} configuration(s) ({counts})"
             )
     lines.append(f"Verdict: {METHOD}.")
+    if any(sample and sample.bursts for row in result.rows for sample in row.samples):
+        lines.append(f"{BURST_NOTE}.")
     for title, facts in (
         ("Environments that differ", result.environment),
         ("Settings that differ", result.settings),
@@ -144,6 +156,7 @@ def _sample_dict(sample: significance.Sample | None, present: bool) -> dict:
         "standard_error_s": sample.standard_error_s,
         "processes": sample.processes,
         "failed_processes": sample.failed,
+        "processes_with_bursts": sample.bursts,
         "observations": sample.units,
         "observation": sample.unit,
     }

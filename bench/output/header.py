@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.core import axes
+from bench.core import axes, steps
 from bench.core.config import BREAKDOWN_TRACED_STEPS, BenchmarkConfig
 from bench.core.loss_scale import effective_loss_scale
 from bench.output import quality_lines
@@ -87,11 +87,22 @@ def header_lines(
     more = f" ({recorded} more already recorded)" if recorded else ""
     lines.append(
         f"Sweep: {len(configs)} configuration(s){more}: {_sweep_axes(configs)}; "
-        f"{first.burn_in} burn-in + {first.num_batches} measured steps; {_processes(first, isolate)}"
+        f"{first.burn_in} burn-in + {measured_steps(first)}; {_processes(first, isolate)}"
     )
     return lines
 
 
+def measured_steps(config: BenchmarkConfig) -> str:
+    """'100 measured steps', '100 measured steps (at most 30 s)', or with auto 'measured steps until
+    the 95% CI of the mean step is within 1% (at least 10 steps; at most 60 s unless those take
+    longer)'."""
+    budget = steps.time_budget_s(config.num_batches, config.max_time)
+    if not steps.is_auto(config.num_batches):
+        return f"{config.num_batches} measured steps" + (f" (at most {budget:g} s)" if budget else "")
+    return (
+        f"measured steps until the 95% CI of the mean step is within {config.target_ci:g}% (at least "
+        f"{steps.MIN_AUTO_STEPS} steps; at most {budget:g} s unless those take longer)"
+    )
 def _processes(config: BenchmarkConfig, isolate: bool) -> str:
     """How each configuration runs: 'one child process each', '2 worker processes each', ..."""
     if config.workers > 1:

@@ -122,6 +122,8 @@ def _run_lines(result: BenchmarkResult) -> list[str]:
             else "the input pipeline alone, no model"
         ),
     ]
+    if result.extra.stop is not None:
+        lines.append(f"  {result.extra.stop.describe()}")
     lines += data_lines(result)
     lines += quality_lines(result)
     lines += cost_lines(result)

@@ -64,9 +64,9 @@ def run_workers(
     The chief's progress goes to `progress`, the others' is dropped. When a worker ends without a
     measurement the others are stopped and the result is a failure naming that worker. The
     chief's record gains `extra.cluster`: the addresses, every worker's fingerprint (equal
-    when every worker holds the same numbers, see `bench.step.replicas`), and where the servers
-    listened ('loopback' in the workers' own network, else `exposure.EVERY_INTERFACE`, after the
-    WARNING line on stderr).
+    when every worker holds the same numbers, see `bench.step.replicas`), their measured steps, and
+    where the servers listened ('loopback' in the workers' own network, else
+    `exposure.EVERY_INTERFACE`, after the WARNING line on stderr).
 
     Every worker runs under `limits` (memory and time each, as a single child would), and sees
     only the GPUs it owns (`bench.step.device.local_gpus`; none when the CPU is measured).
@@ -207,6 +207,9 @@ def _chief_result(
         "workers": len(addresses),
         "addresses": addresses,
         "fingerprints": [None if r is None else r.extra.fingerprint for r in results],
+        # Equal when the workers stopped at the same step (with --num-batches auto: the chief's).
+        "measured_steps": [None if r is None or r.measurement is None else len(r.measurement.step_times_s)
+                           for r in results],
         "listening": listening,
     }
     if failed is not None:

@@ -14,6 +14,7 @@ import dataclasses
 
 from bench.results.breakdown import Breakdown
 from bench.results.quality import QualityFacts
+from bench.results.stopping import Stopping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,6 +213,8 @@ class Extras:
         'moving_averages'}: counted as the graph was built), 'ops_run' (the all-reduce ops of their
         own a step ran on this worker; 0 for the reduction to one device, a plain sum; None: not
         read)}, see `bench.step.all_reduce`.
+      stop: why the measured steps stopped (`bench.results.stopping`), with --num-batches auto or
+        --max-time (None: a fixed count ran, as before either existed).
       quality: the untimed pass after the measured steps: accuracy (--quality) and agreement
         with fp32 (fp16, bf16, XLA); None when none ran (`bench.results.quality`).
     """
@@ -231,6 +234,7 @@ class Extras:
     data: DataFacts | None = None
     breakdown: Breakdown | None = None
     all_reduce: dict | None = None
+    stop: Stopping | None = None
     quality: QualityFacts | None = None
 
     def to_dict(self) -> dict:
@@ -267,6 +271,8 @@ class Extras:
             values["data"] = self.data.to_dict()
         if self.breakdown is not None:
             values["breakdown"] = self.breakdown.to_dict()
+        if self.stop is not None:
+            values["stop"] = self.stop.to_dict()
         if self.quality is not None:
             values["quality"] = self.quality.to_dict()
         return values
@@ -297,5 +303,6 @@ class Extras:
             numerics=Numerics(**{key: values[key] for key in _NUMERICS_KEYS if key in values}),
             data=DataFacts.from_dict(values.get("data")),
             breakdown=Breakdown.from_dict(values.get("breakdown")),
+            stop=Stopping.from_dict(values.get("stop")),
             quality=QualityFacts.from_dict(values.get("quality")),
         )

@@ -11,6 +11,7 @@ import signal
 import sys
 import traceback
 
+from bench.core import steps
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits, format_size
 from bench.results.measurement import partial_measurement
@@ -142,6 +143,8 @@ def timeout_result(
     """The result of a configuration stopped at its --timeout, with the steps it finished
     (`bench.results.measurement.partial_measurement`)."""
     measured = f"{len(step_times_s)} of {config.num_batches} measured steps"
+    if steps.is_auto(config.num_batches):
+        measured = f"{len(step_times_s)} measured steps (--num-batches auto)"
     if not step_times_s:
         measured += f", {len(burn_in_times_s)} of {config.burn_in} burn-in steps"
     return BenchmarkResult(

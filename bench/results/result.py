@@ -15,6 +15,7 @@ import functools
 from bench.core.batch_search import ROLE_TRY, SearchFacts
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
+from bench.results import bursts as bursts_lib
 from bench.results import stats as stats_lib
 from bench.results.extras import Extras
 from bench.results.measurement import Measurement
@@ -187,14 +188,21 @@ class BenchmarkResult:
             self.measurement.cold_step_s,
         )
 
+    @functools.cached_property
+    def bursts(self) -> list[bursts_lib.Burst]:
+        """Runs of consecutive measured steps at a level of their own (`bench.results.bursts`;
+        empty without a measurement)."""
+        return bursts_lib.find_bursts(self.measurement.step_times_s) if self.measurement else []
+
     @property
     def warnings(self) -> list[str]:
         """Reliability warnings for the figures (empty when they look sound)."""
         summary = self.stats
         found = stats_lib.reliability_warnings(summary) if summary else []
+        found += bursts_lib.warnings(self.bursts, summary.num_steps) if summary else []
         if self.measurement is not None and not self.measurement.burn_in_times_s:
             found.append("no burn-in: the first measured step is the cold step")
-        return found + self.extra.numerics.warnings(self.config.num_batches)
+        return found + self.extra.numerics.warnings(summary.num_steps if summary else self.config.num_batches)
 
     @property
     def cost(self) -> Cost | None:
@@ -248,6 +256,7 @@ class BenchmarkResult:
             "stats": summary.to_dict() if summary else None,
             "cost": cost.to_dict() if cost else None,
             "warnings": self.warnings,
+            **({"bursts": [burst.to_dict() for burst in self.bursts]} if self.bursts else {}),
             "step_times_s": self.measurement.step_times_s if self.measurement else [],
             "burn_in_times_s": self.measurement.burn_in_times_s if self.measurement else [],
             "phases_s": self.phases_s,

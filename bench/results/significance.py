@@ -12,7 +12,8 @@ treated as independent observations. The observations are:
   less correlated than steps and close to normal by averaging.
 
 The test is Welch's unequal-variance t-test on the log of the mean step time, with the delta-method
-standard error se(mean) / mean and Welch-Satterthwaite degrees of freedom. The ratio's confidence
+standard error se(mean) / mean and Welch-Satterthwaite degrees of freedom (scipy.stats's
+`ttest_ind_from_stats`; the interval's quantile is scipy's t). The ratio's confidence
 interval is exp(log ratio -/+ t x se), so the verdict and the interval always agree: significant at
 5% exactly when the 95% interval excludes 1. A rank test (Mann-Whitney U) on raw steps was not used:
 it assumes independent steps (autocorrelation makes it call noise significant), it tests whether a
@@ -21,7 +22,8 @@ its smallest possible two-sided p is 0.1, so it could never decide from repeats.
 
 Whether repeated processes agree: a one-way F test of the variance of the process means against
 what each process's own step noise predicts for it (its batch-means standard error squared). No
-TensorFlow here.
+TensorFlow here; scipy.stats is imported by the functions that test, not with the module (see
+`bench.results.stats`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-from bench.results import distributions, stats
+import numpy as np
+
+from bench.results import stats
 from bench.results.result import BenchmarkResult
 
 FASTER = "faster"
@@ -57,6 +61,8 @@ class Sample:
       batch_size: images per step (the global batch: every replica's).
       processes: processes that measured the configuration.
       failed: processes of it that failed.
+      bursts: processes of it with a burst of steps (`bench.results.bursts`), whose mean the
+        burst's steps are part of.
     """
 
     mean_s: float
@@ -66,6 +72,7 @@ class Sample:
     batch_size: int
     processes: int
     failed: int = 0
+    bursts: int = 0
 
     @property
     def images_per_sec(self) -> float:
@@ -95,24 +102,27 @@ def sample_of(results: Sequence[BenchmarkResult]) -> Sample | None:
     if not measured:
         return None
     failed = len(results) - len(measured)
+    bursty = sum(1 for result in measured if result.bursts)
     batch = measured[0].config.global_batch_size  # the table's images/sec counts every replica's
     if len(measured) > 1:
         means = [result.stats.mean_s for result in measured]
         return Sample(
-            stats.mean(means),
+            float(np.mean(means)),
             stats.standard_error(means),
             len(means),
             UNIT_PROCESS,
             batch,
             len(measured),
             failed,
+            bursty,
         )
     steps = measured[0].measurement.step_times_s
     error = stats.step_mean_interval(steps).standard_error if len(steps) > 1 else math.nan
     # The mean the table's figures come from (`BenchmarkResult.stats`), so one record's
     # images/sec is the table's wherever it is shown (plot, compare, repeats summary).
     mean_s = measured[0].stats.mean_s
-    return Sample(mean_s, error, min(len(steps), stats.BLOCKS), UNIT_BLOCK, batch, 1, failed)
+    units = min(len(steps), stats.BLOCKS)
+    return Sample(mean_s, error, units, UNIT_BLOCK, batch, 1, failed, bursty)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,10 +171,18 @@ def compare(base: Sample, new: Sample) -> Comparison:
     if variance == 0:  # no noise at all: any difference is real
         verdict = SAME if log_ratio == 0 else (FASTER if log_ratio > 0 else SLOWER)
         return Comparison(ratio, ratio, ratio, 1.0 if log_ratio == 0 else 0.0, math.inf, verdict)
+    from scipy import stats as scipy_stats  # noqa: PLC0415 (see the module docstring)
+
     df = variance**2 / sum(part**2 / dof for part, dof in zip(parts, dfs, strict=True) if part > 0)
     error = math.sqrt(variance)
-    p_value = distributions.t_two_sided_p(log_ratio / error, df)
-    half = distributions.t_quantile(1 - ALPHA / 2, df) * error
+    # Each side as a sample whose standard error is the delta method's: sd = se x sqrt(n).
+    welch = scipy_stats.ttest_ind_from_stats(
+        math.log(base.mean_s), math.sqrt(parts[0] * base.units), base.units,
+        math.log(new.mean_s), math.sqrt(parts[1] * new.units), new.units,
+        equal_var=False,
+    )
+    p_value = float(welch.pvalue)
+    half = float(scipy_stats.t.ppf(1 - ALPHA / 2, df)) * error
     verdict = SAME if p_value >= ALPHA else (FASTER if log_ratio > 0 else SLOWER)
     return Comparison(ratio, math.exp(log_ratio - half), math.exp(log_ratio + half), p_value, df, verdict)
 
@@ -207,10 +225,12 @@ def agreement(results: Sequence[BenchmarkResult]) -> Agreement | None:
     steps = [result.measurement.step_times_s for result in results if result.ok]
     if len(steps) < 2 or min(len(times) for times in steps) < 2:
         return None
-    means = [stats.mean(times) for times in steps]
-    centre = stats.mean(means)
-    between = stats.sample_sd(means) ** 2
-    within = stats.mean([stats.step_mean_interval(times).standard_error ** 2 for times in steps])
+    from scipy import stats as scipy_stats  # noqa: PLC0415 (see the module docstring)
+
+    means = [float(np.mean(times)) for times in steps]
+    centre = float(np.mean(means))
+    between = float(np.var(means, ddof=1))
+    within = float(np.mean([stats.step_mean_interval(times).standard_error ** 2 for times in steps]))
     df_within = sum(len(stats.block_means(times)) - 1 for times in steps)
     if within == 0:
         f = 0.0 if between == 0 else math.inf
@@ -222,5 +242,5 @@ def agreement(results: Sequence[BenchmarkResult]) -> Agreement | None:
         f=f,
         df_between=len(steps) - 1,
         df_within=df_within,
-        p_value=distributions.f_survival(f, len(steps) - 1, df_within),
+        p_value=float(scipy_stats.f.sf(f, len(steps) - 1, df_within)),
     )

@@ -2,16 +2,20 @@
 
 Nothing here measures anything: every figure is computed from the list of measured step times (in
 seconds) that a :class:`bench.results.measurement.Measurement` holds, so any reported number can be recomputed
-from the saved raw times.
+from the saved raw times. The arithmetic is numpy's (mean, sd, percentiles by its default `linear`
+method, Hyndman & Fan type 7) and the t quantile scipy's. scipy.stats is imported where an interval
+is computed, not with this module: it takes about 0.6 s, and the command line imports this module
+before it refuses bad input.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
-from bench.results import distributions
+import numpy as np
 
 # A run is flagged as noisy when its sd or its interquartile range exceeds this fraction of the
 # median step time.
@@ -25,86 +29,6 @@ CONFIDENCE = 0.95
 BLOCKS = 10
 # tf_cnn_benchmarks' jitter: the median absolute deviation scaled to the sd of a normal distribution.
 MAD_TO_SD = 1.4826
-
-
-def mean(values: Sequence[float]) -> float:
-    """Arithmetic mean, summed with `math.fsum` so no precision is lost to rounding.
-
-    Args:
-      values: at least one number.
-
-    Returns:
-      The mean.
-
-    Raises:
-      ValueError: if `values` is empty.
-    """
-    _require_values(values)
-    return math.fsum(values) / len(values)
-
-
-def population_sd(values: Sequence[float]) -> float:
-    """Population standard deviation, computed in two passes.
-
-    The deviations from the mean are squared and summed (second pass), so the result can never be
-    negative or lose all precision the way E[x^2] - mean^2 does when the spread is small compared
-    with the values themselves.
-
-    Args:
-      values: at least one number.
-
-    Returns:
-      sqrt(sum((x - mean)^2) / n); 0.0 for a single value.
-
-    Raises:
-      ValueError: if `values` is empty.
-    """
-    centre = mean(values)
-    squared_deviations = math.fsum((value - centre) ** 2 for value in values)
-    return math.sqrt(squared_deviations / len(values))
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Percentile by linear interpolation between closest ranks.
-
-    This is the usual definition (numpy's default `linear` method, Hyndman & Fan type 7): the
-    sorted values sit at positions 0..n-1 and position `fraction * (n - 1)` is interpolated.
-
-    Args:
-      values: at least one number, in any order.
-      fraction: which percentile, as a fraction in [0, 1] (0.9 for p90).
-
-    Returns:
-      The interpolated value.
-
-    Raises:
-      ValueError: if `values` is empty or `fraction` is outside [0, 1].
-    """
-    _require_values(values)
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"percentile fraction {fraction!r} is outside [0, 1]")
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    lower_index = math.floor(position)
-    upper_index = min(lower_index + 1, len(ordered) - 1)
-    weight = position - lower_index
-    lower, upper = ordered[lower_index], ordered[upper_index]
-    return lower + (upper - lower) * weight
-
-
-def median(values: Sequence[float]) -> float:
-    """The 50th percentile (mean of the two middle values for an even count).
-
-    Args:
-      values: at least one number.
-
-    Returns:
-      The median.
-
-    Raises:
-      ValueError: if `values` is empty.
-    """
-    return percentile(values, 0.5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,17 +82,19 @@ def summarize(
     Raises:
       ValueError: if `step_times_s` is empty.
     """
-    mean_s = mean(step_times_s)
+    times = _values(step_times_s)
+    mean_s = float(np.mean(times))
+    p10, p25, p50, p75, p90 = np.percentile(times, [10, 25, 50, 75, 90])
     return StepStatistics(
-        num_steps=len(step_times_s),
+        num_steps=len(times),
         mean_s=mean_s,
-        sd_s=population_sd(step_times_s),
-        median_s=median(step_times_s),
-        min_s=min(step_times_s),
-        max_s=max(step_times_s),
-        p10_s=percentile(step_times_s, 0.10),
-        p90_s=percentile(step_times_s, 0.90),
-        iqr_s=percentile(step_times_s, 0.75) - percentile(step_times_s, 0.25),
+        sd_s=float(np.std(times)),
+        median_s=float(p50),
+        min_s=float(np.min(times)),
+        max_s=float(np.max(times)),
+        p10_s=float(p10),
+        p90_s=float(p90),
+        iqr_s=float(p75 - p25),
         images_per_sec=_safe_ratio(batch_size, mean_s),
         total_images_per_sec=_safe_ratio(batch_size * len(step_times_s), loop_wall_s),
         cold_step_s=cold_step_s,
@@ -201,40 +127,27 @@ def reliability_warnings(stats: StepStatistics) -> list[str]:
     return warnings
 
 
-def sample_sd(values: Sequence[float]) -> float:
-    """Sample standard deviation (n - 1 in the denominator), in two passes; ValueError for fewer
-    than two values."""
-    if len(values) < 2:
-        raise ValueError("a sample standard deviation needs at least two values")
-    centre = mean(values)
-    return math.sqrt(math.fsum((value - centre) ** 2 for value in values) / (len(values) - 1))
-
-
 def standard_error(values: Sequence[float]) -> float:
-    """Standard error of the mean of independent values: sample sd / sqrt(n) (ValueError below 2)."""
-    return sample_sd(values) / math.sqrt(len(values))
+    """Standard error of the mean of independent values: sample sd (n - 1) / sqrt(n) (ValueError
+    below 2 values)."""
+    if len(values) < 2:
+        raise ValueError("a standard error needs at least two values")
+    return float(np.std(values, ddof=1)) / math.sqrt(len(values))
 
 
 def jitter(values: Sequence[float]) -> float:
     """tf_cnn_benchmarks' jitter: 1.4826 x the median absolute deviation from the median (ValueError
     if `values` is empty)."""
-    centre = median(values)
-    return MAD_TO_SD * median([abs(value - centre) for value in values])
+    times = _values(values)
+    return MAD_TO_SD * float(np.median(np.abs(times - np.median(times))))
 
 
 def block_means(values: Sequence[float], blocks: int = BLOCKS) -> list[float]:
     """Means of `blocks` contiguous, nearly equal blocks of `values` (fewer when there are fewer
-    values: then each value is its own block); block sizes differ by at most one. ValueError if
-    `values` is empty."""
-    _require_values(values)
-    count = min(blocks, len(values))
-    size, extra = divmod(len(values), count)
-    means, start = [], 0
-    for index in range(count):
-        stop = start + size + (1 if index < extra else 0)
-        means.append(mean(values[start:stop]))
-        start = stop
-    return means
+    values: then each value is its own block); block sizes differ by at most one, the longer ones
+    first. ValueError if `values` is empty."""
+    times = _values(values)
+    return [float(np.mean(block)) for block in np.array_split(times, min(blocks, len(times)))]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,13 +172,24 @@ class MeanInterval:
 
 def interval(centre: float, error: float, df: float, confidence: float = CONFIDENCE) -> MeanInterval:
     """The t interval centre -/+ t_(1 - (1 - confidence) / 2, df) x error."""
-    half = distributions.t_quantile(0.5 + confidence / 2, df) * error
+    half = t_quantile(0.5 + confidence / 2, df) * error
     return MeanInterval(centre, error, df, centre - half, centre + half, confidence)
+
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(probability: float, df: float) -> float:
+    """Student's t quantile (scipy's; `math.inf` degrees of freedom: the normal's), cached: the
+    stopping rule asks for the same one at every checkpoint, and the first call imports
+    scipy.stats (`bench.results.stopping` asks before the measured steps, so that import is not
+    timed)."""
+    from scipy import stats as scipy_stats  # noqa: PLC0415 (see the module docstring)
+
+    return float(scipy_stats.t.ppf(probability, df))
 
 
 def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
     """The mean of independent values with its t interval (df = n - 1; ValueError below 2 values)."""
-    return interval(mean(values), standard_error(values), len(values) - 1, confidence)
+    return interval(float(np.mean(values)), standard_error(values), len(values) - 1, confidence)
 
 
 def step_mean_interval(step_times_s: Sequence[float], confidence: float = CONFIDENCE) -> MeanInterval:
@@ -275,7 +199,7 @@ def step_mean_interval(step_times_s: Sequence[float], confidence: float = CONFID
     negative, so the interval is cut at 0 (which keeps its coverage): a few quick steps and one
     slow one would otherwise give a negative lower bound. ValueError below 2 steps."""
     blocks = block_means(step_times_s)
-    found = interval(mean(step_times_s), standard_error(blocks), len(blocks) - 1, confidence)
+    found = interval(float(np.mean(step_times_s)), standard_error(blocks), len(blocks) - 1, confidence)
     return dataclasses.replace(found, low=max(found.low, 0.0))
 
 
@@ -298,10 +222,11 @@ class StepDistribution:
 
 def step_distribution(step_times_s: Sequence[float]) -> StepDistribution:
     """Percentiles, jitter and the interval of the mean of raw step times (ValueError if empty)."""
+    p50, p90, p99 = np.percentile(_values(step_times_s), [50, 90, 99])
     return StepDistribution(
-        p50_s=percentile(step_times_s, 0.50),
-        p90_s=percentile(step_times_s, 0.90),
-        p99_s=percentile(step_times_s, 0.99),
+        p50_s=float(p50),
+        p90_s=float(p90),
+        p99_s=float(p99),
         jitter_s=jitter(step_times_s),
         mean=step_mean_interval(step_times_s) if len(step_times_s) > 1 else None,
     )
@@ -312,7 +237,8 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else math.inf
 
 
-def _require_values(values: Sequence[float]) -> None:
-    """Raises ValueError if `values` is empty."""
+def _values(values: Sequence[float]) -> np.ndarray:
+    """`values` as a float64 array; ValueError if it is empty."""
     if len(values) == 0:
         raise ValueError("no step times to summarise")
+    return np.asarray(values, dtype=np.float64)

@@ -97,15 +97,32 @@ class Replica:
         return _ReducedGradientsOptimizer(optimizer)
 
 
-def _count_replicas() -> tf.Tensor:
-    """In a replica's context: the number of replicas in sync, summed across all of them (a
-    collective all-reduce with several workers)."""
+@dataclasses.dataclass(frozen=True)
+class StopVote:
+    """How several workers stop their measured steps at the same step: at each of the stopping
+    rule's checkpoints every worker runs `total` (a collective all-reduce, untimed) feeding its
+    vote to `vote`, the chief 1.0 to stop and every other worker 0.0; all stop when the total is
+    above 0, so the chief's decision is everyone's (`bench.measuring.run_hooks`).
+
+    Attributes:
+      vote: the float64 scalar to feed (default 0.0).
+      total: the sum of the votes of every replica of every worker.
+      chief: whether this worker decides (task 0).
+    """
+
+    vote: tf.Tensor
+    total: tf.Tensor
+    chief: bool
+
+
+def _sum_of(value: tf.Tensor) -> tf.Tensor:
+    """In a replica's context: `value` summed across every replica (a collective all-reduce with
+    several workers)."""
 
     def reduce(strategy, one):
         return strategy.extended.reduce_to(SUM, one, destinations=one)
 
-    one = tf.constant(1.0, tf.float64)
-    return tf.distribute.get_replica_context().merge_call(reduce, args=(one,))
+    return tf.distribute.get_replica_context().merge_call(reduce, args=(value,))
 
 
 class _ReducedGradientsOptimizer:
@@ -137,6 +154,7 @@ class ReplicatedStep:
         device).
       all_reduce: which all-reduce the replicas use and what a step reduces (None on a single
         device).
+      stop_vote: with several workers, how they stop at the same step (None otherwise).
     """
 
     step: targets.Step
@@ -149,6 +167,7 @@ class ReplicatedStep:
     strategy: object
     fingerprint: tf.Tensor
     all_reduce: all_reduce.AllReduce | None = None
+    stop_vote: StopVote | None = None
 
 
 def _averaged_statistics(counted: collections.Counter | None, next_creator, **kwargs):
@@ -241,8 +260,12 @@ def build_on_devices(
             replica = Replica(index, local_index, len(devices), reduction.reduced)
             built[local_index] = build_replica(images, labels, replica)
         if not plan.has_model:
-            counted[local_index] = _count_replicas()
+            counted[local_index] = _sum_of(tf.constant(1.0, tf.float64))
+        if plan.workers > 1:
+            votes[local_index] = _sum_of(tf.identity(vote))
 
+    vote = tf1.placeholder_with_default(tf.constant(0.0, tf.float64), [], name="stop_vote")
+    votes: dict[int, tf.Tensor] = {}
     with strategy.scope():
         strategy.extended.call_for_each_replica(replica_step)
     logits = [built[i][0] for i in range(len(devices))]
@@ -269,6 +292,7 @@ def build_on_devices(
         strategy,
         fingerprint,
         reduction,
+        StopVote(vote, votes[0], task_index == 0) if votes else None,
     )
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 
 from bench.core import axes, flag_names
+from bench.core import steps as steps_rule
 from bench.core.config import BREAKDOWN_TRACED_STEPS, DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
 from bench.output import report
 from bench.sweeping import repeats
@@ -120,7 +121,30 @@ def build_parser() -> argparse.ArgumentParser:
     for axis in axes.AXES:
         _add_axis(sweep_group, axis)
     steps = parser.add_argument_group("steps and inputs")
-    steps.add_argument("--num-batches", type=int, default=100, help="measured steps")
+    steps.add_argument(
+        "--num-batches",
+        type=_num_batches,
+        default=100,
+        metavar="N|auto",
+        help="measured steps; auto: until the 95%% CI of the mean step is within --target-ci "
+        f"(at least {steps_rule.MIN_AUTO_STEPS} steps; the record and summary say why it stopped)",
+    )
+    steps.add_argument(
+        "--target-ci",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="with --num-batches auto: the 95%% CI's half-width to reach, in percent of the mean "
+        f"step (default: {steps_rule.DEFAULT_TARGET_CI_PCT:g})",
+    )
+    steps.add_argument(
+        "--max-time",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="bound each configuration's measured steps to SECONDS (checked every tenth of the steps "
+        f"so far; default: {steps_rule.DEFAULT_AUTO_MAX_TIME_S:g} with --num-batches auto, else none)",
+    )
     steps.add_argument(
         "--burn-in",
         type=int,
@@ -299,6 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _num_batches(text: str) -> int | str:
+    """--num-batches: 'auto' or an integer (its range is the configuration's to check)."""
+    if text == steps_rule.AUTO:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps or {steps_rule.AUTO}") from None
+
+
 def tokens(value) -> list:
     """A flag's value as a list (defaults are single values, given values lists)."""
     return value if isinstance(value, list) else [value]
@@ -337,3 +371,7 @@ def check_combinations(args: argparse.Namespace) -> None:
         raise UsageError("--batch max: one search per configuration; drop --repeat")
     if args.resume and args.output is None:
         raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
+    if args.target_ci is not None and not steps_rule.is_auto(args.num_batches):
+        raise UsageError(
+            f"--target-ci {args.target_ci:g}: only with --num-batches auto (a fixed count runs its steps)"
+        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.core import axes, cluster
+from bench.core import axes, cluster, steps
 from bench.core.config import real_data_classes
 from bench.verbs import quality_flags
 from bench.verbs.flags import UsageError, tokens
@@ -34,6 +34,8 @@ def common_settings(args: argparse.Namespace) -> dict:
     return {
         **quality_flags.quality_settings(args),
         "num_batches": args.num_batches,
+        "target_ci": steps.DEFAULT_TARGET_CI_PCT if args.target_ci is None else args.target_ci,
+        "max_time": args.max_time,
         "burn_in": args.burn_in,
         "num_classes": quality_flags.num_classes(args, depth_values(args), default_classes),
         "seed": args.seed,

@@ -123,3 +123,29 @@ def test_breakdown_levels_and_modes():
     with pytest.raises(ConfigError, match=r"breakdown='blocks': attributes the model's op times to its "
                                           r"parts, and --mode input runs no model"):
         BenchmarkConfig(mode="input", data="/some/shards", breakdown="blocks").validate()
+
+
+@pytest.mark.parametrize(
+    "settings, field, fragment",
+    [
+        ({"num_batches": "many"}, "num_batches", "must be a positive integer or auto"),
+        ({"num_batches": 0}, "num_batches", "must be a positive integer or auto"),
+        ({"num_batches": "auto", "target_ci": 0}, "target_ci", "above 0 and below 100"),
+        ({"num_batches": "auto", "target_ci": 150.0}, "target_ci", "above 0 and below 100"),
+        ({"max_time": 0}, "max_time", "must be a number of seconds above 0"),
+        ({"max_time": float("inf")}, "max_time", "must be a number of seconds above 0"),
+    ],
+)
+def test_the_step_settings_are_checked(settings, field, fragment):
+    with pytest.raises(ConfigError, match=fragment) as raised:
+        BenchmarkConfig(**settings).validate()
+    assert raised.value.field == field
+
+
+def test_auto_steps_record_their_target_and_a_budget_only_when_set():
+    fixed = BenchmarkConfig().validate().to_dict()
+    assert fixed["num_batches"] == 100 and "target_ci" not in fixed and "max_time" not in fixed
+    auto = BenchmarkConfig(num_batches="auto", target_ci=2.5, max_time=30.0).validate()
+    values = auto.to_dict()
+    assert (values["num_batches"], values["target_ci"], values["max_time"]) == ("auto", 2.5, 30.0)
+    assert BenchmarkConfig.from_dict(values) == auto

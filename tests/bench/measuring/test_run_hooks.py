@@ -59,3 +59,50 @@ def test_the_last_burn_in_step_reports_what_ran_and_is_the_one_traced():
     # With XLA a single burn-in step is the cold one (maybe lazy compilation's fallback): the
     # check waits for the measured steps.
     assert run_hooks.special_burn_in(1, True, None) == {} and 0 in run_hooks.special_burn_in(1, False, None)
+
+
+def steady(count, seconds=0.05):
+    return [seconds] * count
+
+
+def test_auto_stops_at_the_rule_s_checkpoint_and_records_why(monkeypatch):
+    monkeypatch.delenv(faults.ENV_VAR, raising=False)
+    hooks = run_hooks.RunHooks(BenchmarkConfig(num_batches="auto"))
+    assert hooks.num_batches is None and hooks.rule.checks
+    assert not any(hooks.should_stop(step, steady(step), 0.05 * step) for step in range(1, 10))
+    assert hooks.should_stop(10, steady(10), 0.5)
+    assert (hooks.facts["stop"].reason, hooks.facts["stop"].steps) == ("target", 10)
+
+
+def test_a_fixed_count_with_a_budget_records_that_its_steps_ran(monkeypatch):
+    monkeypatch.delenv(faults.ENV_VAR, raising=False)
+    hooks = run_hooks.RunHooks(BenchmarkConfig(num_batches=4, max_time=60))
+    assert not any(hooks.should_stop(step, steady(step), 0.05 * step) for step in range(1, 5))
+    assert (hooks.facts["stop"].reason, hooks.facts["stop"].steps) == ("steps", 4)
+    assert not run_hooks.RunHooks(BenchmarkConfig(num_batches=4)).rule.checks  # as before: no checks
+
+
+def test_workers_follow_the_chief_s_vote_not_their_own(monkeypatch):
+    """Two workers see different steps; each asks the vote at the same checkpoints; the shared
+    answer is the chief's decision (here the vote's sum, as the all-reduce gives it)."""
+    monkeypatch.delenv(faults.ENV_VAR, raising=False)
+    chief, follower = (run_hooks.RunHooks(BenchmarkConfig(num_batches="auto")) for _ in range(2))
+    votes = {}
+
+    def share(name):
+        def shared(stop):
+            votes[name] = stop if name == "chief" else False  # a follower feeds 0 whatever it thinks
+            return votes.get("chief", False)
+        return shared
+
+    chief.share_stop, follower.share_stop = share("chief"), share("follower")
+    noisy = [0.05, 0.09] * 100  # the chief's steps: far from a 1% interval at step 10
+    calm = steady(200)  # the follower's: on target at once
+    for step in range(1, 200):
+        chief_stops = chief.should_stop(step, noisy[:step], 0.07 * step)
+        follower_stops = follower.should_stop(step, calm[:step], 0.05 * step)
+        assert chief_stops == follower_stops, step
+        if chief_stops:
+            break
+    assert chief.facts["stop"].reason == "target" and step > 10
+    assert follower.facts["stop"].steps == step

@@ -54,3 +54,19 @@ def test_burn_in_fetch_runs_in_every_burn_in_step_but_the_last(counting_session)
                          before_measured=lambda: checked.append(session.run([counter, settles])))
     assert checked == [[4, 3]]
     assert session.run([counter, settles]) == [6, 3]
+
+
+def test_should_stop_ends_the_loop_early_or_runs_without_a_count(counting_session):
+    session, step, counter = counting_session
+    asked = []
+
+    def stop_at_three(number, times, elapsed):
+        asked.append((number, len(times), elapsed > 0))
+        return number == 3
+
+    measurement = timing.measure_steps(session, step, burn_in=1, num_steps=None, should_stop=stop_at_three)
+    assert len(measurement.step_times_s) == 3 and session.run(counter) == 4
+    assert asked == [(1, 1, True), (2, 2, True), (3, 3, True)]
+    # A count is still the ceiling, and the callback sees its last step.
+    measurement = timing.measure_steps(session, step, burn_in=0, num_steps=2, should_stop=stop_at_three)
+    assert len(measurement.step_times_s) == 2 and asked[-1][0] == 2

@@ -73,3 +73,15 @@ def test_the_sweep_line_counts_what_will_run_and_how(environment_info):
         "Sweep: nothing to run, all 8 configuration(s) already recorded"]
     workers = header.header_lines(environment_info, [BenchmarkConfig(workers=2)], isolate=True)[-1]
     assert workers.endswith("; 2 worker processes each")
+
+
+def test_the_sweep_line_says_how_many_steps_or_when_auto_stops():
+    assert header.measured_steps(BenchmarkConfig(num_batches=20)) == "20 measured steps"
+    bounded = BenchmarkConfig(num_batches=20, max_time=5.0)
+    assert header.measured_steps(bounded) == "20 measured steps (at most 5 s)"
+    assert header.measured_steps(BenchmarkConfig(num_batches="auto")) == (
+        "measured steps until the 95% CI of the mean step is within 1% (at least 10 steps; at most 60 s "
+        "unless those take longer)")
+    looser = BenchmarkConfig(num_batches="auto", target_ci=2.5, max_time=30.0)
+    assert header.measured_steps(looser).startswith(
+        "measured steps until the 95% CI of the mean step is within 2.5% (at least 10 steps; at most 30 s ")

@@ -106,3 +106,9 @@ def test_a_row_of_the_input_pipeline_alone_names_no_network_and_is_not_relative(
         ("-", "input", ""), ("50", "train", "1.00")]
     footnote = table.footnotes([pipeline, real], [])[0]
     assert footnote.startswith("Relative: images/sec divided by that of depth 50")
+
+
+def test_a_burst_marks_the_row(make_measured, table_rows):
+    steps = [0.100] * 20 + [0.150] * 5 + [0.100] * 15
+    rows = table_rows(table.table([make_measured(50, 8, "forward", steps)]))
+    assert rows[0]["Status"] == "ok (!)"

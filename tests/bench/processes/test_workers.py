@@ -206,3 +206,19 @@ def test_a_server_reachable_from_outside_is_warned_of_and_local_workers_are_conf
         assert not server.reachable_from_outside and warnings == []
     else:  # every interface of this machine's own network
         assert server.address.is_unspecified and server.namespace == own_network
+
+
+@pytest.mark.slow
+def test_two_workers_stop_auto_steps_at_the_chief_s_step(run_bench, tiny_args, tmp_path):
+    """Forward steps do not wait for the other worker, so each would stop on its own steps; with
+    --num-batches auto the chief decides at each checkpoint and both stop at the same step."""
+    output = tmp_path / "auto.jsonl"
+    cut = tiny_args.index("--num-batches")
+    args = tiny_args[:cut] + tiny_args[cut + 2:]  # the tiny settings but their fixed count
+    done = run_bench("--workers", "2", "--batch", "2", "--mode", "forward", "--no-peak-probe",
+                     "--num-batches", "auto", "--target-ci", "2", "--max-time", "5",
+                     "--output", str(output), *args, small_network=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (record,) = _records(output)
+    first, second = record["extra"]["cluster"]["measured_steps"]
+    assert first == second == record["stats"]["num_steps"] == record["extra"]["stop"]["steps"] >= 10

@@ -97,3 +97,19 @@ def test_a_result_and_a_batch_try_read_as_one_line(make_measured, make_failed):
     failed.batch_search = SearchFacts(ROLE_TRY, "resnet_v2_50 batch max train", (no_fit,), index=3)
     assert str(failed) == "resnet_v2_50 batch max train, try 3: batch 64 no-fit (OOM (memory limit 6 GiB))"
     assert str(Try(32, "fit", "fits")) == "batch 32 fit"
+
+
+def test_a_burst_is_a_record_field_and_a_warning_recomputed_from_the_steps(make_measured):
+    steps = [0.060, 0.061, 0.059] * 10
+    steps[12:18] = [0.090, 0.092, 0.091, 0.089, 0.090, 0.093]
+    result = make_measured(50, 8, "forward", steps)
+    record = json.loads(json.dumps(result.to_record()))
+    assert record["bursts"] == [{"first_step": 13, "last_step": 18, "level_s": 0.0905, "rest_level_s": 0.060}]
+    assert record["warnings"] == [
+        "high spread: sd 21% and IQR 3% of the median step time (over 10%); is the machine busy?",
+        "steps 13-18 ran 1.5x slower than the other 24 (median 90 ms vs 60 ms): a burst (a neighbour, "
+        "throttling?); the median of the other steps is 60 ms"]
+    record["bursts"] = []  # derived: read back from the steps, not from the field
+    assert BenchmarkResult.from_record(record).bursts == result.bursts
+    steady = make_measured(50, 8, "forward", [0.060, 0.061, 0.059] * 10).to_record()
+    assert "bursts" not in steady and steady["warnings"] == []

@@ -1,6 +1,7 @@
 """The verdict on raw step times drawn from known distributions (fixed seeds), the ratio's interval,
 and the test of whether repeated processes agree."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_autocorrelated_steps_of_equal_mean_are_rarely_called_significant(rng, m
     batch means keep that near 5%."""
 
     def every_step_independent(times):
-        return significance.Sample(stats.mean(times), stats.standard_error(times), len(times),
+        return significance.Sample(float(np.mean(times)), stats.standard_error(times), len(times),
                                    significance.UNIT_BLOCK, 8, 1)
 
     trials, alarms, naive_alarms = 200, 0, 0
@@ -138,3 +139,63 @@ def test_processes_that_differ_by_more_than_their_noise_disagree(rng, make_measu
     assert found.between_cv == pytest.approx(0.05, rel=0.2) and found.expected_cv < 0.02
     assert found.f == pytest.approx((found.between_cv / found.expected_cv) ** 2)
     assert significance.agreement(records[:1]) is None
+
+
+def before_scipy():
+    """Figures the hand-written t and F distributions gave before scipy replaced them
+    (tests/bench/data/stats_before_scipy.json says how they were produced: by running that code)."""
+    import json
+    import os
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+    with open(os.path.join(folder, "stats_before_scipy.json"), encoding="utf-8") as stream:
+        return json.load(stream), os.path.join(folder, "schema1_records.jsonl")
+
+
+def assert_same_sample(new, old):
+    """Equal, the standard error to the last bit or two (numpy's sd against the old fsum one)."""
+    found = dataclasses.asdict(new)
+    assert found.pop("bursts") == 0  # a field added after these figures; no stored record has one
+    assert found.pop("standard_error_s") == pytest.approx(old["standard_error_s"], rel=1e-15)
+    assert found == {key: value for key, value in old.items() if key != "standard_error_s"}
+
+
+def assert_same_comparison(new, old):
+    """The verdict equal; ratio, interval, p and df to 1e-10 (the old incomplete beta was good
+    to about 1e-12; every printed figure has at most four digits)."""
+    assert new.verdict == old["verdict"]
+    for field in ("ratio", "low", "high", "p_value", "df"):
+        assert getattr(new, field) == pytest.approx(old[field], rel=1e-10, abs=0), field
+
+
+def test_comparisons_and_agreements_equal_the_hand_written_ones_on_stored_records():
+    from bench.results import records
+
+    old, path = before_scipy()
+    measured = [r for r in records.read_records(path) if r.ok]
+    samples = [significance.sample_of([result]) for result in measured]
+    for figures, sample_ in zip(old["stored"]["records"], samples, strict=True):
+        assert_same_sample(sample_, figures["sample"])
+        # batch / the interval's ends; an end near 0 (mean - half-width) magnifies the last bits.
+        assert sample_.images_per_sec_interval == pytest.approx(figures["images_per_sec_interval"], rel=1e-10)
+    for pair in old["stored"]["block_pairs"]:
+        found = significance.compare(samples[pair["base"]], samples[pair["new"]])
+        assert_same_comparison(found, pair["comparison"])
+    for pair in old["stored"]["process_pairs"]:
+        base = significance.sample_of([measured[k] for k in pair["base"]])
+        new = significance.sample_of([measured[k] for k in pair["new"]])
+        assert_same_sample(base, pair["base_sample"])
+        assert base.images_per_sec_interval == pytest.approx(pair["base_images_per_sec_interval"], rel=1e-10)
+        assert_same_comparison(significance.compare(base, new), pair["comparison"])
+    for case in old["stored"]["agreements"]:
+        found = dataclasses.asdict(significance.agreement([measured[k] for k in case["records"]]))
+        assert found == pytest.approx(case["agreement"], rel=1e-10)
+
+
+def test_comparisons_equal_the_hand_written_ones_on_seeded_series():
+    old = before_scipy()[0]["seeded"]
+    samples = [significance.Sample(float(np.mean(steps)), stats.step_mean_interval(steps).standard_error,
+                                   stats.BLOCKS, significance.UNIT_BLOCK, 8, 1) for steps in old["series"]]
+    for pair in old["pairs"]:
+        found = significance.compare(samples[pair["base"]], samples[pair["new"]])
+        assert_same_comparison(found, pair["comparison"])

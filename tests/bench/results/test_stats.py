@@ -1,8 +1,8 @@
 """Statistics against hand-computed values on fixed step times."""
 
 import math
+import os
 
-import numpy as np
 import pytest
 
 from bench.results import stats
@@ -35,28 +35,23 @@ def naive_variance(values):
 def test_identical_steps_give_zero_sd_where_the_naive_formula_goes_negative():
     step_times_s = [0.123, 0.123, 0.123]
     assert naive_variance(step_times_s) < 0  # the trap is real for these values
-    assert stats.population_sd(step_times_s) == 0.0
+    assert stats.summarize(step_times_s, 1, loop_wall_s=0.4, cold_step_s=1.0).sd_s == 0.0
 
 
 def test_sd_is_exact_with_a_large_offset():
     offset = 1e9
     values = [offset + 4, offset + 7, offset + 13, offset + 16]
     # Deviations from the mean (offset + 10): -6, -3, 3, 6 -> variance 90 / 4.
-    assert stats.population_sd(values) == pytest.approx(math.sqrt(22.5), rel=1e-9)
+    summary = stats.summarize(values, 1, loop_wall_s=1.0, cold_step_s=1.0)
+    assert summary.sd_s == pytest.approx(math.sqrt(22.5), rel=1e-9)
     assert abs(naive_variance(values) - 22.5) > 1  # the shortcut is far off here
 
 
-def test_median_odd_and_even_counts():
-    assert stats.median([3.0, 1.0, 2.0]) == 2.0
-    assert stats.median([4.0, 1.0, 3.0, 2.0]) == 2.5
-    assert stats.median([7.0]) == 7.0
-
-
-@pytest.mark.parametrize("fraction", [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0])
-def test_percentile_agrees_with_numpy_linear_method(fraction, rng):
-    values = list(rng.uniform(0.05, 0.5, size=17))
-    expected = np.percentile(values, fraction * 100, method="linear")
-    assert stats.percentile(values, fraction) == pytest.approx(expected, rel=1e-12)
+@pytest.mark.parametrize(
+    ("values", "median"), [([3.0, 1.0, 2.0], 2.0), ([4.0, 1.0, 3.0, 2.0], 2.5), ([7.0], 7.0)]
+)
+def test_median_odd_and_even_counts(values, median):
+    assert stats.summarize(values, 1, loop_wall_s=1.0, cold_step_s=1.0).median_s == median
 
 
 def test_single_step_has_zero_spread():
@@ -67,8 +62,8 @@ def test_single_step_has_zero_spread():
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="no step times"):
         stats.summarize([], batch_size=1, loop_wall_s=1.0, cold_step_s=1.0)
-    with pytest.raises(ValueError, match="outside"):
-        stats.percentile([1.0], 1.5)
+    with pytest.raises(ValueError, match="no step times"):
+        stats.step_distribution([])
 
 
 def test_no_warning_for_steady_well_sampled_run():
@@ -92,14 +87,13 @@ def test_high_spread_from_iqr_alone():
     assert any("high spread" in warning for warning in stats.reliability_warnings(summary))
 
 
-def test_sample_sd_standard_error_and_jitter_against_numpy_and_hand_values(rng):
-    values = list(rng.lognormal(-2.0, 0.3, size=25))
-    assert stats.sample_sd(values) == pytest.approx(np.std(values, ddof=1), rel=1e-12)
-    assert stats.standard_error(values) == pytest.approx(np.std(values, ddof=1) / 5, rel=1e-12)
+def test_standard_error_and_jitter_against_hand_values():
+    # Sample sd of 1..5 is sqrt(2.5); over sqrt(5) that is sqrt(0.5).
+    assert stats.standard_error([1.0, 2.0, 3.0, 4.0, 5.0]) == pytest.approx(math.sqrt(0.5), rel=1e-12)
     # Median 3; absolute deviations 2, 1, 0, 1, 7 -> their median 1.
     assert stats.jitter([1.0, 2.0, 3.0, 4.0, 10.0]) == pytest.approx(1.4826)
     with pytest.raises(ValueError, match="at least two"):
-        stats.sample_sd([1.0])
+        stats.standard_error([1.0])
 
 
 def test_block_means_cut_contiguous_nearly_equal_blocks():
@@ -157,3 +151,53 @@ def test_step_distribution_percentiles_and_single_step():
     assert distribution.p99_s == pytest.approx(0.01 + 0.99 * 0.99)
     assert distribution.mean.mean == pytest.approx(0.505) and distribution.mean.df == 9
     assert stats.step_distribution([0.2]).mean is None
+
+
+def before_scipy():
+    """Figures the harness's hand-written statistics derived before numpy and scipy replaced them,
+    from the stored schema-1 records and three seeded series (tests/bench/data/stats_before_scipy.json
+    says how they were produced: by running that code, not by hand)."""
+    import json
+    import os
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+    with open(os.path.join(folder, "stats_before_scipy.json"), encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def test_summaries_and_distributions_equal_the_hand_written_ones_on_stored_records():
+    from bench.results import records
+
+    old = before_scipy()
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+    measured = [r for r in records.read_records(os.path.join(folder, "schema1_records.jsonl")) if r.ok]
+    assert len(measured) == len(old["stored"]["records"]) == 5
+    for result, figures in zip(measured, old["stored"]["records"], strict=True):
+        # The record's fields are the same floats, to the last bit.
+        assert result.stats.to_dict() == figures["summary"]
+        assert result.warnings == figures["warnings"]
+        found = stats.step_distribution(result.measurement.step_times_s)
+        assert_same_distribution(found, figures["distribution"])
+
+
+def test_summaries_and_distributions_equal_the_hand_written_ones_on_seeded_series():
+    old = before_scipy()["seeded"]
+    cases = zip(old["series"], old["summaries"], old["distributions"], strict=True)
+    for steps, summary, distribution in cases:
+        new = stats.summarize(steps, 8, math.fsum(steps) * 1.01, 1.0).to_dict()
+        # numpy's pairwise sum and the old fsum may differ in the last bit of a 100-step mean.
+        assert new == pytest.approx(summary, rel=1e-15, abs=0)
+        assert_same_distribution(stats.step_distribution(steps), distribution)
+
+
+def assert_same_distribution(new, old):
+    """Percentiles and jitter equal; the interval's half-width (scipy's t quantile against the old
+    Newton iteration, which stopped at 1e-13) to 1e-12 of itself."""
+    assert [new.p50_s, new.p90_s, new.p99_s, new.jitter_s] == pytest.approx(
+        [old["p50_s"], old["p90_s"], old["p99_s"], old["jitter_s"]], rel=1e-15, abs=0)
+    assert (new.mean.df, new.mean.confidence) == (old["mean"]["df"], old["mean"]["confidence"])
+    assert [new.mean.mean, new.mean.standard_error] == pytest.approx(
+        [old["mean"]["mean"], old["mean"]["standard_error"]], rel=1e-15, abs=0)
+    half = old["mean"]["high"] - old["mean"]["mean"]
+    for field in ("low", "high"):
+        assert getattr(new.mean, field) == pytest.approx(old["mean"][field], rel=0, abs=1e-12 * half), field

@@ -79,6 +79,11 @@ CLASSIC_SUMMARY = re.compile(
     (["--data-threads", "-1", "--data", "x"], "--data-threads -1: must be an integer >= 0"),
     (["--preprocessing", "lanczos"], "argument --preprocessing: invalid choice: 'lanczos'"),
     (["--data", ""], "--data : give synthetic or a path"),
+    (["--num-batches", "lots"], "argument --num-batches: 'lots' is not a number of steps or auto"),
+    (["--num-batches", "0"], "--num-batches 0: must be a positive integer or auto"),
+    (["--target-ci", "2"], "--target-ci 2: only with --num-batches auto (a fixed count runs its steps)"),
+    (["--num-batches", "auto", "--target-ci", "0"], "--target-ci 0.0: must be a percentage above 0"),
+    (["--max-time", "-5"], "--max-time -5.0: must be a number of seconds above 0"),
     (["--breakdown", "layers"], "--breakdown layers: choose from blocks, units"),
     (["--mode", "forward", "input", "--data", "x", "--breakdown"],
      "--breakdown blocks: attributes the model's op times to its parts, and --mode input runs no model"),
@@ -527,3 +532,26 @@ def test_breakdown_runs_after_the_measured_steps_and_is_recorded(run_bench, tmp_
     assert record["phases_s"]["breakdown"] > 0
     assert "  breakdown: 3 fully traced steps after the measured ones" in completed.stdout
     assert "Where the time goes (--breakdown" in completed.stdout
+
+
+def test_auto_steps_stop_on_their_own_and_say_why(capsys, tmp_path, monkeypatch):
+    """--num-batches auto through the command line in this process (the stand-in network: the
+    proof is the loop's, not the depth's), a forward and a train configuration: each measures at
+    least the floor, stops on the target or the budget, and says so in the record and the output."""
+    from bench.core import stand_ins
+
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
+    output = tmp_path / "auto.jsonl"
+    assert cli.main(["--batch", "1", "--mode", "forward", "train", "--image-size", "32",
+                     "--num-classes", "10", "--burn-in", "1", "--device", "cpu", "--no-peak-probe",
+                     "--in-process", "--num-batches", "auto", "--target-ci", "20", "--max-time", "2",
+                     "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert ("measured steps until the 95% CI of the mean step is within 20% (at least 10 steps; at most "
+            "2 s unless those take longer)") in out
+    for record in _records(output):
+        assert (record["config"]["num_batches"], record["config"]["target_ci"]) == ("auto", 20.0)
+        stop = record["extra"]["stop"]
+        assert stop["reason"] in ("target", "time") and stop["steps"] == record["stats"]["num_steps"] >= 10
+        assert (stop["target_ci_pct"], stop["max_time_s"]) == (20.0, 2.0)
+        assert f"  stopped after {stop['steps']} steps: " in out

@@ -156,3 +156,24 @@ def test_sigterm_while_reading_is_one_line_and_exit_130(tmp_path, files):
         out, err = verb.communicate(timeout=60)
     assert verb.returncode == 130 and out == ""
     assert err.splitlines() == [f"{PROG}: interrupted"]
+
+
+def test_a_side_with_a_burst_says_so(capsys, tmp_path, rng, make_measured, table_rows):
+    calm = steps(rng, 0.100)
+    bursty = steps(rng, 0.100)
+    bursty[10:16] = [value * 1.6 for value in bursty[10:16]]
+    paths = []
+    for name, times in (("calm.jsonl", calm), ("bursty.jsonl", bursty)):
+        path = tmp_path / name
+        path.write_text(records.json_line(make_measured(50, 8, "forward", times)) + "\n")
+        paths.append(str(path))
+    status, out, _ = run(capsys, *paths)
+    assert status == 0
+    (row,) = table_rows(out.split("\n\n")[0])
+    assert row["bursty.jsonl (images/sec)"].endswith(" burst!")
+    assert not row["calm.jsonl (images/sec)"].endswith(" burst!")
+    assert "burst!: a process of the configuration in that file had a burst" in out
+    document = json.loads(run(capsys, *paths, "--format", "json")[1])
+    (comparison,) = document["comparisons"]
+    counts = [comparison[side]["processes_with_bursts"] for side in ("baseline", "compared")]
+    assert counts == [0, 1]
