@@ -120,7 +120,7 @@ def _gradients(
 ) -> tuple[Step, object]:
     """The loss and its float32 gradients w.r.t. every trainable variable, computed on the scaled
     loss when a loss scale applies (and all-reduced to their mean across replicas when `replica`
-    is given, a `bench.step.replicas.Replica`), as a Step without its target yet; and the scaler (or
+    is given, a `bench.step.replica_context.Replica`), as a Step without its target yet; and the scaler (or
     None)."""
     loss = classification_loss(logits, labels)
     weight_decay_scale = 1 if replica is None else replica.weight_decay_scale
@@ -195,5 +195,5 @@ TARGET_BUILDERS = {
 
 def build_step(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
     """The configuration's mode's Step, built in the current graph on `logits` (in 'input', on the
-    images); `replica` (a `bench.step.replicas.Replica`) when it is one of several replicas."""
+    images); `replica` (a `bench.step.replica_context.Replica`) when it is one of several replicas."""
     return TARGET_BUILDERS[plan.mode](logits, labels, plan, replica)
