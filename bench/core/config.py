@@ -122,6 +122,8 @@ class BenchmarkConfig:
         top-5 accuracy (forward mode with real data only).
       quality_images: images of the untimed quality and agreement pass, 0 for the default (with
         `quality` one epoch of the data, else one batch).
+      agreement: compare the answers with fp32's after the measured steps when the precision is
+        fp16 or bf16 or the step is compiled with XLA (False: speed only, `--no-agreement`).
     """
 
     depth: int = 50
@@ -156,6 +158,7 @@ class BenchmarkConfig:
     checkpoint: str | None = None
     quality: bool = False
     quality_images: int = 0
+    agreement: bool = True
 
     @property
     def real_data(self) -> bool:

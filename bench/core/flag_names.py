@@ -43,8 +43,8 @@ FLAG_OF_FIELD = {**{axis.field: axis.flag for axis in axes.AXES}, **_OTHER_FLAGS
 # Fields whose value 0 the command line also takes as this word (and shows so).
 ZERO_WORDS = {"intra_op_threads": "default", "inter_op_threads": "default"}
 # Switches: field -> the value the field has when the switch is given.
-SWITCHES = {"peak_probe": False}
-SWITCH_FLAGS = {"peak_probe": "--no-peak-probe"}
+SWITCHES = {"peak_probe": False, "agreement": False}
+SWITCH_FLAGS = {"peak_probe": "--no-peak-probe", "agreement": "--no-agreement"}
 GIVEN, NOT_GIVEN = "given", "not given"
 
 

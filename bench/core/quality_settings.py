@@ -7,7 +7,7 @@ compares its answers with fp32. No TensorFlow here.
   the data reports top-1 and top-5 accuracy with 95% Wilson intervals (`bench.results.quality`).
 - Agreement with fp32: every configuration that computes in fp16 or bf16, or with XLA, runs the
   same weights on the same images once more in a plain fp32 graph after the measured steps
-  (`bench.measuring.quality_pass`).
+  (`bench.measuring.quality_pass`), unless `--no-agreement` asks for speed alone.
 - `--quality-images N`: the images of that untimed pass; by default one epoch of the data with
   --quality, else one batch (the measured batch with synthetic data).
 """
@@ -20,7 +20,7 @@ from bench.core.errors import ConfigError
 
 # The config's keys these settings add, with the default a record leaves out (a record without
 # them ran with fresh weights and no quality pass, like every record written before they existed).
-DEFAULTS = {"checkpoint": None, "quality": False, "quality_images": 0}
+DEFAULTS = {"checkpoint": None, "quality": False, "quality_images": 0, "agreement": True}
 
 
 def drop_defaults(values: dict) -> None:
@@ -60,6 +60,12 @@ def without_quality(config):
     return dataclasses.replace(config, quality=False, quality_images=0)
 
 
+def speed_only(config):
+    """The configuration without any untimed pass, neither --quality nor the agreement with fp32
+    (the tries of `--batch max`)."""
+    return dataclasses.replace(without_quality(config), agreement=False)
+
+
 def check_data_size(config, num_images: int | None) -> None:
     """Refuses a --quality pass over data holding fewer images than asked for or than one batch.
 
@@ -82,8 +88,8 @@ def check_data_size(config, num_images: int | None) -> None:
 
 def wants_agreement(config) -> bool:
     """True when the configuration's answers are compared with fp32's: a model computing in fp16 or
-    bf16, or compiled with XLA."""
-    return config.has_model and (config.precision != "fp32" or config.xla)
+    bf16, or compiled with XLA, unless the agreement is switched off (`--no-agreement`)."""
+    return config.agreement and config.has_model and (config.precision != "fp32" or config.xla)
 
 
 def wants_untimed_pass(config) -> bool:

@@ -27,6 +27,7 @@ from bench.core.batch_search import ROLE_LARGEST, ROLE_TRY, SearchFacts, SearchS
 from bench.core.config import BenchmarkConfig
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits
+from bench.core.quality_settings import speed_only
 from bench.core.quiet import Quiet
 from bench.processes import child
 from bench.results import failures
@@ -98,9 +99,10 @@ def header_lines(settings: SearchSettings, limits: Limits) -> list[str]:
 
 
 def try_config(config: BenchmarkConfig, batch_size: int, settings: SearchSettings) -> BenchmarkConfig:
-    """One try of `config`'s search: the batch size, short, no peak probe, trace or breakdown."""
+    """One try of `config`'s search: the batch size, short, no peak probe, trace, breakdown or untimed
+    pass (the quality and agreement passes run on the largest batch's measured run only)."""
     return dataclasses.replace(
-        config,
+        speed_only(config),
         batch_size=batch_size,
         burn_in=settings.try_burn_in,
         num_batches=settings.try_steps,

@@ -34,11 +34,19 @@ def add_quality_flags(parser: argparse.ArgumentParser) -> None:
         help="images of the untimed pass (0: one epoch of --data with --quality, else one batch); fp16, "
         "bf16 and XLA runs also compare their answers on them with fp32's",
     )
+    group.add_argument(
+        "--no-agreement",
+        dest="agreement",
+        action="store_false",
+        help="fp16, bf16 and XLA runs skip the untimed comparison of their answers with fp32's "
+        "(speed alone, as before it existed)",
+    )
 
 
 def quality_settings(args: argparse.Namespace) -> dict:
     """The BenchmarkConfig fields the quality flags set."""
-    return {"checkpoint": args.checkpoint, "quality": args.quality, "quality_images": args.quality_images}
+    return {"checkpoint": args.checkpoint, "quality": args.quality, "quality_images": args.quality_images,
+            "agreement": args.agreement}
 
 
 def num_classes(args: argparse.Namespace, depths: list[int], default: int) -> int:

@@ -9,7 +9,8 @@ from bench.core.errors import ConfigError
 
 
 def test_a_record_keeps_only_settings_that_are_not_the_default():
-    assert not {"checkpoint", "quality", "quality_images"} & set(BenchmarkConfig().to_dict())
+    assert not {"checkpoint", "quality", "quality_images", "agreement"} & set(BenchmarkConfig().to_dict())
+    assert BenchmarkConfig(agreement=False, precision="bf16").to_dict()["agreement"] is False
     config = BenchmarkConfig(checkpoint="model.ckpt", quality=True, data="shards", quality_images=64)
     values = config.to_dict()
     assert (values["checkpoint"], values["quality"], values["quality_images"]) == ("model.ckpt", True, 64)
@@ -46,6 +47,7 @@ def test_the_data_must_hold_a_batch_and_the_images_asked_for():
     (dict(precision="fp16", mode="train"), True),
     (dict(xla=True), True),
     (dict(precision="bf16", mode="input", data="shards"), False),
+    (dict(precision="bf16", agreement=False), False),
 ])
 def test_agreement_is_for_reduced_precision_and_xla(settings, agreement):
     assert quality_settings.wants_agreement(BenchmarkConfig(**settings)) is agreement
@@ -55,3 +57,9 @@ def test_the_untimed_pass_runs_an_epoch_with_quality_else_one_batch():
     assert quality_settings.untimed_images(BenchmarkConfig(batch_size=8, quality=True, data="d"), 100) == 100
     assert quality_settings.untimed_images(BenchmarkConfig(batch_size=8, precision="bf16"), 100) == 8
     assert quality_settings.untimed_images(BenchmarkConfig(batch_size=8, quality_images=24), 100) == 24
+
+
+def test_the_speed_only_twin_runs_no_untimed_pass():
+    config = BenchmarkConfig(precision="bf16", quality=True, data="shards", quality_images=16)
+    assert quality_settings.wants_untimed_pass(config)
+    assert not quality_settings.wants_untimed_pass(quality_settings.speed_only(config))

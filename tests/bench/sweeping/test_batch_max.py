@@ -2,6 +2,7 @@
 lines, rows and records of a search, Ctrl-C during one, and one real search on the CPU under a
 memory limit."""
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import pytest
 
 import bench
-from bench.core import batch_search
+from bench.core import batch_search, quality_settings
 from bench.core.batch_search import (
     FAILED,
     FIT,
@@ -104,6 +105,8 @@ def test_a_try_config_is_short_and_probe_free():
     tried = batch_max.try_config(config, 24, SearchSettings(try_burn_in=1, try_steps=3))
     assert (tried.batch_size, tried.burn_in, tried.num_batches) == (24, 1, 3)
     assert tried.peak_probe is False and tried.trace is None
+    bf16 = batch_max.try_config(dataclasses.replace(config, precision="bf16"), 24, SearchSettings())
+    assert not quality_settings.wants_untimed_pass(bf16)  # no agreement pass in a try
     assert batch_max.as_search(config).label == SEARCH
 
 
