@@ -52,6 +52,7 @@ from bench.core.limits import Limits
 from bench.core.quiet import Quiet
 from bench.processes import child_pipes as pipes
 from bench.processes import peers
+from bench.processes.memory_watch import MemoryWatch
 from bench.results import failures
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult, Failure
@@ -128,7 +129,8 @@ def run_in_child(
         pipes.LinePump(child.stdout, progress, show=lambda line: True),
         pipes.LinePump(child.stderr, sys.stderr, show=quiet.shows),
     ]
-    for thread in [reader, *pumps]:
+    watch = MemoryWatch(child.pid, limits.memory_bytes) if limits.memory_bytes else None
+    for thread in [reader, *pumps] + ([watch] if watch else []):
         thread.start()
     try:
         with contextlib.suppress(BrokenPipeError):  # a child that died at once
@@ -142,13 +144,19 @@ def run_in_child(
     finally:
         if child.poll() is None:
             _stop(child)
+        if watch is not None:
+            watch.stop()
         for thread in [reader, *pumps]:
             thread.join(timeout=STOP_GRACE_S)
     total_s = clock() - start
-    result = reader.result()
+    result = None if watch is not None and watch.over else reader.result()
     if result is None:
-        result = _result_without_record(config, environment, limits, reader, returncode, pumps[1], timed_out)
+        result = _result_without_record(
+            config, environment, limits, reader, returncode, pumps[1], timed_out, watch
+        )
         result.started_at = failures.utc_from_timestamp(spawned_at)
+    elif watch is not None:
+        result.failure = failures.under_memory_limit(result.failure, limits, watch.peak_bytes)
     _add_child_phases(result.phases_s, total_s)
     return result
 
@@ -161,14 +169,22 @@ def _result_without_record(
     returncode: int,
     stderr: pipes.LinePump,
     timed_out: bool,
+    watch: MemoryWatch | None,
 ) -> BenchmarkResult:
-    """The result of a child that wrote no record: stopped at its timeout, or failed (as it said
-    itself, or as its exit status tells); with the steps it streamed before it ended."""
-    if timed_out:
+    """The result of a child that wrote no record (or was stopped above its memory bound): over
+    the memory limit, stopped at its timeout, or failed (as it said itself, or as its exit status
+    tells, `failures.under_memory_limit` reading it under a memory bound); with the steps it
+    streamed before it ended."""
+    if watch is not None and watch.over:
+        failure = failures.over_memory_limit(limits, watch.peak_bytes, returncode, list(stderr.tail))
+    elif timed_out:
         return failures.timeout_result(
             config, environment, limits, reader.step_times_s, reader.burn_in_times_s
         )
-    failure = reader.failure or failures.from_exit(returncode, list(stderr.tail), limits)
+    else:
+        failure = reader.failure or failures.from_exit(returncode, list(stderr.tail), limits)
+        if watch is not None:
+            failure = failures.under_memory_limit(failure, limits, watch.peak_bytes)
     result = failures.failed_result(config, environment, failure)
     result.limits = limits
     result.measurement = partial_measurement(reader.step_times_s, reader.burn_in_times_s)
@@ -255,7 +271,7 @@ def main(result_fd: int) -> int:
     job = json.loads(sys.stdin.buffer.read())
     _die_with_parent(job["parent_pid"])
     limits = Limits.from_dict(job.get("limits"))
-    limits_lib.apply_memory_limit(limits.memory_bytes)  # before TensorFlow, so it counts all
+    limits_lib.apply_memory_backstop(limits.memory_bytes)  # before TensorFlow, so it counts all
     config = BenchmarkConfig.from_dict(job["config"])
     if faults.active():
         faults.stall(config)

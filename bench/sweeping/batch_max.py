@@ -5,8 +5,9 @@ Each try is one configuration run through `bench.processes.child.run_in_child` u
 short (`SearchSettings.try_burn_in` burn-in + `try_steps` measured steps, no peak probe): the cold
 step allocates what a step needs, so a try that gets through its steps fits. Which size comes
 next and when the search is over is `bench.core.batch_search`. A try that runs out of memory (failure
-kind 'oom': the GPU allocator, `--gpu-memory-limit`, or on the CPU the `--memory-limit` bound)
-does not fit; any other failure ends that search, reported as such, and the sweep goes on.
+kind 'oom': the GPU allocator, `--gpu-memory-limit`, or on the CPU a child stopped above the
+`--memory-limit` bound or crashed at it) does not fit; any other failure ends that search, whose
+answer is then the largest batch that fitted so far (the row says so), and the sweep goes on.
 The largest batch that fits is then run again with the sweep's own --burn-in, --num-batches and
 peak probe, so its row is as trustworthy as any other (a 2-step try's time is not).
 
@@ -185,10 +186,10 @@ class Runner:
 
     def _facts(self, config: BenchmarkConfig, tries: list[Try]) -> SearchFacts:
         """The search's result facts after `tries`: ended 'interrupted' while sizes are left; a
-        largest batch only when the search found its boundary or the cap (not after a failure)."""
+        largest batch once the search is over (after a failed try, the largest that fitted so far)."""
         over = batch_search.next_size(tries, self.settings) is None
         ended = batch_search.ending(tries, self.settings) if over else batch_search.ENDED_INTERRUPTED
-        found = ended in (batch_search.ENDED_BOUNDARY, batch_search.ENDED_CAP)
+        found = ended != batch_search.ENDED_INTERRUPTED
         return SearchFacts(
             ROLE_LARGEST,
             as_search(config).label,
