@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import bench
-from bench.core import batch_search
+from bench.core import batch_search, faults
 from bench.core.batch_search import (
     FAILED,
     FIT,
@@ -105,6 +105,66 @@ def test_what_a_try_counts_as(make_measured, make_failed):
     assert batch_max.outcome_of(killed) == Try(16, FAILED, "killed by signal 9 (SIGKILL)")
     error = make_failed(50, 4, "forward", Failure("error", "ValueError: bad"))
     assert batch_max.outcome_of(error).outcome == FAILED
+
+
+def test_a_search_bisects_over_fits_a_watch_stop_and_a_crash_under_a_bound(make_measured, make_failed):
+    """Scripted tries: up to 12 fits, 14 and 13 the watch stops above the bound, 16 crashes at
+    it; the crash is a no-fit like the others, so the search bisects to 12."""
+    bound = Limits(memory_bytes=2**30)
+    crash = failures.under_memory_limit(failures.from_exit(-11, []), bound, 2**29)
+    over = failures.over_memory_limit(bound, 2**30 + 2**20, -9, [])
+
+    def outcome(size):
+        if size <= 12:
+            return batch_max.outcome_of(make_measured(50, size, "forward", [0.1, 0.1]))
+        return batch_max.outcome_of(make_failed(50, size, "forward", crash if size == 16 else over))
+
+    tries = batch_search.run_search(outcome)
+    assert [(t.batch_size, t.outcome) for t in tries] == [
+        (1, FIT), (2, FIT), (4, FIT), (8, FIT), (16, NO_FIT), (12, FIT), (14, NO_FIT), (13, NO_FIT)
+    ]
+    assert (batch_search.largest_fit(tries), batch_search.ending(tries)) == (12, "boundary")
+
+
+@pytest.mark.slow  # fast: the rule and its words (the test below, test_batch_search)
+def test_a_try_that_fails_otherwise_stops_the_search_and_the_largest_so_far_is_measured(
+    run_bench, table_rows, tmp_path
+):
+    """Batch 2 raises a Python error (not memory): the search stops there, batch 1 (the largest
+    that fitted) is measured with the sweep's steps, the record keeps both tries, and the exit
+    status says something failed."""
+    output = tmp_path / "search.jsonl"
+    flags = "--batch max --image-size 32 --memory-limit 2GiB --device cpu --num-batches 3 --burn-in 1"
+    fault = {faults.ENV_VAR: "error:50:2:*"}
+    completed = run_bench(*flags.split(), "--no-peak-probe", "--output", str(output), small_network=True,
+                          env_extra=fault)
+    assert completed.returncode == 1, completed.stderr
+    *tries, largest = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [(t["config"]["batch_size"], t["status"]) for t in tries] == [(1, "ok"), (2, "failed")]
+    found = largest["batch_search"]
+    assert (found["largest"], found["ended"], len(found["tries"])) == (1, "failed", 2)
+    assert largest["status"] == "ok" and len(largest["step_times_s"]) == 3
+    (row,) = table_rows(completed.stdout)
+    assert row["Batch"] == "max 1 (so far)" and row["Status"].startswith("ok")
+    assert f"{SEARCH}: largest batch 1 so far (a try failed and the search stopped)" in completed.stdout
+
+
+def test_a_search_stopped_by_a_failed_try_answers_with_the_largest_so_far(make_measured, make_failed):
+    tries = (Try(1, FIT, "fits"), Try(2, FIT, "fits"), Try(4, FAILED, "error: ValueError: bad"))
+    runner = batch_max.Runner({})
+    facts = runner._facts(BenchmarkConfig(), list(tries))
+    assert (facts.largest, facts.ended, facts.batch_cell()) == (2, "failed", "max 2 (so far)")
+    result = make_measured(50, 2, "forward", [0.1] * 4)
+    result.batch_search = facts
+    head = report.summary_lines(result)[0]
+    assert head.endswith(
+        f"{SEARCH}: largest batch 2 so far (a try failed and the search stopped), 20.00 images/sec "
+        "(tries: 1, 2 fit; 4 failed (error: ValueError: bad))"
+    )
+    # Measured, yet the sweep's exit status says a try failed.
+    assert sweep.SweepOutcome([result], []).any_failed
+    result.batch_search = runner._facts(BenchmarkConfig(), [Try(1, FIT), Try(2, NO_FIT)])
+    assert not sweep.SweepOutcome([result], []).any_failed
 
 
 def test_a_try_config_is_short_and_probe_free():
