@@ -10,15 +10,16 @@ on its stdin (the configuration, the environment description, whether progress i
 spawned the child, the parent's pid); a fresh interpreter rather than a fork (forking a process
 that has started TensorFlow's thread pools is unsafe) or multiprocessing's spawn (which would
 re-import the CLI's `__main__`).
-The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), bounds its
-own memory when asked (`bench.core.limits`), measures in its own process and writes JSON lines to a
-pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`, `{"step_s": t}`) and
-at the end its result (`{"record": ...}`, the --output schema), or, when it must end at once
-(a lost peer, `bench.processes.peers`), why (`{"failure": ...}`). A record cut short by the child's
-death does not parse and counts as no result; the steps streamed before it are kept, so a child
-stopped at its --timeout, killed or crashed still leaves the steps it finished in its row's
-record. Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
-measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
+The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), sets its
+memory backstop under a --memory-limit (`bench.core.limits`; the parent watches its resident memory
+against the bound itself, `bench.processes.memory_watch`), measures in its own process and writes
+JSON lines to a pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`,
+`{"step_s": t}`) and at the end its result (`{"record": ...}`, the --output schema), or, when it
+must end at once (a lost peer, `bench.processes.peers`), why (`{"failure": ...}`). A record cut
+short by the child's death does not parse and counts as no result; the steps streamed before it are
+kept, so a child stopped at its --timeout, killed or crashed still leaves the steps it finished in
+its row's record. Nothing goes through files, so nothing is left behind however either process
+ends. Exit status 0 measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
 decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
 (progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
 lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for failure reports, and
@@ -84,16 +85,18 @@ def run_in_child(
       environment: the environment dict.
       quiet: what TensorFlow may print (the child inherits it).
       progress: stream the child's progress lines are copied to as they come (None: none).
-      limits: the child's bounds: its memory (it applies that itself), its wall time from its
-        start (then it is stopped, see `_stop`), the GPU memory cap.
+      limits: the child's bounds: its resident memory (watched from here, the child sets the
+        backstop), its wall time from its start (then it is stopped, see `_stop`), the GPU
+        memory cap.
       extra_env: variables added to the child's environment (a worker's TF_CONFIG).
       on_spawn: called with the child's Popen once it runs (`bench.processes.workers` stops peers with it).
 
     Returns:
-      The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
-      its --timeout) or a failed one built from its exit status and the tail of its stderr,
-      either with the steps it finished; phases_s gains 'total', 'teardown' and
-      'child_overhead'.
+      The child's own BenchmarkResult; or, when it wrote none or was stopped above its memory
+      bound, a failed one over the memory limit, a 'timeout' result (stopped at its --timeout)
+      or a failed one built from its exit status and the tail of its stderr, each with the steps
+      it finished (under a memory bound, a failure is worded by `failures.under_memory_limit`);
+      phases_s gains 'total', 'teardown' and 'child_overhead'.
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
