@@ -1,17 +1,17 @@
 """Test-only fault injection: makes chosen configurations fail on purpose, for real.
 
 BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE[:WORKER]', '*' matching
-anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND
-is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError), 'memoryerror' (Python's
+anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND is 'error'
+(a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError), 'memoryerror' (Python's
 MemoryError), 'kill' (the process SIGKILLs itself), 'segv' (it crashes with SIGSEGV) or 'grow' (it
 allocates and touches GROW_STEP_BYTES of NumPy memory after another until something stops it: a
-memory bound), all once the session is initialised; 'killstep' (SIGKILL right after measured
-step KILL_AFTER_STEP), 'errorstep' (a RuntimeError right after that step) or 'stall' (a child
-that never gets going: it sleeps before importing TensorFlow). 'kill', 'segv', 'grow', 'killstep'
-and 'stall' are for child processes only. KIND with '-once' ('kill-once') fails only the first process it
+memory bound), all once the session is initialised; 'killstep' (SIGKILL right after measured step
+KILL_AFTER_STEP), 'errorstep' (a RuntimeError right after that step) or 'stall' (a child that never
+gets going: it sleeps before importing TensorFlow). 'kill', 'segv', 'grow', 'killstep' and 'stall'
+are for child processes only. KIND with '-once' ('kill-once') fails only the first process it
 selects: that process creates the file named by BENCH_TEST_FAULT_ONCE, and later processes that
-find it run normally (how a test fails one of a configuration's repeated processes). A normal
-run checks `active()` once per configuration and goes no further.
+find it run normally (how a test fails one of a configuration's repeated processes). A normal run
+checks `active()` once per configuration and goes no further.
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ class RunFaults:
 
         Raises:
           RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom';
-        MemoryError for kind 'memoryerror'.
             MemoryError for kind 'memoryerror'.
         """
         for kind in self.at_start:
