@@ -298,7 +298,7 @@ def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tm
         "--batch max --image-size 224 --memory-limit 1.25GiB --device cpu --num-batches 1 --burn-in 0 "
         "--no-peak-probe"
     )
-    completed = run_bench(*flags.split(), "--output", str(output))
+    completed = run_bench(*flags.split(), "--output", str(output), timeout=1200)
     assert completed.returncode == 0, completed.stderr
     records = [json.loads(line) for line in output.read_text().splitlines()]
     *tries, largest = records
