@@ -76,11 +76,12 @@ def parse_size(text: str) -> int:
     return size
 
 
-def format_size(size_bytes: int) -> str:
-    """'6 GiB', '512 MiB', '1.5 GiB': the largest binary unit that leaves at least 1."""
+def format_size(size_bytes: int, digits: int = 4) -> str:
+    """'6 GiB', '512 MiB', '1.5 GiB': the largest binary unit that leaves at least 1, with at most
+    `digits` significant digits."""
     for unit, factor in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if size_bytes >= factor:
-            return f"{size_bytes / factor:.4g} {unit}"
+            return f"{size_bytes / factor:.{digits}g} {unit}"
     return f"{size_bytes} B"
 
 

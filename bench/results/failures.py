@@ -83,8 +83,18 @@ def over_limit_text(limits: Limits, on_gpu: bool = False, peak_bytes: int | None
     if not peak_bytes:
         return text
     if peak_bytes > limits.memory_bytes:
-        return text + f": peak {format_size(peak_bytes)} resident"
+        return text + f": peak {_above(peak_bytes, limits.memory_bytes)} resident"
     return text + f": an allocation failed at {format_size(peak_bytes)} resident"
+
+
+def _above(peak_bytes: int, bound_bytes: int) -> str:
+    """The peak with the digits that show it above the bound: '3.002 GiB', '3.0004 GiB' (not '3 GiB'
+    for a peak 0.4 MiB over a 3 GiB bound)."""
+    for digits in range(4, 10):
+        text = format_size(peak_bytes, digits)
+        if text != format_size(bound_bytes, digits):
+            return text
+    return f"{format_size(bound_bytes)} + {peak_bytes - bound_bytes} B"
 
 
 def over_memory_limit(

@@ -109,6 +109,11 @@ def test_a_child_stopped_above_the_bound_is_over_the_memory_limit_with_its_peak(
     again = failures.Failure(**stopped.to_dict())
     assert again == stopped
     assert "peak_bytes" not in failures.from_exit(1, []).to_dict()
+    # Just over the bound, the peak has the digits to show it.
+    just_over = ((3 * GIB + 2**19, "3.0005 GiB"), (3 * GIB + 2**10, "3.000001 GiB"),
+                 (3 * GIB + 1, "3 GiB + 1 B"))
+    for peak, words in just_over:
+        assert failures.over_memory_limit(BOUND, peak, -9, []).short.endswith(f": peak {words} resident")
 
 
 def _ended(how: str) -> failures.Failure | None:
