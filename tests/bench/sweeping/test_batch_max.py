@@ -167,6 +167,52 @@ def test_a_search_stopped_by_a_failed_try_answers_with_the_largest_so_far(make_m
     assert not sweep.SweepOutcome([result], []).any_failed
 
 
+class ScriptedRunner(batch_max.Runner):
+    """A Runner whose children are scripted: a real child cannot be made to fit in its short try
+    and not in its full run on demand. `fits(config)` says whether a run fits."""
+
+    def __init__(self, fits, make_measured, make_failed):
+        super().__init__({})
+        self.fits, self.make_measured, self.make_failed = fits, make_measured, make_failed
+        self.runs = []
+
+    def _run_child(self, config, progress):
+        self.runs.append((config.batch_size, config.num_batches))
+        if self.fits(config):
+            return self.make_measured(50, config.batch_size, "forward", [0.1] * config.num_batches)
+        over = failures.over_memory_limit(Limits(memory_bytes=2**30), 2**30 + 2**20, -9, [])
+        return self.make_failed(50, config.batch_size, "forward", over)
+
+
+def test_a_largest_batch_whose_full_run_does_not_fit_is_a_no_fit_and_the_search_goes_on(
+    make_measured, make_failed
+):
+    """Tries (2 steps) fit up to 12; full runs (10 steps) only up to 10, as a full run's peak probe
+    can make it: each full run over the bound is one more no-fit, and the search ends measuring 10."""
+    delivered = []
+
+    def fits(config):
+        return config.batch_size <= (12 if config.num_batches == 2 else 10)
+
+    runner = ScriptedRunner(fits, make_measured, make_failed)
+    runner.on_try = delivered.append
+    result = runner.run(BenchmarkConfig(batch_size=1, num_batches=10))
+    assert result.ok and result.config.batch_size == 10
+    full_runs = [size for size, steps in runner.runs if steps == 10]
+    assert full_runs == [12, 11, 10]
+    facts = result.batch_search
+    assert (facts.largest, facts.ended) == (10, "boundary")
+    fit, no = FIT, NO_FIT
+    assert [(t.batch_size, t.outcome) for t in facts.tries] == [
+        (1, fit), (2, fit), (4, fit), (8, fit), (16, no), (12, fit), (14, no), (13, no),
+        (12, no),  # its full run
+        (10, fit), (11, fit),
+        (11, no),  # its full run
+    ]
+    # Every run is recorded: the tries and the full runs that did not fit, in order.
+    assert [r.batch_search.tries[0] for r in delivered] == list(facts.tries)
+
+
 def test_a_try_config_is_short_and_probe_free():
     config = BenchmarkConfig(batch_size=1, num_batches=100, burn_in=10, trace="t.json")
     tried = batch_max.try_config(config, 24, SearchSettings(try_burn_in=1, try_steps=3))
