@@ -14,11 +14,11 @@ developed on, TensorFlow 2.21; see benchmarks/memory_watch.py and benchmarks/REA
 - RLIMIT_DATA (the bound until now) counts reserved writable address space, and an allocation
   beyond it fails inside whatever asked for it. TensorFlow's allocator reports that cleanly, but
   oneDNN's and Eigen's buffers do not check every allocation: the same too-big configuration was a
-  clean out-of-memory row in one run and a SIGSEGV in the next, and a crash ended `--batch max`.
-  It is kept as a backstop only (`bench.core.limits.backstop_bytes`, twice the bound), far enough
-  above it that the watch stops a child first, so that a runaway the watch misses (its thread not
-  scheduled on a starved machine) still cannot take the machine's memory; a crash at the backstop
-  reads 'crashed at the memory bound (SIGSEGV): most likely out of memory'.
+  clean out-of-memory row in one run and a SIGSEGV in the next, and a crash ended `--batch max`. It
+  is kept as a backstop only (`bench.core.limits.apply_memory_backstop`: twice the bound), far
+  enough above it that the watch stops a child first, so that a runaway the watch misses (its
+  thread not scheduled on a starved machine) still cannot take the machine's memory; a crash at the
+  backstop reads 'crashed at the memory bound (SIGSEGV): most likely out of memory'.
 - A cgroup v2 `memory.max` would be exact, but needs a delegated cgroup with the memory controller
   enabled; this machine's cgroup v2 hierarchy has no controllers (memory is on cgroup v1) and a
   user's machine often gives no delegated cgroup either. The watch needs only /proc.
@@ -26,9 +26,11 @@ developed on, TensorFlow 2.21; see benchmarks/memory_watch.py and benchmarks/REA
 How far a child can overshoot: what it touches between two reads (`POLL_S`) plus what it touches
 while the kill lands; measured 0.3 to 15 MiB here for a NumPy child touching fresh memory as fast
 as it can (0.1 to 1.1 GiB/s, in chunks of 16 MiB to one 2 GiB allocation), more on a machine so
-loaded that the parent's thread waits to be scheduled. The watch costs one read of a small /proc
-file per poll (16 us on an idle core): the parent used 0.010 CPU seconds per second of a child's
-run with it, 0.0001 without (1% of one core), on the 2-core machine under a load of about 12.
+loaded that the parent's thread waits to be scheduled; resnet_v2_50's tries over a 3 GiB bound (64
+px, batch 3089 to 4096) were stopped 0.05 to 8 MiB over it. The watch costs one read of a small
+/proc file per poll (16 us on an idle core): the parent used 0.010 CPU seconds per second of a
+child's run with it, 0.0001 without (1% of one core), on the 2-core machine under a load of about
+12.
 """
 
 from __future__ import annotations
