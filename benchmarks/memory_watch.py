@@ -4,7 +4,8 @@ can go over the bound before it is stopped (issue 32).
 Two measurements:
 
 - cost: the same configuration run in a child process (`bench.processes.child.run_in_child`),
-  alternately without a memory bound and under one it never reaches (so the watch reads the
+  alternately without a memory bound and under one it never reaches (each side first in every
+  other round) (so the watch reads the
   child's /proc/PID/status every `POLL_S` for the whole run), for several rounds. Printed per
   round: each side's mean measured step time and their ratio (bound on / off), then the median
   ratio, and the parent's CPU time per second of the child's run on each side (the watch's own
@@ -85,8 +86,12 @@ def cost(args: argparse.Namespace) -> None:
           f"{format_size(bound.memory_bytes)} (never reached), poll every {memory_watch.POLL_S * 1000:g} ms")
     ratios, cpu_off, cpu_on = [], [], []
     for round_index in range(1, args.rounds + 1):
-        off, off_cpu = one_run(configs[0], environment, Limits())
-        on, on_cpu = one_run(configs[0], environment, bound)
+        if round_index % 2:  # each side first in every other round, so a drift in load cancels out
+            off, off_cpu = one_run(configs[0], environment, Limits())
+            on, on_cpu = one_run(configs[0], environment, bound)
+        else:
+            on, on_cpu = one_run(configs[0], environment, bound)
+            off, off_cpu = one_run(configs[0], environment, Limits())
         ratios.append(on / off)
         cpu_off.append(off_cpu)
         cpu_on.append(on_cpu)
