@@ -28,9 +28,9 @@ while the kill lands; measured 0.3 to 15 MiB here for a NumPy child touching fre
 as it can (0.1 to 1.1 GiB/s, in chunks of 16 MiB to one 2 GiB allocation), more on a machine so
 loaded that the parent's thread waits to be scheduled; resnet_v2_50's tries over a 3 GiB bound (64
 px, batch 3089 to 4096) were stopped 0.05 to 8 MiB over it. The watch costs one read of a small
-/proc file per poll (16 us on an idle core): the parent used 0.010 CPU seconds per second of a
-child's run with it, 0.0001 without (1% of one core), on the 2-core machine under a load of about
-12.
+/proc file per poll (16 us on an idle core): the parent used 0.010 to 0.018 CPU seconds per second
+of a child's run with it, 0.0001 to 0.0003 without (1 to 1.8% of one core), on the shared 2-core
+machine; the child's step times did not move beyond that machine's noise (tens of percent).
 """
 
 from __future__ import annotations
