@@ -213,11 +213,11 @@ def test_a_largest_batch_whose_full_run_does_not_fit_is_a_no_fit_and_the_search_
     assert [r.batch_search.tries[0] for r in delivered] == list(facts.tries)
 
 
-def test_a_try_config_is_short_and_probe_free():
+def test_a_try_config_is_short_with_the_sweeps_peak_probe():
     config = BenchmarkConfig(batch_size=1, num_batches=100, burn_in=10, trace="t.json")
     tried = batch_max.try_config(config, 24, SearchSettings(try_burn_in=1, try_steps=3))
     assert (tried.batch_size, tried.burn_in, tried.num_batches) == (24, 1, 3)
-    assert tried.peak_probe is False and tried.trace is None
+    assert tried.peak_probe is config.peak_probe and tried.trace is None
     assert batch_max.as_search(config).label == SEARCH
 
 
