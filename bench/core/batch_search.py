@@ -3,10 +3,13 @@
 Pure decision logic, no processes and no TensorFlow (`bench.sweeping.batch_max` runs the tries). The search
 grows the batch by doubling from `SearchSettings.start` until a try does not fit, then bisects
 between the largest size that fitted and the smallest that did not, until they are neighbours.
-"Does not fit" is an out-of-memory failure; any other failure (an error, a signal, a timeout)
-ends the search at once, since a larger batch tells nothing more. The cap ends a search in which
-everything fits. Sizes are assumed monotonic (what fits at n fits below n): a fit above the
-smallest no-fit (a flaky try) is not used as a lower bound, so the search still ends.
+"Does not fit" is an out-of-memory failure: the allocator's error, or under `--memory-limit` a
+child stopped above the bound or crashed at it (`bench.results.failures.under_memory_limit`).
+Any other failure (a Python error, another signal, a timeout) ends the search at once, since a
+larger batch tells nothing more; the largest size that fitted until then is still its answer
+(`largest_fit`), measured like any other. The cap ends a search in which everything fits.
+Sizes are assumed monotonic (what fits at n fits below n): a fit above the smallest no-fit (a
+flaky try) is not used as a lower bound, so the search still ends.
 
 The typed facts a record keeps about its search (`SearchFacts`, the record's "batch_search" key)
 live here too.
@@ -27,7 +30,7 @@ OUTCOMES = (FIT, NO_FIT, FAILED)
 ENDED_BOUNDARY = "boundary"  # the largest fit and the smallest no-fit are neighbours
 ENDED_CAP = "cap"  # everything up to the cap fitted
 ENDED_NONE_FITS = "none fits"  # the smallest size tried did not fit, and nothing smaller is left
-ENDED_FAILED = "failed"  # a try failed otherwise
+ENDED_FAILED = "failed"  # a try failed otherwise (the largest fit so far, if any, is the answer)
 ENDED_INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM stopped it
 
 # Roles of a record in a search: one record per try, then one for the search's result.
@@ -206,12 +209,13 @@ class SearchFacts:
     ended: str | None = None
 
     def batch_cell(self) -> str:
-        """The table's Batch cell: 'max 37', 'max 65536 (cap)', 'max' (none found), '8 (try)'."""
+        """The table's Batch cell: 'max 37', 'max 65536 (cap)', 'max 8 (so far)' (a try failed
+        otherwise), 'max' (none found), '8 (try)'."""
         if self.role == ROLE_TRY:
             return f"{self.tries[0].batch_size} (try)"
         if self.largest is None:
             return "max"
-        return f"max {self.largest}" + (" (cap)" if self.ended == ENDED_CAP else "")
+        return f"max {self.largest}" + {ENDED_CAP: " (cap)", ENDED_FAILED: " (so far)"}.get(self.ended, "")
 
     def to_dict(self) -> dict:
         """JSON-ready dict: a try's own fields flat beside its index, or the search's result."""

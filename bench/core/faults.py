@@ -1,15 +1,17 @@
 """Test-only fault injection: makes chosen configurations fail on purpose, for real.
 
 BENCH_TEST_FAULT holds comma-separated specs 'KIND:DEPTH:BATCH:MODE[:WORKER]', '*' matching
-anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND
-is 'error' (a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError) or 'kill' (the process
-SIGKILLs itself), all once the session is initialised; 'killstep' (SIGKILL right after measured
-step KILL_AFTER_STEP), 'errorstep' (a RuntimeError right after that step) or 'stall' (a child
-that never gets going: it sleeps before importing TensorFlow). 'kill', 'killstep' and 'stall'
+anything (WORKER: the task index in TF_CONFIG, so one worker of several can fail); KIND is 'error'
+(a RuntimeError), 'oom' (TensorFlow's ResourceExhaustedError), 'memoryerror' (Python's
+MemoryError), 'kill' (the process SIGKILLs itself), 'segv' (it crashes with SIGSEGV) or 'grow' (it
+allocates and touches GROW_STEP_BYTES of NumPy memory after another until something stops it: a
+memory bound), all once the session is initialised; 'killstep' (SIGKILL right after measured step
+KILL_AFTER_STEP), 'errorstep' (a RuntimeError right after that step) or 'stall' (a child that never
+gets going: it sleeps before importing TensorFlow). 'kill', 'segv', 'grow', 'killstep' and 'stall'
 are for child processes only. KIND with '-once' ('kill-once') fails only the first process it
 selects: that process creates the file named by BENCH_TEST_FAULT_ONCE, and later processes that
-find it run normally (how a test fails one of a configuration's repeated processes). A normal
-run checks `active()` once per configuration and goes no further.
+find it run normally (how a test fails one of a configuration's repeated processes). A normal run
+checks `active()` once per configuration and goes no further.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from bench.core.config import BenchmarkConfig
 ENV_VAR = "BENCH_TEST_FAULT"
 # The measured step after which 'killstep' kills the process.
 KILL_AFTER_STEP = 2
+# What 'grow' allocates at a time.
+GROW_STEP_BYTES = 256 * 2**20
 ONCE_ENV_VAR = "BENCH_TEST_FAULT_ONCE"
 ONCE = "-once"
 
@@ -74,7 +78,8 @@ class RunFaults:
         """Fails on purpose as the selected start kinds say ('-once' kinds in the first process only).
 
         Raises:
-          RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
+          RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom';
+            MemoryError for kind 'memoryerror'.
         """
         for kind in self.at_start:
             if kind.endswith(ONCE):
@@ -83,6 +88,12 @@ class RunFaults:
                 kind = kind[: -len(ONCE)]
             if kind == "kill":
                 kill_now()
+            if kind == "segv":
+                os.kill(os.getpid(), signal.SIGSEGV)
+            if kind == "grow":
+                grow_until_stopped()
+            if kind == "memoryerror":
+                raise MemoryError("injected by BENCH_TEST_FAULT")
             if kind == "oom":
                 import tensorflow as tf
 
@@ -113,6 +124,16 @@ def for_run(config: BenchmarkConfig) -> RunFaults | None:
     return RunFaults(config.label, at_start, after)
 
 
+def grow_until_stopped() -> None:
+    """Allocates and touches GROW_STEP_BYTES of memory after another, for good (until a bound stops
+    the process, or the allocation fails)."""
+    import numpy as np
+
+    held = []
+    while True:
+        held.append(np.ones(GROW_STEP_BYTES // 8))
+
+
 def kill_now() -> None:
     """SIGKILLs this process."""
     os.kill(os.getpid(), signal.SIGKILL)
@@ -122,7 +143,8 @@ def inject(config: BenchmarkConfig) -> None:
     """Fails on purpose when a BENCH_TEST_FAULT spec selects `config` (its start kinds).
 
     Raises:
-      RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom'.
+      RuntimeError: for kind 'error'; tf.errors.ResourceExhaustedError for kind 'oom';
+        MemoryError for kind 'memoryerror'.
     """
     faults = for_run(config)
     if faults is not None:

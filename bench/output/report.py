@@ -93,7 +93,10 @@ def _batch_search_line(result: BenchmarkResult) -> str:
         if facts.ended == batch_search.ENDED_FAILED:
             return head + f"the search stopped at a failure ({tried})"
         return head + f"interrupted ({tried})"
-    cap = " (the cap: larger batches were not tried)" if facts.ended == batch_search.ENDED_CAP else ""
+    cap = {
+        batch_search.ENDED_CAP: " (the cap: larger batches were not tried)",
+        batch_search.ENDED_FAILED: " so far (a try failed and the search stopped)",
+    }.get(facts.ended, "")
     if result.ok:
         return (
             head

@@ -232,7 +232,8 @@ def footnotes(results: Sequence[BenchmarkResult], not_run: Sequence[BenchmarkCon
         )
     if any(result.batch_search is not None for result in results):
         lines.append(
-            "Batch max N: the largest batch that fits (--batch max), measured with the sweep's steps; "
+            "Batch max N: the largest batch that fits (--batch max), measured with the sweep's steps "
+            "('(so far)': a try failed otherwise than out of memory and stopped the search); "
             "the tries are listed above and in the records."
         )
     if any(result.config.data_parallel for result in results):

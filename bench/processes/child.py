@@ -10,15 +10,16 @@ on its stdin (the configuration, the environment description, whether progress i
 spawned the child, the parent's pid); a fresh interpreter rather than a fork (forking a process
 that has started TensorFlow's thread pools is unsafe) or multiprocessing's spawn (which would
 re-import the CLI's `__main__`).
-The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), bounds its
-own memory when asked (`bench.core.limits`), measures in its own process and writes JSON lines to a
-pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`, `{"step_s": t}`) and
-at the end its result (`{"record": ...}`, the --output schema), or, when it must end at once
-(a lost peer, `bench.processes.peers`), why (`{"failure": ...}`). A record cut short by the child's
-death does not parse and counts as no result; the steps streamed before it are kept, so a child
-stopped at its --timeout, killed or crashed still leaves the steps it finished in its row's
-record. Nothing goes through files, so nothing is left behind however either process ends. Exit status 0
-measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
+The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), sets its
+memory backstop under a --memory-limit (`bench.core.limits`; the parent watches its resident memory
+against the bound itself, `bench.processes.memory_watch`), measures in its own process and writes
+JSON lines to a pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`,
+`{"step_s": t}`) and at the end its result (`{"record": ...}`, the --output schema), or, when it
+must end at once (a lost peer, `bench.processes.peers`), why (`{"failure": ...}`). A record cut
+short by the child's death does not parse and counts as no result; the steps streamed before it are
+kept, so a child stopped at its --timeout, killed or crashed still leaves the steps it finished in
+its row's record. Nothing goes through files, so nothing is left behind however either process
+ends. Exit status 0 measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
 decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
 (progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
 lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for failure reports, and
@@ -52,6 +53,7 @@ from bench.core.limits import Limits
 from bench.core.quiet import Quiet
 from bench.processes import child_pipes as pipes
 from bench.processes import peers
+from bench.processes.memory_watch import MemoryWatch
 from bench.results import failures
 from bench.results.measurement import partial_measurement
 from bench.results.result import BenchmarkResult, Failure
@@ -85,8 +87,9 @@ def run_in_child(
       environment: the environment dict.
       quiet: what TensorFlow may print (the child inherits it).
       progress: stream the child's progress lines are copied to as they come (None: none).
-      limits: the child's bounds: its memory (it applies that itself), its wall time from its
-        start (then it is stopped, see `_stop`), the GPU memory cap.
+      limits: the child's bounds: its resident memory (watched from here, the child sets the
+        backstop), its wall time from its start (then it is stopped, see `_stop`), the GPU
+        memory cap.
       extra_env: variables added to the child's environment (a worker's TF_CONFIG and GPUs); the
         child sees the first `config.num_devices` GPUs (CUDA_VISIBLE_DEVICES, none on the CPU)
         unless it says otherwise.
@@ -95,10 +98,11 @@ def run_in_child(
         the same process (`bench.processes.loopback`'s nsenter).
 
     Returns:
-      The child's own BenchmarkResult; or, when it wrote none, a 'timeout' result (stopped at
-      its --timeout) or a failed one built from its exit status and the tail of its stderr,
-      either with the steps it finished; phases_s gains 'total', 'teardown' and
-      'child_overhead'.
+      The child's own BenchmarkResult; or, when it wrote none or was stopped above its memory
+      bound, a failed one over the memory limit, a 'timeout' result (stopped at its --timeout)
+      or a failed one built from its exit status and the tail of its stderr, each with the steps
+      it finished (under a memory bound, a failure is worded by `failures.under_memory_limit`);
+      phases_s gains 'total', 'teardown' and 'child_overhead'.
 
     Raises:
       KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
@@ -138,7 +142,8 @@ def run_in_child(
         pipes.LinePump(child.stdout, progress, show=lambda line: True),
         pipes.LinePump(child.stderr, sys.stderr, show=quiet.shows),
     ]
-    for thread in [reader, *pumps]:
+    watch = MemoryWatch(child.pid, limits.memory_bytes) if limits.memory_bytes else None
+    for thread in [reader, *pumps] + ([watch] if watch else []):
         thread.start()
     try:
         with contextlib.suppress(BrokenPipeError):  # a child that died at once
@@ -152,13 +157,19 @@ def run_in_child(
     finally:
         if child.poll() is None:
             _stop(child)
+        if watch is not None:
+            watch.stop()
         for thread in [reader, *pumps]:
             thread.join(timeout=STOP_GRACE_S)
     total_s = clock() - start
-    result = reader.result()
+    result = None if watch is not None and watch.over else reader.result()
     if result is None:
-        result = _result_without_record(config, environment, limits, reader, returncode, pumps[1], timed_out)
+        result = _result_without_record(
+            config, environment, limits, reader, returncode, pumps[1], timed_out, watch
+        )
         result.started_at = failures.utc_from_timestamp(spawned_at)
+    elif watch is not None:
+        result.failure = failures.under_memory_limit(result.failure, limits, watch.peak_bytes)
     _add_child_phases(result.phases_s, total_s)
     return result
 
@@ -171,14 +182,22 @@ def _result_without_record(
     returncode: int,
     stderr: pipes.LinePump,
     timed_out: bool,
+    watch: MemoryWatch | None,
 ) -> BenchmarkResult:
-    """The result of a child that wrote no record: stopped at its timeout, or failed (as it said
-    itself, or as its exit status tells); with the steps it streamed before it ended."""
-    if timed_out:
+    """The result of a child that wrote no record (or was stopped above its memory bound): over
+    the memory limit, stopped at its timeout, or failed (as it said itself, or as its exit status
+    tells, `failures.under_memory_limit` reading it under a memory bound); with the steps it
+    streamed before it ended."""
+    if watch is not None and watch.over:
+        failure = failures.over_memory_limit(limits, watch.peak_bytes, returncode, list(stderr.tail))
+    elif timed_out:
         return failures.timeout_result(
             config, environment, limits, reader.step_times_s, reader.burn_in_times_s
         )
-    failure = reader.failure or failures.from_exit(returncode, list(stderr.tail), limits)
+    else:
+        failure = reader.failure or failures.from_exit(returncode, list(stderr.tail), limits)
+        if watch is not None:
+            failure = failures.under_memory_limit(failure, limits, watch.peak_bytes)
     result = failures.failed_result(config, environment, failure)
     result.limits = limits
     result.measurement = partial_measurement(reader.step_times_s, reader.burn_in_times_s)
@@ -265,7 +284,7 @@ def main(result_fd: int) -> int:
     job = json.loads(sys.stdin.buffer.read())
     _die_with_parent(job["parent_pid"])
     limits = Limits.from_dict(job.get("limits"))
-    limits_lib.apply_memory_limit(limits.memory_bytes)  # before TensorFlow, so it counts all
+    limits_lib.apply_memory_backstop(limits.memory_bytes)  # before TensorFlow, so it counts all
     config = BenchmarkConfig.from_dict(job["config"])
     if faults.active():
         faults.stall(config)

@@ -215,13 +215,8 @@ def _chief_result(
     if failed is not None:
         cause = results[failed].failure if results[failed] is not None else None
         what = cause.message if cause else "ended without a result"
-        failure = Failure(
-            cause.kind if cause else "exit",
-            f"worker {failed} ({addresses[failed]}) failed: {what}; the other workers were stopped",
-            exit_code=cause.exit_code if cause else None,
-            signal=cause.signal if cause else None,
-            details=cause.details if cause else [],
-        )
+        message = f"worker {failed} ({addresses[failed]}) failed: {what}; the other workers were stopped"
+        failure = dataclasses.replace(cause, message=message) if cause else Failure("exit", message)
         result = failures.failed_result(config, environment, failure)
         if results[0] is not None:  # the chief's phases and the steps it finished before the stop
             result.phases_s = dict(results[0].phases_s)

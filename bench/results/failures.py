@@ -5,6 +5,7 @@ No TensorFlow import: a TensorFlow error is recognised through the module alread
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import signal
@@ -27,6 +28,9 @@ _OUT_OF_MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory
 # primitive, in file .../mkl_fused_batch_norm_op.cc:1188", raised as AbortedError. Seen on CPUs
 # where oneDNN's rewrites are on (TF_ENABLE_ONEDNN_OPTS=1) under a memory bound.
 _ONEDNN_OUT_OF_MEMORY = re.compile(r"received an exception:\s*Status: 1,")
+# Signals a child dies of when an allocation failed where nothing checks it: a write through the
+# null pointer it got (SIGSEGV, SIGBUS), or C++ terminating on it without a message (SIGABRT).
+_CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
 
 
 def utc_now() -> str:
@@ -42,16 +46,17 @@ def utc_from_timestamp(seconds: float) -> str:
 def from_exception(error: BaseException, limits: Limits = Limits(), device: str | None = None) -> Failure:
     """Describes an exception: kind 'oom' for out-of-memory errors, else 'error'.
 
-    An out-of-memory error under a memory bound names it (`Failure.limit`): the GPU bound for
-    an allocation on a GPU (TensorFlow's allocator names the device; XLA's compiled code does not,
-    its out-of-memory error on a GPU run is the GPU's), the child's memory bound otherwise.
+    An out-of-memory error under a memory bound names it (`Failure.limit`, and the message
+    `over_limit_text` words): the GPU bound for an allocation on a GPU (TensorFlow's allocator
+    names the device; XLA's compiled code does not, its out-of-memory error on a GPU run is the
+    GPU's), the child's memory bound otherwise (whose peak its parent adds, `under_memory_limit`).
     `device` is the configuration's ('gpu' or 'cpu'; None: unknown).
 
     Returns:
       A Failure whose message is the exception type and the first line of its message that names
       the cause (for TensorFlow's graph-execution errors, the op's error such as 'OOM when
       allocating tensor ...', not 'Graph execution error:'; see slim_resnet.support.quiet.error_summary),
-      with the traceback's last lines as details.
+      or the bound it went over, with the traceback's last lines as details.
     """
     details = traceback.format_exception(type(error), error, error.__traceback__)
     tail = "".join(details).splitlines()[-TAIL_LINES:]
@@ -59,7 +64,9 @@ def from_exception(error: BaseException, limits: Limits = Limits(), device: str 
         return Failure(kind="error", message=error_summary(error), details=tail)
     text = str(error)
     on_gpu = "device:GPU" in text or "GPU_" in text or (device == "gpu" and _XLA_OUT_OF_MEMORY in text)
-    return Failure(kind="oom", message=error_summary(error), details=tail, limit=limit_hit(limits, on_gpu))
+    limit = limit_hit(limits, on_gpu)
+    message = over_limit_text(limits, on_gpu) if limit else error_summary(error)
+    return Failure(kind="oom", message=message, details=tail, limit=limit)
 
 
 # XLA's allocation failure (its BufferAssignment or run time), which names no device.
@@ -71,6 +78,89 @@ def limit_hit(limits: Limits, on_gpu: bool = False) -> str | None:
     if on_gpu:
         return f"GPU memory limit {format_size(limits.gpu_memory_bytes)}" if limits.gpu_memory_bytes else None
     return limits.memory_text() or None
+
+
+def over_limit_text(limits: Limits, on_gpu: bool = False, peak_bytes: int | None = None) -> str:
+    """The row of a configuration that needed more than its bound: 'over the memory limit (3 GiB):
+    peak 3.01 GiB resident' (stopped above it), 'over the memory limit (3 GiB): an allocation
+    failed at 2.5 GiB resident' (one that would have taken it over failed at the backstop),
+    'over the GPU memory limit (16 GiB)'."""
+    if on_gpu:
+        return f"over the GPU memory limit ({format_size(limits.gpu_memory_bytes)})"
+    text = f"over the memory limit ({format_size(limits.memory_bytes)})"
+    if not peak_bytes:
+        return text
+    if peak_bytes > limits.memory_bytes:
+        return text + f": peak {_above(peak_bytes, limits.memory_bytes)} resident"
+    return text + f": an allocation failed at {format_size(peak_bytes)} resident"
+
+
+def _above(peak_bytes: int, bound_bytes: int) -> str:
+    """The peak with the digits that show it above the bound: '3.002 GiB', '3.0004 GiB' (not '3 GiB'
+    for a peak 0.4 MiB over a 3 GiB bound)."""
+    for digits in range(4, 10):
+        text = format_size(peak_bytes, digits)
+        if text != format_size(bound_bytes, digits):
+            return text
+    return f"{format_size(bound_bytes)} + {peak_bytes - bound_bytes} B"
+
+
+def over_memory_limit(
+    limits: Limits, peak_bytes: int | None, returncode: int, stderr_tail: list[str]
+) -> Failure:
+    """The failure of a child its parent stopped above --memory-limit (`bench.processes.memory_watch`).
+
+    Args:
+      limits: the bounds it ran under.
+      peak_bytes: the most resident memory it was seen holding.
+      returncode: its exit status (-9: the watch's SIGKILL).
+      stderr_tail: the last lines of its stderr.
+    """
+    number = -returncode if returncode < 0 else None
+    return Failure(
+        "oom",
+        over_limit_text(limits, peak_bytes=peak_bytes),
+        returncode,
+        number,
+        list(stderr_tail),
+        limits.memory_text(),
+        peak_bytes,
+    )
+
+
+def under_memory_limit(failure: Failure | None, limits: Limits, peak_bytes: int | None) -> Failure | None:
+    """How a child's failure reads when --memory-limit was active and its watch did not stop it.
+
+    An out-of-memory failure at the host's bound (TensorFlow's error, MemoryError, C++'s
+    std::bad_alloc: the RLIMIT_DATA backstop, `bench.core.limits`) is 'over the memory limit
+    (N GiB)' with the peak; a crash (SIGSEGV, SIGBUS, SIGABRT: an allocation that failed where
+    nothing checks it) is 'crashed at the memory bound (SIGSEGV): most likely out of memory',
+    kind 'oom' too. Anything else (a Python error, SIGKILL from elsewhere, the GPU's own bound) is
+    left as it is.
+
+    Args:
+      failure: what the child reported or its exit status told (None: it did not fail).
+      limits: the bounds it ran under.
+      peak_bytes: the most resident memory its watch saw it hold.
+
+    Returns:
+      The failure as the row and record show it.
+    """
+    if failure is None or limits.memory_bytes is None:
+        return failure
+    if failure.kind == "oom" and failure.limit == limits.memory_text():
+        return dataclasses.replace(
+            failure, message=over_limit_text(limits, peak_bytes=peak_bytes), peak_bytes=peak_bytes
+        )
+    if failure.kind == "signal" and failure.signal in _CRASH_SIGNALS:
+        name = signal.Signals(failure.signal).name
+        message = f"crashed at the memory bound ({name}): most likely out of memory"
+        details = [failure.message, *failure.details]
+        limit = limits.memory_text()
+        return dataclasses.replace(
+            failure, kind="oom", message=message, details=details, limit=limit, peak_bytes=peak_bytes
+        )
+    return failure
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
@@ -95,9 +185,9 @@ def from_exit(returncode: int, stderr_tail: list[str], limits: Limits = Limits()
 
     Returns:
       A Failure of kind 'oom' when it ran out of memory under a memory bound outside
-      TensorFlow's allocator (e.g. a MemoryError while importing, or C++'s std::bad_alloc),
-      'signal' ('killed by signal 9 (SIGKILL)', plus the fatal log line if there was one) or
-      'exit' (its last stderr line, or 'exited with status N').
+      TensorFlow's allocator (e.g. a MemoryError while importing, or C++'s std::bad_alloc;
+      `under_memory_limit` words it), 'signal' ('killed by signal 9 (SIGKILL)', plus the fatal
+      log line if there was one) or 'exit' (its last stderr line, or 'exited with status N').
     """
     meaningful = [line.strip() for line in stderr_tail if line.strip()]
     out_of_memory = [line for line in meaningful if any(sign in line for sign in _OUT_OF_MEMORY_SIGNS)]

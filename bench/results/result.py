@@ -38,7 +38,11 @@ class Failure:
       exit_code: the child process's exit status, when it ran in one.
       signal: the signal number that ended the child, if any.
       details: further lines (the tail of the child's stderr, a traceback's last lines).
-      limit: the bound that was hit, in words ('memory limit 6 GiB'), when one was.
+      limit: the bound that was hit, in words ('memory limit 6 GiB'), when one was; an 'oom'
+        failure under a bound then says so in its message ('over the memory limit (6 GiB): peak
+        6.01 GiB resident', `bench.results.failures` words it).
+      peak_bytes: the most memory the process was seen holding when it went over a memory bound
+        (its resident memory, `bench.processes.memory_watch`), when known.
     """
 
     kind: str
@@ -47,21 +51,24 @@ class Failure:
     signal: int | None = None
     details: list[str] = dataclasses.field(default_factory=list)
     limit: str | None = None
+    peak_bytes: int | None = None
 
     @property
     def short(self) -> str:
         """What the table's status column shows."""
         if self.kind == "oom":
-            return f"OOM ({self.limit})" if self.limit else "OOM"
+            return self.message if self.limit else "OOM"
         if self.kind in ("signal", "interrupted", "timeout", "peer"):
             return self.message
         return f"error: {self.message}"
 
     def to_dict(self) -> dict:
-        """JSON-ready dict ('limit' only when a bound was hit, so older records keep their keys)."""
+        """JSON-ready dict ('limit' and 'peak_bytes' only when known, so older records keep their
+        keys)."""
         values = dataclasses.asdict(self)
-        if values["limit"] is None:
-            del values["limit"]
+        for optional in ("limit", "peak_bytes"):
+            if values[optional] is None:
+                del values[optional]
         return values
 
 

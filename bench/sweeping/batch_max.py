@@ -2,13 +2,18 @@
 child processes, then measured like any configuration.
 
 Each try is one configuration run through `bench.processes.child.run_in_child` under the sweep's limits,
-short (`SearchSettings.try_burn_in` burn-in + `try_steps` measured steps, no peak probe): the cold
+short (`SearchSettings.try_burn_in` burn-in + `try_steps` measured steps; the peak probe when the
+sweep has one, since its memory is part of what the full run holds): the cold
 step allocates what a step needs, so a try that gets through its steps fits. Which size comes
 next and when the search is over is `bench.core.batch_search`. A try that runs out of memory (failure
-kind 'oom': the GPU allocator, `--gpu-memory-limit`, or on the CPU the `--memory-limit` bound)
-does not fit; any other failure ends that search, reported as such, and the sweep goes on.
+kind 'oom': the GPU allocator, `--gpu-memory-limit`, or on the CPU a child stopped above the
+`--memory-limit` bound or crashed at it) does not fit; any other failure ends that search, whose
+answer is then the largest batch that fitted so far (the row says so), and the sweep goes on.
 The largest batch that fits is then run again with the sweep's own --burn-in, --num-batches and
-peak probe, so its row is as trustworthy as any other (a 2-step try's time is not).
+peak probe, so its row is as trustworthy as any other (a 2-step try's time is not). If that full
+run does not fit (the peak probe's memory, or a boundary a few MiB wide that one run crosses and
+the next does not), it counts as a no-fit of that size, delivered as one more try, and the search
+goes on below it: a search that found a batch that fits ends with one measured.
 
 Every try is delivered as a record as soon as it ends (the record's "batch_search" says
 {"role": "try", ...}); the search's result is one more record ({"role": "largest", ...} with
@@ -99,14 +104,16 @@ def header_lines(settings: SearchSettings, limits: Limits) -> list[str]:
 
 
 def try_config(config: BenchmarkConfig, batch_size: int, settings: SearchSettings) -> BenchmarkConfig:
-    """One try of `config`'s search: the batch size, short, no peak probe, trace, breakdown or untimed
-    pass (the quality and agreement passes run on the largest batch's measured run only)."""
+    """One try of `config`'s search: the batch size, short, no trace, breakdown or untimed pass (the
+    quality and agreement passes run on the largest batch's measured run only); the peak probe as
+    the sweep has it (it runs first in the same process, and a try must hold what the full run
+    will: without it, the issue's 3 GiB search found 2902 whose full run went over by 2 MiB, then
+    2900, 2899...)."""
     return dataclasses.replace(
         speed_only(config),
         batch_size=batch_size,
         burn_in=settings.try_burn_in,
         num_batches=settings.try_steps,
-        peak_probe=False,
         trace=None,
         breakdown=None,
     )
@@ -159,23 +166,22 @@ class Runner:
         last: BenchmarkResult | None = None
         running = config.batch_size  # the batch size of the child running (named if interrupted)
         try:
-            while (size := batch_search.next_size(tries, self.settings)) is not None:
-                running = size
-                last = self._run_child(try_config(config, size, self.settings), None)
-                tries.append(outcome_of(last))
-                last.batch_search = SearchFacts(
-                    ROLE_TRY, as_search(config).label, (tries[-1],), self.settings, index=len(tries)
-                )
-                with deferred_stop():
-                    if self.on_try is not None:
-                        self.on_try(last)
-            facts = self._facts(config, tries)
-            if facts.largest is None:
-                return self._none_found(config, last, facts)
-            if self.progress is not None:
-                print(f"  largest batch {facts.largest}: measured with the sweep's steps", file=self.progress)
-            running = facts.largest
-            result = self._run_child(dataclasses.replace(config, batch_size=facts.largest), self.progress)
+            while True:
+                while (size := batch_search.next_size(tries, self.settings)) is not None:
+                    running = size
+                    last = self._run_child(try_config(config, size, self.settings), None)
+                    self._deliver_try(config, last, tries)
+                facts = self._facts(config, tries)
+                if facts.largest is None:
+                    return self._none_found(config, last, facts)
+                running = facts.largest
+                result = self._measure(config, facts.largest)
+                if outcome_of(result).outcome != batch_search.NO_FIT:
+                    break
+                # The full run needs a little more than its short try did (the peak probe, a noisy
+                # boundary): that size does not fit after all, and the search goes on below it.
+                last = result
+                self._deliver_try(config, result, tries)
         except KeyboardInterrupt as stop:
             reason = str(stop) or "Ctrl-C"
             facts = self._facts(config, tries)
@@ -186,12 +192,28 @@ class Runner:
         result.batch_search = facts
         return result
 
+    def _measure(self, config: BenchmarkConfig, largest: int) -> BenchmarkResult:
+        """The full run of the largest batch found, with the sweep's steps."""
+        if self.progress is not None:
+            print(f"  largest batch {largest}: measured with the sweep's steps", file=self.progress)
+        return self._run_child(dataclasses.replace(config, batch_size=largest), self.progress)
+
+    def _deliver_try(self, config: BenchmarkConfig, result: BenchmarkResult, tries: list[Try]) -> None:
+        """Adds what `result` says to `tries` and delivers it as the search's next try record."""
+        tries.append(outcome_of(result))
+        result.batch_search = SearchFacts(
+            ROLE_TRY, as_search(config).label, (tries[-1],), self.settings, index=len(tries)
+        )
+        with deferred_stop():
+            if self.on_try is not None:
+                self.on_try(result)
+
     def _facts(self, config: BenchmarkConfig, tries: list[Try]) -> SearchFacts:
         """The search's result facts after `tries`: ended 'interrupted' while sizes are left; a
-        largest batch only when the search found its boundary or the cap (not after a failure)."""
+        largest batch once the search is over (after a failed try, the largest that fitted so far)."""
         over = batch_search.next_size(tries, self.settings) is None
         ended = batch_search.ending(tries, self.settings) if over else batch_search.ENDED_INTERRUPTED
-        found = ended in (batch_search.ENDED_BOUNDARY, batch_search.ENDED_CAP)
+        found = ended != batch_search.ENDED_INTERRUPTED
         return SearchFacts(
             ROLE_LARGEST,
             as_search(config).label,

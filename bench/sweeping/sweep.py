@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from bench.core import cluster, quality_settings, stand_ins
+from bench.core import batch_search, cluster, quality_settings, stand_ins
 from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig, without_pipeline_settings
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits, format_size
@@ -45,8 +45,15 @@ class SweepOutcome:
 
     @property
     def any_failed(self) -> bool:
-        """True if any started configuration did not produce a measurement."""
-        return any(not result.ok for result in self.results)
+        """True if any started configuration did not produce a measurement, or a batch search
+        stopped at a try that failed otherwise than out of memory (its largest so far measured)."""
+        return any(not result.ok or _search_failed(result) for result in self.results)
+
+
+def _search_failed(result: BenchmarkResult) -> bool:
+    """True for a batch search's result that a failed try ended."""
+    facts = result.batch_search
+    return facts is not None and facts.ended == batch_search.ENDED_FAILED
 
 
 def prepare(

@@ -224,9 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     bounds.add_argument(
         "--memory-limit",
         metavar="SIZE",
-        help="bound each child's memory (its data segment: heap and anonymous mappings, "
-        "RLIMIT_DATA) to SIZE, e.g. 6GiB; a configuration that needs more is a row "
-        "'OOM (memory limit 6 GiB)' and the sweep goes on",
+        help="bound each child's resident memory to SIZE, e.g. 6GiB (at least 1GiB): a "
+        "configuration that needs more is stopped, its row 'over the memory limit (6 GiB)', "
+        "and the sweep goes on",
     )
     bounds.add_argument(
         "--gpu-memory-limit",

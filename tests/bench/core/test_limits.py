@@ -7,7 +7,14 @@ import sys
 import pytest
 
 from bench.core.errors import ConfigError
-from bench.core.limits import MIN_MEMORY_LIMIT_BYTES, Limits, SizeError, format_size, parse_size
+from bench.core.limits import (
+    BACKSTOP_FACTOR,
+    MIN_MEMORY_LIMIT_BYTES,
+    Limits,
+    SizeError,
+    format_size,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -46,7 +53,7 @@ def test_limits_from_flags_are_checked_and_name_their_flag():
         with pytest.raises(ConfigError) as raised:
             Limits.from_text(**kwargs)
         assert raised.value.field == field
-    with pytest.raises(ConfigError, match="at least 512 MiB"):
+    with pytest.raises(ConfigError, match="at least 1 GiB"):
         Limits.from_text(memory="100MiB")
 
 
@@ -56,14 +63,15 @@ def test_limits_round_trip_through_their_record_form():
     assert Limits.from_dict(None) == Limits() == Limits.from_dict({})
 
 
-def test_the_memory_bound_makes_a_large_allocation_fail_in_that_process_only():
+def test_the_backstop_makes_an_allocation_beyond_twice_the_bound_fail_in_that_process_only():
     code = (
-        "import resource, sys; from bench.core.limits import apply_memory_limit; "
-        f"apply_memory_limit({MIN_MEMORY_LIMIT_BYTES}); "
+        "import resource, sys; from bench.core.limits import apply_memory_backstop; "
+        f"apply_memory_backstop({MIN_MEMORY_LIMIT_BYTES}); "
         "print(resource.getrlimit(resource.RLIMIT_DATA)[0]); sys.stdout.flush(); "
-        "small = bytearray(10 * 2**20); big = bytearray(2**30)"
+        f"small = bytearray({MIN_MEMORY_LIMIT_BYTES}); "
+        f"big = bytearray({BACKSTOP_FACTOR * MIN_MEMORY_LIMIT_BYTES})"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert completed.stdout.strip() == str(MIN_MEMORY_LIMIT_BYTES)
+    assert completed.stdout.strip() == str(BACKSTOP_FACTOR * MIN_MEMORY_LIMIT_BYTES)
     assert completed.returncode == 1 and "MemoryError" in completed.stderr
     assert bytearray(2**30)  # this process is not bounded

@@ -136,25 +136,39 @@ def test_a_child_killed_before_its_result_is_a_signal_failure_keeping_its_finish
     assert again.measurement.step_times_s == kept.step_times_s and not again.ok
 
 
-def test_a_configuration_over_the_memory_limit_is_an_oom_row_naming_it(tiny):
+def test_a_configuration_over_the_memory_limit_is_stopped_and_its_row_says_so(tiny):
     """A batch of 64 at 224 px needs well over 1 GiB for its activations alone (the first
     convolution's output is 64 x 112 x 112 x 64 floats, 205 MB); building the graph does not.
-
-    The child runs TensorFlow's own CPU kernels (oneDNN off), whose failed allocation is
-    TensorFlow's or C++'s out-of-memory error on every CPU. With oneDNN's kernels, what a failed
-    allocation does depends on the machine: oneDNN's out-of-memory status (an 'oom' row, rule
-    tested in test_failures) or, on some CPUs, a crash (SIGSEGV) that no rule can tell from
-    another crash. Small thread pools keep the threads' stacks from counting against the bound
-    on a many-core machine."""
-    config = BenchmarkConfig(**dict(tiny, batch_size=64, image_size=224, peak_probe=False,
-                                    intra_op_threads=2, inter_op_threads=2))
+    Whichever kernels run (oneDNN's or TensorFlow's own, on any CPU) and whatever they do when an
+    allocation fails, the parent stops the child once it holds more than the bound, so the row
+    is the same: over the memory limit, with the peak the child reached."""
+    config = BenchmarkConfig(**dict(tiny, batch_size=64, image_size=224, peak_probe=False))
     configs, environment = bench.prepare([config])
-    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30),
-                                extra_env={"TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1",
-                                           "OMP_NUM_THREADS": "1"})
+    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30))
     assert result.status == "failed" and result.failure.kind == "oom", result.failure
-    assert result.failure.short == "OOM (memory limit 1 GiB)"
-    assert result.limits.memory_bytes == 2**30
+    assert result.failure.short.startswith("over the memory limit (1 GiB): ")
+    assert result.failure.limit == "memory limit 1 GiB" and result.limits.memory_bytes == 2**30
+
+
+@pytest.mark.parametrize(
+    "fault, short, signal_number",
+    [
+        ("grow", "over the memory limit (1 GiB): peak ", 9),  # stopped by the parent's watch
+        ("segv", "crashed at the memory bound (SIGSEGV): most likely out of memory", 11),
+    ],
+)
+def test_how_a_child_ends_under_a_memory_bound(monkeypatch, tiny, fault, short, signal_number):
+    """'grow' allocates 256 MiB of NumPy memory after another until something stops it; 'segv'
+    crashes the way a kernel writing through a failed allocation does."""
+    monkeypatch.setenv(faults.ENV_VAR, f"{fault}:*:*:*")
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
+    configs, environment = bench.prepare([BenchmarkConfig(**dict(tiny, peak_probe=False))])
+    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30))
+    failure = result.failure
+    assert (result.status, failure.kind, failure.signal) == ("failed", "oom", signal_number), failure
+    assert failure.short.startswith(short) and failure.limit == "memory limit 1 GiB"
+    if fault == "grow":
+        assert 2**30 < failure.peak_bytes <= 2**30 + faults.GROW_STEP_BYTES
 
 
 def test_the_child_imports_this_copy_of_the_package(monkeypatch):

@@ -222,3 +222,22 @@ def test_two_workers_stop_auto_steps_at_the_chief_s_step(run_bench, tiny_args, t
     (record,) = _records(output)
     first, second = record["extra"]["cluster"]["measured_steps"]
     assert first == second == record["stats"]["num_steps"] == record["extra"]["stop"]["steps"] >= 10
+
+
+def test_a_worker_over_the_memory_limit_is_the_rows_reason_with_its_bound_and_peak(make_failed):
+    """The worker that went over --memory-limit is named, and its failure keeps what makes it an
+    out-of-memory row under a bound: the same wording as a single child's."""
+    from bench.core.limits import Limits
+    from bench.results import failures
+
+    over = failures.over_memory_limit(Limits(memory_bytes=2**30), 2**30 + 2**20, -9, ["tail"])
+    stopped = failures.from_exit(-15, [])
+    chief = make_failed(50, 2, "train", stopped)
+    results = [chief, make_failed(50, 2, "train", over)]
+    result = workers._chief_result(chief.config, {}, results, ["localhost:1", "localhost:2"], 1)
+    failure = result.failure
+    assert (failure.kind, failure.limit, failure.peak_bytes, failure.signal) == (
+        "oom", "memory limit 1 GiB", 2**30 + 2**20, 9)
+    assert failure.short == (
+        "worker 1 (localhost:2) failed: over the memory limit (1 GiB): peak 1.001 GiB resident; "
+        "the other workers were stopped")

@@ -64,7 +64,7 @@ CLASSIC_SUMMARY = re.compile(
     (["--memory-limit", "3XB"],
      "--memory-limit 3XB: not a size; use a number with a unit, such as 512MiB, 6GiB or 8GB"),
     (["--memory-limit", "100MiB"],
-     "--memory-limit 100MiB: too small: a child needs at least 512 MiB to import TensorFlow"),
+     "--memory-limit 100MiB: too small: a child needs at least 1 GiB to import TensorFlow"),
     (["--gpu-memory-limit", "lots"], "--gpu-memory-limit lots: not a size; use"),
     (["--gpu-memory-limit", "4GiB", "--device", "cpu"],
      "--gpu-memory-limit 4 GiB: caps a GPU's memory, and every configuration runs on the CPU"),

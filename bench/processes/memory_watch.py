@@ -1,0 +1,133 @@
+"""The parent's watch on a child's resident memory: how `--memory-limit` is enforced.
+
+A thread of the parent reads the child's /proc/PID/status every `POLL_S` (VmRSS, and VmHWM, the
+kernel's high-water mark of it) and SIGKILLs the child as soon as either is above the bound,
+keeping the peak it read; the parent then reports the configuration as over the memory limit
+(`bench.results.failures.over_memory_limit`), whatever the child was doing. What the bound counts
+is the child's resident memory (VmRSS: anonymous memory, the pages of the libraries it runs and
+shared memory it has touched), the figure the table's "Peak mem" column reports (VmHWM) and what a
+smaller machine's RAM would have to hold; not the address space it has reserved. Reading VmHWM
+catches a spike that rose above the bound and fell back between two reads, one read later.
+
+Why this and not the kernel's own bounds (chosen on the 2-core CPU machine this project is
+developed on, TensorFlow 2.21; see benchmarks/memory_watch.py and benchmarks/README.md):
+- RLIMIT_DATA (the bound until now) counts reserved writable address space, and an allocation
+  beyond it fails inside whatever asked for it. TensorFlow's allocator reports that cleanly, but
+  oneDNN's and Eigen's buffers do not check every allocation: the same too-big configuration was a
+  clean out-of-memory row in one run and a SIGSEGV in the next, and a crash ended `--batch max`. It
+  is kept as a backstop only (`bench.core.limits.apply_memory_backstop`: twice the bound), far
+  enough above it that the watch stops a child first, so that a runaway the watch misses (its
+  thread not scheduled on a starved machine) still cannot take the machine's memory; a crash at the
+  backstop reads 'crashed at the memory bound (SIGSEGV): most likely out of memory'.
+- A cgroup v2 `memory.max` would be exact, but needs a delegated cgroup with the memory controller
+  enabled; this machine's cgroup v2 hierarchy has no controllers (memory is on cgroup v1) and a
+  user's machine often gives no delegated cgroup either. The watch needs only /proc.
+
+How far a child can overshoot: what it touches between two reads (`POLL_S`) plus what it touches
+while the kill lands; measured 0.3 to 15 MiB here for a NumPy child touching fresh memory as fast
+as it can (0.1 to 1.1 GiB/s, in chunks of 16 MiB to one 2 GiB allocation), more on a machine so
+loaded that the parent's thread waits to be scheduled; resnet_v2_50's tries over a 3 GiB bound (64
+px, batch 3089 to 4096) were stopped 0.05 to 8 MiB over it. The watch costs one read of a small
+/proc file per poll (16 us on an idle core): the parent used 0.010 to 0.018 CPU seconds per second
+of a child's run with it, 0.0001 to 0.0003 without (1 to 1.8% of one core), on the shared 2-core
+machine; the child's step times did not move beyond that machine's noise (tens of percent).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+POLL_S = 0.01
+_FIELDS = (b"VmRSS:", b"VmHWM:")
+
+
+def resident_bytes(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) of process `pid` in bytes, or None once it has exited (or never existed).
+
+    Args:
+      pid: the process id.
+
+    Returns:
+      The current and the peak resident memory, or None when /proc no longer has them (a
+      process that has exited keeps no memory figures, even before it is reaped).
+    """
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            text = status.read()
+    except OSError:
+        return None
+    values = []
+    for field in _FIELDS:
+        start = text.find(field)
+        if start < 0:
+            return None
+        values.append(int(text[start + len(field) :].split(maxsplit=1)[0]) * 1024)
+    return values[0], values[1]
+
+
+class MemoryWatch(threading.Thread):
+    """Watches one child's resident memory and SIGKILLs it above a bound.
+
+    Use: `watch = MemoryWatch(child.pid, bound)`, `watch.start()` once the child runs,
+    `watch.stop()` once it has ended; then `watch.over` says whether it was stopped for its memory
+    and `watch.peak_bytes` is the most it was seen holding.
+
+    Attributes:
+      pid: the child's process id.
+      bound_bytes: the bound.
+      poll_s: seconds between two reads.
+      over: True once the child was killed for going over the bound.
+      peak_bytes: the largest VmRSS or VmHWM read (None until the first read).
+    """
+
+    def __init__(self, pid: int, bound_bytes: int, poll_s: float = POLL_S):
+        super().__init__(daemon=True, name=f"memory-watch-{pid}")
+        self.pid = pid
+        self.bound_bytes = bound_bytes
+        self.poll_s = poll_s
+        self.over = False
+        self.peak_bytes: int | None = None
+        self._stopped = threading.Event()
+        try:  # a pidfd names this very process, never one that reuses its pid once it is reaped
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self._pidfd = None
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            if not self.check():
+                return
+            self._stopped.wait(self.poll_s)
+
+    def check(self) -> bool:
+        """One read: keeps the peak, kills the child above the bound.
+
+        Returns:
+          True while there is more to watch (the child runs, within its bound).
+        """
+        reading = resident_bytes(self.pid)
+        if reading is None:
+            return False
+        self.peak_bytes = max(self.peak_bytes or 0, *reading)
+        if self.peak_bytes <= self.bound_bytes:
+            return True
+        self.over = True
+        try:
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return False
+
+    def stop(self) -> None:
+        """Ends the watch (the child has exited) and waits for its thread."""
+        self._stopped.set()
+        if self.is_alive():
+            self.join()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
