@@ -234,7 +234,7 @@ def test_a_worker_over_the_memory_limit_is_the_rows_reason_with_its_bound_and_pe
     stopped = failures.from_exit(-15, [])
     chief = make_failed(50, 2, "train", stopped)
     results = [chief, make_failed(50, 2, "train", over)]
-    result = workers._chief_result(chief.config, {}, results, ["localhost:1", "localhost:2"], 1)
+    result = workers._chief_result(chief.config, {}, results, ["localhost:1", "localhost:2"], 1, "loopback")
     failure = result.failure
     assert (failure.kind, failure.limit, failure.peak_bytes, failure.signal) == (
         "oom", "memory limit 1 GiB", 2**30 + 2**20, 9)

@@ -90,12 +90,14 @@ def test_a_result_and_a_batch_try_read_as_one_line(make_measured, make_failed):
 
     measured = make_measured(50, 8, "train", [0.5] * 4)
     assert str(measured) == "resnet_v2_50 batch 8 train: ok, 16.0 images/sec"
-    oom = Failure("oom", "ResourceExhaustedError: OOM", limit="memory limit 6 GiB")
+    oom = Failure("oom", "over the memory limit (6 GiB): peak 6.003 GiB resident", limit="memory limit 6 GiB")
     failed = make_failed(50, 64, "train", oom)
-    assert str(failed) == "resnet_v2_50 batch 64 train: failed, OOM (memory limit 6 GiB)"
+    assert str(failed) == ("resnet_v2_50 batch 64 train: failed, over the memory limit (6 GiB): peak "
+                           "6.003 GiB resident")
     no_fit = Try(64, "no-fit", failed.failure.short)
     failed.batch_search = SearchFacts(ROLE_TRY, "resnet_v2_50 batch max train", (no_fit,), index=3)
-    assert str(failed) == "resnet_v2_50 batch max train, try 3: batch 64 no-fit (OOM (memory limit 6 GiB))"
+    assert str(failed) == ("resnet_v2_50 batch max train, try 3: batch 64 no-fit (over the memory limit "
+                           "(6 GiB): peak 6.003 GiB resident)")
     assert str(Try(32, "fit", "fits")) == "batch 32 fit"
 
 
