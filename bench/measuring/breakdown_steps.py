@@ -122,10 +122,10 @@ def take(session, timed, plan, level: str) -> breakdown.Breakdown:
       ValueError: when no op of the model was found in the traced steps.
     """
     start = clock()
-    if plan.xla:
+    if plan.config.xla:
         return breakdown.unavailable(level, XLA_REASON)
     scopes = attribution.Scopes(
-        model=plan.model_name, loss=(targets.LOSS_SCOPE,), optimizer=(targets.OPTIMIZER_SCOPE,)
+        model=plan.config.model_name, loss=(targets.LOSS_SCOPE,), optimizer=(targets.OPTIMIZER_SCOPE,)
     )
     step_times, walls_ms, spans_ms, devices = [], [], [], []
     for _ in range(TRACED_STEPS):

@@ -99,10 +99,10 @@ def benchmark(
     hooks = RunHooks(config, progress, on_step_time)
     plan = plan_step(config, limits.gpu_memory_limit_mb, data_source)
     datasheet = None
-    if plan.device == "gpu":
+    if plan.config.device == "gpu":
         datasheet = peak.datasheet_peak(
             environment.get("device_name"),
-            plan.precision,
+            plan.config.precision,
             tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
             mig=bool(environment.get("mig")),
         )
@@ -135,7 +135,7 @@ def benchmark(
             with _phase(phases_s, "restore"):
                 session.run(timed.restore)
         hooks.at_session_start()
-        tracker = memory.memory_tracker(plan.device, tf)
+        tracker = memory.memory_tracker(plan.config.device, tf)
         scale_states = []
 
         def before_measured() -> None:
@@ -161,7 +161,7 @@ def benchmark(
         )
         peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
         with _phase(phases_s, "numerics_check"):
-            checks = numerics.check_after_measurement(session, timed.step, plan.mode, scale_states[0])
+            checks = numerics.check_after_measurement(session, timed.step, plan.config.mode, scale_states[0])
             fingerprint = None
             if timed.replicated is not None:
                 fingerprint = float(session.run(timed.replicated.fingerprint))
@@ -169,7 +169,7 @@ def benchmark(
             if plan.data_source is not None:  # what the record keeps of the real data read
                 data = DataFacts(
                     source=plan.data_source.to_record(),
-                    preprocessing=plan.preprocessing,
+                    preprocessing=plan.config.preprocessing,
                     threads=plan.data_threads or 0,
                     pipeline="training" if plan.training_pipeline else "evaluation",
                     skipped_images=int(session.run(timed.skipped_images)),

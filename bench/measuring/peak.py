@@ -88,8 +88,8 @@ def probe_peak_tflops(
     Raises:
       ValueError: for non-positive sizes.
     """
-    matrix_size = matrix_size or DEFAULT_MATRIX_SIZE[plan.device]
-    chain_length = chain_length or DEFAULT_CHAIN_LENGTH[plan.device]
+    matrix_size = matrix_size or DEFAULT_MATRIX_SIZE[plan.config.device]
+    chain_length = chain_length or DEFAULT_CHAIN_LENGTH[plan.config.device]
     if matrix_size < 1 or chain_length < 1 or repeats < 1 or warmup < 0:
         raise ValueError("matrix size, chain length and repeats must be positive, warmup >= 0")
     graph, initializer, fetch, _ = build_probe_graph(
@@ -104,7 +104,7 @@ def probe_peak_tflops(
             start = time.perf_counter()
             session.run(fetch)
             run_times_s.append(time.perf_counter() - start)
-    return PeakProbe(plan.precision, plan.device, matrix_size, chain_length, run_times_s)
+    return PeakProbe(plan.config.precision, plan.config.device, matrix_size, chain_length, run_times_s)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan, config) -> Qua
     """
     start = clock()
     strategy = timed.replicated.strategy if timed.replicated is not None else None
-    values = quality_graph.weight_values(session, timed.graph, plan.model_name, strategy)
+    values = quality_graph.weight_values(session, timed.graph, plan.config.model_name, strategy)
     synthetic = None
     if plan.data_source is None:
         synthetic = _as_nhwc_float32(session.run(timed.images), plan.data_format)
@@ -113,7 +113,7 @@ def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan, config) -> Qua
     else:
         wanted = quality_settings.untimed_images(config, plan.data_source.num_images)
     built = quality_graph.build_quality_graph(plan, quality_settings.wants_agreement(config), timed.network)
-    tally = Tally(plan.num_classes)
+    tally = Tally(plan.config.num_classes)
     with tf1.Session(graph=built.graph, config=plan.session_config) as quality_session:
         quality_session.run(built.initializer)
         quality_session.run(built.load, quality_graph.load_feed(built, values))

@@ -62,9 +62,9 @@ class AllReduce:
 
 def implementation(plan: StepPlan) -> str:
     """The all-reduce a replicated plan uses (see the module docstring)."""
-    if plan.workers > 1:
-        return COLLECTIVE_NCCL if plan.device == "gpu" else RING
-    return NCCL if plan.device == "gpu" else ONE_DEVICE
+    if plan.config.workers > 1:
+        return COLLECTIVE_NCCL if plan.config.device == "gpu" else RING
+    return NCCL if plan.config.device == "gpu" else ONE_DEVICE
 
 
 def cross_device_ops(plan: StepPlan):
@@ -77,4 +77,4 @@ def cross_device_ops(plan: StepPlan):
 def communication(plan: StepPlan):
     """The collective communication of several workers' MultiWorkerMirroredStrategy."""
     kinds = tf.distribute.experimental.CommunicationImplementation
-    return kinds.NCCL if plan.device == "gpu" else kinds.RING
+    return kinds.NCCL if plan.config.device == "gpu" else kinds.RING

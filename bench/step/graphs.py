@@ -1,14 +1,12 @@
 """Building the graph that is timed, one fresh `tf.Graph` per configuration.
 
-Synthetic inputs live on the device: random images and integer labels are local, non-trainable
-variables initialised once, so no step copies data from the host. Real data (`plan.data_source`)
-comes through the input pipeline of `bench.inputs.pipeline`, one per replica, built here: the
-training preprocessing and shuffling in every mode but forward (which reads with the evaluation
-path), images cast to the compute dtype on the host and copied to a GPU replica's device ahead of
-the step (`prefetch_to_device`); replica k of R reads the k-th of R parts of the files. NCHW is a
-transpose after the pipeline. The pipelines' iterators start in the graph's initializer, after the
-variables (their skip counters among them). In 'input' there is no network: the step runs the
-pipeline's batch as a target (`bench.step.targets`).
+The inputs come from `bench.step.step_inputs`: synthetic batches that live on the device, or
+(`plan.data_source`) one input pipeline per replica: the training preprocessing and shuffling in
+every mode but forward (which reads with the evaluation path), images cast to the compute dtype
+on the host and copied to a GPU replica's device ahead of the step (`prefetch_to_device`); replica
+k of R reads the k-th of R parts of the files. The pipelines' iterators start in the graph's
+initializer, after the variables (their skip counters among them). In 'input' there is no
+network: the step runs the pipeline's batch as a target (`bench.step.targets`).
 
 What each step fetches, per mode, is built by `bench.step.targets`. With more than one replica
 (`--num-devices`, `--workers`) the graph holds one copy of the step per local device, built by
@@ -32,9 +30,8 @@ import tensorflow as tf
 import tf_slim as slim
 
 from bench.core import stand_ins
-from bench.inputs import pipeline as pipeline_lib
 from bench.step import precision as precision_lib
-from bench.step import replicas, targets
+from bench.step import replicas, step_inputs, targets
 from bench.step import restore as restore_lib
 from bench.step import xla as xla_lib
 from bench.step.plan import StepPlan
@@ -100,80 +97,6 @@ class TimedGraph:
         return self.flop_twin.graph, self.flop_twin.target, "the NHWC twin of the timed graph"
 
 
-def synthetic_inputs(plan: StepPlan, shard: int = 0, local_index: int = 0) -> tuple[tf.Tensor, tf.Tensor]:
-    """Creates images and labels as local, non-trainable variables on the current device.
-
-    Args:
-      plan: the batch's shape (batch size, image size, layout), dtype and number of classes.
-      shard: the replica's index across the cluster; shards other than 0 draw their values with
-        that op-level seed, so every replica (on every worker) gets a different batch.
-      local_index: the replica's index on this worker (names its variables).
-
-    Returns:
-      (images, labels): images [N, H, W, 3] (or [N, 3, H, W]) in the compute dtype, uniform in
-      [-1, 1);
-      labels [N] int32 in [0, num_classes).
-    """
-    local = [tf1.GraphKeys.LOCAL_VARIABLES]
-    seed = shard or None
-    with tf1.variable_scope("synthetic_inputs" + (f"_{local_index}" if local_index else "")):
-        images = tf1.get_variable(
-            "images",
-            list(plan.input_shape),
-            dtype=plan.compute_dtype,
-            trainable=False,
-            collections=local,
-            initializer=tf1.random_uniform_initializer(-1.0, 1.0, seed=seed),
-        )
-        labels = tf1.get_variable(
-            "labels",
-            [plan.batch_size],
-            dtype=tf.int32,
-            trainable=False,
-            collections=local,
-            initializer=tf1.random_uniform_initializer(0, plan.num_classes, seed=seed, dtype=tf.int32),
-        )
-    return images.read_value(), labels.read_value()
-
-
-def pipeline_inputs(
-    plan: StepPlan, shard: int = 0, local_index: int = 0
-) -> tuple[tf.Tensor, tf.Tensor, pipeline_lib.InputPipeline]:
-    """Builds one replica's input pipeline over `plan.data_source` in the current graph.
-
-    Args:
-      plan: the source, preprocessing, threads, batch, image size, classes, dtype, layout, mode.
-      shard: the replica's index across the cluster: it reads that part of the files.
-      local_index: the replica's index on this worker (names its ops).
-
-    Returns:
-      (images, labels, pipeline): images [N, H, W, 3] (transposed to [N, 3, H, W] in NCHW, except
-      in 'input', which times the pipeline's own batch) in the compute dtype, on the current device;
-      labels [N] int32, the stored labels (class 0 the background with `labels_with_background`).
-    """
-    device = plan.device_names[local_index] if plan.device == "gpu" else None
-    built = pipeline_lib.build_pipeline(
-        plan.data_source,
-        plan.batch_size,
-        plan.image_size,
-        training=plan.training_pipeline,
-        preprocessing_name=plan.preprocessing,
-        num_classes=plan.num_classes,
-        background=plan.labels_with_background,
-        dtype=plan.compute_dtype,
-        threads=plan.data_threads,
-        device=device,
-        seed=plan.seed,
-        num_workers=plan.num_replicas,
-        worker_index=shard,
-        name="inputs" + (f"_{local_index}" if local_index else ""),
-    )
-    images = built.images
-    if plan.data_format == "NCHW" and plan.has_model:
-        images = tf.transpose(images, [0, 3, 1, 2], name="to_nchw")
-    return images, built.labels, built
-
-
 # A network as slim_resnet's resnet_v2_<depth>: (images, num_classes=, is_training=) -> (logits, end_points).
 Network = Callable[..., tuple]
 
@@ -194,8 +117,8 @@ def plan_network(plan: StepPlan) -> Network:
     """The network the plan builds: resnet_v2_<depth>, or `small_network` under the same scope
     when the plan holds the test-only stand-in (`bench.core.stand_ins`)."""
     if plan.test_network == stand_ins.SMALL:
-        return small_network(plan.model_name)
-    return get_network(plan.depth)
+        return small_network(plan.config.model_name)
+    return get_network(plan.config.depth)
 
 
 def replica_step(
@@ -203,7 +126,7 @@ def replica_step(
 ) -> tuple[tf.Tensor, targets.Step]:
     """Builds one replica's network on `images` and the mode's target on its logits: resnet_v2_<depth>
     under the project's arg scope in the plan's precision (float32 variables, compute in the
-    compute dtype), inside an XLA JIT scope with `plan.xla`.
+    compute dtype), inside an XLA JIT scope with `plan.config.xla`.
 
     Args:
       images: the input batch in the plan's layout.
@@ -218,14 +141,15 @@ def replica_step(
       (None, the Step running the batch).
     """
     logits = None
-    with xla_lib.jit_scope(plan.xla and plan.has_model):
+    with xla_lib.jit_scope(plan.config.xla and plan.has_model):
         if plan.has_model:
             network = network or plan_network(plan)
             if images.dtype != plan.compute_dtype:
                 images = tf.cast(images, plan.compute_dtype)
             with slim.arg_scope(resnet_arg_scope(data_format=plan.data_format)):
-                with precision_lib.precision_scope(plan.precision):
-                    logits, _ = network(images, num_classes=plan.num_classes, is_training=plan.is_training)
+                with precision_lib.precision_scope(plan.config.precision):
+                    logits, _ = network(images, num_classes=plan.config.num_classes,
+                                        is_training=plan.is_training)
         # 'input' has no network: its target runs the batch itself.
         return logits, targets.build_step(images if logits is None else logits, labels, plan, replica)
 
@@ -236,7 +160,7 @@ def flop_twin_plan(plan: StepPlan) -> StepPlan:
     local replicas' (`bench.results.result` multiplies by the workers). A twin kept in the cluster
     would go through `bench.step.replicas.make_strategy` again and start a second
     `tf.distribute.Server` on the worker's port ("Could not start gRPC server")."""
-    return dataclasses.replace(plan, data_format="NHWC", xla=False, workers=1)
+    return dataclasses.replace(plan.changed(xla=False, workers=1), data_format="NHWC")
 
 
 def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGraph:
@@ -245,7 +169,7 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
 
     Args:
       plan: the step (`bench.step.plan.plan_step`).
-      network: see `replica_step` (its variables under `plan.model_name`, which
+      network: see `replica_step` (its variables under `plan.config.model_name`, which
         param_count counts).
 
     Returns:
@@ -254,12 +178,12 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
     twin = None
     if plan.data_format == "NCHW" and plan.has_model:
         twin = build_timed_graph(flop_twin_plan(plan), network)
-    pipelines: list[pipeline_lib.InputPipeline] = []
+    pipelines: list = []  # each local replica's InputPipeline (`bench.inputs.pipeline`)
 
     def make_inputs(shard: int, local_index: int) -> tuple[tf.Tensor, tf.Tensor]:
         if plan.data_source is None:
-            return synthetic_inputs(plan, shard, local_index)
-        images, labels, built = pipeline_inputs(plan, shard, local_index)
+            return step_inputs.synthetic_inputs(plan, shard, local_index)
+        images, labels, built = step_inputs.pipeline_inputs(plan, shard, local_index)
         pipelines.append(built)
         return images, labels
 
@@ -268,9 +192,9 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
 
     graph = tf.Graph()
     with graph.as_default():
-        tf1.set_random_seed(plan.seed)
+        tf1.set_random_seed(plan.config.seed)
         placed = replicas.build_on_devices(plan, make_inputs, build_replica)
-        network_variables = tf1.trainable_variables(scope=plan.model_name)
+        network_variables = tf1.trainable_variables(scope=plan.config.model_name)
         param_count = sum(variable.shape.num_elements() for variable in network_variables)
         variables = [tf1.global_variables_initializer(), tf1.local_variables_initializer()]
         skipped = None
@@ -282,7 +206,7 @@ def build_timed_graph(plan: StepPlan, network: Network | None = None) -> TimedGr
             initializer = tf.group(*variables, name="init")
         restore = None
         if plan.checkpoint is not None:
-            restore = restore_lib.restore_op(plan.checkpoint, plan.model_name, placed.strategy)
+            restore = restore_lib.restore_op(plan.checkpoint, plan.config.model_name, placed.strategy)
     graph.finalize()
     return TimedGraph(
         graph,

@@ -1,11 +1,12 @@
 """A configuration's step, decided once: the StepPlan every builder of `bench.step` reads.
 
 A prepared configuration still says what a person asked for ('auto' layout, 'auto' loss scale,
-fp16, two devices). `plan_step` turns it, once, into what is built: TensorFlow's device name for
-every local replica, the layout, the compute dtype, the loss scale in effect and the replica
-layout. The builders (`bench.step.graphs`, `targets`, `replicas`) take the plan and only build;
-none of them asks `device`, `precision` or `loss_scale` again. With real data the plan also holds
-the checked source (`bench.inputs.sources.inspect_source`), its preprocessing and threads.
+fp16, two devices). `plan_step` decides, once, what is built from it: TensorFlow's device name for
+every local replica, the layout, the compute dtype, the loss scale in effect, the sessions'
+settings and, with real data, the checked source (`bench.inputs.sources.inspect_source`). The
+plan keeps the configuration itself (`plan.config`) beside those decisions and copies none of
+its fields. The builders (`bench.step.graphs`, `targets`, `replicas`) take the plan and only
+build; none of them decides the layout, the dtype or the loss scale again.
 """
 
 from __future__ import annotations
@@ -25,77 +26,64 @@ from bench.step import precision as precision_lib
 
 @dataclasses.dataclass(frozen=True)
 class StepPlan:
-    """What the timed step is made of, every choice resolved.
+    """What the timed step is made of: the configuration as asked, and what was decided from it.
+
+    The configuration's own facts (depth, mode, batch, image size, classes, seed, precision, XLA,
+    device, workers, preprocessing, learning rate) are read from `config`; the plan adds only
+    what `plan_step` decides.
 
     Attributes:
-      model_name: the network's scope, e.g. 'resnet_v2_50'.
-      depth: the ResNet v2 depth.
-      mode: 'forward', 'forward-backward' or 'train'.
-      batch_size: images per replica and step.
-      image_size: height and width of the square images.
-      num_classes: logits per image.
-      seed: the graph-level random seed.
+      config: the prepared configuration (device resolved to 'gpu' or 'cpu').
       data_format: 'NHWC' or 'NCHW' (never 'auto').
-      precision: 'fp32', 'fp16' or 'bf16' (names the recipe of `bench.step.precision`).
       compute_dtype: the dtype activations are computed in.
       loss_scale: the loss scale in effect where gradients are computed (never 'auto').
-      learning_rate, momentum: the SGD update of 'train'.
-      xla: build the network and target inside an XLA JIT scope.
-      device: 'gpu' or 'cpu'.
       device_names: TensorFlow's name of each local replica's device, e.g. ('/device:GPU:0',).
-      workers: worker processes taking part (more than one: a multi-worker strategy).
       session_config: the settings of every session on the step's graph (a ConfigProto: thread
         pools, soft placement, the CPU's logical devices, GPUs hidden when the CPU is measured,
         the cap on each GPU's memory). Read it, never change it: copy it to extend it.
       data_source: the checked real data (`bench.inputs.sources.DataSource`), or None for
         synthetic inputs.
-      preprocessing: real data's preprocessing ('inception', 'vgg' or 'none').
-      data_threads: the pipeline's private thread pool, or None for AUTOTUNE.
-      labels_with_background: real data's stored labels are the classes, class 0 the background.
       test_network: a test-only stand-in for resnet_v2_<depth> (`bench.core.stand_ins`), or None.
-      checkpoint: the TF-Slim checkpoint the network's weights are restored from, or None.
     """
 
-    model_name: str
-    depth: int
-    mode: str
-    batch_size: int
-    image_size: int
-    num_classes: int
-    seed: int
+    config: BenchmarkConfig
     data_format: str
-    precision: str
     compute_dtype: tf.DType
     loss_scale: LossScaleSetting
-    learning_rate: float
-    momentum: float
-    xla: bool
-    device: str
     device_names: tuple[str, ...]
-    workers: int
     session_config: tf.compat.v1.ConfigProto
     data_source: sources.DataSource | None = None
-    preprocessing: str = "inception"
-    data_threads: int | None = None
-    labels_with_background: bool = LABELS_WITH_BACKGROUND
     test_network: str | None = None
-    checkpoint: str | None = None
+
+    def changed(self, **fields) -> StepPlan:
+        """A copy whose configuration has `fields` changed (the decided facts stay as they are)."""
+        return dataclasses.replace(self, config=dataclasses.replace(self.config, **fields))
+
+    @property
+    def data_threads(self) -> int | None:
+        """The pipeline's private thread pool, or None for AUTOTUNE."""
+        return self.config.data_threads or None
+
+    @property
+    def checkpoint(self) -> str | None:
+        """The TF-Slim checkpoint the network's weights are restored from; None without a model."""
+        return self.config.checkpoint if self.has_model else None
 
     @property
     def has_model(self) -> bool:
         """False in 'input' (the pipeline alone): no network, no FLOPs, no peak probe."""
-        return self.mode in MODEL_MODES
+        return self.config.mode in MODEL_MODES
 
     @property
     def training_pipeline(self) -> bool:
         """Real data read with the training preprocessing and shuffling: every mode but 'forward'
         ('input' times the pipeline that feeds training)."""
-        return self.mode != "forward"
+        return self.config.mode != "forward"
 
     @property
     def is_training(self) -> bool:
         """Batch norm in training mode: every mode but 'forward'."""
-        return self.mode != "forward"
+        return self.config.mode != "forward"
 
     @property
     def replicated(self) -> bool:
@@ -105,12 +93,12 @@ class StepPlan:
     @property
     def num_replicas(self) -> int:
         """Replicas across the cluster: this worker's devices times the workers."""
-        return len(self.device_names) * self.workers
+        return len(self.device_names) * self.config.workers
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
         """One replica's image batch: [N, H, W, 3] in NHWC, [N, 3, H, W] in NCHW."""
-        size, batch = self.image_size, self.batch_size
+        size, batch = self.config.image_size, self.config.batch_size
         if self.data_format == "NCHW":
             return (batch, 3, size, size)
         return (batch, size, size, 3)
@@ -187,27 +175,12 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None,
         source = data_source if data_source is not None and data_source.path == config.data else (
             sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND))
     return StepPlan(
-        model_name=config.model_name,
-        depth=config.depth,
-        mode=config.mode,
-        batch_size=config.batch_size,
-        image_size=config.image_size,
-        num_classes=config.num_classes,
-        seed=config.seed,
+        config=config,
         data_format=data_format,
-        precision=config.precision,
         compute_dtype=compute_dtype,
         loss_scale=loss_scale,
-        learning_rate=config.learning_rate,
-        momentum=config.momentum,
-        xla=config.xla,
-        device=config.device,
         device_names=names,
-        workers=config.workers,
         session_config=settings,
         data_source=source,
-        preprocessing=config.preprocessing,
-        data_threads=config.data_threads or None,
         test_network=stand_ins.test_network(),
-        checkpoint=config.checkpoint if config.has_model else None,
     )

@@ -23,7 +23,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 from bench.inputs import pipeline as pipeline_lib
-from bench.step import graphs
+from bench.step import graphs, step_inputs
 from bench.step import precision as precision_lib
 from bench.step import xla as xla_lib
 from bench.step.plan import StepPlan
@@ -77,27 +77,23 @@ def _network_outputs(plan: StepPlan, images: tf.Tensor, network) -> tuple[tf.Ten
     and XLA scope; returns (logits, pooled), flat float32."""
     if plan.data_format == "NCHW":
         images = tf.transpose(images, [0, 3, 1, 2])
-    images = precision_lib.cast_to_compute(images, plan.precision)
-    with xla_lib.jit_scope(plan.xla):
+    images = precision_lib.cast_to_compute(images, plan.config.precision)
+    with xla_lib.jit_scope(plan.config.xla):
         with slim.arg_scope(resnet_arg_scope(data_format=plan.data_format)):
-            with precision_lib.precision_scope(plan.precision):
-                logits, end_points = network(images, num_classes=plan.num_classes, is_training=False)
+            with precision_lib.precision_scope(plan.config.precision):
+                logits, end_points = network(images, num_classes=plan.config.num_classes, is_training=False)
         return _flat_float32(logits), _flat_float32(end_points["global_pool"])
 
 
 def reference_plan(plan: StepPlan) -> StepPlan:
     """The plan of the fp32 reference: float32, NHWC, no XLA."""
-    return dataclasses.replace(plan, precision="fp32", compute_dtype=tf.float32, data_format="NHWC",
-                               xla=False)
+    return dataclasses.replace(plan.changed(precision="fp32", xla=False), compute_dtype=tf.float32,
+                               data_format="NHWC")
 
 
 def _real_images(plan: StepPlan) -> tuple[tf.Tensor, tf.Tensor, pipeline_lib.InputPipeline]:
     """The evaluation pipeline over the whole source, float32 NHWC, on the host."""
-    built = pipeline_lib.build_pipeline(
-        plan.data_source, plan.batch_size, plan.image_size, training=False,
-        preprocessing_name=plan.preprocessing, num_classes=plan.num_classes,
-        background=plan.labels_with_background, dtype=tf.float32, threads=plan.data_threads,
-        seed=plan.seed, name="quality_inputs")
+    built = step_inputs.plan_pipeline(plan, training=False, dtype=tf.float32, name="quality_inputs")
     return built.images, built.labels, built
 
 
@@ -129,10 +125,10 @@ def build_quality_graph(plan: StepPlan, agreement: bool, network=None) -> Qualit
     network = network or graphs.plan_network(plan)
     graph = tf.Graph()
     with graph.as_default(), tf.device(plan.device_names[0]):
-        tf1.set_random_seed(plan.seed)
+        tf1.set_random_seed(plan.config.seed)
         placeholder, pipeline = None, None
         if plan.data_source is None:
-            shape = [None, plan.image_size, plan.image_size, 3]
+            shape = [None, plan.config.image_size, plan.config.image_size, 3]
             placeholder = tf1.placeholder(tf.float32, shape, name="images")
             images, labels = placeholder, None
         else:

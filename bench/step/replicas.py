@@ -88,14 +88,14 @@ def make_strategy(plan: StepPlan):
     Returns:
       (strategy, session target, session ConfigProto, this worker's index).
     """
-    if plan.workers == 1:
+    if plan.config.workers == 1:
         strategy = tf1.distribute.MirroredStrategy(
             list(plan.device_names), cross_device_ops=all_reduce.cross_device_ops(plan))
         return strategy, "", plan.session_config, 0
     tf_config = cluster.task()
     task = tf_config["task"]
     spec = tf.train.ClusterSpec(tf_config["cluster"])
-    accelerators = {"GPU": len(plan.device_names)} if plan.device == "gpu" else {}
+    accelerators = {"GPU": len(plan.device_names)} if plan.config.device == "gpu" else {}
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
         spec,
         task_type=task["type"],
@@ -144,7 +144,7 @@ def build_on_devices(
     built: dict[int, tuple] = {}
     counted: dict[int, tf.Tensor] = {}
     reduction = all_reduce.AllReduce(all_reduce.implementation(plan))
-    moving_averages = reduction.reduced if plan.mode == "train" else None
+    moving_averages = reduction.reduced if plan.config.mode == "train" else None
     statistics = functools.partial(replica_context.averaged_statistics, moving_averages)
 
     @tf.autograph.experimental.do_not_convert
@@ -157,7 +157,7 @@ def build_on_devices(
             built[local_index] = build_replica(images, labels, replica)
         if not plan.has_model:
             counted[local_index] = replica_context.sum_of(tf.constant(1.0, tf.float64))
-        if plan.workers > 1:
+        if plan.config.workers > 1:
             votes[local_index] = replica_context.sum_of(tf.identity(vote))
 
     vote = tf1.placeholder_with_default(tf.constant(0.0, tf.float64), [], name="stop_vote")
@@ -166,8 +166,8 @@ def build_on_devices(
         strategy.extended.call_for_each_replica(replica_step)
     logits = [built[i][0] for i in range(len(devices))]
     steps = [built[i][1] for i in range(len(devices))]
-    combined = combine_steps(steps, plan.mode)
-    if plan.mode == "forward-backward":
+    combined = combine_steps(steps, plan.config.mode)
+    if plan.config.mode == "forward-backward":
         fingerprint = tf.cast(combined.target, tf.float64)
     elif not plan.has_model:
         # No variables to agree on, and no step that waits for the other workers: the all-reduced

@@ -168,7 +168,8 @@ def _train_target(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=
     """Target of 'train': momentum-SGD on loss + weight decay, plus batch-norm updates (with
     replicas: the all-reduced gradients, applied by each replica to its own copy)."""
     step, scaler = _gradients(logits, labels, plan, with_weight_decay=True, replica=replica)
-    optimizer = tf1.train.MomentumOptimizer(plan.learning_rate, plan.momentum, name=OPTIMIZER_SCOPE)
+    config = plan.config
+    optimizer = tf1.train.MomentumOptimizer(config.learning_rate, config.momentum, name=OPTIMIZER_SCOPE)
     if replica is not None:
         optimizer = replica.optimizer(optimizer)
     apply_gradients = scalers.apply_gradients(
@@ -196,4 +197,4 @@ TARGET_BUILDERS = {
 def build_step(logits: tf.Tensor, labels: tf.Tensor, plan: StepPlan, replica=None) -> Step:
     """The configuration's mode's Step, built in the current graph on `logits` (in 'input', on the
     images); `replica` (a `bench.step.replica_context.Replica`) when it is one of several replicas."""
-    return TARGET_BUILDERS[plan.mode](logits, labels, plan, replica)
+    return TARGET_BUILDERS[plan.config.mode](logits, labels, plan, replica)

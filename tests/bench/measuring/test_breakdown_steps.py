@@ -6,7 +6,6 @@ in the slow tests. The 2-replica steps use the two-unit stand-in network (the re
 not depend on the depth).
 """
 
-import dataclasses
 
 import pytest
 import tensorflow as tf
@@ -25,7 +24,7 @@ MODEL_PARTS = ("root", "block1", "block2", "block3", "block4", "head")
 
 
 def _scopes(plan):
-    return attribution.Scopes(plan.model_name, (targets.LOSS_SCOPE,), (targets.OPTIMIZER_SCOPE,))
+    return attribution.Scopes(plan.config.model_name, (targets.LOSS_SCOPE,), (targets.OPTIMIZER_SCOPE,))
 
 
 def _open(config, network=None):
@@ -78,7 +77,7 @@ def test_every_op_of_a_forward_backward_step_is_in_one_part_and_the_flops_add_up
         assert part.forward_flops > 0 and part.backward_flops > 0, name
     assert blocks.part("loss").forward_ms > 0 and blocks.part("loss").backward_ms > 0
     # nothing of the network's own scope is left to 'other'
-    model_ops = [row for row in rows if row.name.startswith(plan.model_name + "/")]
+    model_ops = [row for row in rows if row.name.startswith(plan.config.model_name + "/")]
     assert all(attribution.place_of(row.name, _scopes(plan)).part != "other" for row in model_ops)
 
 
@@ -114,14 +113,14 @@ def test_traced_forward_backward_steps_put_time_on_both_passes(forward_backward)
 
 def test_a_breakdown_that_finds_no_op_of_the_model_fails_naming_the_scopes(forward):
     plan, timed, session = forward
-    renamed = dataclasses.replace(plan, model_name="resnet_v2_101")  # expects resnet_v2_101's scopes
+    renamed = plan.changed(depth=101)  # expects resnet_v2_101's scopes
     with pytest.raises(ValueError, match="found no op of the model .*resnet_v2_101/conv1"):
         breakdown_steps.take(session, timed, renamed, "blocks")
 
 
 def test_under_xla_no_breakdown_is_taken_and_it_says_why(forward):
     plan, timed, session = forward
-    found = breakdown_steps.take(session, timed, dataclasses.replace(plan, xla=True), "blocks")
+    found = breakdown_steps.take(session, timed, plan.changed(xla=True), "blocks")
     assert not found.available and "XLA" in found.reason and found.to_dict()["available"] is False
 
 

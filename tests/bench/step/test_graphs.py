@@ -7,7 +7,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 from bench.core.config import BenchmarkConfig
-from bench.step import graphs, targets
+from bench.step import graphs, step_inputs, targets
 from bench.step.plan import plan_step
 from slim_resnet import resnet_arg_scope, resnet_v2
 
@@ -64,7 +64,7 @@ def test_grouping_the_gradients_would_run_none_of_them(small_blocks):
     config = BenchmarkConfig(mode="forward-backward", **TINY)
     graph = tf.Graph()
     with graph.as_default():
-        images, labels = graphs.synthetic_inputs(plan_step(config))
+        images, labels = step_inputs.synthetic_inputs(plan_step(config))
         with slim.arg_scope(resnet_arg_scope()):
             logits, _ = resnet_v2.resnet_v2(images, small_blocks, num_classes=config.num_classes,
                                             is_training=True)
@@ -189,8 +189,8 @@ def test_the_flop_twin_of_a_worker_stays_out_of_the_cluster(small_network):
     config = BenchmarkConfig(mode="train", data_format="NCHW", workers=2, **TINY)
     plan = plan_step(config)
     twin_plan = graphs.flop_twin_plan(plan)
-    assert plan.workers == 2 and plan.replicated
-    assert (twin_plan.workers, twin_plan.data_format, twin_plan.xla) == (1, "NHWC", False)
+    assert plan.config.workers == 2 and plan.replicated
+    assert (twin_plan.config.workers, twin_plan.data_format, twin_plan.config.xla) == (1, "NHWC", False)
     assert twin_plan.device_names == plan.device_names and not twin_plan.replicated
     twin = graphs.build_timed_graph(twin_plan, small_network(config))  # no TF_CONFIG needed
     assert twin.session_target == "" and twin.replicated is None

@@ -253,10 +253,10 @@ def test_gpus_are_given_nccl_never_tf_distribute_s_default(small):
     from bench.step import all_reduce
 
     built, _ = small["train"]
-    plan = dataclasses.replace(plan_step(BenchmarkConfig(mode="train", **TINY)), device="gpu")
+    plan = plan_step(BenchmarkConfig(mode="train", **TINY)).changed(device="gpu")
     assert all_reduce.implementation(plan) == all_reduce.NCCL
     assert isinstance(all_reduce.cross_device_ops(plan), tf.distribute.NcclAllReduce)
-    workers = dataclasses.replace(plan, workers=2)
+    workers = plan.changed(workers=2)
     kinds = tf.distribute.experimental.CommunicationImplementation
     assert all_reduce.communication(workers) == kinds.NCCL
-    assert all_reduce.communication(dataclasses.replace(workers, device="cpu")) == kinds.RING
+    assert all_reduce.communication(workers.changed(device="cpu")) == kinds.RING
