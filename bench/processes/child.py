@@ -1,29 +1,29 @@
-"""Both ends of the child-process protocol: one configuration per child process.
+"""The parent's end of the child-process protocol: one configuration per child process.
 
 Why a child process per configuration (the default): an out-of-memory error, a crash in native
 code or the kernel's OOM killer then ends only that configuration, whose row reports it, and the
 sweep goes on. Every configuration also starts from the same state (no allocator caches, thread
 pools or graph-optimizer caches left over from the previous one).
 
-The protocol: the parent (`run_in_child`) starts a fresh interpreter (`entry`) and writes it a job
-on its stdin (the configuration, the environment description, whether progress is wanted, when it
-spawned the child, the parent's pid); a fresh interpreter rather than a fork (forking a process
-that has started TensorFlow's thread pools is unsafe) or multiprocessing's spawn (which would
-re-import the CLI's `__main__`).
-The child (`main`) asks the kernel to kill it if the parent dies (PR_SET_PDEATHSIG), sets its
-memory backstop under a --memory-limit (`bench.core.limits`; the parent watches its resident memory
-against the bound itself, `bench.processes.memory_watch`), measures in its own process and writes
-JSON lines to a pipe the parent passed it: one per step as it finishes (`{"burn_in_s": t}`,
-`{"step_s": t}`) and at the end its result (`{"record": ...}`, the --output schema), or, when it
-must end at once (a lost peer, `bench.processes.peers`), why (`{"failure": ...}`). A record cut
-short by the child's death does not parse and counts as no result; the steps streamed before it are
-kept, so a child stopped at its --timeout, killed or crashed still leaves the steps it finished in
-its row's record. Nothing goes through files, so nothing is left behind however either process
-ends. Exit status 0 measured, 1 failed (the record says why). The child ignores Ctrl-C: the parent
-decides what happens to the sweep and stops the child itself. The parent reads the child's stdout
-(progress lines) and stderr as lines arrive, passes them on (stderr without TensorFlow's C++ log
-lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for failure reports, and
-turns a child that wrote no result into a failure from its exit status.
+The protocol: the parent (`run_in_child`, here) starts a fresh interpreter
+(`bench.processes.child_main.entry`) and writes it a job on its stdin (the configuration, the
+environment description, whether progress is wanted, when it spawned the child, the parent's pid); a
+fresh interpreter rather than a fork (forking a process that has started TensorFlow's thread pools
+is unsafe) or multiprocessing's spawn (which would re-import the CLI's `__main__`). The child
+(`bench.processes.child_main.main`) asks the kernel to kill it if the parent dies
+(PR_SET_PDEATHSIG), sets its memory backstop under a --memory-limit (`bench.core.limits`; the parent
+watches its resident memory against the bound itself, `bench.processes.memory_watch`), measures in
+its own process and writes JSON lines to a pipe the parent passed it: one per step as it finishes
+(`{"burn_in_s": t}`, `{"step_s": t}`) and at the end its result (`{"record": ...}`, the --output
+schema), or, when it must end at once (a lost peer, `bench.processes.peers`), why (`{"failure":
+...}`). A record cut short by the child's death does not parse and counts as no result; the steps
+streamed before it are kept, so a child stopped at its --timeout, killed or crashed still leaves the
+steps it finished in its row's record. Nothing goes through files, so nothing is left behind however
+either process ends. Exit status 0 measured, 1 failed (the record says why). The child ignores
+Ctrl-C: the parent decides what happens to the sweep and stops the child itself. The parent reads
+the child's stdout (progress lines) and stderr as lines arrive, passes them on (stderr without
+TensorFlow's C++ log lines unless verbose, as its `Quiet` decides), keeps the last stderr lines for
+failure reports, and turns a child that wrote no result into a failure from its exit status.
 
 Timing inside the child is the same as in-process (only `session.run` is timed). What the child
 adds (interpreter start, TensorFlow import, exit) is measured and kept in the record's `phases_s`
@@ -33,36 +33,28 @@ adds (interpreter start, TensorFlow import, exit) is measured and kept in the re
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import IO
 
-from bench.core import cluster, faults
-from bench.core import limits as limits_lib
 from bench.core.clock import clock
 from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
 from bench.processes import child_pipes as pipes
-from bench.processes import peers
 from bench.processes.memory_watch import MemoryWatch
 from bench.results import failures
 from bench.results.measurement import partial_measurement
-from bench.results.result import BenchmarkResult, Failure
+from bench.results.result import BenchmarkResult
 from bench.step import device
 
-# What the child interpreter runs: `entry` with the job file's path (a `-c` command rather than
-# `-m bench.processes.child`, since the package's __init__ has imported this module already).
-CHILD_COMMAND = "import sys; from bench.processes.child import entry; entry(sys.argv[1])"
-_PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
+# What the child interpreter runs: `bench.processes.child_main.entry` with the result pipe's
+# descriptor (a `-c` command rather than `-m`, which would run the module as `__main__`).
+CHILD_COMMAND = "import sys; from bench.processes.child_main import entry; entry(sys.argv[1])"
 # Seconds a child gets to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 10.0
 # The folder holding the `bench` package (bench/processes/child.py -> bench/processes -> bench -> it),
@@ -257,91 +249,3 @@ def _checked_shards(config: BenchmarkConfig) -> dict | None:
     except (sources.DataError, ValueError):
         return None
     return found.to_dict() if found.format == sources.FORMAT_TFRECORD else None
-
-
-# ---------------------------------------------------------------------------------------------
-# The child's end.
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Makes the kernel SIGKILL this process when its parent dies (Linux), so a child never
-    outlives a parent that was killed itself; exits at once if the parent is already gone."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
-def main(result_fd: int) -> int:
-    """Runs the job read from stdin in this (child) process; writes the result to `result_fd`.
-
-    Returns:
-      0 if the configuration was measured, 1 if it failed.
-    """
-    entered_at = time.time()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    job = json.loads(sys.stdin.buffer.read())
-    _die_with_parent(job["parent_pid"])
-    limits = Limits.from_dict(job.get("limits"))
-    limits_lib.apply_memory_backstop(limits.memory_bytes)  # before TensorFlow, so it counts all
-    config = BenchmarkConfig.from_dict(job["config"])
-    if faults.active():
-        faults.stall(config)
-    result_pipe = os.fdopen(result_fd, "w", encoding="utf-8")
-    sending = threading.Lock()
-
-    def send(message: dict) -> None:
-        with sending:
-            result_pipe.write(json.dumps(message) + "\n")
-            result_pipe.flush()
-
-    def on_peer_lost(line: str) -> None:  # from the watcher's thread: report, then end at once
-        send({"failure": Failure("peer", line).to_dict()})
-        sys.stderr.flush()
-        os._exit(1)
-
-    watch = peers.watch_cluster(
-        cluster.environment_text(), config.workers, on_peer_lost, limits.peer_timeout_s or peers.GRACE_S
-    )
-
-    def on_step_time(kind: str, seconds: float) -> None:
-        send({"step_s" if kind == "measured" else "burn_in_s": seconds})
-        if watch is not None:
-            watch.step_finished()
-
-    import_start = clock()
-    Quiet.from_environment().import_tensorflow()
-    from bench.inputs.sources import DataSource
-    from bench.measuring import measure  # the TensorFlow side: graphs, model, tf-slim
-
-    tf_import_s = clock() - import_start
-    progress = sys.stdout if job.get("progress") else None
-    checked = job.get("data_source")
-    result = measure.run_in_process(
-        config,
-        job["environment"],
-        progress=progress,
-        limits=limits,
-        on_step_time=on_step_time,
-        data_source=DataSource.from_dict(checked) if checked else None,
-    )
-    if watch is not None:
-        peers.end_watch(watch, result)
-    result.phases_s.pop("total", None)  # the parent measures the total from outside
-    result.phases_s.update(process_start=entered_at - job["spawned_at"], tf_import=tf_import_s)
-    send({"record": result.to_record()})
-    result_pipe.close()
-    return 0 if result.ok else 1
-
-
-def entry(result_fd: str) -> None:
-    """The child interpreter's entry point (CHILD_COMMAND): `main`, then a fast exit.
-
-    Everything is written and the session closed by then: the interpreter's slow shutdown of
-    TensorFlow (about a second) would only add to the per-configuration overhead.
-    """
-    exit_status = main(int(result_fd))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(exit_status)
