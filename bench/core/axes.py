@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bench.core import axis_tokens as tokens
-from bench.core.config import DATA_FORMATS, DATA_SYNTHETIC, MODES, PRECISIONS, BenchmarkConfig
+from bench.core.config import DATA_FORMATS, MODES, PRECISIONS, BenchmarkConfig, field_default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +30,6 @@ class Axis:
       flag: the command-line flag, e.g. '--depth'.
       header: the table column's title.
       help: the flag's help text.
-      default: the flag's default, as the user would type it.
       parse: turns one command-line token into config values (several for 'all'); raises
         ConfigError for a token it does not know.
       choices: tokens the command line accepts, or None for any.
@@ -46,7 +45,6 @@ class Axis:
     flag: str
     header: str
     help: str
-    default: str
     parse: Callable[[str], list]
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
@@ -54,6 +52,12 @@ class Axis:
     always_shown: bool = False
     in_file_name: Callable[[object], str] = str
     arg_type: Callable[[str], object] = str
+
+    @property
+    def default(self) -> str:
+        """The flag's default, as the user would type it: the BenchmarkConfig field's default,
+        so that each default is written once."""
+        return self.cell(field_default(self.field))
 
     def values(self, tokens: Iterable[str]) -> list:
         """Config values for the flag's tokens, repeats dropped, first-seen order kept.
@@ -68,13 +72,19 @@ class Axis:
         return getattr(config, self.field)
 
 
+def _whole_number_axis(field: str, flag: str, header: str, help: str, unit: str) -> Axis:
+    """An axis of whole numbers (argparse refuses other tokens), named in file names as the number
+    and `unit`, e.g. '224px'."""
+    return Axis(field, flag, header, help, tokens.integers(field), metavar="N",
+                in_file_name=lambda value: f"{value}{unit}", arg_type=int)
+
+
 AXES: tuple[Axis, ...] = (
     Axis(
         "depth",
         "--depth",
         "Depth",
         "network depths: 50 101 152 200, or all",
-        "50",
         tokens.depths,
         metavar="DEPTH",
         always_shown=True,
@@ -85,7 +95,6 @@ AXES: tuple[Axis, ...] = (
         "Batch",
         "batch sizes (positive integers), or max: the largest batch that fits, searched per "
         "configuration (on the CPU it needs --memory-limit)",
-        "32",
         tokens.integers("batch_size"),
         metavar="N",
         always_shown=True,
@@ -96,7 +105,6 @@ AXES: tuple[Axis, ...] = (
         "--mode",
         "Mode",
         "what a step computes",
-        "forward",
         tokens.choice("mode", MODES),
         choices=MODES,
         always_shown=True,
@@ -106,7 +114,6 @@ AXES: tuple[Axis, ...] = (
         "--precision",
         "Precision",
         "compute types; variables, batch-norm statistics and the loss stay fp32",
-        "fp32",
         tokens.choice("precision", PRECISIONS),
         choices=PRECISIONS,
     ),
@@ -116,7 +123,6 @@ AXES: tuple[Axis, ...] = (
         "XLA",
         "compile the step with XLA: off, on, or both (--xla alone means "
         "on; the record says whether it really ran compiled)",
-        "off",
         tokens.xla,
         choices=tuple(tokens.XLA_WORDS),
         cell=tokens.on_off,
@@ -128,32 +134,17 @@ AXES: tuple[Axis, ...] = (
         "Layout",
         "activation layouts; auto: NCHW on a GPU "
         "(cuDNN's native layout), NHWC on the CPU (NCHW is refused there)",
-        "auto",
         tokens.choice("data_format", DATA_FORMATS),
         choices=DATA_FORMATS,
     ),
-    Axis(
-        "image_size",
-        "--image-size",
-        "Image",
-        "image heights and widths (at least 32)",
-        "224",
-        tokens.integers("image_size"),
-        metavar="N",
-        in_file_name=lambda value: f"{value}px",
-        arg_type=int,
-    ),
-    Axis(
+    _whole_number_axis("image_size", "--image-size", "Image", "image heights and widths (at least 32)", "px"),
+    _whole_number_axis(
         "num_devices",
         "--num-devices",
         "Devices",
         "replicas per worker, one per device: the first N GPUs, or N logical CPU devices; "
         "--batch is per replica, the global batch is replicas x batch",
-        "1",
-        tokens.integers("num_devices"),
-        metavar="N",
-        in_file_name=lambda value: f"{value}dev",
-        arg_type=int,
+        "dev",
     ),
     Axis(
         "data",
@@ -162,7 +153,6 @@ AXES: tuple[Axis, ...] = (
         "synthetic (images living on the device, no input pipeline) or PATH: TFRecord shards in "
         "ImageNet's format (a folder, a shard prefix such as /data/imagenet/train, or one file) or "
         "a folder of class sub-folders of images, read through tf.data (see docs/real-data.md)",
-        DATA_SYNTHETIC,
         tokens.data,
         metavar="DATA",
         in_file_name=tokens.data_in_file_name,

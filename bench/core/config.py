@@ -1,8 +1,7 @@
-"""What to benchmark: the BenchmarkConfig dataclass, the lists of choices, and its one validation.
+"""What to benchmark: the BenchmarkConfig dataclass (its choices are `bench.core.choices`, its checks
+`bench.core.config_checks`).
 
-No TensorFlow here: configurations are built, validated and sent to child processes cheaply. The
-model's own limits (depths, smallest image) come from `slim_resnet.family`, which needs no
-TensorFlow either.
+No TensorFlow here: configurations are built, validated and sent to child processes cheaply.
 """
 
 from __future__ import annotations
@@ -10,62 +9,47 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bench.core import quality_settings, steps
+from bench.core import config_checks, quality_settings, steps
+from bench.core.choices import (
+    BREAKDOWN_LEVELS,
+    BREAKDOWN_TRACED_STEPS,
+    DATA_FORMATS,
+    DATA_SYNTHETIC,
+    DEFAULT_PREPROCESSING,
+    DEVICES,
+    LABELS_WITH_BACKGROUND,
+    MIN_BURN_IN_WITH_TRACE,
+    MODE_TITLES,
+    MODEL_MODES,
+    MODES,
+    PRECISIONS,
+    PREPROCESSINGS,
+    REAL_DATA_CLASSES,
+)
 from bench.core.errors import ConfigError
-from bench.core.loss_scale import parse_loss_scale
-from slim_resnet.family import MIN_IMAGE_SIZE, VALID_DEPTHS
 
+# The choices are defined in `bench.core.choices` and handed on from here.
 __all__ = [
     "BenchmarkConfig",
     "ConfigError",
+    "BREAKDOWN_LEVELS",
+    "BREAKDOWN_TRACED_STEPS",
     "DATA_FORMATS",
     "DATA_SYNTHETIC",
+    "DEFAULT_PREPROCESSING",
     "DEVICES",
+    "LABELS_WITH_BACKGROUND",
+    "MIN_BURN_IN_WITH_TRACE",
+    "MODEL_MODES",
     "MODES",
     "MODE_TITLES",
     "PRECISIONS",
     "PREPROCESSINGS",
-    "MIN_BURN_IN_WITH_TRACE",
-    "BREAKDOWN_LEVELS",
-    "BREAKDOWN_TRACED_STEPS",
-    "MODEL_MODES",
+    "REAL_DATA_CLASSES",
+    "field_default",
     "real_data_classes",
+    "without_pipeline_settings",
 ]
-
-MODEL_MODES = ("forward", "forward-backward", "train")
-# 'input': the input pipeline alone, no model (needs real data, see `BenchmarkConfig.data`).
-MODES = (*MODEL_MODES, "input")
-DEVICES = ("auto", "gpu", "cpu")
-DATA_FORMATS = ("NHWC", "NCHW", "auto")
-PRECISIONS = ("fp32", "fp16", "bf16")
-# `data` of the default: synthetic images and labels that live on the device (no input pipeline).
-DATA_SYNTHETIC = "synthetic"
-# The preprocessing of real data (`bench.inputs`: slim_resnet.preprocessing's evaluation path for
-# forward, bench.inputs.training_preprocessing's for the training modes and input; both offer these).
-PREPROCESSINGS = ("inception", "vgg", "none")
-DEFAULT_PREPROCESSING = "inception"
-# The model's classes when real data is read and --num-classes is not given: TF-Slim's checkpoints'
-# 1001, class 0 the background, so ImageNet's stored labels 1..1000 are used as they are.
-REAL_DATA_CLASSES = 1001
-# Real data's stored labels are the model's classes as they are, class 0 the background (never a
-# stored label): with --num-classes N the labels allowed are 1..N-1 (`bench.inputs.sources.label_range`).
-LABELS_WITH_BACKGROUND = True
-
-# --breakdown's levels: the network's parts (root, blocks, head, ...) or each block split into its units.
-BREAKDOWN_LEVELS = ("blocks", "units")
-# Fully traced steps --breakdown runs after the measured ones (each op's time is its median over them).
-BREAKDOWN_TRACED_STEPS = 3
-
-# With --trace: the first burn-in step is the cold step and the last one is traced; they must differ.
-MIN_BURN_IN_WITH_TRACE = 2
-
-# Label used in the classic summary line for each mode.
-MODE_TITLES = {
-    "forward": "Forward",
-    "forward-backward": "Forward-backward",
-    "train": "Train",
-    "input": "Input",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,10 +231,9 @@ class BenchmarkConfig:
         return cls(**{key: value for key, value in values.items() if key in known})
 
     def validate(self) -> BenchmarkConfig:
-        """Checks every field (the model's limits included); needs no TensorFlow.
-
-        What depends on the machine (is there a GPU, which layout does 'auto' mean) is decided
-        later, by `bench.step.device`, when the device is resolved.
+        """Checks every field (the model's limits included; `bench.core.config_checks`); needs no
+        TensorFlow. What depends on the machine (is there a GPU, which layout does 'auto' mean) is
+        decided later, by `bench.step.device`, when the device is resolved.
 
         Returns:
           self, so calls can be chained.
@@ -258,52 +241,14 @@ class BenchmarkConfig:
         Raises:
           ConfigError: naming the first field with a value that is not allowed.
         """
-        if not _is_int(self.depth) or self.depth not in VALID_DEPTHS:
-            raise ConfigError(
-                "depth",
-                self.depth,
-                "not a ResNet v2 depth; choose from " + ", ".join(str(depth) for depth in VALID_DEPTHS),
-            )
-        _require_choice("mode", self.mode, MODES)
-        _require_choice("device", self.device, DEVICES)
-        _require_choice("data_format", self.data_format, DATA_FORMATS)
-        _require_int_at_least("batch_size", self.batch_size, 1)
-        steps.check(self.num_batches, self.target_ci, self.max_time)
-        _require_int_at_least("burn_in", self.burn_in, 0)
-        _require_int_at_least("image_size", self.image_size, 1)
-        if self.image_size < MIN_IMAGE_SIZE:
-            raise ConfigError(
-                "image_size", self.image_size, f"too small for the network; must be at least {MIN_IMAGE_SIZE}"
-            )
-        _require_int_at_least("num_classes", self.num_classes, 1)
-        _require_int_at_least("intra_op_threads", self.intra_op_threads, 0)
-        _require_int_at_least("inter_op_threads", self.inter_op_threads, 0)
-        _require_int_at_least("display_every", self.display_every, 1)
-        _require_int_at_least("seed", self.seed, 0)
-        _require_choice("precision", self.precision, PRECISIONS)
-        parse_loss_scale(self.loss_scale)
-        _require_int_at_least("peak_probe_size", self.peak_probe_size, 0)
-        _require_int_at_least("num_devices", self.num_devices, 1)
-        _require_int_at_least("workers", self.workers, 1)
-        if not isinstance(self.data, str) or not self.data.strip():
-            raise ConfigError("data", self.data, f"give {DATA_SYNTHETIC} or the path of TFRecord shards or "
-                              "of a folder of class sub-folders of images")
-        _require_int_at_least("data_threads", self.data_threads, 0)
-        _require_choice("preprocessing", self.preprocessing, PREPROCESSINGS)
-        if self.mode == "input" and not self.real_data:
-            raise ConfigError("mode", self.mode, "times the input pipeline alone, and synthetic data has "
-                              "none; give --data PATH")
-        quality_settings.validate(self)
-        _check_breakdown(self.breakdown, self.mode)
-        if self.trace is not None and self.burn_in < MIN_BURN_IN_WITH_TRACE:
-            raise ConfigError(
-                "burn_in",
-                self.burn_in,
-                f"--trace needs at least {MIN_BURN_IN_WITH_TRACE} burn-in steps (the "
-                "trace is taken from the last one, so neither the cold step nor a "
-                "measured step carries the tracing overhead)",
-            )
+        config_checks.check(self)
         return self
+
+
+def field_default(name: str):
+    """The default of BenchmarkConfig's field `name`: the one source of every default the command
+    line, the sweep axes and the tests show."""
+    return _FIELD_DEFAULTS[name]
 
 
 def real_data_classes(num_classes: int | None, data: Sequence[str]) -> int:
@@ -325,29 +270,4 @@ def without_pipeline_settings(config: BenchmarkConfig) -> BenchmarkConfig:
     return dataclasses.replace(config, data_threads=0, preprocessing=DEFAULT_PREPROCESSING)
 
 
-def _check_breakdown(level: object, mode: str) -> None:
-    """Raises ConfigError for an unknown --breakdown level, or a breakdown of a mode without a model."""
-    if level is None:
-        return
-    _require_choice("breakdown", level, BREAKDOWN_LEVELS)
-    if mode not in MODEL_MODES:
-        raise ConfigError("breakdown", level, f"attributes the model's op times to its parts, and --mode "
-                          f"{mode} runs no model; use it with {', '.join(MODEL_MODES)}")
-
-
-def _is_int(value: object) -> bool:
-    """True for an int that is not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _require_choice(field: str, value: object, choices: Sequence[str]) -> None:
-    """Raises ConfigError unless `value` is one of `choices`."""
-    if value not in choices:
-        raise ConfigError(field, value, "choose from " + ", ".join(choices))
-
-
-def _require_int_at_least(field: str, value: object, minimum: int) -> None:
-    """Raises ConfigError unless `value` is an int (not a bool) >= `minimum`."""
-    if not _is_int(value) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ConfigError(field, value, f"must be {what}")
+_FIELD_DEFAULTS = {field.name: field.default for field in dataclasses.fields(BenchmarkConfig)}

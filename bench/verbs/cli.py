@@ -32,14 +32,9 @@ from bench.results import records, scaling, verdict
 from bench.results.result import BenchmarkResult
 from bench.sweeping import batch_max, repeats, resume, sweep
 from bench.verbs import settings
-from bench.verbs.flags import (
-    EXIT_INTERRUPTED,
-    PROG,
-    UsageError,
-    build_parser,
-    check_combinations,
-    run_with_one_line_errors,
-)
+from bench.verbs.flag_checks import check_combinations
+from bench.verbs.flags import PROG, build_parser
+from bench.verbs.usage import EXIT_INTERRUPTED, UsageError, run_with_one_line_errors
 
 EXIT_OK = 0
 EXIT_FAILED = 1

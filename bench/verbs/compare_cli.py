@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bench.output import breakdown_compare, compare_output, report
 from bench.results import compare
-from bench.verbs.flags import OneLineParser, UsageError, check_table_format, run_with_one_line_errors
+from bench.verbs.usage import OneLineParser, UsageError, check_table_format, run_with_one_line_errors
 
 PROG = "python -m bench compare"
 EXIT_OK = 0

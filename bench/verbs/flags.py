@@ -1,4 +1,5 @@
-"""The flags of `python -m bench`: names, defaults, help, examples, and the one-line usage error.
+"""The flags of `python -m bench`: names, defaults, help and examples (`bench.verbs.flag_checks`
+checks what argparse cannot).
 
 Every sweep axis of `bench.core.axes` gets a flag taking one or more values; the other flags set what
 every configuration of a sweep shares. No TensorFlow here.
@@ -7,17 +8,19 @@ every configuration of a sweep shares. No TensorFlow here.
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 
 from bench.core import axes, flag_names
 from bench.core import steps as steps_rule
-from bench.core.config import BREAKDOWN_TRACED_STEPS, DEVICES, PREPROCESSINGS, REAL_DATA_CLASSES
+from bench.core.config import (
+    BREAKDOWN_TRACED_STEPS,
+    DEVICES,
+    PREPROCESSINGS,
+    REAL_DATA_CLASSES,
+    field_default,
+)
 from bench.output import report
-from bench.sweeping import repeats
-from bench.sweeping.signals import raise_on_sigterm
 from bench.verbs.quality_flags import add_quality_flags
-from slim_resnet.support.files import output_path_problem
+from bench.verbs.usage import OneLineParser
 
 PROG = "python -m bench"
 
@@ -40,45 +43,6 @@ examples:
   python -m bench make-data shards --images 256       (see python -m bench make-data --help)
   python -m bench --data shards --mode train --batch 32 --device cpu   # real data, and a verdict
 """
-
-
-class UsageError(Exception):
-    """Bad command-line input; the message is the one line shown to the user."""
-
-
-# Exit status of bad input, and of a run stopped by Ctrl-C or SIGTERM (every verb).
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-
-
-def run_with_one_line_errors(prog: str, run: Callable[[], int]) -> int:
-    """Runs a verb's `run()` with SIGTERM raised as KeyboardInterrupt: a UsageError is one line on
-    stderr and EXIT_BAD_INPUT, an interrupt one line and EXIT_INTERRUPTED.
-
-    Returns:
-      run()'s exit status, or one of those two.
-    """
-    try:
-        with raise_on_sigterm():
-            return run()
-    except UsageError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2, and whose help keeps
-    the description's and examples' line breaks (unless given another formatter_class)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str):
-        raise UsageError(message)
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -124,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument(
         "--num-batches",
         type=_num_batches,
-        default=100,
+        default=field_default("num_batches"),
         metavar="N|auto",
         help="measured steps; auto: until the 95%% CI of the mean step is within --target-ci "
         f"(at least {steps_rule.MIN_AUTO_STEPS} steps; the record and summary say why it stopped)",
@@ -148,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument(
         "--burn-in",
         type=int,
-        default=10,
+        default=field_default("burn_in"),
         help="unmeasured steps before them (the first is the cold step; in "
         "forward-backward a dynamic loss scale settles during them)",
     )
@@ -156,13 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--num-classes",
         type=int,
         default=None,
-        help=f"logits per image (default: 1000, or {REAL_DATA_CLASSES} with real data: class 0 is the "
+        help=f"logits per image (default: {field_default('num_classes')}, or {REAL_DATA_CLASSES} with real "
+        "data: class 0 is the "
         "background and the stored labels are the classes, as TF-Slim's checkpoints)",
     )
     steps.add_argument(
         "--data-threads",
         type=int,
-        default=0,
+        default=field_default("data_threads"),
         metavar="N",
         help="with real data: a private pool of N threads for the input pipeline's parallel stages "
         "(0: tf.data's AUTOTUNE)",
@@ -170,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument(
         "--preprocessing",
         choices=PREPROCESSINGS,
-        default="inception",
+        default=field_default("preprocessing"),
         help="with real data: TF-Slim's preprocessing (training modes and input: its training "
         "augmentation; forward: the evaluation path of feature extraction)",
     )
-    steps.add_argument("--seed", type=int, default=0, help="random seed of inputs and weights")
+    steps.add_argument(
+        "--seed", type=int, default=field_default("seed"), help="random seed of inputs and weights"
+    )
     steps.add_argument(
         "--repeat",
         type=int,
@@ -185,22 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     device = parser.add_argument_group("device and threads")
     device.add_argument(
-        "--device", choices=DEVICES, default="auto", help="auto: the first GPU TensorFlow sees, else the CPU"
+        "--device",
+        choices=DEVICES,
+        default=field_default("device"),
+        help="auto: the first GPU TensorFlow sees, else the CPU",
     )
-    device.add_argument(
-        "--intra-op-threads",
-        type=flag_names.zero_or_word("intra_op_threads"),
-        default="default",
-        metavar="N",
-        help="TensorFlow intra-op threads: a number, or default for TensorFlow's choice (0 means the same)",
-    )
-    device.add_argument(
-        "--inter-op-threads",
-        type=flag_names.zero_or_word("inter_op_threads"),
-        default="default",
-        metavar="N",
-        help="TensorFlow inter-op threads: a number, or default for TensorFlow's choice (0 means the same)",
-    )
+    for pool in ("intra", "inter"):
+        device.add_argument(
+            f"--{pool}-op-threads",
+            type=flag_names.zero_or_word(f"{pool}_op_threads"),
+            default="default",
+            metavar="N",
+            help=f"TensorFlow {pool}-op threads: a number, or default for TensorFlow's choice (0 means "
+            "the same)",
+        )
     device.add_argument(
         "--workers",
         type=int,
@@ -251,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute = parser.add_argument_group("loss scale, cost, trace")
     compute.add_argument(
         "--loss-scale",
-        default="auto",
+        default=field_default("loss_scale"),
         help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
         "static value such as 1024; applies where gradients are computed. The "
         "record says whether the gradients were finite and, in train, how many "
@@ -265,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument(
         "--peak-probe-size",
         type=int,
-        default=0,
+        default=field_default("peak_probe_size"),
         metavar="N",
         help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU",
     )
@@ -312,7 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--table-format", default="github", help="tabulate table format (github, plain, grid, pipe, ...)"
     )
     output.add_argument(
-        "--display-every", type=int, default=10, help="print a progress line every N measured steps"
+        "--display-every",
+        type=int,
+        default=field_default("display_every"),
+        help="print a progress line every N measured steps",
     )
     output.add_argument(
         "--quiet", action="store_true", help="print only the final output (no header, progress or summaries)"
@@ -331,47 +299,3 @@ def _num_batches(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps or {steps_rule.AUTO}") from None
-
-
-def tokens(value) -> list:
-    """A flag's value as a list (defaults are single values, given values lists)."""
-    return value if isinstance(value, list) else [value]
-
-
-def check_table_format(table_format: str) -> None:
-    """Raises UsageError unless tabulate knows `table_format` (--table-format of every verb)."""
-    import tabulate
-
-    if table_format not in tabulate.tabulate_formats:
-        raise UsageError(
-            f"--table-format {table_format}: unknown; choose from "
-            + ", ".join(sorted(tabulate.tabulate_formats))
-        )
-
-
-def check_combinations(args: argparse.Namespace) -> None:
-    """The checks argparse does not make: the table format, the output paths (nothing is
-    created), and flags that need or exclude each other.
-
-    Raises:
-      UsageError: naming the first flag that is not allowed.
-    """
-    check_table_format(args.table_format)
-    for flag, path, example in (
-        ("--output", args.output, "results.jsonl"),
-        ("--trace", args.trace, "step.json"),
-    ):
-        problem = None if path is None else output_path_problem(path, example)
-        if problem:
-            raise UsageError(f"{flag} {path}: {problem}")
-    problem = repeats.count_problem(args.repeat, args.in_process)
-    if problem:
-        raise UsageError(problem)
-    if args.repeat > 1 and "max" in map(str, tokens(args.batch_size)):
-        raise UsageError("--batch max: one search per configuration; drop --repeat")
-    if args.resume and args.output is None:
-        raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
-    if args.target_ci is not None and not steps_rule.is_auto(args.num_batches):
-        raise UsageError(
-            f"--target-ci {args.target_ci:g}: only with --num-batches auto (a fixed count runs its steps)"
-        )

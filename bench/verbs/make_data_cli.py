@@ -20,19 +20,11 @@ if __name__ == "__main__":
 
 from bench.inputs import make_data  # noqa: E402
 from bench.inputs.sources import DataError  # noqa: E402
+from bench.verbs.usage import OneLineParser, UsageError  # noqa: E402
 
 PROG = "make-data"  # the prefix of its error lines
 DEFAULT_SHARDS = make_data.DEFAULT_SHARDS
 MAX_SIDE = 4096
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise _UsageError(message)
 
 
 def _whole_number(low: int, high: int | None = None):
@@ -52,7 +44,7 @@ def _whole_number(low: int, high: int | None = None):
 
 def build_parser() -> argparse.ArgumentParser:
     """The verb's parser (errors raise instead of exiting; `main` prints them)."""
-    parser = _Parser(prog="python -m bench make-data", allow_abbrev=False,
+    parser = OneLineParser(prog="python -m bench make-data", allow_abbrev=False,
                      description="Write TFRecord shards in ImageNet's format: random images, or a "
                                  "folder of class sub-folders.")
     parser.add_argument("out", metavar="OUT", help="the folder to write the shards to (created if missing)")
@@ -73,16 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(arguments) -> str:
     if arguments.source is None:
         if arguments.images is None:
-            raise _UsageError("--images N is required (or --from FOLDER to convert a folder)")
+            raise UsageError("--images N is required (or --from FOLDER to convert a folder)")
         shards = arguments.shards or min(DEFAULT_SHARDS, arguments.images)
         written = make_data.write_random_shards(arguments.out, arguments.images, shards,
                                                 max_size=arguments.max_size, seed=arguments.seed)
     else:
         if arguments.images is not None:
-            raise _UsageError(f"--images {arguments.images}: not used with --from (every image of "
+            raise UsageError(f"--images {arguments.images}: not used with --from (every image of "
                               "FOLDER is converted)")
         if not os.path.isdir(arguments.source):
-            raise _UsageError(f"--from {arguments.source}: no such folder")
+            raise UsageError(f"--from {arguments.source}: no such folder")
         written = make_data.convert_folder(arguments.source, arguments.out, arguments.shards,
                                            seed=arguments.seed)
     line = f"wrote {written.num_images} images in {len(written.paths)} shards to {arguments.out}"
@@ -103,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         arguments = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
         print(_run(arguments))
-    except (_UsageError, DataError) as error:
+    except (UsageError, DataError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
     except OSError as error:

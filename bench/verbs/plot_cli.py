@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from bench.output import plot, plot_breakdown, plot_breakdown_data, plot_data, plot_labels, plot_panels
-from bench.verbs.flags import OneLineParser, UsageError, run_with_one_line_errors
+from bench.verbs.usage import OneLineParser, UsageError, run_with_one_line_errors
 from slim_resnet.support.files import output_path_problem
 
 PROG = "python -m bench plot"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench.core.config import field_default
 from bench.core.errors import ConfigError
 from bench.core.quiet import Quiet
 
@@ -29,7 +30,7 @@ def add_quality_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--quality-images",
         type=int,
-        default=0,
+        default=field_default("quality_images"),
         metavar="N",
         help="images of the untimed pass (0: one epoch of --data with --quality, else one batch); fp16, "
         "bf16 and XLA runs also compare their answers on them with fp32's",

@@ -10,7 +10,8 @@ import argparse
 from bench.core import axes, cluster, steps
 from bench.core.config import real_data_classes
 from bench.verbs import quality_flags
-from bench.verbs.flags import UsageError, tokens
+from bench.verbs.flag_checks import tokens
+from bench.verbs.usage import UsageError
 
 
 def axis_values(args: argparse.Namespace) -> dict[str, list]:

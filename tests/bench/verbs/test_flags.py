@@ -6,7 +6,7 @@ import pytest
 
 from bench.core import axes
 from bench.core.flag_names import FLAG_OF_FIELD
-from bench.verbs import flags
+from bench.verbs import flags, usage
 
 
 def test_every_axis_has_a_flag_taking_several_values_with_a_single_default():
@@ -25,7 +25,7 @@ def test_every_field_names_a_flag_the_parser_has():
 
 
 def test_a_parse_error_is_a_usage_error_not_an_exit():
-    with pytest.raises(flags.UsageError,
+    with pytest.raises(usage.UsageError,
                        match="argument --batch: 'x': not a batch size; give whole numbers or max"):
         flags.build_parser().parse_args(["--batch", "x"])
     assert flags.build_parser().parse_args(["--batch", "Max"]).batch_size == ["max"]
@@ -36,7 +36,7 @@ def test_thread_flags_take_default_as_typed_and_help_says_each_default_once():
     assert parser.parse_args([]).intra_op_threads == 0
     args = parser.parse_args(["--intra-op-threads", "default", "--inter-op-threads", "2"])
     assert (args.intra_op_threads, args.inter_op_threads) == (0, 2)
-    with pytest.raises(flags.UsageError, match="'two': not a thread count; give a whole number or default"):
+    with pytest.raises(usage.UsageError, match="'two': not a thread count; give a whole number or default"):
         parser.parse_args(["--intra-op-threads", "two"])
     text = " ".join(parser.format_help().split())
     assert "(default: None)" not in text and "(default: False)" not in text
