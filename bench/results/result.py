@@ -1,4 +1,4 @@
-"""What one configuration's run produced: `BenchmarkResult`, `Failure`, derived `Cost`, and the
+"""What one configuration's run produced: `BenchmarkResult`, `Failure`, its derived `Cost`, and the
 JSON record (schema "slim-resnet-bench/1") they are written to and read back from.
 
 A result keeps the raw step times (`bench.results.measurement.Measurement`) and typed facts
@@ -16,6 +16,7 @@ from bench.core.batch_search import ROLE_TRY, SearchFacts
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.results import bursts as bursts_lib
+from bench.results import cost as cost_lib
 from bench.results import stats as stats_lib
 from bench.results.extras import Extras
 from bench.results.measurement import Measurement
@@ -83,33 +84,6 @@ class Repeat:
 
     index: int
     count: int
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class Cost:
-    """Work, rate, efficiency and memory of a measured configuration (None where unknown).
-
-    Attributes:
-      gflop_per_image: FLOPs per step / batch size, in GFLOP.
-      achieved_tflops: FLOPs per step / mean step time.
-      attainable_tflops: the peak probe's best rate.
-      efficiency: achieved / attainable.
-      datasheet_tflops: the datasheet figure of a known GPU.
-      efficiency_vs_datasheet: achieved / datasheet.
-      peak_memory_bytes, peak_memory_kind: the peak-memory reading and what it measures.
-    """
-
-    gflop_per_image: float | None
-    achieved_tflops: float | None
-    attainable_tflops: float | None
-    efficiency: float | None
-    datasheet_tflops: float | None
-    efficiency_vs_datasheet: float | None
-    peak_memory_bytes: int | None
-    peak_memory_kind: str | None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -212,34 +186,11 @@ class BenchmarkResult:
         return found + self.extra.numerics.warnings(summary.num_steps if summary else self.config.num_batches)
 
     @property
-    def cost(self) -> Cost | None:
+    def cost(self) -> cost_lib.Cost | None:
         """Work, rate, efficiency and memory, derived from `extra` and the step times (None
-        without a measurement)."""
+        without a measurement; `bench.results.cost.derive`)."""
         summary = self.stats
-        if summary is None:
-            return None
-        extra = self.extra
-        config = self.config
-        # The FLOPs are counted on this worker's graph (its local replicas); every worker runs the same.
-        flops_per_step = extra.flops.per_step if extra.flops else None
-        achieved = None
-        if flops_per_step is not None and summary.mean_s > 0:
-            achieved = flops_per_step * config.workers / summary.mean_s / 1e12
-        attainable = extra.peak_probe.best_tflops * probed_devices(config) if extra.peak_probe else None
-        datasheet = extra.datasheet_peak.tflops * probed_devices(config) if extra.datasheet_peak else None
-        memory = extra.peak_memory
-        return Cost(
-            gflop_per_image=(
-                None if flops_per_step is None else flops_per_step / config.local_batch_size / 1e9
-            ),
-            achieved_tflops=achieved,
-            attainable_tflops=attainable,
-            efficiency=_ratio(achieved, attainable),
-            datasheet_tflops=datasheet,
-            efficiency_vs_datasheet=_ratio(achieved, datasheet),
-            peak_memory_bytes=memory.bytes if memory else None,
-            peak_memory_kind=memory.kind if memory else None,
-        )
+        return None if summary is None else cost_lib.derive(self.config, self.extra, summary.mean_s)
 
     def to_record(self) -> dict:
         """The JSON record (schema documented in docs/records.md); derived figures are included for
@@ -312,17 +263,3 @@ class BenchmarkResult:
             batch_search=SearchFacts.from_dict(record.get("batch_search")),
             scaling_efficiency=record.get("scaling_efficiency"),
         )
-
-
-def probed_devices(config: BenchmarkConfig) -> int:
-    """How many devices like the probed one the step runs on: on GPUs one per replica; on the CPU
-    the replicas are logical devices sharing the host's cores (and --workers run on one host), so
-    one. (Workers from a TF_CONFIG naming other hosts are counted by `bench.processes.workers`.)"""
-    return config.replicas if config.device == "gpu" else 1
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    """numerator / denominator, or None when either is missing or the denominator is not > 0."""
-    if numerator is None or denominator is None or not denominator > 0:
-        return None
-    return numerator / denominator
