@@ -20,7 +20,6 @@ and 143 SIGTERM, one line, no file left behind.
 import os
 import signal
 import sys
-import warnings
 
 PROG = 'python -m slim_resnet.extract'
 
@@ -35,32 +34,22 @@ if __name__ == '__main__':
 import tensorflow as tf  # noqa: E402
 import tf_slim as slim  # noqa: E402
 
-from slim_resnet import checkpoint as checkpoint_lib  # noqa: E402
 from slim_resnet import end_points as end_points_lib  # noqa: E402
 from slim_resnet.extraction import flags as extract_flags  # noqa: E402
-from slim_resnet.extraction import interrupts  # noqa: E402
+from slim_resnet.extraction import interrupts, weights  # noqa: E402
 from slim_resnet.extraction import precision as precision_lib  # noqa: E402
+from slim_resnet.extraction.errors import OutputError, UsageError  # noqa: E402
 from slim_resnet.extraction.feature_file import feature_arrays, write_feature_file  # noqa: E402
 from slim_resnet.extraction.progress import format_progress  # noqa: E402
 from slim_resnet.extraction.run import print_to_stderr, run_extraction  # noqa: E402
-from slim_resnet.family import depth_problem  # noqa: E402
 from slim_resnet.images import decoding as image_decoding  # noqa: E402
 from slim_resnet.images import folder as image_folder  # noqa: E402
 from slim_resnet.resnet_utils import resnet_arg_scope  # noqa: E402
 from slim_resnet.resnet_v2 import MIN_IMAGE_SIZE, get_network  # noqa: E402
 from slim_resnet.support import files  # noqa: E402
-from slim_resnet.support.wording import listing  # noqa: E402
 
 EXIT_OUTPUT_FAILED = 1
 EXIT_USAGE = 2  # Also what the parser exits with. A signal N exits with 128 + N (Ctrl-C 130, SIGTERM 143).
-
-
-class UsageError(Exception):
-  """Bad input: reported as one line on stderr with exit code 2."""
-
-
-class OutputError(Exception):
-  """The features could not be written at the end: one line on stderr, exit code 1."""
 
 
 def build_parser():
@@ -82,89 +71,6 @@ def _list_images(args):
     return image_folder.list_images(args.images)
   except image_folder.ImageFolderError as error:
     raise UsageError(f'--images {args.images}: {error}') from error
-
-
-def _stored_variables(checkpoint):
-  """{name: CheckpointVariable} of --checkpoint, or None without one.
-
-  Raises:
-    UsageError: if the checkpoint cannot be found or read.
-  """
-  if not checkpoint:
-    return None
-  try:
-    return checkpoint_lib.list_checkpoint_variables(checkpoint)
-  except checkpoint_lib.CheckpointError as error:
-    raise UsageError(f'--checkpoint {checkpoint}: {error}') from error
-
-
-def _check_checkpoint_depth(args, stored):
-  """Refuses a checkpoint saved from another depth than --depth, naming the --depth it needs.
-
-  Raises:
-    UsageError: if the checkpoint has no resnet_v2_<depth> variables but those of one other depth.
-  """
-  problem = depth_problem(checkpoint_lib.top_level_scopes(stored), args.depth)
-  if problem:
-    raise UsageError(f'--checkpoint {args.checkpoint}: {problem}')
-
-
-def _mismatch_hint(args, comparison):
-  """What to do about a checkpoint that does not match, in terms of this command's flags.
-
-  The Python API's hints name `scope_map` and `exclude`, which have no flags here.
-  """
-  scope = f'resnet_v2_{args.depth}'
-  if comparison.nothing_matched:
-    return (f"nothing matched: the checkpoint's top-level scopes are "
-            f'{listing(comparison.checkpoint_scopes)}, not {scope}; give a checkpoint saved from '
-            f'resnet_v2 under its own scope, and its depth with --depth')
-  names = [graph_name for graph_name, _ in comparison.missing]
-  names += [mismatch.graph_name for mismatch in comparison.mismatched]
-  if args.num_classes and all(name.startswith(f'{scope}/logits/') for name in names):
-    return ('the logits differ: leave out --num-classes to use the checkpoint\'s class count, or '
-            'extract no logits/predictions')
-  return f'the checkpoint was not saved from {scope} (another depth or another network?)'
-
-
-def _num_classes(args, requested, stored):
-  """The logits' class count: --num-classes, else the checkpoint's, else None.
-
-  Raises:
-    UsageError: if a classifier end point is requested and no class count is known.
-  """
-  try:
-    return end_points_lib.choose_num_classes(requested, args.num_classes, stored,
-                                             f'resnet_v2_{args.depth}')
-  except end_points_lib.MissingClassCountError as error:
-    raise UsageError('--end-point logits/predictions need --num-classes (or a checkpoint with '
-                     'logits)') from error
-
-
-def _restore_or_warn(session, args, graph):
-  """Restores --checkpoint into the graph, or warns loudly that the weights are random.
-
-  Raises:
-    UsageError: if the checkpoint is missing, unreadable or does not match the graph.
-  """
-  if not args.checkpoint:
-    _say('WARNING: no --checkpoint given: the network has RANDOM weights, so these features mean '
-         'nothing (use this only for testing)')
-    return
-  try:
-    with warnings.catch_warnings(record=True) as caught:
-      warnings.simplefilter('always', checkpoint_lib.UnusedCheckpointVariablesWarning)
-      restorer = checkpoint_lib.make_restorer(args.checkpoint, graph=graph,
-                                              scope_map=precision_lib.scope_map(args))
-  except checkpoint_lib.CheckpointMismatchError as error:
-    raise UsageError(error.summary(hint=_mismatch_hint(args, error.comparison))) from error
-  except checkpoint_lib.CheckpointError as error:
-    raise UsageError(f'--checkpoint {args.checkpoint}: {error}') from error
-  for warning in caught:
-    _say(f'warning: {warning.message}')
-  restorer(session)
-  _say(f'extract: restored {len(restorer.comparison.restored)} variables from '
-       f'{restorer.checkpoint}')
 
 
 def _build_model(args, images, num_classes, requested):
@@ -239,10 +145,10 @@ def extract(args):
   if precision_lib.problem(args):
     raise UsageError(precision_lib.problem(args))
   folder = _list_images(args)
-  stored = _stored_variables(args.checkpoint)
+  stored = weights.stored_variables(args.checkpoint)
   if stored is not None:
-    _check_checkpoint_depth(args, stored)
-  num_classes = _num_classes(args, requested, stored)
+    weights.check_checkpoint_depth(args, stored)
+  num_classes = weights.num_classes(args, requested, stored)
 
   graph = tf.Graph()
   with graph.as_default():
@@ -258,7 +164,7 @@ def extract(args):
     probe = image_decoding.ImageProbe(args.max_pixels)
     with tf.compat.v1.Session(graph=graph) as session:
       session.run(tf.compat.v1.global_variables_initializer())
-      _restore_or_warn(session, args, graph)
+      weights.restore_or_warn(session, args, graph)
       _say(f'extract: {len(folder.files)} images in {args.images}'
            + (f' ({len(folder.class_names)} class folders)' if folder.class_names else ''))
       session.run(iterator.initializer)
