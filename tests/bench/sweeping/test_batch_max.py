@@ -12,16 +12,7 @@ import pytest
 
 import bench
 from bench.core import batch_search, faults, quality_settings
-from bench.core.batch_search import (
-    FAILED,
-    FIT,
-    NO_FIT,
-    ROLE_LARGEST,
-    ROLE_TRY,
-    SearchFacts,
-    SearchSettings,
-    Try,
-)
+from bench.core.batch_search import FAILED, FIT, NO_FIT, SearchFacts, SearchSettings, Try
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.output import plot_data, report, table
@@ -244,11 +235,11 @@ def searched(make_measured, make_failed, largest=5):
                 "forward",
                 Failure("oom", "over the memory limit (1 GiB)", limit="memory limit 1 GiB"),
             )
-        result.batch_search = SearchFacts(ROLE_TRY, SEARCH, (attempt,), index=index)
+        result.batch_search = SearchFacts(batch_search.ROLE_TRY, SEARCH, (attempt,), index=index)
         results.append(result)
     final = make_measured(50, largest, "forward", [0.2] * 12)
     final.batch_search = SearchFacts(
-        ROLE_LARGEST, SEARCH, tuple(tries), largest=largest, ended=batch_search.ending(tries)
+        batch_search.ROLE_LARGEST, SEARCH, tuple(tries), largest=largest, ended=batch_search.ending(tries)
     )
     return results + [final]
 
@@ -286,7 +277,7 @@ def test_the_largest_of_two_depths_compare_and_a_failed_search_says_why(
     first = searched(make_measured, make_failed, largest=5)[-1]
     deeper = make_measured(101, 3, "forward", [0.3] * 12)
     deeper.batch_search = SearchFacts(
-        ROLE_LARGEST,
+        batch_search.ROLE_LARGEST,
         "resnet_v2_101 batch max forward",
         (Try(1, FIT), Try(2, FIT), Try(4, NO_FIT), Try(3, FIT)),
         largest=3,
@@ -296,7 +287,7 @@ def test_the_largest_of_two_depths_compare_and_a_failed_search_says_why(
         152, 1, "forward", Failure("oom", "over the memory limit (1 GiB)", limit="memory limit 1 GiB")
     )
     none.batch_search = SearchFacts(
-        ROLE_LARGEST,
+        batch_search.ROLE_LARGEST,
         "resnet_v2_152 batch max forward",
         (Try(1, NO_FIT, "over the memory limit (1 GiB)"),),
         ended="none fits",
@@ -325,10 +316,10 @@ def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info)
     outcome = sweep.run_sweep(configs, environment, run_one=runner.run, on_result=delivered.append)
     assert outcome.interrupted
     first, interrupted = delivered
-    assert first.ok and first.batch_search.role == ROLE_TRY and first.config.batch_size == 1
+    assert first.ok and first.batch_search.role == batch_search.ROLE_TRY and first.config.batch_size == 1
     assert outcome.results == [interrupted] and interrupted.status == "interrupted"
     facts = interrupted.batch_search
-    assert (facts.role, facts.ended, facts.largest) == (ROLE_LARGEST, "interrupted", None)
+    assert (facts.role, facts.ended, facts.largest) == (batch_search.ROLE_LARGEST, "interrupted", None)
     assert facts.tries == (Try(1, FIT, "fits"),)
     (line,) = report.summary_lines(interrupted)
     assert line.endswith(f": {SEARCH}: interrupted (tries: 1 fit)")
@@ -352,7 +343,7 @@ def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tm
     records = [json.loads(line) for line in output.read_text().splitlines()]
     *tries, largest = records
     facts = [r["batch_search"] for r in tries]
-    assert [f["role"] for f in facts] == [ROLE_TRY] * len(tries) and len(tries) <= 14
+    assert [f["role"] for f in facts] == [batch_search.ROLE_TRY] * len(tries) and len(tries) <= 14
     assert [f["index"] for f in facts] == list(range(1, len(tries) + 1))
     # Each try is the one the search's rule asks for after the tries before it.
     seen = [Try.from_dict(f) for f in facts]
@@ -374,7 +365,8 @@ def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tm
     # own steps.
     found = largest["batch_search"]
     biggest = batch_search.largest_fit(seen)
-    assert (found["role"], found["largest"], found["ended"]) == (ROLE_LARGEST, biggest, "boundary")
+    expected = (batch_search.ROLE_LARGEST, biggest, "boundary")
+    assert (found["role"], found["largest"], found["ended"]) == expected
     assert [Try.from_dict(t) for t in found["tries"]] == seen
     assert any(t.batch_size == biggest + 1 and t.outcome == NO_FIT for t in seen)
     assert largest["status"] == "ok" and largest["config"]["batch_size"] == biggest
