@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Callable
 
 from bench.core import axes
+from bench.core.config import field_default
 
 # BenchmarkConfig fields that are not sweep axes -> the flag that sets them, for error messages.
 _OTHER_FLAGS = {
@@ -82,3 +83,9 @@ def zero_or_word(field: str) -> Callable[[str], int]:
             ) from None
 
     return parse
+
+
+def add_config_flag(group, flag: str, **kwargs) -> None:
+    """Adds `flag` to an argparse group or parser, setting the BenchmarkConfig field of its name
+    (`--burn-in`: burn_in) with that field's default (`bench.core.config.field_default`)."""
+    group.add_argument(flag, default=field_default(flag[2:].replace("-", "_")), **kwargs)

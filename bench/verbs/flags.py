@@ -18,6 +18,7 @@ from bench.core.config import (
     REAL_DATA_CLASSES,
     field_default,
 )
+from bench.core.flag_names import add_config_flag
 from bench.output import report
 from bench.verbs.quality_flags import add_quality_flags
 from bench.verbs.usage import OneLineParser
@@ -85,10 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     for axis in axes.AXES:
         _add_axis(sweep_group, axis)
     steps = parser.add_argument_group("steps and inputs")
-    steps.add_argument(
-        "--num-batches",
+    add_config_flag(steps, "--num-batches",
         type=_num_batches,
-        default=field_default("num_batches"),
         metavar="N|auto",
         help="measured steps; auto: until the 95%% CI of the mean step is within --target-ci "
         f"(at least {steps_rule.MIN_AUTO_STEPS} steps; the record and summary say why it stopped)",
@@ -109,10 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="bound each configuration's measured steps to SECONDS (checked every tenth of the steps "
         f"so far; default: {steps_rule.DEFAULT_AUTO_MAX_TIME_S:g} with --num-batches auto, else none)",
     )
-    steps.add_argument(
-        "--burn-in",
+    add_config_flag(steps, "--burn-in",
         type=int,
-        default=field_default("burn_in"),
         help="unmeasured steps before them (the first is the cold step; in "
         "forward-backward a dynamic loss scale settles during them)",
     )
@@ -124,24 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
         "data: class 0 is the "
         "background and the stored labels are the classes, as TF-Slim's checkpoints)",
     )
-    steps.add_argument(
-        "--data-threads",
+    add_config_flag(steps, "--data-threads",
         type=int,
-        default=field_default("data_threads"),
         metavar="N",
         help="with real data: a private pool of N threads for the input pipeline's parallel stages "
         "(0: tf.data's AUTOTUNE)",
     )
-    steps.add_argument(
-        "--preprocessing",
+    add_config_flag(steps, "--preprocessing",
         choices=PREPROCESSINGS,
-        default=field_default("preprocessing"),
         help="with real data: TF-Slim's preprocessing (training modes and input: its training "
         "augmentation; forward: the evaluation path of feature extraction)",
     )
-    steps.add_argument(
-        "--seed", type=int, default=field_default("seed"), help="random seed of inputs and weights"
-    )
+    add_config_flag(steps, "--seed", type=int, help="random seed of inputs and weights")
     steps.add_argument(
         "--repeat",
         type=int,
@@ -151,10 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "A B C ...); one record per process, and a summary over processes: mean, 95%% CI, spread",
     )
     device = parser.add_argument_group("device and threads")
-    device.add_argument(
-        "--device",
+    add_config_flag(device, "--device",
         choices=DEVICES,
-        default=field_default("device"),
         help="auto: the first GPU TensorFlow sees, else the CPU",
     )
     for pool in ("intra", "inter"):
@@ -214,9 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for SECONDS while this worker finished no step: its row names the peer (default: 15)",
     )
     compute = parser.add_argument_group("loss scale, cost, trace")
-    compute.add_argument(
-        "--loss-scale",
-        default=field_default("loss_scale"),
+    add_config_flag(compute, "--loss-scale",
         help="auto (dynamic for fp16, none otherwise), none, dynamic, or a "
         "static value such as 1024; applies where gradients are computed. The "
         "record says whether the gradients were finite and, in train, how many "
@@ -227,10 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the matrix-product probe of the device's attainable TFLOP/s (no efficiency then)",
     )
-    compute.add_argument(
-        "--peak-probe-size",
+    add_config_flag(compute, "--peak-probe-size",
         type=int,
-        default=field_default("peak_probe_size"),
         metavar="N",
         help="matrix size of the probe; 0: 8192 on a GPU, 2048 on the CPU",
     )
@@ -276,10 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--table-format", default="github", help="tabulate table format (github, plain, grid, pipe, ...)"
     )
-    output.add_argument(
-        "--display-every",
+    add_config_flag(output, "--display-every",
         type=int,
-        default=field_default("display_every"),
         help="print a progress line every N measured steps",
     )
     output.add_argument(

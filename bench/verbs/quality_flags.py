@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from bench.core.config import field_default
 from bench.core.errors import ConfigError
+from bench.core.flag_names import add_config_flag
 from bench.core.quiet import Quiet
 
 
@@ -27,10 +27,8 @@ def add_quality_flags(parser: argparse.ArgumentParser) -> None:
         help="forward mode with --data: after the measured steps, an untimed pass over the images "
         "reporting top-1 and top-5 accuracy with 95%% Wilson intervals",
     )
-    group.add_argument(
-        "--quality-images",
+    add_config_flag(group, "--quality-images",
         type=int,
-        default=field_default("quality_images"),
         metavar="N",
         help="images of the untimed pass (0: one epoch of --data with --quality, else one batch); fp16, "
         "bf16 and XLA runs also compare their answers on them with fp32's",
