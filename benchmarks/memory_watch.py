@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.core.config import BenchmarkConfig  # noqa: E402
 from bench.core.limits import Limits, format_size  # noqa: E402
-from bench.core.quiet import Quiet  # noqa: E402
+from bench.core.run_context import RunContext  # noqa: E402
 from bench.processes import child, memory_watch  # noqa: E402
 
 MIB = 2**20
@@ -59,7 +59,7 @@ def parent_cpu_s() -> float:
 def one_run(config: BenchmarkConfig, environment: dict, limits: Limits) -> tuple[float, float]:
     """(mean measured step time, parent CPU s per wall s) of one child run of `config`."""
     cpu, wall = parent_cpu_s(), time.perf_counter()
-    result = child.run_in_child(config, environment, Quiet(), limits=limits)
+    result = child.run_in_child(config, RunContext(environment, limits=limits))
     cpu, wall = parent_cpu_s() - cpu, time.perf_counter() - wall
     if not result.ok:
         raise SystemExit(f"the run failed: {result.failure.short}")

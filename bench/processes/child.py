@@ -39,12 +39,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import IO
 
 from bench.core.clock import clock
 from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
+from bench.core.run_context import RunContext
 from bench.processes import child_pipes as pipes
 from bench.processes.memory_watch import MemoryWatch
 from bench.results import failures
@@ -64,10 +64,7 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 
 def run_in_child(
     config: BenchmarkConfig,
-    environment: dict,
-    quiet: Quiet = Quiet(),
-    progress: IO[str] | None = None,
-    limits: Limits = Limits(),
+    context: RunContext,
     extra_env: dict[str, str] | None = None,
     on_spawn: Callable[[subprocess.Popen], None] | None = None,
     wrap_command: Callable[[list[str]], list[str]] | None = None,
@@ -76,12 +73,10 @@ def run_in_child(
 
     Args:
       config: a prepared configuration (device resolved).
-      environment: the environment dict.
-      quiet: what TensorFlow may print (the child inherits it).
-      progress: stream the child's progress lines are copied to as they come (None: none).
-      limits: the child's bounds: its resident memory (watched from here, the child sets the
-        backstop), its wall time from its start (then it is stopped, see `_stop`), the GPU
-        memory cap.
+      context: the environment description; what TensorFlow may print (the child inherits it);
+        the stream the child's progress lines are copied to as they come (None: none); the
+        child's bounds: its resident memory (watched from here, the child sets the backstop),
+        its wall time from its start (then it is stopped, see `_stop`), the GPU memory cap.
       extra_env: variables added to the child's environment (a worker's TF_CONFIG and GPUs); the
         child sees the first `config.num_devices` GPUs (CUDA_VISIBLE_DEVICES, none on the CPU)
         unless it says otherwise.
@@ -99,6 +94,7 @@ def run_in_child(
     Raises:
       KeyboardInterrupt: on Ctrl-C, after the child has been stopped.
     """
+    environment, progress, limits = context.environment, context.progress, context.limits
     spawned_at = time.time()
     job = {
         "config": config.to_dict(),
@@ -122,7 +118,7 @@ def run_in_child(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(result_write,),
-            env={**_child_environment(quiet), device.VISIBLE_GPUS_VAR: gpus, **(extra_env or {})},
+            env={**_child_environment(context.quiet), device.VISIBLE_GPUS_VAR: gpus, **(extra_env or {})},
         )
     finally:
         os.close(result_write)
@@ -132,7 +128,7 @@ def run_in_child(
     timed_out = False
     pumps = [
         pipes.LinePump(child.stdout, progress, show=lambda line: True),
-        pipes.LinePump(child.stderr, sys.stderr, show=quiet.shows),
+        pipes.LinePump(child.stderr, sys.stderr, show=context.quiet.shows),
     ]
     watch = MemoryWatch(child.pid, limits.memory_bytes) if limits.memory_bytes else None
     for thread in [reader, *pumps] + ([watch] if watch else []):

@@ -22,12 +22,10 @@ import socket
 import sys
 import threading
 import time
-from typing import IO
 
 from bench.core import cluster, exposure
 from bench.core.config import BenchmarkConfig
-from bench.core.limits import Limits
-from bench.core.quiet import Quiet
+from bench.core.run_context import RunContext
 from bench.processes import child, loopback
 from bench.results import failures
 from bench.results.result import BenchmarkResult, Failure
@@ -52,23 +50,17 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def run_workers(
-    config: BenchmarkConfig,
-    environment: dict,
-    quiet: Quiet = Quiet(),
-    progress: IO[str] | None = None,
-    limits: Limits = Limits(),
-) -> BenchmarkResult:
+def run_workers(config: BenchmarkConfig, context: RunContext) -> BenchmarkResult:
     """Runs one configuration on `config.workers` local worker processes; the chief's result.
 
-    The chief's progress goes to `progress`, the others' is dropped. When a worker ends without a
+    The chief's progress goes to `context.progress`, the others' is dropped. When a worker ends without a
     measurement the others are stopped and the result is a failure naming that worker. The
     chief's record gains `extra.cluster`: the addresses, every worker's fingerprint (equal
     when every worker holds the same numbers, see `bench.step.replicas`), their measured steps, and
     where the servers listened ('loopback' in the workers' own network, else
     `exposure.EVERY_INTERFACE`, after the WARNING line on stderr).
 
-    Every worker runs under `limits` (memory and time each, as a single child would), and sees
+    Every worker runs under `context.limits` (memory and time each, as a single child would), and sees
     only the GPUs it owns (`bench.step.device.local_gpus`; none when the CPU is measured).
 
     Raises:
@@ -82,20 +74,17 @@ def run_workers(
         namespace = None
         print(exposure.local_workers_warning(ports, str(why)), file=sys.stderr, flush=True)
     try:
-        results, failed = _run_all(config, environment, quiet, progress, limits, addresses, namespace)
+        results, failed = _run_all(config, context, addresses, namespace)
     finally:
         if namespace is not None:
             namespace.close()
     listening = "loopback" if namespace is not None else exposure.EVERY_INTERFACE
-    return _chief_result(config, environment, results, addresses, failed, listening)
+    return _chief_result(config, context.environment, results, addresses, failed, listening)
 
 
 def _run_all(
     config: BenchmarkConfig,
-    environment: dict,
-    quiet: Quiet,
-    progress: IO[str] | None,
-    limits: Limits,
+    context: RunContext,
     addresses: list[str],
     namespace: loopback.Namespace | None,
 ) -> tuple[list[BenchmarkResult | None], int | None]:
@@ -108,7 +97,7 @@ def _run_all(
       KeyboardInterrupt: on Ctrl-C, after every worker has been stopped.
     """
     visible = os.environ.get(device.VISIBLE_GPUS_VAR)
-    gpu_count = len(environment.get("gpu_names") or [])
+    gpu_count = len(context.environment.get("gpu_names") or [])
     gpus = [device.local_gpus(config.device, visible, gpu_count, config.num_devices, index)
             for index in range(config.workers)]
     processes: list = []
@@ -125,11 +114,8 @@ def _run_all(
     def work(index: int) -> None:
         results[index] = child.run_in_child(
             config,
-            environment,
+            context if index == 0 else context.without_progress(),
             wrap_command=namespace.command if namespace is not None else None,
-            quiet=quiet,
-            progress=progress if index == 0 else None,
-            limits=limits,
             extra_env={cluster.ENV_VAR: cluster.make(addresses, index), device.VISIBLE_GPUS_VAR: gpus[index]},
             on_spawn=on_spawn,
         )

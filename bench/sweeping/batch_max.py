@@ -34,6 +34,7 @@ from bench.core.errors import ConfigError
 from bench.core.limits import Limits
 from bench.core.quality_settings import speed_only
 from bench.core.quiet import Quiet
+from bench.core.run_context import RunContext
 from bench.processes import child
 from bench.results import failures
 from bench.results.result import BenchmarkResult
@@ -224,9 +225,7 @@ class Runner:
         )
 
     def _run_child(self, config: BenchmarkConfig, progress: IO[str] | None) -> BenchmarkResult:
-        return child.run_in_child(
-            config, self.environment, quiet=self.quiet, progress=progress, limits=self.limits
-        )
+        return child.run_in_child(config, RunContext(self.environment, self.quiet, progress, self.limits))
 
     def _none_found(
         self, config: BenchmarkConfig, last: BenchmarkResult, facts: SearchFacts

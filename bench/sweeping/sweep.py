@@ -19,6 +19,7 @@ from bench.core.config import LABELS_WITH_BACKGROUND, BenchmarkConfig, without_p
 from bench.core.errors import ConfigError
 from bench.core.limits import Limits, format_size
 from bench.core.quiet import Quiet
+from bench.core.run_context import RunContext
 from bench.inputs import sources
 from bench.measuring import environment as environment_lib
 from bench.processes import child, workers
@@ -197,9 +198,9 @@ def _run_one(
     """One prepared configuration, in a child process or in this one (or, for --workers, on
     worker processes started here)."""
     if isolate and config.workers > 1 and cluster.environment_text() is None:
-        return workers.run_workers(config, environment, quiet=quiet, progress=progress, limits=limits)
+        return workers.run_workers(config, RunContext(environment, quiet, progress, limits))
     if isolate:
-        return child.run_in_child(config, environment, quiet=quiet, progress=progress, limits=limits)
+        return child.run_in_child(config, RunContext(environment, quiet, progress, limits))
     from bench.measuring import measure  # the TensorFlow side, loaded only to measure in this process
 
     return measure.run_in_process(config, environment, progress=progress, limits=limits)

@@ -1,6 +1,6 @@
 """What a process listens on, read from /proc as `ss -ltnp` would: its listening TCP sockets, in
 its own network namespace, and whether that namespace has more than loopback; and whether this
-machine lets an unprivileged process make a user and network namespace."""
+machine lets an unprivileged process make a user and network namespace; a process's children."""
 
 import dataclasses
 import ipaddress
@@ -89,3 +89,24 @@ def namespaces_allowed():
                            text=True)
     if tried.returncode != 0:
         pytest.skip(f"this machine refuses a user and network namespace: {tried.stderr.strip()}")
+
+
+def _children_of(pid: int) -> list[int]:
+    """The pids of the processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stream:
+                    parent = int(stream.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError):  # gone meanwhile
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.fixture(scope="session")
+def children_of():
+    """children_of(pid) -> [pid]: the processes whose parent is `pid`."""
+    return _children_of

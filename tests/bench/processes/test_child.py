@@ -16,6 +16,7 @@ from bench.core import faults, stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
 from bench.core.quiet import Quiet
+from bench.core.run_context import RunContext
 from bench.inputs import sources
 from bench.processes import child
 
@@ -38,21 +39,6 @@ def test_a_child_measures_relays_progress_and_measures_its_overhead(monkeypatch,
     assert phases["total"] >= phases["child_overhead"] + phases["measure"]
 
 
-def _children_of(pid):
-    """Pids whose parent is `pid` (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 def _is_bench_child(pid):
     """True if `pid` runs bench.processes.child's entry point."""
     try:
@@ -71,7 +57,7 @@ def _alive(pid):
         return False
 
 
-def test_a_child_dies_with_its_killed_parent_and_leaves_no_files(tmp_path, tiny_args):
+def test_a_child_dies_with_its_killed_parent_and_leaves_no_files(tmp_path, tiny_args, children_of):
     if not os.path.isdir("/proc/self"):
         pytest.skip("needs /proc")
     temporary = tmp_path / "tmp"
@@ -87,7 +73,7 @@ def test_a_child_dies_with_its_killed_parent_and_leaves_no_files(tmp_path, tiny_
         deadline = time.monotonic() + 120
         # The measuring child (the parent may also run short-lived helpers, e.g. while it
         # describes the machine).
-        while not (measuring := [pid for pid in _children_of(parent.pid) if _is_bench_child(pid)]):
+        while not (measuring := [pid for pid in children_of(parent.pid) if _is_bench_child(pid)]):
             assert parent.poll() is None and time.monotonic() < deadline, "no child started"
             time.sleep(0.05)
         (child_pid,) = measuring
@@ -105,7 +91,7 @@ def test_a_child_past_its_timeout_is_stopped_and_recorded_as_timeout(monkeypatch
     monkeypatch.setenv(faults.ENV_VAR, "stall:50:*:*")  # never gets going
     configs, environment = bench.prepare([BenchmarkConfig(**dict(tiny, peak_probe=False))])
     start = time.monotonic()
-    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(timeout_s=1.5))
+    result = child.run_in_child(configs[0], RunContext(environment, limits=Limits(timeout_s=1.5)))
     assert time.monotonic() - start < 1.5 + child.STOP_GRACE_S
     assert result.status == "timeout" and not result.ok
     assert result.failure.short == (
@@ -123,7 +109,7 @@ def test_a_child_killed_before_its_result_is_a_signal_failure_keeping_its_finish
     monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
     config = BenchmarkConfig(**dict(tiny, num_batches=5, burn_in=2, peak_probe=False))
     configs, environment = bench.prepare([config])
-    result = child.run_in_child(configs[0], environment, Quiet())
+    result = child.run_in_child(configs[0], RunContext(environment))
     assert result.status == "failed"
     assert (result.failure.kind, result.failure.message) == (
         "signal", "killed by signal 9 (SIGKILL)")
@@ -144,7 +130,7 @@ def test_a_configuration_over_the_memory_limit_is_stopped_and_its_row_says_so(ti
     is the same: over the memory limit, with the peak the child reached."""
     config = BenchmarkConfig(**dict(tiny, batch_size=64, image_size=224, peak_probe=False))
     configs, environment = bench.prepare([config])
-    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30))
+    result = child.run_in_child(configs[0], RunContext(environment, limits=Limits(memory_bytes=2**30)))
     assert result.status == "failed" and result.failure.kind == "oom", result.failure
     assert result.failure.short.startswith("over the memory limit (1 GiB): ")
     assert result.failure.limit == "memory limit 1 GiB" and result.limits.memory_bytes == 2**30
@@ -163,7 +149,7 @@ def test_how_a_child_ends_under_a_memory_bound(monkeypatch, tiny, fault, short, 
     monkeypatch.setenv(faults.ENV_VAR, f"{fault}:*:*:*")
     monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
     configs, environment = bench.prepare([BenchmarkConfig(**dict(tiny, peak_probe=False))])
-    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(memory_bytes=2**30))
+    result = child.run_in_child(configs[0], RunContext(environment, limits=Limits(memory_bytes=2**30)))
     failure = result.failure
     assert (result.status, failure.kind, failure.signal) == ("failed", "oom", signal_number), failure
     assert failure.short.startswith(short) and failure.limit == "memory limit 1 GiB"

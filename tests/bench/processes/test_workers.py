@@ -126,26 +126,11 @@ def test_the_lost_workers_own_failure_is_blamed_before_the_peer_failure_it_cause
     assert workers.worker_to_blame([ok, ok, ok], peer_waited=True) is None
 
 
-def _children(pid):
-    """The pids of the processes whose parent is `pid`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii") as stream:
-                    parent = int(stream.read().rpartition(")")[2].split()[1])
-            except (OSError, ValueError):  # gone meanwhile
-                continue
-            if parent == pid:
-                found.append(int(entry))
-    return found
-
-
-def _first_server(bench, listening, deadline_s=300.0):
+def _first_server(bench, listening, children_of, deadline_s=300.0):
     """([Listening], its task's port) of the first child of the `bench` process seen listening."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline and bench.poll() is None:
-        for pid in _children(bench.pid):
+        for pid in children_of(bench.pid):
             with contextlib.suppress(OSError):  # a child that ended meanwhile
                 sockets = listening(pid)
                 if sockets:
@@ -170,7 +155,7 @@ RUNS = ["confined", "open", "tf_config"]
 @pytest.mark.slow
 @pytest.mark.parametrize("run", RUNS)
 def test_a_server_reachable_from_outside_is_warned_of_and_local_workers_are_confined(
-        run, request, listening, start_bench, tiny_args, tmp_path):
+        run, request, listening, start_bench, tiny_args, tmp_path, children_of):
     """Worker 1 never gets going (a 'stall' fault; in the cluster it is never started), so worker 0
     starts its server and waits for it (up to 60 s): long enough to read, from /proc, what the
     server listens on. Then the run is stopped (SIGTERM). A server reachable from outside is
@@ -188,7 +173,7 @@ def test_a_server_reachable_from_outside_is_warned_of_and_local_workers_are_conf
         bench = start_bench(*args, "--mode", "forward", "--no-peak-probe", *tiny_args, env_extra=env,
                             small_network=True, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            sockets, task_port = _first_server(bench, listening)
+            sockets, task_port = _first_server(bench, listening, children_of)
         finally:
             bench.send_signal(signal.SIGTERM)
             returncode = bench.wait(timeout=120)

@@ -12,7 +12,7 @@ import bench
 from bench.core import stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
-from bench.core.quiet import Quiet
+from bench.core.run_context import RunContext
 from bench.processes import child
 from bench.step import gpu_memory
 
@@ -36,5 +36,5 @@ def test_a_measurement_applies_the_cap_before_any_device_exists(monkeypatch, tin
     config = BenchmarkConfig(**dict(tiny, peak_probe=False, mode="train", num_devices=2))
     configs, environment = bench.prepare([config])
     # The CPU has no GPU to cap (a sweep refuses the flag there); the child still checks the order.
-    result = child.run_in_child(configs[0], environment, Quiet(), limits=Limits(gpu_memory_bytes=2**30))
+    result = child.run_in_child(configs[0], RunContext(environment, limits=Limits(gpu_memory_bytes=2**30)))
     assert result.ok, result.failure
