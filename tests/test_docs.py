@@ -304,8 +304,7 @@ def parse_problem(command):
 
 @pytest.mark.parametrize('command', COMMANDS, ids=[f'{c.page}:{c.line}' for c in COMMANDS])
 def test_every_command_line_parses(command):
-  problem = parse_problem(command)
-  assert problem is None, f'{command}\n  does not parse: {problem}'
+  assert (problem := parse_problem(command)) is None, f'{command}\n  does not parse: {problem}'
 
 
 def link_problem(link):
@@ -324,8 +323,7 @@ def link_problem(link):
 
 @pytest.mark.parametrize('link', LINKS, ids=[f'{link.page}:{link.line}:{link.target}' for link in LINKS])
 def test_every_link_between_the_pages_resolves(link):
-  problem = link_problem(link)
-  assert problem is None, f'{link}: {problem}'
+  assert (problem := link_problem(link)) is None, f'{link}: {problem}'
 
 
 def test_the_pages_show_command_lines_and_link_to_each_other():

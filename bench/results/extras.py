@@ -174,14 +174,10 @@ class Extras:
             values["peak_memory"] = dataclasses.asdict(self.peak_memory)
         numerics = dataclasses.asdict(self.numerics)
         values.update({key: value for key, value in numerics.items() if value is not None})
-        if self.data is not None:
-            values["data"] = self.data.to_dict()
-        if self.breakdown is not None:
-            values["breakdown"] = self.breakdown.to_dict()
-        if self.stop is not None:
-            values["stop"] = self.stop.to_dict()
-        if self.quality is not None:
-            values["quality"] = self.quality.to_dict()
+        for name in ("data", "breakdown", "stop", "quality"):  # the facts that write themselves
+            fact = getattr(self, name)
+            if fact is not None:
+                values[name] = fact.to_dict()
         return values
 
     @classmethod

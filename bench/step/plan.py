@@ -174,13 +174,5 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None,
     if config.real_data:
         source = data_source if data_source is not None and data_source.path == config.data else (
             sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND))
-    return StepPlan(
-        config=config,
-        data_format=data_format,
-        compute_dtype=compute_dtype,
-        loss_scale=loss_scale,
-        device_names=names,
-        session_config=settings,
-        data_source=source,
-        test_network=stand_ins.test_network(),
-    )
+    return StepPlan(config, data_format, compute_dtype, loss_scale, names, settings, source,
+                    stand_ins.test_network())
