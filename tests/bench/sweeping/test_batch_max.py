@@ -327,16 +327,15 @@ def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info)
 
 @pytest.mark.slow  # fast: the search rule (test_batch_search), one real try (the Ctrl-C test above)
 def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tmp_path):
-    """At 299 px a forward step of depth 50 holds several tens of MiB per image on top of the
-    0.8 GiB a child holds anyway, so under 1.25 GiB the boundary is a batch of a few, found in
-    fewer tries than at 224 px (90 s against 104 s alone on the 2-core machine), one child each.
-    Whatever the kernels do when memory runs out
+    """At 224 px a forward step of depth 50 holds a few tens of MiB per image on top of the
+    0.8 GiB a child holds anyway, so under 1.25 GiB the boundary is a batch of a few (about 10
+    tries on the 2-core machine), one child each. Whatever the kernels do when memory runs out
     (oneDNN's crashed, TensorFlow's raised an error under the old RLIMIT_DATA bound), the parent
     stops a try above the bound, so every no-fit is 'over the memory limit' and the search ends
     with a largest batch and exit status 0."""
     output = tmp_path / "search.jsonl"
     flags = (
-        "--batch max --image-size 299 --memory-limit 1.25GiB --device cpu --num-batches 1 --burn-in 0 "
+        "--batch max --image-size 224 --memory-limit 1.25GiB --device cpu --num-batches 1 --burn-in 0 "
         "--no-peak-probe"
     )
     completed = run_bench(*flags.split(), "--output", str(output), timeout=1200)
