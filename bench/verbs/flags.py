@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         device.add_argument(
             f"--{pool}-op-threads",
             type=flag_names.zero_or_word(f"{pool}_op_threads"),
-            default="default",
+            default=flag_names.ZERO_WORDS[f"{pool}_op_threads"],
             metavar="N",
             help=f"TensorFlow {pool}-op threads: a number, or default for TensorFlow's choice (0 means "
             "the same)",

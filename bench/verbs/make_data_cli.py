@@ -20,7 +20,7 @@ if __name__ == "__main__":
 
 from bench.inputs import make_data  # noqa: E402
 from bench.inputs.sources import DataError  # noqa: E402
-from bench.verbs.usage import OneLineParser, UsageError  # noqa: E402
+from bench.verbs.usage import EXIT_BAD_INPUT, OneLineParser, UsageError  # noqa: E402
 
 PROG = "make-data"  # the prefix of its error lines
 DEFAULT_SHARDS = make_data.DEFAULT_SHARDS
@@ -97,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         print(_run(arguments))
     except (UsageError, DataError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except OSError as error:
         print(f"{PROG}: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     return 0
 
 
