@@ -81,23 +81,34 @@ class Try:
       batch_size: the size.
       outcome: FIT, NO_FIT or FAILED.
       why: one line: 'fits', or the failure as the table shows it ('OOM (memory limit 1 GiB)').
+      full_run: True for the full run of the largest batch found (the sweep's own steps), which
+        did not fit although its short try had: not asked for by `next_size` (the search was
+        over), it is one more no-fit, and the search goes on below it.
     """
 
     batch_size: int
     outcome: str
     why: str = ""
+    full_run: bool = False
 
     def __str__(self) -> str:
-        """'batch 64 no-fit (OOM (memory limit 6 GiB))', 'batch 32 fit'."""
+        """'batch 64 no-fit (OOM (memory limit 6 GiB))', 'batch 32 fit', 'batch 21 no-fit in its
+        full run (...)'."""
         why = f" ({self.why})" if self.why and self.why != "fits" else ""
-        return f"batch {self.batch_size} {self.outcome}{why}"
+        run = " in its full run" if self.full_run else ""
+        return f"batch {self.batch_size} {self.outcome}{run}{why}"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> Try:
-        return cls(int(values["batch_size"]), str(values["outcome"]), str(values.get("why", "")))
+        return cls(
+            int(values["batch_size"]),
+            str(values["outcome"]),
+            str(values.get("why", "")),
+            bool(values.get("full_run", False)),
+        )
 
 
 def bounds(tries: Sequence[Try]) -> tuple[int, int | None]:
@@ -134,6 +145,20 @@ def next_size(tries: Sequence[Try], settings: SearchSettings = SearchSettings())
     return (low + high) // 2
 
 
+def follows_rule(tries: Sequence[Try], settings: SearchSettings = SearchSettings()) -> bool:
+    """Whether every try is the one the search asks for after the tries before it: the size
+    `next_size` gives, or, once it gives None, a no-fit full run of the largest fit so far."""
+    for index, attempt in enumerate(tries):
+        before = tries[:index]
+        if attempt.full_run:
+            expected = None if next_size(before, settings) is not None else largest_fit(before)
+            if attempt.outcome != NO_FIT or attempt.batch_size != expected:
+                return False
+        elif attempt.batch_size != next_size(before, settings):
+            return False
+    return True
+
+
 def largest_fit(tries: Sequence[Try]) -> int | None:
     """The largest batch size known to fit (below the smallest no-fit), or None."""
     return bounds(tries)[0] or None
@@ -168,19 +193,20 @@ def run_search(outcome_of, settings: SearchSettings = SearchSettings()) -> list[
 
 
 def tries_text(tries: Sequence[Try]) -> str:
-    """'1, 2, 4 fit; 8 OOM; 6 fit; 7 OOM': the tries in order, neighbours with the same outcome
-    grouped; a failed try says why."""
+    """'1, 2, 4 fit; 8 OOM; 6 fit; 7 OOM; 6 OOM in its full run': the tries in order, neighbours
+    with the same outcome grouped; a failed try says why; a full run that did not fit stands alone."""
     groups: list[tuple[str, list[Try]]] = []
     for attempt in tries:
-        if groups and groups[-1][0] == attempt.outcome and attempt.outcome != FAILED:
+        kind = "full run" if attempt.full_run else attempt.outcome
+        if groups and groups[-1][0] == kind and kind not in (FAILED, "full run"):
             groups[-1][1].append(attempt)
         else:
-            groups.append((attempt.outcome, [attempt]))
-    words = {FIT: "fit", NO_FIT: "OOM"}
+            groups.append((kind, [attempt]))
+    words = {FIT: "fit", NO_FIT: "OOM", "full run": "OOM in its full run"}
     parts = []
-    for outcome, members in groups:
+    for kind, members in groups:
         sizes = ", ".join(str(t.batch_size) for t in members)
-        parts.append(f"{sizes} {words.get(outcome) or 'failed (' + members[0].why + ')'}")
+        parts.append(f"{sizes} {words.get(kind) or 'failed (' + members[0].why + ')'}")
     return "; ".join(parts)
 
 

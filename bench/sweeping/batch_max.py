@@ -120,13 +120,14 @@ def try_config(config: BenchmarkConfig, batch_size: int, settings: SearchSetting
     )
 
 
-def outcome_of(result: BenchmarkResult) -> Try:
-    """What a try's result says: fits, does not fit (out of memory), or failed otherwise."""
+def outcome_of(result: BenchmarkResult, full_run: bool = False) -> Try:
+    """What a try's result says: fits, does not fit (out of memory), or failed otherwise;
+    `full_run` marks the largest batch's full run."""
     size = result.config.batch_size
     if result.ok:
         return Try(size, batch_search.FIT, "fits")
     if result.failure is not None and result.failure.kind == "oom":
-        return Try(size, batch_search.NO_FIT, result.failure.short)
+        return Try(size, batch_search.NO_FIT, result.failure.short, full_run)
     reason = result.failure.short if result.failure else result.status
     return Try(size, batch_search.FAILED, reason)
 
@@ -182,7 +183,7 @@ class Runner:
                 # The full run needs a little more than its short try did (the peak probe, a noisy
                 # boundary): that size does not fit after all, and the search goes on below it.
                 last = result
-                self._deliver_try(config, result, tries)
+                self._deliver_try(config, result, tries, full_run=True)
         except KeyboardInterrupt as stop:
             reason = str(stop) or "Ctrl-C"
             facts = self._facts(config, tries)
@@ -199,9 +200,12 @@ class Runner:
             print(f"  largest batch {largest}: measured with the sweep's steps", file=self.progress)
         return self._run_child(dataclasses.replace(config, batch_size=largest), self.progress)
 
-    def _deliver_try(self, config: BenchmarkConfig, result: BenchmarkResult, tries: list[Try]) -> None:
-        """Adds what `result` says to `tries` and delivers it as the search's next try record."""
-        tries.append(outcome_of(result))
+    def _deliver_try(
+        self, config: BenchmarkConfig, result: BenchmarkResult, tries: list[Try], full_run: bool = False
+    ) -> None:
+        """Adds what `result` says to `tries` and delivers it as the search's next try record
+        (`full_run`: the largest batch's full run, which did not fit)."""
+        tries.append(outcome_of(result, full_run))
         result.batch_search = SearchFacts(
             ROLE_TRY, as_search(config).label, (tries[-1],), self.settings, index=len(tries)
         )

@@ -120,6 +120,25 @@ def test_a_flaky_fit_above_a_no_fit_is_no_lower_bound():
     assert batch_search.largest_fit(tries + [Try(3, NO_FIT)]) == 2
 
 
+def test_a_full_run_that_does_not_fit_is_a_no_fit_the_rule_allows_only_once_the_search_is_over():
+    tries = batch_search.run_search(fits_up_to(21))
+    assert batch_search.next_size(tries) is None and batch_search.follows_rule(tries)
+    # The full run of 21 goes over the bound: one more no-fit, and the search goes on below it.
+    tries.append(Try(21, NO_FIT, "OOM (memory limit 1.25 GiB)", full_run=True))
+    assert batch_search.follows_rule(tries)
+    assert batch_search.bounds(tries) == (20, 21) and batch_search.next_size(tries) is None
+    assert batch_search.largest_fit(tries) == 20 and batch_search.ending(tries) == ENDED_BOUNDARY
+    assert batch_search.tries_text(tries).endswith("; 21 fit; 21 OOM in its full run")
+    assert str(tries[-1]) == "batch 21 no-fit in its full run (OOM (memory limit 1.25 GiB))"
+    # Not the rule: a size next_size did not ask for; a full run while sizes are left, of another
+    # size than the largest fit, or one that fitted (a full run that fits ends the search, no try).
+    assert not batch_search.follows_rule(tries[:-1] + [Try(21, NO_FIT)])
+    early = tries[:3] + [Try(4, NO_FIT, full_run=True)]
+    assert not batch_search.follows_rule(early)
+    assert not batch_search.follows_rule(tries[:-1] + [Try(20, NO_FIT, full_run=True)])
+    assert not batch_search.follows_rule(tries[:-1] + [Try(21, FIT, full_run=True)])
+
+
 def test_ending_refuses_an_unfinished_search():
     with pytest.raises(ValueError, match="not over"):
         batch_search.ending([Try(1, FIT)])
@@ -148,7 +167,8 @@ def test_facts_survive_a_json_round_trip_and_name_the_batch_cell():
         ROLE_LARGEST, "resnet_v2_50 batch max forward", tries, settings, largest=5, ended=ENDED_BOUNDARY
     )
     one_try = SearchFacts(ROLE_TRY, "resnet_v2_50 batch max forward", (tries[3],), settings, index=4)
-    for facts in (largest, one_try):
+    full_run = SearchFacts(ROLE_TRY, "s", (Try(5, NO_FIT, "OOM", full_run=True),), settings, index=9)
+    for facts in (largest, one_try, full_run):
         assert SearchFacts.from_dict(json.loads(json.dumps(facts.to_dict()))) == facts
     assert one_try.to_dict() == {
         "role": "try",
@@ -157,6 +177,7 @@ def test_facts_survive_a_json_round_trip_and_name_the_batch_cell():
         "batch_size": 8,
         "outcome": "no-fit",
         "why": "",
+        "full_run": False,
         "settings": settings.to_dict(),
     }
     assert largest.batch_cell() == "max 5" and one_try.batch_cell() == "8 (try)"

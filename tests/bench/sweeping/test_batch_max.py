@@ -194,13 +194,15 @@ def test_a_largest_batch_whose_full_run_does_not_fit_is_a_no_fit_and_the_search_
     assert full_runs == [12, 11, 10]
     facts = result.batch_search
     assert (facts.largest, facts.ended) == (10, "boundary")
-    fit, no = FIT, NO_FIT
-    assert [(t.batch_size, t.outcome) for t in facts.tries] == [
+    fit, no, full = FIT, NO_FIT, "full run"
+    assert [(t.batch_size, full if t.full_run else t.outcome) for t in facts.tries] == [
         (1, fit), (2, fit), (4, fit), (8, fit), (16, no), (12, fit), (14, no), (13, no),
-        (12, no),  # its full run
+        (12, full),  # a no-fit in its full run
         (10, fit), (11, fit),
-        (11, no),  # its full run
+        (11, full),
     ]
+    assert batch_search.follows_rule(facts.tries)
+    assert all(t.outcome == NO_FIT for t in facts.tries if t.full_run)
     # Every run is recorded: the tries and the full runs that did not fit, in order.
     assert [r.batch_search.tries[0] for r in delivered] == list(facts.tries)
 
@@ -345,15 +347,15 @@ def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tm
     facts = [r["batch_search"] for r in tries]
     assert [f["role"] for f in facts] == [batch_search.ROLE_TRY] * len(tries) and len(tries) <= 14
     assert [f["index"] for f in facts] == list(range(1, len(tries) + 1))
-    # Each try is the one the search's rule asks for after the tries before it.
+    # Each try is the one the search's rule asks for after the tries before it (near the bound a
+    # largest batch's full run can go over it, which is one more no-fit: `follows_rule`).
     seen = [Try.from_dict(f) for f in facts]
-    for index, attempt in enumerate(seen):
-        assert batch_search.next_size(seen[:index]) == attempt.batch_size
-    assert batch_search.next_size(seen) is None
+    assert batch_search.follows_rule(seen) and batch_search.next_size(seen) is None
     # Fits are measured tries; no-fits are out-of-memory failures under the limit.
     for record, attempt in zip(tries, seen, strict=True):
         assert record["config"]["batch_size"] == attempt.batch_size
-        assert (record["config"]["num_batches"], record["config"]["burn_in"]) == (2, 1)
+        steps = (1, 0) if attempt.full_run else (2, 1)
+        assert (record["config"]["num_batches"], record["config"]["burn_in"]) == steps
         if attempt.outcome == FIT:
             assert record["status"] == "ok" and len(record["step_times_s"]) == 2
         else:
