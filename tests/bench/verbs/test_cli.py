@@ -180,15 +180,18 @@ def test_precision_and_image_size_are_sweep_axes_with_their_own_columns(table_ro
 
 # --- sweeps through child processes ------------------------------------------------------------
 
-def test_quiet_csv_of_a_bf16_xla_traced_run_through_a_child(tmp_path, run_bench, tiny_args, hand_count,
-                                                            traced_op_types):
+def test_quiet_csv_of_a_bf16_xla_traced_run_through_a_child(tmp_path, run_bench, tiny_args, tiny,
+                                                            small_network, traced_op_types):
     """--quiet --format csv prints only the CSV; the child gets precision, XLA and trace, and its
-    record (in --output) has their facts. One child for both: each costs a TensorFlow import."""
+    record (in --output) has their facts. One child for both: each costs a TensorFlow import. The
+    child builds the stand-in network (XLA compiles it in a fraction of resnet_v2_50's time; the
+    depth's FLOPs are test_flops'), whose fp32 step this process counts for comparison."""
     trace_path = tmp_path / "step.json"
     output = tmp_path / "results.jsonl"
     completed = run_bench("--mode", "forward", "--batch", "1", *tiny_args,
                           "--precision", "bf16", "--xla", "--trace", str(trace_path),
-                          "--burn-in", "2", "--quiet", "--format", "csv", "--output", str(output))
+                          "--burn-in", "2", "--quiet", "--format", "csv", "--output", str(output),
+                          small_network=True)
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     rows = list(csv.DictReader(io.StringIO(completed.stdout)))
@@ -205,10 +208,18 @@ def test_quiet_csv_of_a_bf16_xla_traced_run_through_a_child(tmp_path, run_bench,
     assert len(record["burn_in_times_s"]) == 2 and len(record["step_times_s"]) == 2
     assert extra["trace_file"] == str(trace_path)
     assert "_XlaRun" in traced_op_types(trace_path.read_text())
-    # The network's hand count plus the 10-element sum the forward step fetches (the profiler
-    # counts that sum as 9 or 10 adds, depending on the dtypes around it).
-    network = hand_count(50, 32, 1, 10)
-    assert network < extra["flops"]["per_step"] <= network + 10
+    # The same work as the fp32 step of the same network, counted here: bf16 and XLA change the
+    # dtypes, not the operations (the profiler counts the 10-element sum the forward step fetches
+    # as 9 or 10 adds, depending on the dtypes around it).
+    from bench.core.config import BenchmarkConfig
+    from bench.measuring import flops
+    from bench.step import graphs
+    from bench.step.plan import plan_step
+
+    fp32 = plan_step(BenchmarkConfig(**dict(tiny, mode="forward", peak_probe=False)))
+    counted = flops.counted(*graphs.build_timed_graph(fp32, small_network(fp32.config)).flop_counted)
+    assert counted.per_step > 1000
+    assert abs(extra["flops"]["per_step"] - counted.per_step) <= 1
     assert extra["peak_probe"]["precision"] == "bf16" and extra["peak_probe"]["matrix_size"] == 256
     # Efficiency is the step's rate over the probe's, whatever the two rates are on this CPU.
     assert cost["efficiency"] == pytest.approx(cost["achieved_tflops"] / cost["attainable_tflops"],
