@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import bench
-from bench.core import faults
+from bench.core import faults, stand_ins
 from bench.core.config import BenchmarkConfig
 from bench.measuring import flops, measure, run_hooks
 from bench.output import report
@@ -106,10 +106,12 @@ def test_an_error_mid_run_keeps_the_steps_finished_before_it(monkeypatch, failin
     assert again.measurement.step_times_s == result.measurement.step_times_s and not again.ok
 
 
-def test_a_tensorflow_error_is_summarised_by_its_cause(tiny):
+def test_a_tensorflow_error_is_summarised_by_its_cause(tiny, monkeypatch):
     # 16 x 2**25 x 2**25 x 3 float32 images (192 PiB, beyond any 64-bit address space, so no
     # allocator can grant them, overcommit or not): refused when the initializer runs, and
-    # TensorFlow's message starts with 'Graph execution error:'.
+    # TensorFlow's message starts with 'Graph execution error:'. The stand-in network: what
+    # fails is the input, whatever the depth.
+    monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
     config = BenchmarkConfig(**dict(tiny, batch_size=16, image_size=2**25, burn_in=0,
                                     peak_probe=False))
     result = measure.run_in_process(config, {"device": "cpu"})
