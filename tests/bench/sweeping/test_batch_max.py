@@ -331,10 +331,13 @@ def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info)
 def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tmp_path):
     """At 224 px a forward step of depth 50 holds a few tens of MiB per image on top of the
     0.8 GiB a child holds anyway, so under 1.25 GiB the boundary is a batch of a few (about 10
-    tries on the 2-core machine), one child each. Whatever the kernels do when memory runs out
-    (oneDNN's crashed, TensorFlow's raised an error under the old RLIMIT_DATA bound), the parent
-    stops a try above the bound, so every no-fit is 'over the memory limit' and the search ends
-    with a largest batch and exit status 0."""
+    tries on the 2-core machine), one child each. Near the bound the largest batch's full run may
+    go over it where its try did not: one more no-fit, marked as the full run, and the search goes
+    on below it (in one run at 299 px fits were fuzzy near the bound: 32 fitted, then its full
+    run and 24 did not; 17 tries). Whatever the kernels do when memory runs out (oneDNN's
+    crashed, TensorFlow's raised an error under the old RLIMIT_DATA bound), the parent stops a
+    try above the bound, so every no-fit is 'over the memory limit' and the search ends with a
+    largest batch and exit status 0."""
     output = tmp_path / "search.jsonl"
     flags = (
         "--batch max --image-size 224 --memory-limit 1.25GiB --device cpu --num-batches 1 --burn-in 0 "
@@ -345,7 +348,7 @@ def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tm
     records = [json.loads(line) for line in output.read_text().splitlines()]
     *tries, largest = records
     facts = [r["batch_search"] for r in tries]
-    assert [f["role"] for f in facts] == [batch_search.ROLE_TRY] * len(tries) and len(tries) <= 14
+    assert [f["role"] for f in facts] == [batch_search.ROLE_TRY] * len(tries) and len(tries) <= 16
     assert [f["index"] for f in facts] == list(range(1, len(tries) + 1))
     # Each try is the one the search's rule asks for after the tries before it (near the bound a
     # largest batch's full run can go over it, which is one more no-fit: `follows_rule`).
