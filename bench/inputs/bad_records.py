@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from bench.core.clock import clock
 from bench.core.errors import DataError
 from bench.inputs import example_fields, tfrecord_files
+from slim_resnet.support.quiet import first_cause_line
 
 # The pipeline's label messages: 'image/class/label 1005 above the model labels 1..1000'.
 LABEL_MESSAGE = re.compile(re.escape(example_fields.LABEL) + r" (?P<label>-?\d+) (?:above|below) the "
@@ -103,3 +104,11 @@ def locate_label_message(message: str, shards: Sequence[str], budget_s: float = 
     where = (f" ({found.shard}, record {found.index})" if found is not None
              else f" (its record was not found in {budget_s:g} s of reading the shards again)")
     return message[:match.end()] + where + message[match.end():]
+
+
+def located_error(error, shards: Sequence[str], budget_s: float = SEARCH_BUDGET_S):
+    """`error`, a TensorFlow error the pipeline raised, with its first cause line naming the shard
+    and record that hold a bad label (`locate_label_message`); any other error as it is."""
+    line = first_cause_line(error.message)
+    located = locate_label_message(line, shards, budget_s)
+    return error if located == line else type(error)(error.node_def, error.op, located)

@@ -8,6 +8,7 @@ This is the TensorFlow side of the harness (`bench.processes.child` runs it in a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from typing import IO
 
@@ -21,14 +22,15 @@ from bench.inputs import bad_records, sources
 from bench.inputs.sources import DataSource
 from bench.measuring import breakdown_steps, executed, flops, memory, numerics, peak, quality_pass, timing
 from bench.measuring.run_hooks import RunHooks, StepObserver
-from bench.results.extras import DataFacts, Extras, FlopCount, PeakMemory
+from bench.results.cost import DatasheetPeak, PeakProbe
+from bench.results.extras import DataFacts, Extras, FlopCount, Numerics, PeakMemory
 from bench.results.failures import failed_result, from_exception, utc_now
-from bench.results.measurement import partial_measurement
+from bench.results.measurement import Measurement, partial_measurement
+from bench.results.quality import QualityFacts
 from bench.results.result import BenchmarkResult
 from bench.step import graphs
 from bench.step.gpu_memory import apply_gpu_memory_cap
-from bench.step.plan import plan_step
-from slim_resnet.support.quiet import first_cause_line
+from bench.step.plan import StepPlan, plan_step
 
 tf1 = tf.compat.v1
 
@@ -39,16 +41,6 @@ def _phase(phases_s: dict, name: str) -> Iterator[None]:
     start = clock()
     yield
     phases_s[name] = clock() - start
-
-
-def _with_bad_record(error: tf.errors.InvalidArgumentError, source: DataSource | None):
-    """A bad-label error of the pipeline, naming the shard and record that hold the label
-    (`bench.inputs.bad_records`); any other error as it is."""
-    if source is None or source.format != sources.FORMAT_TFRECORD:
-        return error
-    line = first_cause_line(error.message)
-    located = bad_records.locate_label_message(line, source.files)
-    return error if located == line else type(error)(error.node_def, error.op, located)
 
 
 def benchmark(
@@ -63,16 +55,10 @@ def benchmark(
 ) -> BenchmarkResult:
     """Probes the device, builds, counts, initialises and times one configuration; errors propagate.
 
-    In order: the GPU memory cap (`bench.step.gpu_memory`, before anything can create the
-    allocators it bounds), the peak probe (same device, precision and threads; optional), the graph, its FLOP
-    count, the session and initialisation, the burn-in (with XLA the first burn-in step also
-    and the last burn-in step return what the runtime executed (layout, XLA; `bench.measuring.
-    executed`); with --trace the last is traced; in
-    forward-backward a dynamic loss scale settles here), the loss-scale reading and the
-    peak-memory reset, the measured steps, the peak-memory reading, the untimed numerics
-    checks, and the untimed quality pass (--quality; agreement with fp32 for fp16, bf16 and XLA;
-    `bench.measuring.quality_pass`). With --checkpoint the weights are restored right after
-    initialisation.
+    The GPU memory cap comes first (`bench.step.gpu_memory`: before anything can create the
+    allocators it bounds). The configuration is then read into the loop's hooks (`RunHooks`) and
+    the step's plan (`plan_step`), which the phases share: `_build_and_probe`, `_count_flops`,
+    `_run_session` (initialise and restore, time, check, the untimed passes).
 
     Args:
       config: a prepared configuration (device and data format resolved).
@@ -98,17 +84,46 @@ def benchmark(
     phases_s = {} if phases_s is None else phases_s
     hooks = RunHooks(config, progress, on_step_time)
     plan = plan_step(config, limits.gpu_memory_limit_mb, data_source)
-    datasheet = None
-    if plan.config.device == "gpu":
-        datasheet = peak.datasheet_peak(
-            environment.get("device_name"),
-            plan.config.precision,
-            tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
-            mig=bool(environment.get("mig")),
-        )
+    datasheet = _datasheet(plan, environment)
+    timed, probe = _build_and_probe(plan, hooks, phases_s, timed)
+    flop_count = _count_flops(plan, timed, phases_s)
+    ran = _run_session(plan, timed, hooks, phases_s)
+    replicated = timed.replicated
+    extra = Extras(
+        all_reduce=None if replicated is None else replicated.all_reduce.to_dict(hooks.all_reduce_ops),
+        peak_probe=probe, datasheet_peak=datasheet, flops=flop_count, loss_scale=timed.step.loss_scale,
+        peak_memory=ran.peak_memory, numerics=ran.numerics, fingerprint=ran.fingerprint, data=ran.data,
+        quality=ran.quality, **hooks.facts,
+    )
+    return BenchmarkResult(
+        config=config, limits=limits, measurement=ran.measurement, param_count=timed.param_count,
+        environment=environment, phases_s=phases_s, started_at=started_at, extra=extra,
+    )
+
+
+def _datasheet(plan: StepPlan, environment: dict) -> DatasheetPeak | None:
+    """The datasheet figure of a known GPU (None on the CPU and for unknown GPUs)."""
+    if plan.config.device != "gpu":
+        return None
+    return peak.datasheet_peak(
+        environment.get("device_name"),
+        plan.config.precision,
+        tf32_enabled=tf.config.experimental.tensor_float_32_execution_enabled(),
+        mig=bool(environment.get("mig")),
+    )
+
+
+def _build_and_probe(
+    plan: StepPlan, hooks: RunHooks, phases_s: dict, timed: graphs.TimedGraph | None
+) -> tuple[graphs.TimedGraph, PeakProbe | None]:
+    """The timed graph (`timed` if given) and the peak probe (None when off or without a model).
+
+    The probe runs before the graph is built, so it times a device that holds nothing else;
+    with --checkpoint the graph comes first, since it matches every variable with the
+    checkpoint as it is built: a checkpoint that does not fit fails before the probe times
+    anything.
+    """
     if timed is None and plan.checkpoint is not None:
-        # The graph matches every variable with the checkpoint as it is built: a checkpoint that
-        # does not fit fails here, before the probe times anything.
         with _phase(phases_s, "graph_build"):
             timed = graphs.build_timed_graph(plan)
     probe = None
@@ -120,12 +135,34 @@ def benchmark(
     if timed is None:
         with _phase(phases_s, "graph_build"):
             timed = graphs.build_timed_graph(plan)
-    if plan.has_model:
-        with _phase(phases_s, "flop_count"):
-            flop_count = flops.counted(*timed.flop_counted)
-    else:
-        flop_count = FlopCount(None, error="no model: --mode input times the input pipeline alone")
+    return timed, probe
 
+
+def _count_flops(plan: StepPlan, timed: graphs.TimedGraph, phases_s: dict) -> FlopCount:
+    """The step's FLOP count (`bench.measuring.flops`); none for --mode input, which has no model."""
+    if not plan.has_model:
+        return FlopCount(None, error="no model: --mode input times the input pipeline alone")
+    with _phase(phases_s, "flop_count"):
+        return flops.counted(*timed.flop_counted)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SessionFacts:
+    """What a run's session gave, beside what its hooks collected (`RunHooks.facts`)."""
+
+    measurement: Measurement
+    peak_memory: PeakMemory
+    numerics: Numerics
+    fingerprint: float | None
+    data: DataFacts | None
+    quality: QualityFacts | None
+
+
+def _run_session(plan: StepPlan, timed: graphs.TimedGraph, hooks: RunHooks, phases_s: dict) -> _SessionFacts:
+    """Opens the run's session and does all that needs it, in order: initialise (and restore),
+    the timed steps, the numerics checks, then the untimed passes; what the steps show goes into
+    `hooks.facts`. Errors propagate; a bad label the input pipeline meets is named by its shard
+    file and record (`bench.inputs.bad_records`)."""
     init_start = clock()
     session = tf1.Session(timed.session_target, graph=timed.graph, config=timed.session_config)
     try:
@@ -135,58 +172,19 @@ def benchmark(
             with _phase(phases_s, "restore"):
                 session.run(timed.restore)
         hooks.at_session_start()
-        tracker = memory.memory_tracker(plan.config.device, tf)
-        scale_states = []
-
-        def before_measured() -> None:
-            scale_states.append(numerics.read_loss_scale_state(session, timed.step))
-            tracker.reset()
-
-        vote = timed.replicated.stop_vote if timed.replicated is not None else None
-        if vote is not None:  # every worker runs it at the same checkpoints; the chief's vote decides
-            hooks.share_stop = lambda stop: _shared_stop(session, vote, stop)
-
-        measurement = timing.measure_steps(
-            session,
-            timed.target,
-            hooks.burn_in,
-            hooks.num_batches,
-            on_step=hooks.on_measured_step,
-            special_burn_in=hooks.special,
-            on_special_burn_in=hooks.on_special_burn_in,
-            before_measured=before_measured,
-            burn_in_fetch=timed.step.burn_in_target,
-            on_burn_in_step=hooks.on_burn_in_step,
-            should_stop=hooks.should_stop if hooks.rule.checks else None,
-        )
-        peak_memory = PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label)
+        measurement, peak_memory, scale_state = _time_steps(session, plan, timed, hooks)
         with _phase(phases_s, "numerics_check"):
-            checks = numerics.check_after_measurement(session, timed.step, plan.config.mode, scale_states[0])
+            checks = numerics.check_after_measurement(session, timed.step, plan.config.mode, scale_state)
             fingerprint = None
             if timed.replicated is not None:
                 fingerprint = float(session.run(timed.replicated.fingerprint))
-            data = None
-            if plan.data_source is not None:  # what the record keeps of the real data read
-                data = DataFacts(
-                    source=plan.data_source.to_record(),
-                    preprocessing=plan.config.preprocessing,
-                    threads=plan.data_threads or 0,
-                    pipeline="training" if plan.training_pipeline else "evaluation",
-                    skipped_images=int(session.run(timed.skipped_images)),
-                )
-        # Under 2 burn-in steps XLA is checked on one more step; not on a worker of several, whose
-        # last collective (the fingerprint) must stay its last, or a peer may lose it mid-step.
-        if hooks.xla and "xla_compiled" not in hooks.facts and not timed.session_target:
-            hooks.read_executed(executed.run_executed_step(session, timed.target)[1])
-        if config.breakdown:  # after the measured steps and their checks, never among them
-            with _phase(phases_s, "breakdown"):
-                hooks.facts["breakdown"] = breakdown_steps.take(session, timed, plan, config.breakdown)
-        quality = None
-        if quality_settings.wants_untimed_pass(config):
-            with _phase(phases_s, "quality_pass"):
-                quality = quality_pass.run_untimed_pass(session, timed, plan, config)
-    except tf.errors.InvalidArgumentError as error:
-        raise _with_bad_record(error, plan.data_source) from error
+            data = _data_facts(session, plan, timed)
+        quality = _untimed_passes(session, plan, timed, hooks, phases_s)
+    except tf.errors.InvalidArgumentError as error:  # a bad label: name its shard and record
+        source = plan.data_source
+        if source is None or source.format != sources.FORMAT_TFRECORD:
+            raise
+        raise bad_records.located_error(error, source.files) from error
     finally:
         close_start = clock()
         session.close()
@@ -195,36 +193,71 @@ def benchmark(
         measure=measurement.loop_wall_s,
         session_close=clock() - close_start,
     )
-    replicated = timed.replicated
-    extra = Extras(
-        all_reduce=None if replicated is None else replicated.all_reduce.to_dict(hooks.all_reduce_ops),
-        peak_probe=probe,
-        datasheet_peak=datasheet,
-        flops=flop_count,
-        loss_scale=timed.step.loss_scale,
-        peak_memory=peak_memory,
-        numerics=checks,
-        fingerprint=fingerprint,
-        data=data,
-        quality=quality,
-        **hooks.facts,
+    return _SessionFacts(measurement, peak_memory, checks, fingerprint, data, quality)
+
+
+def _time_steps(
+    session: tf1.Session, plan: StepPlan, timed: graphs.TimedGraph, hooks: RunHooks
+) -> tuple[Measurement, PeakMemory, dict]:
+    """The burn-in and measured steps (`bench.measuring.timing`), the peak memory of the measured
+    ones, and the loss scale's state read just before them."""
+    tracker = memory.memory_tracker(plan.config.device, tf)
+    scale_states = []
+
+    def before_measured() -> None:
+        scale_states.append(numerics.read_loss_scale_state(session, timed.step))
+        tracker.reset()
+
+    vote = timed.replicated.stop_vote if timed.replicated is not None else None
+    if vote is not None:  # every worker runs it at the same checkpoints; the chief's vote decides
+        hooks.share_stop = lambda stop: vote.shared(session, stop)
+
+    measurement = timing.measure_steps(
+        session,
+        timed.target,
+        hooks.burn_in,
+        hooks.num_batches,
+        on_step=hooks.on_measured_step,
+        special_burn_in=hooks.special,
+        on_special_burn_in=hooks.on_special_burn_in,
+        before_measured=before_measured,
+        burn_in_fetch=timed.step.burn_in_target,
+        on_burn_in_step=hooks.on_burn_in_step,
+        should_stop=hooks.should_stop if hooks.rule.checks else None,
     )
-    return BenchmarkResult(
-        config=config,
-        limits=limits,
-        measurement=measurement,
-        param_count=timed.param_count,
-        environment=environment,
-        phases_s=phases_s,
-        started_at=started_at,
-        extra=extra,
+    return measurement, PeakMemory(tracker.peak_bytes(), tracker.kind, tracker.label), scale_states[0]
+
+
+def _data_facts(session: tf1.Session, plan: StepPlan, timed: graphs.TimedGraph) -> DataFacts | None:
+    """What the record keeps of the real data read (None for synthetic inputs)."""
+    if plan.data_source is None:
+        return None
+    return DataFacts(
+        source=plan.data_source.to_record(),
+        preprocessing=plan.config.preprocessing,
+        threads=plan.data_threads or 0,
+        pipeline="training" if plan.training_pipeline else "evaluation",
+        skipped_images=int(session.run(timed.skipped_images)),
     )
 
 
-def _shared_stop(session, vote, stop: bool) -> bool:
-    """Every worker's vote summed (untimed, at a stopping checkpoint): the chief feeds its
-    decision, the others 0; True when the chief decided to stop."""
-    return session.run(vote.total, {vote.vote: float(stop and vote.chief)}) > 0.0
+def _untimed_passes(
+    session: tf1.Session, plan: StepPlan, timed: graphs.TimedGraph, hooks: RunHooks, phases_s: dict
+) -> QualityFacts | None:
+    """After the measured steps and their checks, never among them: the XLA check when the
+    burn-in could not make it, --breakdown (into the hooks' facts), and the quality pass, whose
+    facts are returned (None when none ran)."""
+    # Under 2 burn-in steps XLA is checked on one more step; not on a worker of several, whose
+    # last collective (the fingerprint) must stay its last, or a peer may lose it mid-step.
+    if hooks.xla and "xla_compiled" not in hooks.facts and not timed.session_target:
+        hooks.read_executed(executed.run_executed_step(session, timed.target)[1])
+    if plan.config.breakdown:
+        with _phase(phases_s, "breakdown"):
+            hooks.facts["breakdown"] = breakdown_steps.take(session, timed, plan, plan.config.breakdown)
+    if not quality_settings.wants_untimed_pass(plan.config):
+        return None
+    with _phase(phases_s, "quality_pass"):
+        return quality_pass.run_untimed_pass(session, timed, plan)
 
 
 def run_in_process(

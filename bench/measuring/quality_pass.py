@@ -91,14 +91,13 @@ def weights_in_words(config) -> str:
     return f"checkpoint {config.checkpoint}" if config.checkpoint else f"fresh (seed {config.seed})"
 
 
-def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan, config) -> QualityFacts:
+def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan) -> QualityFacts:
     """Runs the pass (see the module docstring) after the measured steps.
 
     Args:
       session: the measured session (its steps done).
       timed: its `bench.step.graphs.TimedGraph`.
-      plan: its plan.
-      config: its BenchmarkConfig (--quality, --quality-images).
+      plan: its plan (its configuration's --quality and --quality-images say what the pass does).
 
     Returns:
       The QualityFacts.
@@ -111,8 +110,9 @@ def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan, config) -> Qua
         synthetic = _as_nhwc_float32(session.run(timed.images), plan.data_format)
         wanted = len(synthetic)
     else:
-        wanted = quality_settings.untimed_images(config, plan.data_source.num_images)
-    built = quality_graph.build_quality_graph(plan, quality_settings.wants_agreement(config), timed.network)
+        wanted = quality_settings.untimed_images(plan.config, plan.data_source.num_images)
+    agreement = quality_settings.wants_agreement(plan.config)
+    built = quality_graph.build_quality_graph(plan, agreement, timed.network)
     tally = Tally(plan.config.num_classes)
     with tf1.Session(graph=built.graph, config=plan.session_config) as quality_session:
         quality_session.run(built.initializer)
@@ -122,5 +122,5 @@ def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan, config) -> Qua
             batch = quality_session.run(built.fetches, feed)
             left = wanted - tally.images
             tally.add({name: array[:left] for name, array in batch.items()})
-    return QualityFacts(images=tally.images, seconds=clock() - start, weights=weights_in_words(config),
+    return QualityFacts(images=tally.images, seconds=clock() - start, weights=weights_in_words(plan.config),
                         accuracy=tally.accuracy(), agreement=tally.agreement())

@@ -82,6 +82,11 @@ class StopVote:
     total: tf.Tensor
     chief: bool
 
+    def shared(self, session, stop: bool) -> bool:
+        """Runs the vote (untimed, at a stopping checkpoint): the chief feeds its decision `stop`,
+        the others 0; True when the chief decided to stop."""
+        return session.run(self.total, {self.vote: float(stop and self.chief)}) > 0.0
+
 
 def sum_of(value: tf.Tensor) -> tf.Tensor:
     """In a replica's context: `value` summed across every replica (a collective all-reduce with

@@ -40,3 +40,15 @@ def test_a_search_out_of_time_says_so(tmp_path, write_shard, make_record):
     shards = shards_of(tmp_path, write_shard, make_record, [[1, 50]])
     assert bad_records.locate_label_message(MESSAGE, shards, budget_s=0) == (
         f"{MESSAGE} (its record was not found in 0 s of reading the shards again)")
+
+
+def test_a_pipeline_error_is_raised_again_naming_the_record(tmp_path, write_shard, make_record):
+    import tensorflow as tf
+
+    shards = shards_of(tmp_path, write_shard, make_record, [[1, 2, 3, 4], [5, 6, 50, 7]])
+    error = tf.errors.InvalidArgumentError(None, None, MESSAGE)
+    located = bad_records.located_error(error, shards)
+    assert type(located) is tf.errors.InvalidArgumentError and located is not error
+    assert located.message == f"{MESSAGE} ({shards[1]}, record 2)"
+    other = tf.errors.InvalidArgumentError(None, None, "Incompatible shapes: [2,3] vs. [2,4]")
+    assert bad_records.located_error(other, shards) is other
