@@ -118,10 +118,9 @@ def _build_and_probe(
 ) -> tuple[graphs.TimedGraph, PeakProbe | None]:
     """The timed graph (`timed` if given) and the peak probe (None when off or without a model).
 
-    The probe runs before the graph is built, so it times a device that holds nothing else;
-    with --checkpoint the graph comes first, since it matches every variable with the
-    checkpoint as it is built: a checkpoint that does not fit fails before the probe times
-    anything.
+    The probe runs first; with --checkpoint the graph does, since it matches every variable
+    with the checkpoint as it is built: a checkpoint that does not fit fails before the probe
+    times anything.
     """
     if timed is None and plan.checkpoint is not None:
         with _phase(phases_s, "graph_build"):
