@@ -94,7 +94,7 @@ AXES: tuple[Axis, ...] = (
         "--batch",
         "Batch",
         "batch sizes (positive integers), or max: the largest batch that fits, searched per "
-        "configuration (on the CPU it needs --memory-limit)",
+        "configuration from batch 1 (max:N: from batch N; on the CPU it needs --memory-limit)",
         tokens.integers("batch_size"),
         metavar="N",
         always_shown=True,

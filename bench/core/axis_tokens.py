@@ -11,6 +11,7 @@ import argparse
 import os
 from collections.abc import Callable, Sequence
 
+from bench.core import batch_search
 from bench.core.config import DATA_SYNTHETIC
 from bench.core.errors import ConfigError
 from slim_resnet.family import VALID_DEPTHS
@@ -42,14 +43,21 @@ def integers(field: str) -> Callable[[str], list[int]]:
 
 
 def batch_token(token: str) -> int | str:
-    """A --batch token as the command line reads it: a whole number, or 'max' (the batch search,
-    `bench.sweeping.batch_max`, which the command line takes out before the sweep is expanded)."""
-    if token.strip().lower() == "max":
-        return "max"
+    """A --batch token as the command line reads it: a whole number, or 'max' / 'max:N' (the batch
+    search, from batch 1 or N: `bench.core.batch_search.search_start`; `bench.sweeping.batch_max`,
+    which the command line takes out before the sweep is expanded), lower-cased."""
+    try:
+        start = batch_search.search_start(token)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{token!r}: {error}") from None
+    if start is not None:
+        return token.strip().lower()
     try:
         return int(token)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{token!r}: not a batch size; give whole numbers or max") from None
+        raise argparse.ArgumentTypeError(
+            f"{token!r}: not a batch size; give whole numbers, or max (max:N to start the search at N)"
+        ) from None
 
 
 def choice(field: str, choices: Sequence[str]) -> Callable[[str], list[str]]:

@@ -39,6 +39,9 @@ ROLE_LARGEST = "largest"
 
 DEFAULT_CAP = 65536
 
+# The --batch token that asks for a search: 'max' (from batch 1) or 'max:N' (from batch N).
+MAX_WORD = "max"
+
 
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
@@ -109,6 +112,24 @@ class Try:
             str(values.get("why", "")),
             bool(values.get("full_run", False)),
         )
+
+
+def search_start(token) -> int | None:
+    """The batch size a --batch token's search starts from: 1 for 'max', N for 'max:N' (any case,
+    spaces around it ignored); None for a token that asks for no search (a batch size).
+
+    Raises:
+      ValueError: for 'max:' followed by anything but a whole number from 1 to DEFAULT_CAP.
+    """
+    word = str(token).strip().lower()
+    if word == MAX_WORD:
+        return SearchSettings().start
+    if not word.startswith(MAX_WORD + ":"):
+        return None
+    start = word[len(MAX_WORD) + 1 :]
+    if not start.isdigit() or not 1 <= int(start) <= DEFAULT_CAP:
+        raise ValueError(f"{MAX_WORD}:N starts the search at batch N, a whole number from 1 to {DEFAULT_CAP}")
+    return int(start)
 
 
 def bounds(tries: Sequence[Try]) -> tuple[int, int | None]:

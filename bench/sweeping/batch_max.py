@@ -40,14 +40,13 @@ from bench.results import failures
 from bench.results.result import BenchmarkResult
 from bench.sweeping.signals import InterruptedWithResult, deferred_stop
 
-MAX_TOKEN = "max"
-
 
 def requested(
     tokens, device: str, limits: Limits, in_process: bool, resume: bool, trace: str | None
 ) -> SearchSettings | None:
-    """The batch search the --batch tokens ask for (`max`), or None; checks what can be checked
-    before TensorFlow is imported (a CPU without a memory bound when the device is given as cpu).
+    """The batch search the --batch tokens ask for ('max', or 'max:N' to start at batch N), or
+    None; checks what can be checked before TensorFlow is imported (a CPU without a memory bound
+    when the device is given as cpu).
 
     Args:
       tokens: the --batch value (a list of tokens, or the default's single value).
@@ -57,12 +56,13 @@ def requested(
       The search's settings, or None for plain batch sizes.
 
     Raises:
-      ConfigError: for 'max' mixed with sizes, or with a setting a search cannot run with.
+      ConfigError: for a search mixed with sizes, a bad start, or a setting a search cannot run with.
     """
     words = [str(token) for token in (tokens if isinstance(tokens, list) else [tokens])]
-    if MAX_TOKEN not in words:
+    starts = [_start(word) for word in words]
+    if all(start is None for start in starts):
         return None
-    if words != [MAX_TOKEN]:
+    if len(words) != 1:
         raise ConfigError("batch_size", " ".join(words), "max searches for the largest batch: give it alone")
     conflicts = (
         (in_process, "runs each try in its own child process: drop --in-process"),
@@ -71,9 +71,17 @@ def requested(
     )
     for conflict, reason in conflicts:
         if conflict:
-            raise ConfigError("batch_size", MAX_TOKEN, reason)
+            raise ConfigError("batch_size", words[0], reason)
     check_devices([BenchmarkConfig(device=device)], limits)
-    return SearchSettings()
+    return SearchSettings(start=starts[0])
+
+
+def _start(word: str) -> int | None:
+    """`batch_search.search_start` of one token, a bad start as a ConfigError."""
+    try:
+        return batch_search.search_start(word)
+    except ValueError as error:
+        raise ConfigError("batch_size", word, str(error)) from None
 
 
 def check_devices(configs: Sequence[BenchmarkConfig], limits: Limits) -> None:
@@ -82,7 +90,7 @@ def check_devices(configs: Sequence[BenchmarkConfig], limits: Limits) -> None:
     if limits.memory_bytes is None and any(config.device == "cpu" for config in configs):
         raise ConfigError(
             "batch_size",
-            MAX_TOKEN,
+            batch_search.MAX_WORD,
             "on the CPU needs --memory-limit SIZE (without it the search grows until the machine swaps)",
         )
 
@@ -90,7 +98,7 @@ def check_devices(configs: Sequence[BenchmarkConfig], limits: Limits) -> None:
 def as_search(config: BenchmarkConfig) -> BenchmarkConfig:
     """The configuration with 'max' for its batch size, for words only (labels, the header):
     never run or recorded."""
-    return dataclasses.replace(config, batch_size=MAX_TOKEN)
+    return dataclasses.replace(config, batch_size=batch_search.MAX_WORD)
 
 
 def header_lines(settings: SearchSettings, limits: Limits) -> list[str]:

@@ -35,8 +35,9 @@ def check_combinations(args: argparse.Namespace) -> None:
     problem = repeats.count_problem(args.repeat, args.in_process)
     if problem:
         raise UsageError(problem)
-    if args.repeat > 1 and "max" in map(str, tokens(args.batch_size)):
-        raise UsageError("--batch max: one search per configuration; drop --repeat")
+    searches = [token for token in tokens(args.batch_size) if isinstance(token, str)]
+    if args.repeat > 1 and searches:  # argparse's batch_token leaves only searches as words
+        raise UsageError(f"--batch {searches[0]}: one search per configuration; drop --repeat")
     if args.resume and args.output is None:
         raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
     if args.target_ci is not None and not steps_rule.is_auto(args.num_batches):

@@ -139,6 +139,21 @@ def test_a_full_run_that_does_not_fit_is_a_no_fit_the_rule_allows_only_once_the_
     assert not batch_search.follows_rule(tries[:-1] + [Try(21, FIT, full_run=True)])
 
 
+@pytest.mark.parametrize("token, start", [
+    ("max", 1), ("MAX", 1), (" max ", 1), ("max:16", 16), ("Max:1", 1), ("max:65536", 65536),
+    (8, None), ("8", None), ("maximal", None),
+])
+def test_a_batch_token_says_where_its_search_starts(token, start):
+    assert batch_search.search_start(token) == start
+
+
+@pytest.mark.parametrize("token", ["max:", "max:0", "max:-4", "max:x", "max:1.5", "max:65537", "max:4:8"])
+def test_a_bad_start_is_refused_saying_what_is_allowed(token):
+    allowed = "^max:N starts the search at batch N, a whole number from 1 to 65536$"
+    with pytest.raises(ValueError, match=allowed):
+        batch_search.search_start(token)
+
+
 def test_ending_refuses_an_unfinished_search():
     with pytest.raises(ValueError, match="not over"):
         batch_search.ending([Try(1, FIT)])

@@ -47,7 +47,24 @@ SEARCH = "resnet_v2_50 batch max forward"
             ["--batch", "max", "--memory-limit", "2GiB", "--trace", "step.json"],
             "--batch max: not with --trace (trace a batch size you give)",
         ),
-        (["--batch", "maximal"], "argument --batch: 'maximal': not a batch size; give whole numbers or max"),
+        (["--batch", "max:4", "8"], "--batch max:4 8: max searches for the largest batch: give it alone"),
+        (
+            ["--batch", "max:0"],
+            "argument --batch: 'max:0': max:N starts the search at batch N, a whole number from 1 to 65536",
+        ),
+        (
+            ["--batch", "Max:16", "--memory-limit", "2GiB", "--trace", "step.json"],
+            "--batch max:16: not with --trace (trace a batch size you give)",
+        ),
+        (
+            ["--batch", "max:16", "--memory-limit", "2GiB", "--repeat", "2"],
+            "--batch max:16: one search per configuration; drop --repeat",
+        ),
+        (
+            ["--batch", "maximal"],
+            "argument --batch: 'maximal': not a batch size; give whole numbers, or max (max:N to start "
+            "the search at N)",
+        ),
     ],
 )
 def test_bad_batch_max_is_one_line_and_exit_code_2(capsys, args, expected):
@@ -207,6 +224,20 @@ def test_a_largest_batch_whose_full_run_does_not_fit_is_a_no_fit_and_the_search_
     assert [r.batch_search.tries[0] for r in delivered] == list(facts.tries)
 
 
+def test_max_n_starts_each_search_at_n(make_measured, make_failed):
+    limits = Limits(memory_bytes=2**30)
+    settings = batch_max.requested(["max:16"], "cpu", limits, False, False, None)
+    assert settings == SearchSettings(start=16)
+    assert batch_max.requested(["max"], "cpu", limits, False, False, None) == SearchSettings(start=1)
+    assert batch_max.requested([8, 16], "cpu", limits, False, False, None) is None
+    assert "doubling from 16 (at most 65536)" in batch_max.header_lines(settings, limits)[0]
+    runner = ScriptedRunner(lambda config: config.batch_size <= 20, make_measured, make_failed)
+    runner.settings = settings
+    result = runner.run(BenchmarkConfig(batch_size=16, num_batches=10))
+    assert [size for size, _ in runner.runs] == [16, 32, 24, 20, 22, 21, 20]  # the last: its full run
+    assert (result.batch_search.largest, result.batch_search.settings.start) == (20, 16)
+
+
 def test_a_try_config_is_short_with_the_sweeps_peak_probe():
     config = BenchmarkConfig(batch_size=1, num_batches=100, burn_in=10, trace="t.json")
     tried = batch_max.try_config(config, 24, SearchSettings(try_burn_in=1, try_steps=3))
@@ -329,18 +360,18 @@ def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info)
 
 @pytest.mark.slow  # fast: the search rule (test_batch_search), one real try (the Ctrl-C test above)
 def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tmp_path):
-    """At 224 px a forward step of depth 50 holds a few tens of MiB per image on top of the
-    0.8 GiB a child holds anyway, so under 1.25 GiB the boundary is a batch of a few (about 10
-    tries on the 2-core machine), one child each. Near the bound the largest batch's full run may
-    go over it where its try did not: one more no-fit, marked as the full run, and the search goes
-    on below it (in one run at 299 px fits were fuzzy near the bound: 32 fitted, then its full
-    run and 24 did not; 17 tries). Whatever the kernels do when memory runs out (oneDNN's
-    crashed, TensorFlow's raised an error under the old RLIMIT_DATA bound), the parent stops a
-    try above the bound, so every no-fit is 'over the memory limit' and the search ends with a
-    largest batch and exit status 0."""
+    """At 224 px a forward step of depth 50 holds about 10 MiB per image on top of the 0.8 GiB a
+    child holds anyway, so under 1.25 GiB the boundary is near batch 55. The search starts at 16
+    (max:16: the tries 1 to 8 would prove nothing more), so about 8 tries, one child each. Near
+    the bound the largest batch's full run may go over it where its try did not: one more no-fit,
+    marked as the full run, and the search goes on below it (in one run at 299 px fits were fuzzy
+    near the bound: 32 fitted, then its full run and 24 did not; 17 tries). Whatever the kernels
+    do when memory runs out (oneDNN's crashed, TensorFlow's raised an error under the old
+    RLIMIT_DATA bound), the parent stops a try above the bound, so every no-fit is 'over the
+    memory limit' and the search ends with a largest batch and exit status 0."""
     output = tmp_path / "search.jsonl"
     flags = (
-        "--batch max --image-size 224 --memory-limit 1.25GiB --device cpu --num-batches 1 --burn-in 0 "
+        "--batch max:16 --image-size 224 --memory-limit 1.25GiB --device cpu --num-batches 1 --burn-in 0 "
         "--no-peak-probe"
     )
     completed = run_bench(*flags.split(), "--output", str(output), timeout=1200)
@@ -348,12 +379,15 @@ def test_a_real_search_on_the_cpu_under_a_memory_limit(run_bench, table_rows, tm
     records = [json.loads(line) for line in output.read_text().splitlines()]
     *tries, largest = records
     facts = [r["batch_search"] for r in tries]
-    assert [f["role"] for f in facts] == [batch_search.ROLE_TRY] * len(tries) and len(tries) <= 16
+    assert [f["role"] for f in facts] == [batch_search.ROLE_TRY] * len(tries) and len(tries) <= 12
     assert [f["index"] for f in facts] == list(range(1, len(tries) + 1))
     # Each try is the one the search's rule asks for after the tries before it (near the bound a
     # largest batch's full run can go over it, which is one more no-fit: `follows_rule`).
     seen = [Try.from_dict(f) for f in facts]
-    assert batch_search.follows_rule(seen) and batch_search.next_size(seen) is None
+    settings = SearchSettings(start=16)
+    assert [SearchSettings.from_dict(f["settings"]) for f in facts] == [settings] * len(facts)
+    assert seen[0].batch_size == 16
+    assert batch_search.follows_rule(seen, settings) and batch_search.next_size(seen, settings) is None
     # Fits are measured tries; no-fits are out-of-memory failures under the limit.
     for record, attempt in zip(tries, seen, strict=True):
         assert record["config"]["batch_size"] == attempt.batch_size

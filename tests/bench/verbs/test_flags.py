@@ -25,10 +25,12 @@ def test_every_field_names_a_flag_the_parser_has():
 
 
 def test_a_parse_error_is_a_usage_error_not_an_exit():
-    with pytest.raises(usage.UsageError,
-                       match="argument --batch: 'x': not a batch size; give whole numbers or max"):
+    with pytest.raises(usage.UsageError, match=re.escape(
+            "argument --batch: 'x': not a batch size; give whole numbers, or max (max:N to start the "
+            "search at N)")):
         flags.build_parser().parse_args(["--batch", "x"])
     assert flags.build_parser().parse_args(["--batch", "Max"]).batch_size == ["max"]
+    assert flags.build_parser().parse_args(["--batch", " MAX:64"]).batch_size == ["max:64"]
 
 
 def test_thread_flags_take_default_as_typed_and_help_says_each_default_once():
