@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 
@@ -133,6 +134,16 @@ INHERITED_STEERING = (cluster.ENV_VAR, "TF_XLA_FLAGS", quiet.VERBOSE_ENV_VAR, fa
 # The children of tests whose proof does not depend on the depth build the stand-in network
 # (`bench.core.stand_ins`): a two-unit ResNet v2 in place of resnet_v2_50, seconds saved per child.
 SMALL_NETWORK = {stand_ins.NETWORK_ENV_VAR: stand_ins.SMALL}
+
+
+@pytest.fixture
+def python_ctrl_c():
+    """SIGINT raising KeyboardInterrupt in this process, as in a fresh Python, for a test that
+    sends itself Ctrl-C: whatever an earlier test in this worker left installed (a native library
+    can take the signal over behind Python's back) is put back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def clean_environment(**extra):

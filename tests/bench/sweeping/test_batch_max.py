@@ -335,7 +335,7 @@ def test_the_largest_of_two_depths_compare_and_a_failed_search_says_why(
     assert line.endswith(": resnet_v2_152 batch max forward: no batch fits (tries: 1 OOM)")
 
 
-def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info):
+def test_ctrl_c_during_a_search_keeps_its_finished_tries(tiny, environment_info, python_ctrl_c):
     # Prepared by hand (device and layout resolved), so only the try's child imports TensorFlow.
     configs = [BenchmarkConfig(**dict(tiny, peak_probe=False, data_format="NHWC"))]
     environment = environment_info

@@ -68,7 +68,7 @@ def test_prepare_resolves_device_and_layout_once_and_drops_duplicates(tiny):
         bench.prepare([BenchmarkConfig(**dict(tiny, data_format="NCHW"))])
 
 
-def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(batches_1_2_3):
+def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(batches_1_2_3, python_ctrl_c):
     configs, environment, run_one = batches_1_2_3
     delivered = []
 
@@ -86,7 +86,7 @@ def test_ctrl_c_keeps_finished_results_and_marks_the_interrupted_one(batches_1_2
     assert outcome.any_failed
 
 
-def test_a_signal_while_a_result_is_delivered_waits_for_it(batches_1_2_3):
+def test_a_signal_while_a_result_is_delivered_waits_for_it(batches_1_2_3, python_ctrl_c):
     configs, environment, run_one = batches_1_2_3
     configs = configs[:2]
     written = []
