@@ -33,8 +33,10 @@ from bench.step import graphs
 from bench.step.plan import plan_step
 from bench.step.scalers import DYNAMIC_FACTOR, DYNAMIC_INITIAL_SCALE
 
+# No agreement pass (fp16's default): it would build the network twice more after every run's
+# steps, about 4 s each, and tests/bench/measuring/test_quality_pass.py is where it is tested.
 FP16 = dict(depth=50, batch_size=2, image_size=64, num_classes=10, num_batches=2, device="cpu",
-            precision="fp16", peak_probe=False)
+            precision="fp16", peak_probe=False, agreement=False)
 # The scale never goes below 1 (scalers.DynamicLossScaler), so 2^15 settles within 15 halvings
 # if it settles at all: one more update than that is the most a burn-in can need.
 MAX_UPDATES = 16
