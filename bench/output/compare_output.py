@@ -17,7 +17,7 @@ import tabulate
 
 from bench.core import axes
 from bench.output import compare_quality
-from bench.results import records, significance, stats
+from bench.results import breakdown_changes, records, significance, stats
 from bench.results.compare import Comparison, Row
 
 METHOD = (
@@ -163,10 +163,15 @@ def _sample_dict(sample: significance.Sample | None, present: bool) -> dict:
 
 
 def comparisons(result: Comparison) -> list[dict]:
-    """One dict per configuration and file after the baseline (the CSV rows, the JSON entries)."""
+    """One dict per configuration and file after the baseline (the CSV rows, the JSON entries); with
+    --breakdown records in both files, its "breakdown" against the baseline's (per part: CSV
+    columns breakdown.parts.<part>.ratio, ...)."""
+    by_row = {found.row: found for found in breakdown_changes.changes(result)}
     items = []
-    for row in result.rows:
+    for row_index, row in enumerate(result.rows):
         for index, comparison in enumerate(row.comparisons, start=1):
+            parts = by_row.get(row_index)
+            breakdown = parts.against_baseline(index) if parts is not None else None
             items.append(
                 {
                     "label": row.config.label,
@@ -180,6 +185,7 @@ def comparisons(result: Comparison) -> list[dict]:
                     "p_value": comparison.p_value if comparison else None,
                     "verdict": comparison.verdict if comparison else None,
                     **compare_quality.quality_dicts(row, index),
+                    **({"breakdown": breakdown} if breakdown is not None else {}),
                 }
             )
     return items

@@ -41,11 +41,39 @@ class PartChange:
 
 @dataclasses.dataclass(frozen=True)
 class ConfigChanges:
-    """A configuration's parts across the files (the baseline first)."""
+    """A configuration's parts across the files (the baseline first).
+
+    Attributes:
+      label: the configuration's label.
+      breakdowns: per file, its Breakdown (None where the file has none).
+      parts: the PartChange of every part any file has, in the network's order.
+      row: the index of the configuration's row in the comparison (`Comparison.rows`).
+    """
 
     label: str
     breakdowns: list
     parts: list
+    row: int = 0
+
+    def against_baseline(self, index: int) -> dict | None:
+        """File `index`'s breakdown against the baseline's, JSON-ready (compare's json and csv):
+        both op times per step and their ratio, and per part both times, both shares and the
+        ratio (None where a file lacks the part); None when file `index` has no breakdown."""
+        base, other = self.breakdowns[0], self.breakdowns[index]
+        if other is None:
+            return None
+        parts = {
+            part.name: {
+                "baseline_ms": part.ms[0],
+                "ms": part.ms[index],
+                "baseline_share": part.shares[0],
+                "share": part.shares[index],
+                "ratio": part.ratio(index),
+            }
+            for part in self.parts
+        }
+        ratio = other.op_ms / base.op_ms if base.op_ms else None
+        return {"baseline_op_ms": base.op_ms, "op_ms": other.op_ms, "op_ratio": ratio, "parts": parts}
 
 
 def first_breakdown(results: list[BenchmarkResult]) -> Breakdown | None:
@@ -64,7 +92,7 @@ def changes(comparison: Comparison) -> list[ConfigChanges]:
         for file in comparison.files
     ]
     found = []
-    for row in comparison.rows:
+    for row_index, row in enumerate(comparison.rows):
         key = grouping.configuration_key(row.config)
         breakdowns = [first_breakdown(groups.get(key, [])) for groups in grouped]
         if breakdowns[0] is None or not any(breakdowns[1:]):
@@ -78,5 +106,5 @@ def changes(comparison: Comparison) -> list[ConfigChanges]:
                 [None if part is None else part.total_ms for part, _ in own],
                 [None if part is None else item.share(part) for part, item in own],
             ))
-        found.append(ConfigChanges(row.config.label, breakdowns, parts))
+        found.append(ConfigChanges(row.config.label, breakdowns, parts, row_index))
     return found

@@ -50,3 +50,31 @@ def test_compare_prints_a_table_per_configuration(files, table_rows):
 def test_files_without_breakdowns_add_no_table(files):
     assert breakdown_compare.breakdown_lines(compare.compare_files(compare.load([files[0], files[2]]))) == []
     assert changes(compare.compare_files(compare.load([files[2], files[0]]))) == []
+
+
+def test_json_and_csv_carry_each_parts_change(files):
+    """compare --format json / csv: each comparison entry whose files both have a breakdown carries
+    it against the baseline's; the CSV has a column per part and figure."""
+    import csv
+    import io
+    import json
+
+    from bench.output import compare_output
+
+    comparison = compare.compare_files(compare.load(files[:2]))
+    entries = json.loads(compare_output.render(comparison, "json"))["comparisons"]
+    first = entries[0]["breakdown"]
+    assert (first["baseline_op_ms"], first["op_ms"]) == (33.0, 18.0)
+    assert first["op_ratio"] == pytest.approx(18 / 33)
+    assert list(first["parts"]) == ["root", "block3", "other"]
+    assert first["parts"]["block3"] == {
+        "baseline_ms": 30.0, "ms": 15.0, "baseline_share": pytest.approx(30 / 33),
+        "share": pytest.approx(15 / 18), "ratio": 0.5}
+    deeper = entries[1]["breakdown"]["parts"]["block3"]  # resnet_v2_101's own parts
+    assert deeper["baseline_ms"] == pytest.approx(3 * 10.0 * 101 / 50)
+    (row, _) = list(csv.DictReader(io.StringIO(compare_output.render(comparison, "csv"))))
+    assert float(row["breakdown.parts.block3.ratio"]) == 0.5 and float(row["breakdown.op_ms"]) == 18.0
+    # Without breakdowns in the other file, no key and no column.
+    plain = compare.compare_files(compare.load([files[0], files[2]]))
+    assert "breakdown" not in json.loads(compare_output.render(plain, "json"))["comparisons"][0]
+    assert "breakdown.op_ms" not in compare_output.render(plain, "csv").splitlines()[0]
