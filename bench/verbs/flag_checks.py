@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench.core import batch_search
 from bench.core import steps as steps_rule
 from bench.sweeping import repeats
 from bench.verbs.usage import UsageError, check_table_format
@@ -35,8 +36,8 @@ def check_combinations(args: argparse.Namespace) -> None:
     problem = repeats.count_problem(args.repeat, args.in_process)
     if problem:
         raise UsageError(problem)
-    searches = [token for token in tokens(args.batch_size) if isinstance(token, str)]
-    if args.repeat > 1 and searches:  # argparse's batch_token leaves only searches as words
+    searches = [token for token in tokens(args.batch_size) if batch_search.search_start(token) is not None]
+    if args.repeat > 1 and searches:
         raise UsageError(f"--batch {searches[0]}: one search per configuration; drop --repeat")
     if args.resume and args.output is None:
         raise UsageError("--resume: needs --output FILE (the records to resume from and append to)")
