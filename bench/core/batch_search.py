@@ -216,14 +216,15 @@ def run_search(outcome_of, settings: SearchSettings = SearchSettings()) -> list[
 def tries_text(tries: Sequence[Try]) -> str:
     """'1, 2, 4 fit; 8 OOM; 6 fit; 7 OOM; 6 OOM in its full run': the tries in order, neighbours
     with the same outcome grouped; a failed try says why; a full run that did not fit stands alone."""
+    full_run = "full run"  # a group of its own, as FAILED is
     groups: list[tuple[str, list[Try]]] = []
     for attempt in tries:
-        kind = "full run" if attempt.full_run else attempt.outcome
-        if groups and groups[-1][0] == kind and kind not in (FAILED, "full run"):
+        kind = full_run if attempt.full_run else attempt.outcome
+        if groups and groups[-1][0] == kind and kind not in (FAILED, full_run):
             groups[-1][1].append(attempt)
         else:
             groups.append((kind, [attempt]))
-    words = {FIT: "fit", NO_FIT: "OOM", "full run": "OOM in its full run"}
+    words = {FIT: "fit", NO_FIT: "OOM", full_run: "OOM in its full run"}
     parts = []
     for kind, members in groups:
         sizes = ", ".join(str(t.batch_size) for t in members)
