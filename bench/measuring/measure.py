@@ -14,7 +14,6 @@ from typing import IO
 
 import tensorflow as tf
 
-from bench.core import quality_settings
 from bench.core.clock import clock
 from bench.core.config import BenchmarkConfig
 from bench.core.limits import Limits
@@ -253,7 +252,7 @@ def _untimed_passes(
     if plan.config.breakdown:
         with _phase(phases_s, "breakdown"):
             hooks.facts["breakdown"] = breakdown_steps.take(session, timed, plan, plan.config.breakdown)
-    if not quality_settings.wants_untimed_pass(plan.config):
+    if plan.untimed_pass is None:
         return None
     with _phase(phases_s, "quality_pass"):
         return quality_pass.run_untimed_pass(session, timed, plan)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from bench.core import quality_settings
 from bench.core.clock import clock
 from bench.results.quality import Accuracy, Agreement, QualityFacts
 from bench.step import quality_graph
@@ -97,7 +96,7 @@ def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan) -> QualityFact
     Args:
       session: the measured session (its steps done).
       timed: its `bench.step.graphs.TimedGraph`.
-      plan: its plan (its configuration's --quality and --quality-images say what the pass does).
+      plan: its plan (`plan.untimed_pass` says what the pass does).
 
     Returns:
       The QualityFacts.
@@ -105,14 +104,11 @@ def run_untimed_pass(session: tf1.Session, timed, plan: StepPlan) -> QualityFact
     start = clock()
     strategy = timed.replicated.strategy if timed.replicated is not None else None
     values = quality_graph.weight_values(session, timed.graph, plan.config.model_name, strategy)
-    synthetic = None
-    if plan.data_source is None:
+    synthetic, wanted = None, plan.untimed_pass.images
+    if wanted is None:
         synthetic = _as_nhwc_float32(session.run(timed.images), plan.data_format)
         wanted = len(synthetic)
-    else:
-        wanted = quality_settings.untimed_images(plan.config, plan.data_source.num_images)
-    agreement = quality_settings.wants_agreement(plan.config)
-    built = quality_graph.build_quality_graph(plan, agreement, timed.network)
+    built = quality_graph.build_quality_graph(plan, plan.untimed_pass.agreement, timed.network)
     tally = Tally(plan.config.num_classes)
     with tf1.Session(graph=built.graph, config=plan.session_config) as quality_session:
         quality_session.run(built.initializer)

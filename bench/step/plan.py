@@ -3,7 +3,8 @@
 A prepared configuration still says what a person asked for ('auto' layout, 'auto' loss scale,
 fp16, two devices). `plan_step` decides, once, what is built from it: TensorFlow's device name for
 every local replica, the layout, the compute dtype, the loss scale in effect, the sessions'
-settings and, with real data, the checked source (`bench.inputs.sources.inspect_source`). The
+settings, with real data the checked source (`bench.inputs.sources.inspect_source`), and what
+the untimed pass after the measured steps does (`UntimedPass`, from `bench.core.quality_settings`). The
 plan keeps the configuration itself (`plan.config`) beside those decisions and copies none of
 its fields. The builders (`bench.step.graphs`, `targets`, `replicas`) take the plan and only
 build; none of them decides the layout, the dtype or the loss scale again.
@@ -16,12 +17,26 @@ import dataclasses
 import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
-from bench.core import stand_ins
+from bench.core import quality_settings, stand_ins
 from bench.core.config import LABELS_WITH_BACKGROUND, MODEL_MODES, BenchmarkConfig
 from bench.core.loss_scale import LossScaleSetting, effective_loss_scale
 from bench.inputs import sources
 from bench.step import device as device_lib
 from bench.step import precision as precision_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class UntimedPass:
+    """What runs after the measured steps, untimed (`bench.measuring.quality_pass`).
+
+    Attributes:
+      images: how many real images it scores (--quality-images, else the data's count with
+        --quality, else one batch), or None on synthetic data: the measured step's own batch.
+      agreement: whether it also compares the answers with fp32's (`quality_settings.wants_agreement`).
+    """
+
+    images: int | None
+    agreement: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +59,8 @@ class StepPlan:
       data_source: the checked real data (`bench.inputs.sources.DataSource`), or None for
         synthetic inputs.
       test_network: a test-only stand-in for resnet_v2_<depth> (`bench.core.stand_ins`), or None.
+      untimed_pass: what runs after the measured steps (--quality, the agreement with fp32), or
+        None when nothing does.
     """
 
     config: BenchmarkConfig
@@ -54,6 +71,7 @@ class StepPlan:
     session_config: tf.compat.v1.ConfigProto
     data_source: sources.DataSource | None = None
     test_network: str | None = None
+    untimed_pass: UntimedPass | None = None
 
     def changed(self, **fields) -> StepPlan:
         """A copy whose configuration has `fields` changed (the decided facts stay as they are)."""
@@ -175,4 +193,12 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None,
         source = data_source if data_source is not None and data_source.path == config.data else (
             sources.inspect_source(config.data, config.num_classes, LABELS_WITH_BACKGROUND))
     return StepPlan(config, data_format, compute_dtype, loss_scale, names, settings, source,
-                    stand_ins.test_network())
+                    stand_ins.test_network(), untimed_pass(config, source))
+
+
+def untimed_pass(config: BenchmarkConfig, source: sources.DataSource | None) -> UntimedPass | None:
+    """What runs after the configuration's measured steps, or None (`quality_settings` has the rules)."""
+    if not quality_settings.wants_untimed_pass(config):
+        return None
+    images = None if source is None else quality_settings.untimed_images(config, source.num_images)
+    return UntimedPass(images, quality_settings.wants_agreement(config))

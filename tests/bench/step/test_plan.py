@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from bench.core.config import BenchmarkConfig
-from bench.step.plan import plan_step
+from bench.step.plan import UntimedPass, plan_step
 
 TINY = dict(depth=50, batch_size=2, image_size=64, num_classes=10)
 
@@ -93,3 +93,29 @@ def test_real_data_is_checked_here_unless_the_checked_source_is_given(real_data)
     assert plan_step(config, data_source=given).data_source is given
     elsewhere = dataclasses.replace(checked, path="/elsewhere")  # not this configuration's data
     assert plan_step(config, data_source=elsewhere).data_source == checked
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({}, None),  # fp32, no --quality: nothing runs after the measured steps
+    (dict(precision="bf16", agreement=False), None),
+    (dict(precision="bf16"), UntimedPass(None, True)),  # synthetic: the step's own batch
+    (dict(xla=True), UntimedPass(None, True)),
+])
+def test_the_untimed_pass_is_decided_with_the_plan_on_synthetic_data(settings, expected):
+    config = BenchmarkConfig(device="cpu", **dict(TINY, **settings))
+    config.validate()
+    assert plan_step(config).untimed_pass == expected
+
+
+@pytest.mark.parametrize("settings, expected", [
+    (dict(quality=True), UntimedPass(8, False)),  # one epoch of the data: its 8 images
+    (dict(quality=True, quality_images=6, precision="bf16"), UntimedPass(6, True)),
+    (dict(precision="bf16"), UntimedPass(2, True)),  # the agreement alone: one batch
+    ({}, None),
+    (dict(mode="input", precision="bf16"), None),  # no model, nothing to compare
+])
+def test_the_untimed_pass_on_real_data_counts_its_images(real_data, settings, expected):
+    config = BenchmarkConfig(**{**TINY, "device": "cpu", "data": real_data, "mode": "forward",
+                                "num_classes": 1001, "batch_size": 2, **settings})
+    config.validate()
+    assert plan_step(config).untimed_pass == expected
