@@ -148,7 +148,7 @@ def test_a_gpu_trace_is_read_from_its_kernel_streams():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("depth", [101, 152, 200])
+@pytest.mark.parametrize("depth", [101])  # block3's 23 units: unit_2 is not unit_20's prefix
 def test_the_units_of_deeper_models_are_theirs(depth):
     config = BenchmarkConfig(mode="forward-backward", **dict(TINY, depth=depth))
     plan = plan_step(config)

@@ -142,15 +142,11 @@ def test_nchw_pooling_is_refused_not_undercounted():
         flops.step_flops(graph, logits)
 
 
-@pytest.fixture(
-    scope='module',
-    params=[
-        50,
-        pytest.param(101, marks=pytest.mark.slow),
-        pytest.param(152, marks=pytest.mark.slow),
-        pytest.param(200, marks=pytest.mark.slow),
-    ],
-)
+# Depth 50, and 101, whose block3 has 23 units (two-digit unit scopes). The counting rules are per
+# op, the same at every depth, and tests/slim_resnet/test_resnet_v2.py proves the graphs of 152
+# and 200 (every variable, shape and end point) equal the official ones: counting them too took
+# 22 s of the slow suite for no rule 101 leaves unexercised.
+@pytest.fixture(scope='module', params=[50, pytest.param(101, marks=pytest.mark.slow)])
 def full_size(request):
     """resnet_v2_<depth> inference at 224x224, batch 1, 1000 classes: (depth, whole, step) counts and
     the number of weight-decay losses."""
