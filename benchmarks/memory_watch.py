@@ -5,8 +5,8 @@ Two measurements:
 
 - cost: the same configuration run in a child process (`bench.processes.child.run_in_child`),
   alternately without a memory bound and under one it never reaches (each side first in every
-  other round) (so the watch reads the
-  child's /proc/PID/status every `POLL_S` for the whole run), for several rounds. Printed per
+  other round) (so the watch reads the child's /proc/PID/status for the whole run, every
+  `MAX_POLL_S` so far below the bound), for several rounds. Printed per
   round: each side's mean measured step time and their ratio (bound on / off), then the median
   ratio, and the parent's CPU time per second of the child's run on each side (the watch's own
   cost, which the child's step time can only show as noise on a machine with a core to spare).
@@ -83,7 +83,7 @@ def cost(args: argparse.Namespace) -> None:
     configs, environment = bench.prepare([config])
     bound = Limits(memory_bytes=args.bound_gib * 2**30)
     print(f"cost: {configs[0].label}, {args.image_size} px, {args.steps} steps; bound "
-          f"{format_size(bound.memory_bytes)} (never reached), poll every {memory_watch.POLL_S * 1000:g} ms")
+          f"{format_size(bound.memory_bytes)} (never reached), {_polls()}")
     ratios, cpu_off, cpu_on = [], [], []
     for round_index in range(1, args.rounds + 1):
         if round_index % 2:  # each side first in every other round, so a drift in load cancels out
@@ -102,11 +102,15 @@ def cost(args: argparse.Namespace) -> None:
           f"on {statistics.median(cpu_on):.4f}")
 
 
+def _polls() -> str:
+    return (f"a read every {memory_watch.POLL_S * 1000:g} to {memory_watch.MAX_POLL_S * 1000:g} ms "
+            "(memory_watch.next_wait_s)")
+
+
 def overshoot(args: argparse.Namespace) -> None:
     """The overshoot runs: a NumPy child per chunk size, under a watch."""
     bound = args.overshoot_bound_mib * MIB
-    print(f"overshoot: NumPy child growing until stopped, bound {format_size(bound)}, "
-          f"poll every {memory_watch.POLL_S * 1000:g} ms")
+    print(f"overshoot: NumPy child growing until stopped, bound {format_size(bound)}, {_polls()}")
     for chunk_mib in args.chunks_mib:
         chunk = chunk_mib * MIB
         overs, rates = [], []

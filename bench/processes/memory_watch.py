@@ -23,14 +23,26 @@ developed on, TensorFlow 2.21; see benchmarks/memory_watch.py and benchmarks/REA
   enabled; this machine's cgroup v2 hierarchy has no controllers (memory is on cgroup v1) and a
   user's machine often gives no delegated cgroup either. The watch needs only /proc.
 
-How far a child can overshoot: what it touches between two reads (`POLL_S`) plus what it touches
-while the kill lands; measured 0.3 to 15 MiB here for a NumPy child touching fresh memory as fast
-as it can (0.1 to 1.1 GiB/s, in chunks of 16 MiB to one 2 GiB allocation), more on a machine so
-loaded that the parent's thread waits to be scheduled; resnet_v2_50's tries over a 3 GiB bound (64
-px, batch 3089 to 4096) were stopped 0.05 to 8 MiB over it. The watch costs one read of a small
-/proc file per poll (16 us on an idle core): the parent used 0.010 to 0.018 CPU seconds per second
-of a child's run with it, 0.0001 to 0.0003 without (1 to 1.8% of one core), on the shared 2-core
-machine; the child's step times did not move beyond that machine's noise (tens of percent).
+How far a child can overshoot: what it touches between two reads plus what it touches while the
+kill lands; measured 0.3 to 15 MiB for a NumPy child touching fresh memory as fast as it can on one
+machine (0.1 to 1.1 GiB/s, in chunks of 16 MiB to one 2 GiB allocation), 0.04 to 59 MiB on one
+that touched it at 1.5 to 6.3 GiB/s; more on a machine so loaded that the parent's thread waits
+to be scheduled. resnet_v2_50's tries over a 3 GiB bound (64 px, batch 3089 to 4096) were stopped
+0.05 to 8 MiB over it.
+
+How often it reads (`next_wait_s`): every `POLL_S` near the bound; farther from it, after the time
+a child growing at `FASTEST_GROWTH` (32 GiB/s, 5 times the fastest growth measured above) would
+take to reach it, at most `MAX_POLL_S`. A child far below a generous bound is read 5 times less
+often, and one that could reach the bound before the next read is read as often as before. A child
+growing faster than `FASTEST_GROWTH` can go over by up to (its rate / FASTEST_GROWTH - 1) times the
+headroom it had at the last read: still stopped and reported as over the bound, and VmHWM keeps
+its true peak. The file is opened once and read again in place (`os.pread`), which costs about
+half a fresh open and read, and can never read another process that reuses the pid.
+
+What it costs (benchmarks/memory_watch.py; benchmarks/README.md has the runs): each read wakes a
+thread of the parent. Far below the bound the parent spends 0.0044 CPU seconds per second of a
+child's run on it (0.4% of one core; 0.026 s when it read every 10 ms throughout), near it about
+0.023 s, on a 2-core machine; the child's step times stay within the machine's noise.
 """
 
 from __future__ import annotations
@@ -39,8 +51,31 @@ import os
 import signal
 import threading
 
-POLL_S = 0.01
+POLL_S = 0.01  # seconds between two reads near the bound
+MAX_POLL_S = 0.05  # ... and far from it
+FASTEST_GROWTH = 32 * 2**30  # bytes per second a child is assumed to grow its resident memory at most
 _FIELDS = (b"VmRSS:", b"VmHWM:")
+_STATUS_SIZE = 16384  # more than /proc/PID/status holds (about 1.5 KB)
+
+
+def next_wait_s(peak_bytes: int, bound_bytes: int, poll_s: float = POLL_S,
+                max_poll_s: float = MAX_POLL_S) -> float:
+    """Seconds until the next read: the time a child growing at FASTEST_GROWTH from `peak_bytes`
+    would take to reach the bound, within [poll_s, max_poll_s]."""
+    reach_s = (bound_bytes - peak_bytes) / FASTEST_GROWTH
+    return min(max(reach_s, poll_s), max(max_poll_s, poll_s))
+
+
+def _parse_status(text: bytes) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) in bytes from the text of /proc/PID/status, None without them (an exited
+    process)."""
+    values = []
+    for field in _FIELDS:
+        start = text.find(field)
+        if start < 0:
+            return None
+        values.append(int(text[start + len(field) :].split(maxsplit=1)[0]) * 1024)
+    return values[0], values[1]
 
 
 def resident_bytes(pid: int) -> tuple[int, int] | None:
@@ -55,16 +90,9 @@ def resident_bytes(pid: int) -> tuple[int, int] | None:
     """
     try:
         with open(f"/proc/{pid}/status", "rb") as status:
-            text = status.read()
+            return _parse_status(status.read())
     except OSError:
         return None
-    values = []
-    for field in _FIELDS:
-        start = text.find(field)
-        if start < 0:
-            return None
-        values.append(int(text[start + len(field) :].split(maxsplit=1)[0]) * 1024)
-    return values[0], values[1]
 
 
 class MemoryWatch(threading.Thread):
@@ -77,16 +105,18 @@ class MemoryWatch(threading.Thread):
     Attributes:
       pid: the child's process id.
       bound_bytes: the bound.
-      poll_s: seconds between two reads.
+      poll_s: seconds between two reads near the bound (`next_wait_s`).
+      max_poll_s: ... and far from it.
       over: True once the child was killed for going over the bound.
       peak_bytes: the largest VmRSS or VmHWM read (None until the first read).
     """
 
-    def __init__(self, pid: int, bound_bytes: int, poll_s: float = POLL_S):
+    def __init__(self, pid: int, bound_bytes: int, poll_s: float = POLL_S, max_poll_s: float = MAX_POLL_S):
         super().__init__(daemon=True, name=f"memory-watch-{pid}")
         self.pid = pid
         self.bound_bytes = bound_bytes
         self.poll_s = poll_s
+        self.max_poll_s = max_poll_s
         self.over = False
         self.peak_bytes: int | None = None
         self._stopped = threading.Event()
@@ -94,12 +124,24 @@ class MemoryWatch(threading.Thread):
             self._pidfd: int | None = os.pidfd_open(pid)
         except (AttributeError, OSError):
             self._pidfd = None
+        try:  # so is the status file opened now: read again in place, it never becomes another's
+            self._status: int | None = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        except OSError:
+            self._status = None
 
     def run(self) -> None:
         while not self._stopped.is_set():
             if not self.check():
                 return
-            self._stopped.wait(self.poll_s)
+            self._stopped.wait(next_wait_s(self.peak_bytes, self.bound_bytes, self.poll_s, self.max_poll_s))
+
+    def _read(self) -> tuple[int, int] | None:
+        if self._status is None:
+            return None
+        try:
+            return _parse_status(os.pread(self._status, _STATUS_SIZE, 0))
+        except OSError:  # the process has gone (ESRCH)
+            return None
 
     def check(self) -> bool:
         """One read: keeps the peak, kills the child above the bound.
@@ -107,7 +149,7 @@ class MemoryWatch(threading.Thread):
         Returns:
           True while there is more to watch (the child runs, within its bound).
         """
-        reading = resident_bytes(self.pid)
+        reading = self._read()
         if reading is None:
             return False
         self.peak_bytes = max(self.peak_bytes or 0, *reading)
@@ -128,6 +170,8 @@ class MemoryWatch(threading.Thread):
         self._stopped.set()
         if self.is_alive():
             self.join()
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        for name in ("_pidfd", "_status"):
+            descriptor = getattr(self, name)
+            if descriptor is not None:
+                os.close(descriptor)
+                setattr(self, name, None)

@@ -66,3 +66,26 @@ def test_a_process_that_has_exited_has_no_memory_figures_even_before_it_is_reape
     child.wait()
     current, peak = memory_watch.resident_bytes(os.getpid())
     assert 0 < current <= peak
+
+
+def test_reads_are_spaced_by_the_time_the_fastest_growth_would_take_to_reach_the_bound():
+    wait = memory_watch.next_wait_s
+    fastest = memory_watch.FASTEST_GROWTH
+    bound = 8 * 2**30
+    assert wait(bound, bound) == memory_watch.POLL_S  # at the bound: as often as it reads at all
+    assert wait(bound - fastest // 1000, bound) == memory_watch.POLL_S  # 1 ms away
+    assert wait(bound - fastest // 40, bound) == pytest.approx(0.025)  # 25 ms away
+    assert wait(0, bound) == memory_watch.MAX_POLL_S  # far below: never longer than this
+    assert wait(0, bound, poll_s=0.2, max_poll_s=0.05) == 0.2  # a poll of its own is a floor
+
+
+def test_the_watch_reads_the_process_it_was_given_until_it_is_reaped():
+    code = "print('ready', flush=True); input()"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    watch = MemoryWatch(child.pid, 1024 * MIB)
+    assert child.stdout.readline() == "ready\n"
+    assert watch.check() and watch.peak_bytes > 0
+    child.communicate("\n", timeout=60)  # exited and reaped: its pid is free for another process
+    assert not watch.check() and not watch.over
+    watch.stop()
