@@ -14,10 +14,10 @@ Python snippets: every ```python block of a page runs, as written, in one fresh 
 (the page's blocks in order, sharing their names, as a reader types them into one session), in a
 folder holding the files they read (`SNIPPET_FILES`: a checkpoint of the official layout, records,
 a features file). A block whose info string says `child-processes` starts child processes of the
-harness and stands alone (its own imports): the slow test runs a page's such blocks, the fast one
-all the others. The
-harness's pages run with the stand-in network (BENCH_TEST_NETWORK=small, docs/development.md): the
-calls are what is checked, not resnet_v2_50's figures. The library must stay quiet there: no
+harness and stands alone (its own imports; `test_blocks_that_start_child_processes_stand_alone`):
+the slow test runs a page's such blocks, the fast one all the others. The harness's pages run with
+the stand-in network (BENCH_TEST_NETWORK=small, docs/development.md): the calls are what is
+checked, not resnet_v2_50's figures. The library must stay quiet there: no
 TensorFlow C++ log line on stderr, with no TF_CPP_MIN_LOG_LEVEL set.
 """
 
@@ -497,6 +497,31 @@ def test_python_snippets_that_start_child_processes_run_as_written(page, tmp_pat
   assert problem is None, problem
 
 
+def free_names(code):
+  """The names a block reads that it neither binds nor finds among Python's builtins."""
+  import ast
+  import builtins
+  loaded, bound = set(), set()
+  for node in ast.walk(ast.parse(code)):
+    if isinstance(node, ast.Name):
+      (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+    elif isinstance(node, ast.alias):
+      bound.add(node.asname or node.name.partition('.')[0])
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+      bound.add(node.name)
+    elif isinstance(node, ast.arg):
+      bound.add(node.arg)
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+      bound.add(node.name)
+  return loaded - bound - set(dir(builtins))
+
+
+def test_blocks_that_start_child_processes_stand_alone():
+  """The slow test runs them without the page's other blocks: each binds every name it reads."""
+  needing = {(s.page, s.line): free_names(s.code) for s in SNIPPETS if s.starts_children}
+  assert needing and not any(needing.values()), needing
+
+
 def test_the_python_snippets_are_found_and_a_failing_one_names_its_line(tmp_path):
   assert {'docs/model.md', 'docs/python-api.md', 'docs/records.md'} <= set(SNIPPET_PAGES)
   assert any(snippet.starts_children for snippet in SNIPPETS)
@@ -506,6 +531,7 @@ def test_the_python_snippets_are_found_and_a_failing_one_names_its_line(tmp_path
   found = python_snippets(page)
   assert [(s.line, s.code, s.starts_children) for s in found] == [
       (4, 'x = 2\n', False), (12, 'y = x * 2\n\nassert y == 5, y\n', True)]
+  assert free_names(found[1].code) == {'x'}  # it would not stand alone
   done = run_snippets('page.md', found, tmp_path)
   assert done.returncode == 1
   assert 'File "page.md", line 14' in done.stderr and 'AssertionError: 4' in done.stderr

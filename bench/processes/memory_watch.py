@@ -1,7 +1,7 @@
 """The parent's watch on a child's resident memory: how `--memory-limit` is enforced.
 
-A thread of the parent reads the child's /proc/PID/status every `POLL_S` (VmRSS, and VmHWM, the
-kernel's high-water mark of it) and SIGKILLs the child as soon as either is above the bound,
+A thread of the parent reads the child's /proc/PID/status every 10 to 50 ms (`next_wait_s`: VmRSS,
+and VmHWM, the kernel's high-water mark of it) and SIGKILLs the child as soon as either is above the bound,
 keeping the peak it read; the parent then reports the configuration as over the memory limit
 (`bench.results.failures.over_memory_limit`), whatever the child was doing. What the bound counts
 is the child's resident memory (VmRSS: anonymous memory, the pages of the libraries it runs and
@@ -36,8 +36,10 @@ take to reach it, at most `MAX_POLL_S`. A child far below a generous bound is re
 often, and one that could reach the bound before the next read is read as often as before. A child
 growing faster than `FASTEST_GROWTH` can go over by up to (its rate / FASTEST_GROWTH - 1) times the
 headroom it had at the last read: still stopped and reported as over the bound, and VmHWM keeps
-its true peak. The file is opened once and read again in place (`os.pread`), which costs about
-half a fresh open and read, and can never read another process that reuses the pid.
+its true peak. The peak read for a child that failed on its own far below the bound (an allocation
+refused) can be one read older. The file is opened once and read again in place (`os.pread`),
+which costs about half a fresh open and read, and can never read another process that reuses the
+pid.
 
 What it costs (benchmarks/memory_watch.py; benchmarks/README.md has the runs): each read wakes a
 thread of the parent. Far below the bound the parent spends 0.0044 CPU seconds per second of a
@@ -60,8 +62,18 @@ _STATUS_SIZE = 16384  # more than /proc/PID/status holds (about 1.5 KB)
 
 def next_wait_s(peak_bytes: int, bound_bytes: int, poll_s: float = POLL_S,
                 max_poll_s: float = MAX_POLL_S) -> float:
-    """Seconds until the next read: the time a child growing at FASTEST_GROWTH from `peak_bytes`
-    would take to reach the bound, within [poll_s, max_poll_s]."""
+    """Seconds until the next read.
+
+    Args:
+      peak_bytes: the most the child was read holding (at or below the bound).
+      bound_bytes: the bound.
+      poll_s: the shortest wait (near the bound).
+      max_poll_s: the longest (far below it); `poll_s` when it is shorter than that.
+
+    Returns:
+      The time a child growing at FASTEST_GROWTH from `peak_bytes` would take to reach the bound,
+      within [poll_s, max_poll_s].
+    """
     reach_s = (bound_bytes - peak_bytes) / FASTEST_GROWTH
     return min(max(reach_s, poll_s), max(max_poll_s, poll_s))
 
@@ -111,7 +123,8 @@ class MemoryWatch(threading.Thread):
       peak_bytes: the largest VmRSS or VmHWM read (None until the first read).
     """
 
-    def __init__(self, pid: int, bound_bytes: int, poll_s: float = POLL_S, max_poll_s: float = MAX_POLL_S):
+    def __init__(self, pid: int, bound_bytes: int, poll_s: float = POLL_S,
+                 max_poll_s: float = MAX_POLL_S):
         super().__init__(daemon=True, name=f"memory-watch-{pid}")
         self.pid = pid
         self.bound_bytes = bound_bytes
@@ -126,18 +139,19 @@ class MemoryWatch(threading.Thread):
             self._pidfd = None
         try:  # so is the status file opened now: read again in place, it never becomes another's
             self._status: int | None = os.open(f"/proc/{pid}/status", os.O_RDONLY)
-        except OSError:
+        except OSError:  # e.g. out of file descriptors: opened at every read instead
             self._status = None
 
     def run(self) -> None:
         while not self._stopped.is_set():
             if not self.check():
                 return
-            self._stopped.wait(next_wait_s(self.peak_bytes, self.bound_bytes, self.poll_s, self.max_poll_s))
+            wait_s = next_wait_s(self.peak_bytes, self.bound_bytes, self.poll_s, self.max_poll_s)
+            self._stopped.wait(wait_s)
 
     def _read(self) -> tuple[int, int] | None:
         if self._status is None:
-            return None
+            return resident_bytes(self.pid)
         try:
             return _parse_status(os.pread(self._status, _STATUS_SIZE, 0))
         except OSError:  # the process has gone (ESRCH)

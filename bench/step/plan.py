@@ -4,9 +4,9 @@ A prepared configuration still says what a person asked for ('auto' layout, 'aut
 fp16, two devices). `plan_step` decides, once, what is built from it: TensorFlow's device name for
 every local replica, the layout, the compute dtype, the loss scale in effect, the sessions'
 settings, with real data the checked source (`bench.inputs.sources.inspect_source`), and what
-the untimed pass after the measured steps does (`UntimedPass`, from `bench.core.quality_settings`). The
-plan keeps the configuration itself (`plan.config`) beside those decisions and copies none of
-its fields. The builders (`bench.step.graphs`, `targets`, `replicas`) take the plan and only
+the untimed pass after the measured steps does (`UntimedPass`, by `bench.core.quality_settings`'s
+rules). The plan keeps the configuration itself (`plan.config`) beside those decisions and copies
+none of its fields. The builders (`bench.step.graphs`, `targets`, `replicas`) take the plan and only
 build; none of them decides the layout, the dtype or the loss scale again.
 """
 
@@ -197,7 +197,15 @@ def plan_step(config: BenchmarkConfig, gpu_memory_limit_mb: int | None = None,
 
 
 def untimed_pass(config: BenchmarkConfig, source: sources.DataSource | None) -> UntimedPass | None:
-    """What runs after the configuration's measured steps, or None (`quality_settings` has the rules)."""
+    """What runs after the configuration's measured steps (`quality_settings` has the rules).
+
+    Args:
+      config: the configuration.
+      source: its checked real data, or None for synthetic inputs.
+
+    Returns:
+      The UntimedPass, or None when nothing runs after the measured steps.
+    """
     if not quality_settings.wants_untimed_pass(config):
         return None
     images = None if source is None else quality_settings.untimed_images(config, source.num_images)

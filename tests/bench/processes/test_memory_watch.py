@@ -79,7 +79,7 @@ def test_reads_are_spaced_by_the_time_the_fastest_growth_would_take_to_reach_the
     assert wait(0, bound, poll_s=0.2, max_poll_s=0.05) == 0.2  # a poll of its own is a floor
 
 
-def test_the_watch_reads_the_process_it_was_given_until_it_is_reaped():
+def test_the_watch_reads_its_child_until_the_child_is_reaped_then_ends():
     code = "print('ready', flush=True); input()"
     child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
