@@ -110,7 +110,9 @@ def test_a_tensorflow_error_is_summarised_by_its_cause(tiny, monkeypatch):
     # 16 x 2**25 x 2**25 x 3 float32 images (192 PiB, beyond any 64-bit address space, so no
     # allocator can grant them, overcommit or not): refused when the initializer runs, and
     # TensorFlow's message starts with 'Graph execution error:'. The stand-in network: what
-    # fails is the input, whatever the depth.
+    # fails is the input, whatever the depth. With oneDNN on, the test takes about 10 s: the
+    # failing allocation goes to TensorFlow's BFC allocator ('mklcpu'), which waits 10 s for memory
+    # to be freed before it reports (docs/batch-search.md); with TF_ENABLE_ONEDNN_OPTS=0, none.
     monkeypatch.setenv(stand_ins.NETWORK_ENV_VAR, stand_ins.SMALL)
     config = BenchmarkConfig(**dict(tiny, batch_size=16, image_size=2**25, burn_in=0,
                                     peak_probe=False))
