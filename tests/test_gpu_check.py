@@ -41,3 +41,27 @@ def test_a_layout_that_ran_otherwise_than_asked_fails_the_check(tmp_path, capsys
     path.write_text("".join(json.dumps(r) + "\n" for r in (_record("NCHW", "NCHW"), _record("NHWC", "NHWC"))))
     assert gpu_check_records.main(["layouts", str(path)]) == 0
     assert capsys.readouterr().out == "ok\n"
+
+
+def _try(batch, status, peak=None, failed_run=None):
+    record = {"status": status, "config": {"batch_size": batch}, "batch_search": {"role": "try"},
+              "extra": {"peak_memory": {"bytes": peak}} if peak else {}, "environment": {}}
+    if failed_run is not None:
+        record.update(failure={"kind": "oom"}, phases_s={"failed_run": failed_run})
+    return record
+
+
+def test_a_capped_search_says_how_long_its_no_fit_tries_took_to_fail(tmp_path, capsys):
+    cap = 2**30
+    largest = {"status": "ok", "config": {"batch_size": 2}, "extra": {"peak_memory": {"bytes": cap // 2}},
+               "batch_search": {"role": "largest", "ended": "boundary"}, "environment": {}}
+    records = [_try(1, "ok", cap // 4), _try(2, "ok", cap // 2), _try(4, "failed", failed_run=10.31),
+               _try(3, "failed", failed_run=10.04), largest]
+    path = tmp_path / "capped.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert gpu_check_records.main(["capped", str(path), str(cap)]) == 0
+    assert capsys.readouterr().out == "ok (no-fit tries failed 10.3, 10.0 s into their run)\n"
+    records[1] = _try(2, "ok", cap + 1)  # a try that fitted, yet peaked above the cap
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert gpu_check_records.main(["capped", str(path), str(cap)]) == 1
+    assert capsys.readouterr().out == "FAILED: batch [2] peaked above the cap\n"
