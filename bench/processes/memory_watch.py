@@ -1,13 +1,14 @@
 """The parent's watch on a child's resident memory: how `--memory-limit` is enforced.
 
-A thread of the parent reads the child's /proc/PID/status every 10 to 50 ms (`next_wait_s`: VmRSS,
-and VmHWM, the kernel's high-water mark of it) and SIGKILLs the child as soon as either is above the bound,
-keeping the peak it read; the parent then reports the configuration as over the memory limit
-(`bench.results.failures.over_memory_limit`), whatever the child was doing. What the bound counts
-is the child's resident memory (VmRSS: anonymous memory, the pages of the libraries it runs and
-shared memory it has touched), the figure the table's "Peak mem" column reports (VmHWM) and what a
-smaller machine's RAM would have to hold; not the address space it has reserved. Reading VmHWM
-catches a spike that rose above the bound and fell back between two reads, one read later.
+A thread of the parent reads the child's /proc/PID/status every 10 to 50 ms (`next_wait_s`:
+VmRSS, and VmHWM, the kernel's high-water mark of it) and SIGKILLs the child as soon as either is
+above the bound, keeping the peak it read; the parent then reports the configuration as over the
+memory limit (`bench.results.failures.over_memory_limit`), whatever the child was doing. What the
+bound counts is the child's resident memory (VmRSS: anonymous memory, the pages of the libraries
+it runs and shared memory it has touched), the figure the table's "Peak mem" column reports
+(VmHWM) and what a smaller machine's RAM would have to hold; not the address space it has
+reserved. Reading VmHWM catches a spike that rose above the bound and fell back between two
+reads, one read later.
 
 Why this and not the kernel's own bounds (chosen on the 2-core CPU machine this project is
 developed on, TensorFlow 2.21; see benchmarks/memory_watch.py and benchmarks/README.md):

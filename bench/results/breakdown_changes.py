@@ -53,7 +53,7 @@ class ConfigChanges:
     label: str
     breakdowns: list
     parts: list
-    row: int = 0
+    row: int
 
     def against_baseline(self, index: int) -> dict | None:
         """File `index`'s breakdown against the baseline's, JSON-ready (compare's json and csv):
